@@ -1,0 +1,271 @@
+/* net.c -- socket helpers shared by the server, the client and loadgen. */
+#include "net.h"
+
+#include "addr.h"
+#include "clock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+int net_set_nonblocking(int fd, int on)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0)
+        return -1;
+    flags = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+    return fcntl(fd, F_SETFL, flags);
+}
+
+/* Binds one resolved address; returns the descriptor or -1 with errno set and *what naming
+ * the call that failed. */
+static int listen_one(const struct addrinfo *ai, const net_listen_opts *opts, const char **what)
+{
+    int one = 1;
+    int type = ai->ai_socktype | SOCK_CLOEXEC | (opts->nonblock ? SOCK_NONBLOCK : 0);
+    int fd = socket(ai->ai_family, type, ai->ai_protocol);
+    if (fd < 0) {
+        *what = "socket";
+        return -1;
+    }
+    *what = "setsockopt";
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+        goto out_close_fd;
+    if (opts->reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+        goto out_close_fd;
+    if (ai->ai_family == AF_INET6) {
+        int v6only = opts->ipv6_only ? 1 : 0;
+        if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) < 0)
+            goto out_close_fd;
+    }
+    *what = "bind";
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+        goto out_close_fd;
+    *what = "listen";
+    if (ai->ai_socktype == SOCK_STREAM && listen(fd, opts->backlog > 0 ? opts->backlog : SOMAXCONN) < 0)
+        goto out_close_fd;
+    return fd;
+
+out_close_fd: {
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+}
+}
+
+int net_listen(const char *host, const char *port, const net_listen_opts *opts_in, int *in_use,
+               char *err, size_t errlen)
+{
+    net_listen_opts opts = opts_in ? *opts_in : (net_listen_opts){0};
+    addr_hints hints = {.family = opts.family,
+                        .socktype = opts.socktype ? opts.socktype : SOCK_STREAM,
+                        .passive = 1};
+    struct addrinfo *list;
+    if (in_use)
+        *in_use = 0;
+    if (addr_resolve(host, port, &hints, &list, err, errlen) < 0)
+        return -1;
+    int fd = -1;
+    for (struct addrinfo *ai = list; ai; ai = ai->ai_next) {
+        const char *what;
+        fd = listen_one(ai, &opts, &what);
+        if (fd >= 0)
+            break;
+        /* Keep the first failure's message: later addresses are fallbacks. */
+        if (ai == list) {
+            char name[ADDR_STRLEN];
+            addr_format_hostport(ai->ai_addr, ai->ai_addrlen, name, sizeof(name));
+            snprintf(err, errlen, "%s %s: %s", what, name, strerror(errno));
+            if (in_use && errno == EADDRINUSE)
+                *in_use = 1;
+        }
+    }
+    freeaddrinfo(list);
+    return fd;
+}
+
+int net_connect_start(int fd, const struct sockaddr *sa, socklen_t salen)
+{
+    for (;;) {
+        if (connect(fd, sa, salen) == 0)
+            return 0;
+        if (errno == EINTR)
+            continue;
+        return errno == EINPROGRESS ? 1 : -1;
+    }
+}
+
+/* Waits for a non-blocking connect to finish; 0 connected, -1 failed (errno set, ETIMEDOUT
+ * when the bound passed). */
+static int connect_wait(int fd, int timeout_ms)
+{
+    uint64_t deadline = timeout_ms > 0 ? clock_now_ns() + (uint64_t)timeout_ms * 1000000u : 0;
+    for (;;) {
+        int wait_ms = -1;
+        if (deadline) {
+            uint64_t now = clock_now_ns();
+            if (now >= deadline) {
+                errno = ETIMEDOUT;
+                return -1;
+            }
+            wait_ms = (int)((deadline - now + 999999) / 1000000);
+        }
+        struct pollfd pfd = {fd, POLLOUT, 0};
+        int n = poll(&pfd, 1, wait_ms);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            continue; /* the deadline check above turns this into ETIMEDOUT */
+        int soerr = 0;
+        socklen_t len = sizeof(soerr);
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+            return -1;
+        if (soerr != 0) {
+            errno = soerr;
+            return -1;
+        }
+        return 0;
+    }
+}
+
+int net_connect(const char *host, const char *port, int socktype, int timeout_ms, char *err,
+                size_t errlen)
+{
+    addr_hints hints = {.socktype = socktype ? socktype : SOCK_STREAM};
+    struct addrinfo *list;
+    if (addr_resolve(host, port, &hints, &list, err, errlen) < 0)
+        return -1;
+    int fd = -1;
+    for (struct addrinfo *ai = list; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+        if (fd < 0) {
+            snprintf(err, errlen, "socket: %s", strerror(errno));
+            continue;
+        }
+        int rc = net_connect_start(fd, ai->ai_addr, ai->ai_addrlen);
+        if (rc == 1)
+            rc = connect_wait(fd, timeout_ms);
+        if (rc == 0 && net_set_nonblocking(fd, 0) == 0)
+            break;
+        char name[ADDR_STRLEN];
+        addr_format_hostport(ai->ai_addr, ai->ai_addrlen, name, sizeof(name));
+        if (errno == ETIMEDOUT)
+            snprintf(err, errlen, "connect %s: timed out after %d ms", name, timeout_ms);
+        else
+            snprintf(err, errlen, "connect %s: %s", name, strerror(errno));
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(list);
+    return fd;
+}
+
+long net_raise_nofile(long wanted)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return -1;
+    rlim_t target = (rlim_t)wanted;
+    if (rl.rlim_max != RLIM_INFINITY && target > rl.rlim_max)
+        target = rl.rlim_max;
+    if (target > rl.rlim_cur) {
+        rl.rlim_cur = target;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            return -1;
+    }
+    return (long)rl.rlim_cur;
+}
+
+net_io_result net_write_all(int fd, const void *buf, size_t len, uint64_t deadline_ns,
+                            size_t *written)
+{
+    const char *p = buf;
+    size_t done = 0;
+    net_io_result result = NET_IO_DONE;
+    while (done < len) {
+        /* MSG_DONTWAIT: the fast path is one send; we only poll when the peer is slow. */
+        ssize_t n = send(fd, p + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) {
+            done += (size_t)n;
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            result = NET_IO_FAILED;
+            break;
+        }
+        int wait_ms = -1;
+        if (deadline_ns) {
+            uint64_t now = clock_now_ns();
+            if (now >= deadline_ns) {
+                result = NET_IO_AGAIN;
+                break;
+            }
+            wait_ms = (int)((deadline_ns - now + 999999) / 1000000);
+        }
+        struct pollfd pfd = {fd, POLLOUT, 0};
+        if (poll(&pfd, 1, wait_ms) < 0 && errno != EINTR) {
+            result = NET_IO_FAILED;
+            break;
+        }
+    }
+    if (written)
+        *written = done;
+    return result;
+}
+
+void net_close_graceful(int fd, int drain_ms, size_t drain_limit)
+{
+    int unread = 0, unacked = 0;
+    /* Closing with unread input, or input that arrives after close, makes the kernel answer
+     * with a reset, and a reset throws away whatever of our reply the peer has not yet
+     * acknowledged. When nothing is unread and the peer has acknowledged every byte, a reset
+     * can no longer cost it anything, so a plain close is safe and cheapest. */
+    if (ioctl(fd, FIONREAD, &unread) == 0 && unread == 0 && ioctl(fd, SIOCOUTQ, &unacked) == 0 &&
+        unacked == 0) {
+        close(fd);
+        return;
+    }
+    shutdown(fd, SHUT_WR);
+    uint64_t deadline = clock_now_ns() + (uint64_t)(drain_ms > 0 ? drain_ms : 0) * 1000000u;
+    size_t drained = 0;
+    char sink[4096];
+    while (drained < drain_limit) {
+        ssize_t n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+        if (n > 0) {
+            drained += (size_t)n;
+            continue;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            break; /* the peer's EOF, or a reset: nothing left to protect */
+        uint64_t now = clock_now_ns();
+        if (now >= deadline)
+            break;
+        struct pollfd pfd = {fd, POLLIN, 0};
+        poll(&pfd, 1, (int)((deadline - now + 999999) / 1000000));
+    }
+    close(fd);
+}
+
+void net_local_name(int fd, char *buf, size_t len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &sslen) < 0) {
+        snprintf(buf, len, "(unknown: %s)", strerror(errno));
+        return;
+    }
+    addr_format_hostport((struct sockaddr *)&ss, sslen, buf, len);
+}

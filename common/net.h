@@ -1,0 +1,79 @@
+/* net.h -- socket helpers shared by the server, the client and loadgen. */
+#ifndef GREETER_NET_H
+#define GREETER_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Error convention: setup calls return a descriptor or 0 on success, -1 on failure with one
+ * line "what: why" in the caller's err buffer, e.g. "bind 0.0.0.0:80: Permission denied".
+ * I/O calls return a net_io_result. Every descriptor is created with SOCK_CLOEXEC.
+ */
+#define NET_ERRLEN 256
+
+typedef enum {
+    NET_IO_DONE = 0,   /* everything asked for was transferred */
+    NET_IO_AGAIN = 1,  /* would block, or the deadline passed first */
+    NET_IO_FAILED = 2  /* the peer reset or another error: errno tells */
+} net_io_result;
+
+typedef struct net_listen_opts {
+    int socktype;  /* SOCK_STREAM (default when 0) or SOCK_DGRAM */
+    int family;    /* AF_UNSPEC (default), AF_INET or AF_INET6 */
+    int backlog;   /* listen(2) backlog; 0 means SOMAXCONN */
+    int reuseport; /* set SO_REUSEPORT, for one listener per event loop */
+    int ipv6_only; /* 1: IPV6_V6ONLY on; 0: dual-stack (IPv4 too) on an IPv6 any address */
+    int nonblock;  /* create the socket non-blocking */
+} net_listen_opts;
+
+/*
+ * Binds and (for streams) listens on host:port by the tutorial's rules (addr.h), trying each
+ * resolved address in turn. SO_REUSEADDR is always set. Returns the descriptor, or -1.
+ * *in_use, when not NULL, is set to 1 when the failure was EADDRINUSE.
+ */
+int net_listen(const char *host, const char *port, const net_listen_opts *opts, int *in_use,
+               char *err, size_t errlen);
+
+/*
+ * Connects a blocking stream (or datagram) socket to host:port, trying each address, each
+ * attempt bounded by timeout_ms (<= 0: no bound). Returns the connected descriptor, or -1
+ * with "connect 127.0.0.1:1: Connection refused" or "connect ...: timed out after 2000 ms".
+ */
+int net_connect(const char *host, const char *port, int socktype, int timeout_ms, char *err,
+                size_t errlen);
+
+/* Non-blocking connect of one address: 0 connected, 1 in progress, -1 failed (errno set). */
+int net_connect_start(int fd, const struct sockaddr *sa, socklen_t salen);
+
+int net_set_nonblocking(int fd, int on);
+
+/* Raises the soft RLIMIT_NOFILE toward wanted (capped by the hard limit); returns the new soft
+ * limit, or -1 on failure. */
+long net_raise_nofile(long wanted);
+
+/* Writes all of buf, blocking on poll() at most until deadline_ns (CLOCK_MONOTONIC; 0 means
+ * no bound). Never raises SIGPIPE. *written gets the bytes sent even when it fails. */
+net_io_result net_write_all(int fd, const void *buf, size_t len, uint64_t deadline_ns,
+                            size_t *written);
+
+/*
+ * Closes a connection so that a peer that sent us bytes still reads everything we wrote:
+ * when unread input is pending, half-closes, then reads and discards until the peer's EOF,
+ * drain_ms, or drain_limit bytes, whichever comes first. Otherwise just closes.
+ */
+void net_close_graceful(int fd, int drain_ms, size_t drain_limit);
+
+/* Formats the local address of fd as HOST:PORT (addr_format_hostport). */
+void net_local_name(int fd, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,116 @@
+/* acceptor.c -- the accept step every blocking model shares: wait, accept, survive EMFILE, stop on request. */
+#include "acceptor.h"
+
+#include "clock.h"
+#include "log.h"
+#include "net.h"
+#include "shutdown.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+/* How long the accept thread rests after running out of descriptors. */
+#define EXHAUSTED_BACKOFF_MS 20
+
+static int open_spare(void) { return open("/dev/null", O_RDONLY | O_CLOEXEC); }
+
+void acceptor_init(acceptor *a, int listen_fd, const handler_config *handler, server_stats *stats)
+{
+    memset(a, 0, sizeof(*a));
+    a->listen_fd = listen_fd;
+    a->handler = handler;
+    a->stats = stats;
+    a->spare_fd = open_spare();
+    net_set_nonblocking(listen_fd, 1);
+}
+
+void acceptor_destroy(acceptor *a)
+{
+    if (a->spare_fd >= 0)
+        close(a->spare_fd);
+    a->spare_fd = -1;
+}
+
+/* Waits until the listener is readable or a stop is asked; returns 0 on stop. */
+static int wait_readable(acceptor *a, int timeout_ms)
+{
+    struct pollfd fds[2] = {{a->listen_fd, POLLIN, 0}, {shutdown_fd(), POLLIN, 0}};
+    int n = poll(fds, 2, timeout_ms);
+    if (n < 0 && errno != EINTR)
+        log_warn("poll on listener: %s", strerror(errno));
+    return !shutdown_requested();
+}
+
+/* Sleeps timeout_ms unless a stop is asked first; returns 0 on stop. Unlike wait_readable it
+ * ignores the listener, which stays readable while clients wait for descriptors we lack. */
+static int rest(int timeout_ms)
+{
+    struct pollfd stop = {shutdown_fd(), POLLIN, 0};
+    poll(&stop, 1, timeout_ms);
+    return !shutdown_requested();
+}
+
+/* Out of descriptors: free the spare, take the oldest waiting client, tell it we are busy. */
+static void reject_with_spare(acceptor *a)
+{
+    if (a->spare_fd < 0)
+        return;
+    close(a->spare_fd);
+    int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd >= 0) {
+        stats_add(&a->stats->accepted, 1);
+        handler_reject(a->handler, fd, a->stats);
+    }
+    a->spare_fd = open_spare();
+}
+
+static void complain_at_most_once_a_second(acceptor *a, int err)
+{
+    uint64_t now = clock_now_ns();
+    if (now - a->last_complaint_ns < 1000000000u && a->last_complaint_ns != 0)
+        return;
+    a->last_complaint_ns = now;
+    log_warn("accept: %s: turning new clients away until descriptors free up (raise ulimit -n)",
+             strerror(err));
+}
+
+int acceptor_next(acceptor *a, conn_item *out)
+{
+    for (;;) {
+        if (shutdown_requested())
+            return 0;
+        out->peer_len = sizeof(out->peer);
+        int fd = accept4(a->listen_fd, (struct sockaddr *)&out->peer, &out->peer_len, SOCK_CLOEXEC);
+        if (fd >= 0) {
+            out->fd = fd;
+            out->accepted_ns = clock_now_ns();
+            stats_add(&a->stats->accepted, 1);
+            return 1;
+        }
+        switch (errno) {
+        case EAGAIN:
+            if (!wait_readable(a, -1))
+                return 0;
+            break;
+        case EINTR:
+        case ECONNABORTED:
+        case EPROTO:
+            break; /* that client is gone; the next one may be fine */
+        case EMFILE:
+        case ENFILE:
+            complain_at_most_once_a_second(a, errno);
+            reject_with_spare(a);
+            if (!rest(EXHAUSTED_BACKOFF_MS))
+                return 0;
+            break;
+        default: /* ENOBUFS, ENOMEM and the like: rest rather than spin */
+            complain_at_most_once_a_second(a, errno);
+            if (!rest(EXHAUSTED_BACKOFF_MS))
+                return 0;
+            break;
+        }
+    }
+}

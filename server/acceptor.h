@@ -1,0 +1,38 @@
+/* acceptor.h -- the accept step every blocking model shares: wait, accept, survive EMFILE, stop on request. */
+#ifndef GREETER_ACCEPTOR_H
+#define GREETER_ACCEPTOR_H
+
+#include <stdint.h>
+
+#include "handler.h"
+#include "queue.h"
+#include "stats.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct acceptor {
+    int listen_fd; /* non-blocking; owned by the caller */
+    int spare_fd;  /* held in reserve so we can still accept-and-reject at the descriptor limit */
+    uint64_t last_complaint_ns;
+    const handler_config *handler;
+    server_stats *stats;
+} acceptor;
+
+/* Does not take ownership of listen_fd; makes it non-blocking. */
+void acceptor_init(acceptor *a, int listen_fd, const handler_config *handler, server_stats *stats);
+void acceptor_destroy(acceptor *a);
+
+/*
+ * Waits for the next connection and fills *out (counted as accepted). Returns 1 for a
+ * connection, 0 once shutdown was asked for. Transient errors are retried; at the descriptor
+ * limit the oldest waiting client is turned away with the busy message, the thread backs off
+ * instead of spinning, and a warning is logged at most once a second.
+ */
+int acceptor_next(acceptor *a, conn_item *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,73 @@
+/* handler.c -- what the server does with one connection: greet it (or turn it away) and close. */
+#include "handler.h"
+
+#include "addr.h"
+#include "clock.h"
+#include "net.h"
+
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Bytes of unread client input we are willing to discard while closing gracefully. */
+#define DRAIN_LIMIT (64 * 1024)
+
+void handler_log_peer(const conn_item *conn)
+{
+    char peer[ADDR_STRLEN], line[ADDR_STRLEN + 32];
+    addr_format_tutorial((const struct sockaddr *)&conn->peer, conn->peer_len, peer, sizeof(peer));
+    int n = snprintf(line, sizeof(line), "Got connection from %s\n", peer);
+    /* One write per line keeps lines from concurrent workers whole. */
+    ssize_t ignored = write(STDOUT_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    (void)ignored;
+}
+
+void handler_do_work(const handler_config *cfg)
+{
+    if (cfg->work_us == 0)
+        return;
+    if (cfg->work == WORK_SLEEP) {
+        struct timespec ts = {cfg->work_us / 1000000, (long)(cfg->work_us % 1000000) * 1000};
+        while (nanosleep(&ts, &ts) != 0) {
+        }
+        return;
+    }
+    uint64_t until = clock_now_ns() + (uint64_t)cfg->work_us * 1000u;
+    volatile uint64_t sink = 0;
+    while (clock_now_ns() < until)
+        for (int i = 0; i < 64; i++)
+            sink += (uint64_t)i;
+}
+
+static uint64_t deadline_after(int timeout_ms)
+{
+    return timeout_ms > 0 ? clock_now_ns() + (uint64_t)timeout_ms * 1000000u : 0;
+}
+
+void handler_serve(const handler_config *cfg, const conn_item *conn, server_stats *stats)
+{
+    if (cfg->access_log)
+        handler_log_peer(conn);
+    handler_do_work(cfg);
+    net_io_result rc = net_write_all(conn->fd, cfg->greeting, cfg->greeting_len,
+                                     deadline_after(cfg->io_timeout_ms), NULL);
+    if (rc == NET_IO_DONE) {
+        net_close_graceful(conn->fd, cfg->io_timeout_ms, DRAIN_LIMIT);
+        stats_add(&stats->greeted, 1);
+    } else {
+        close(conn->fd);
+        stats_add(&stats->failed, 1);
+    }
+}
+
+void handler_reject(const handler_config *cfg, int fd, server_stats *stats)
+{
+    if (cfg->busy_message_len > 0) {
+        /* Whoever rejects is usually the accept thread: never wait on this peer. */
+        net_write_all(fd, cfg->busy_message, cfg->busy_message_len, clock_now_ns(), NULL);
+        net_close_graceful(fd, 0, DRAIN_LIMIT);
+    } else {
+        close(fd);
+    }
+    stats_add(&stats->rejected, 1);
+}

@@ -1,0 +1,260 @@
+/* main.c -- greeter-server's command line turned into a server_config, and nothing else. */
+#include "server.h"
+
+#include "log.h"
+#include "parse.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_GREETING "Thank you for connecting"
+#define DEFAULT_BUSY "Server busy, try again later\n"
+#define GREETING_FILE_MAX (1024 * 1024)
+#define ERRLEN 512
+
+static const char *program = "greeter-server";
+
+static void usage(FILE *out, int cores)
+{
+    fprintf(out,
+            "Usage: %s [OPTIONS]\n"
+            "Greets every client that connects, then closes the connection.\n\n"
+            "  -m, --model NAME        concurrency model (default pool):\n",
+            program);
+    for (const server_model *m = server_models(); m->name; m++)
+        fprintf(out, "                            %-10s %s\n", m->name, m->summary);
+    fprintf(out,
+            "  -H, --host HOST         address to listen on (default localhost); '' means any\n"
+            "                          IPv4 address, '::' any IPv6 and IPv4 address\n"
+            "  -p, --port PORT         port number or service name (default 12345; 0 picks a\n"
+            "                          free port, printed on the 'listening on' line)\n"
+            "  -w, --workers N         worker threads (default 4 per core: %d)\n"
+            "  -q, --queue N           accepted connections that may wait for a worker\n"
+            "                          (default 1024)\n"
+            "      --backlog N         kernel listen backlog (default 4096)\n"
+            "      --overload POLICY   when the queue is full: block (leave new clients in the\n"
+            "                          kernel backlog) or reject (send --busy-message and close);\n"
+            "                          default block\n"
+            "      --busy-message TEXT what rejected clients get (default 'Server busy, try\n"
+            "                          again later' and a newline); '' closes silently\n"
+            "      --greeting TEXT     the greeting (default '" DEFAULT_GREETING "')\n"
+            "      --greeting-file F   send the contents of file F instead (at most 1 MiB)\n"
+            "      --io-timeout TIME   longest wait on a slow client while greeting or closing\n"
+            "                          (default 5s; units us, ms, s, m)\n"
+            "      --work-us N         simulated work per connection before the greeting, in\n"
+            "                          microseconds (default 0)\n"
+            "      --work-kind KIND    sleep (blocking I/O, default) or spin (CPU work)\n"
+            "      --access-log        print \"Got connection from ('127.0.0.1', 48437)\" per client\n"
+            "      --quiet             only warnings and errors on stderr\n"
+            "  -h, --help              this help\n\n"
+            "Prints 'listening on HOST:PORT' when ready. SIGINT or SIGTERM stops accepting,\n"
+            "greets every connection already accepted, prints a summary line and exits 0;\n"
+            "a second signal exits at once. Exit status: 0 done, 1 could not start, 2 bad usage.\n",
+            cores * 4);
+}
+
+static int bad_usage(const char *message)
+{
+    fprintf(stderr, "%s: %s\nTry '%s --help' for the options.\n", program, message, program);
+    return 2;
+}
+
+/* Reads a whole greeting file into a malloc'd buffer the caller owns. */
+static char *read_greeting_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "--greeting-file %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(GREETING_FILE_MAX + 1);
+    size_t n = buf ? fread(buf, 1, GREETING_FILE_MAX + 1, f) : 0;
+    int failed = buf == NULL || ferror(f);
+    fclose(f);
+    if (failed || n == 0 || n > GREETING_FILE_MAX) {
+        snprintf(err, errlen, "--greeting-file %s: %s", path,
+                 failed ? "cannot read it" : n == 0 ? "the file is empty" : "larger than 1 MiB");
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+enum {
+    OPT_BACKLOG = 256,
+    OPT_OVERLOAD,
+    OPT_BUSY,
+    OPT_GREETING,
+    OPT_GREETING_FILE,
+    OPT_IO_TIMEOUT,
+    OPT_WORK_US,
+    OPT_WORK_KIND,
+    OPT_ACCESS_LOG,
+    OPT_QUIET,
+};
+
+static const struct option long_options[] = {
+    {"model", required_argument, NULL, 'm'},
+    {"host", required_argument, NULL, 'H'},
+    {"port", required_argument, NULL, 'p'},
+    {"workers", required_argument, NULL, 'w'},
+    {"queue", required_argument, NULL, 'q'},
+    {"backlog", required_argument, NULL, OPT_BACKLOG},
+    {"overload", required_argument, NULL, OPT_OVERLOAD},
+    {"busy-message", required_argument, NULL, OPT_BUSY},
+    {"greeting", required_argument, NULL, OPT_GREETING},
+    {"greeting-file", required_argument, NULL, OPT_GREETING_FILE},
+    {"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
+    {"work-us", required_argument, NULL, OPT_WORK_US},
+    {"work-kind", required_argument, NULL, OPT_WORK_KIND},
+    {"access-log", no_argument, NULL, OPT_ACCESS_LOG},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Applies one option to cfg; 0, 1 for --help, or -1 with err. */
+static int apply_option(server_config *cfg, int opt, const char *arg, const char **greeting_file,
+                        char *err, size_t errlen)
+{
+    long n;
+    long long us;
+    switch (opt) {
+    case 'm':
+        if (server_find_model(arg) == NULL) {
+            snprintf(err, errlen, "--model: unknown model '%s' (see --help for the list)", arg);
+            return -1;
+        }
+        cfg->model = arg;
+        return 0;
+    case 'H': cfg->host = arg; return 0;
+    case 'p': cfg->port = arg; return 0;
+    case 'w':
+        if (parse_long("--workers", arg, 1, 100000, &n, err, errlen) < 0)
+            return -1;
+        cfg->workers = (int)n;
+        return 0;
+    case 'q':
+        if (parse_long("--queue", arg, 1, 10000000, &n, err, errlen) < 0)
+            return -1;
+        cfg->queue_capacity = (int)n;
+        return 0;
+    case OPT_BACKLOG:
+        if (parse_long("--backlog", arg, 1, 1000000, &n, err, errlen) < 0)
+            return -1;
+        cfg->backlog = (int)n;
+        return 0;
+    case OPT_OVERLOAD:
+        if (strcmp(arg, "block") != 0 && strcmp(arg, "reject") != 0) {
+            snprintf(err, errlen, "--overload: '%s' is not block or reject", arg);
+            return -1;
+        }
+        cfg->overload = strcmp(arg, "reject") == 0 ? OVERLOAD_REJECT : OVERLOAD_BLOCK;
+        return 0;
+    case OPT_BUSY:
+        cfg->handler.busy_message = arg;
+        cfg->handler.busy_message_len = strlen(arg);
+        return 0;
+    case OPT_GREETING:
+        if (*arg == '\0') {
+            snprintf(err, errlen, "--greeting: the greeting cannot be empty");
+            return -1;
+        }
+        cfg->handler.greeting = arg;
+        cfg->handler.greeting_len = strlen(arg);
+        return 0;
+    case OPT_GREETING_FILE: *greeting_file = arg; return 0;
+    case OPT_IO_TIMEOUT:
+        if (parse_duration_us("--io-timeout", arg, "s", &us, err, errlen) < 0)
+            return -1;
+        if (us < 1000 || us > 3600LL * 1000000) {
+            snprintf(err, errlen, "--io-timeout: %s is out of range (1ms-1h)", arg);
+            return -1;
+        }
+        cfg->handler.io_timeout_ms = (int)(us / 1000);
+        return 0;
+    case OPT_WORK_US:
+        if (parse_long("--work-us", arg, 0, 60000000, &n, err, errlen) < 0)
+            return -1;
+        cfg->handler.work_us = (unsigned)n;
+        return 0;
+    case OPT_WORK_KIND:
+        if (strcmp(arg, "sleep") != 0 && strcmp(arg, "spin") != 0) {
+            snprintf(err, errlen, "--work-kind: '%s' is not sleep or spin", arg);
+            return -1;
+        }
+        cfg->handler.work = strcmp(arg, "spin") == 0 ? WORK_SPIN : WORK_SLEEP;
+        return 0;
+    case OPT_ACCESS_LOG: cfg->handler.access_log = 1; return 0;
+    case OPT_QUIET: cfg->quiet = 1; return 0;
+    case 'h': return 1;
+    default:
+        snprintf(err, errlen, "unexpected option");
+        return -1;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1)
+        cores = 1;
+    server_config cfg = {
+        .model = "pool",
+        .host = "localhost",
+        .port = "12345",
+        .workers = 4 * cores,
+        .queue_capacity = 1024,
+        .backlog = 4096,
+        .overload = OVERLOAD_BLOCK,
+        .handler = {.greeting = DEFAULT_GREETING,
+                    .greeting_len = strlen(DEFAULT_GREETING),
+                    .busy_message = DEFAULT_BUSY,
+                    .busy_message_len = strlen(DEFAULT_BUSY),
+                    .io_timeout_ms = 5000,
+                    .work = WORK_SLEEP},
+    };
+    log_set_program(program);
+    char err[ERRLEN];
+    const char *greeting_file = NULL;
+    opterr = 0; /* we word the message ourselves */
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":m:H:p:w:q:h", long_options, NULL)) != -1) {
+        if (opt == '?' || opt == ':') {
+            const char *name = argv[optind - 1];
+            snprintf(err, sizeof(err), opt == '?' ? "unknown option '%s'" : "option '%s' needs a value",
+                     name);
+            return bad_usage(err);
+        }
+        int rc = apply_option(&cfg, opt, optarg, &greeting_file, err, sizeof(err));
+        if (rc == 1) {
+            usage(stdout, cores);
+            return 0;
+        }
+        if (rc < 0)
+            return bad_usage(err);
+    }
+    if (optind < argc) {
+        snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind]);
+        return bad_usage(err);
+    }
+    char *file_greeting = NULL;
+    if (greeting_file) {
+        file_greeting = read_greeting_file(greeting_file, &cfg.handler.greeting_len, err, sizeof(err));
+        if (file_greeting == NULL) {
+            log_error("%s", err);
+            return 1;
+        }
+        cfg.handler.greeting = file_greeting;
+    }
+    if (cfg.quiet)
+        log_set_level(LOG_LEVEL_WARN);
+    int status = server_run(&cfg);
+    free(file_greeting);
+    return status;
+}

@@ -1,0 +1,92 @@
+/* model_pool.c -- the production model: one accept thread feeds a fixed pool of worker threads. */
+#include "acceptor.h"
+#include "queue.h"
+#include "server.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The handler needs little stack; small stacks let hundreds of workers stay cheap. */
+#define WORKER_STACK_BYTES (256 * 1024)
+
+typedef struct pool {
+    server *srv;
+    conn_queue queue;
+    pthread_t *threads;
+    int started;
+} pool;
+
+static void *worker_main(void *arg)
+{
+    pool *p = arg;
+    conn_item conn;
+    /* pop keeps handing out queued work after close, so a drain loses nothing. */
+    while (conn_queue_pop(&p->queue, &conn) == 0)
+        handler_serve(&p->srv->cfg->handler, &conn, p->srv->stats);
+    return NULL;
+}
+
+static int start_workers(pool *p, int count, char *err, size_t errlen)
+{
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WORKER_STACK_BYTES);
+    p->threads = calloc((size_t)count, sizeof(*p->threads));
+    if (p->threads == NULL) {
+        snprintf(err, errlen, "pool of %d workers: out of memory", count);
+        pthread_attr_destroy(&attr);
+        return -1;
+    }
+    for (; p->started < count; p->started++) {
+        int rc = pthread_create(&p->threads[p->started], &attr, worker_main, p);
+        if (rc != 0) {
+            snprintf(err, errlen, "start worker %d of %d: %s", p->started + 1, count, strerror(rc));
+            pthread_attr_destroy(&attr);
+            return -1;
+        }
+    }
+    pthread_attr_destroy(&attr);
+    return 0;
+}
+
+/* Runs in the calling thread until shutdown: every accepted connection goes to the queue, or,
+ * under --overload reject with the queue full, is turned away right here. */
+static void accept_loop(pool *p)
+{
+    const server_config *cfg = p->srv->cfg;
+    acceptor acc;
+    conn_item conn;
+    acceptor_init(&acc, p->srv->listen_fd, &cfg->handler, p->srv->stats);
+    while (acceptor_next(&acc, &conn)) {
+        int rc = cfg->overload == OVERLOAD_REJECT ? conn_queue_try_push(&p->queue, &conn)
+                                                  : conn_queue_push(&p->queue, &conn);
+        if (rc != 0)
+            handler_reject(&cfg->handler, conn.fd, p->srv->stats);
+    }
+    acceptor_destroy(&acc);
+}
+
+static void stop_workers(pool *p)
+{
+    conn_queue_close(&p->queue);
+    for (int i = 0; i < p->started; i++)
+        pthread_join(p->threads[i], NULL);
+    free(p->threads);
+}
+
+int model_pool_run(server *srv, char *err, size_t errlen)
+{
+    pool p = {.srv = srv};
+    if (conn_queue_init(&p.queue, (size_t)srv->cfg->queue_capacity, err, errlen) < 0)
+        return -1;
+    int rc = start_workers(&p, srv->cfg->workers, err, errlen);
+    if (rc == 0)
+        accept_loop(&p);
+    stop_workers(&p);
+    stats_max(&srv->stats->queue_high_water, conn_queue_high_water(&p.queue));
+    conn_queue_destroy(&p.queue);
+    return rc;
+}

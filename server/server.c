@@ -1,0 +1,87 @@
+/* server.c -- listen, print where, run the chosen model, print the summary. */
+#include "server.h"
+
+#include "log.h"
+#include "net.h"
+#include "shutdown.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const server_model models[] = {
+    {"pool", "accept thread -> bounded queue -> worker threads (default)", model_pool_run},
+    {"iterative", "the tutorial's loop: accept, greet, close, one client at a time", model_iterative_run},
+    {NULL, NULL, NULL},
+};
+
+const server_model *server_models(void) { return models; }
+
+const server_model *server_find_model(const char *name)
+{
+    for (const server_model *m = models; m->name; m++)
+        if (strcmp(m->name, name) == 0)
+            return m;
+    return NULL;
+}
+
+/* Prints a line on stdout with one write, so a reader of the pipe sees it at once. */
+static void print_line(const char *line)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof(buf), "%s\n", line);
+    ssize_t ignored = write(STDOUT_FILENO, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+    (void)ignored;
+}
+
+int server_run(const server_config *cfg)
+{
+    char err[NET_ERRLEN];
+    const server_model *model = server_find_model(cfg->model);
+    if (model == NULL) {
+        log_error("unknown model '%s'", cfg->model);
+        return 1;
+    }
+    if (shutdown_install(err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        return 1;
+    }
+    /* Descriptors are the server's capacity: take all the hard limit allows. */
+    net_raise_nofile(1L << 20);
+
+    net_listen_opts opts = {.socktype = SOCK_STREAM, .backlog = cfg->backlog};
+    int in_use = 0;
+    int listen_fd = net_listen(cfg->host, cfg->port, &opts, &in_use, err, sizeof(err));
+    if (listen_fd < 0) {
+        if (in_use)
+            log_error("%s (another server is on that port: stop it or pick another with -p)", err);
+        else
+            log_error("%s", err);
+        return 1;
+    }
+    server_stats *stats = stats_create();
+    if (stats == NULL) {
+        log_error("counters: out of memory");
+        close(listen_fd);
+        return 1;
+    }
+    char name[128], line[256];
+    net_local_name(listen_fd, name, sizeof(name));
+    snprintf(line, sizeof(line), "listening on %s", name);
+    print_line(line);
+    if (!cfg->quiet)
+        log_info("model %s: %s", model->name, model->summary);
+
+    server srv = {.cfg = cfg, .listen_fd = listen_fd, .stats = stats};
+    int rc = model->run(&srv, err, sizeof(err));
+    close(listen_fd);
+    if (rc < 0) {
+        log_error("%s", err);
+        stats_destroy(stats);
+        return 1;
+    }
+    stats_format_summary(stats, line, sizeof(line));
+    print_line(line);
+    stats_destroy(stats);
+    return 0;
+}

@@ -1,0 +1,64 @@
+/* shutdown.c -- SIGINT/SIGTERM turned into something loops can wait on: a pipe that becomes readable. */
+#include "shutdown.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static int stop_pipe[2] = {-1, -1};
+static volatile sig_atomic_t stop_count;
+
+static void on_stop_signal(int sig)
+{
+    if (stop_count++ > 0)
+        _exit(128 + sig); /* the second signal: the user wants out now */
+    int saved = errno;
+    ssize_t ignored = write(stop_pipe[1], "x", 1);
+    (void)ignored;
+    errno = saved;
+}
+
+int shutdown_install(char *err, unsigned long errlen)
+{
+    if (stop_pipe[0] < 0 && pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0) {
+        snprintf(err, errlen, "sigaction: %s", strerror(errno));
+        return -1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+int shutdown_fd(void) { return stop_pipe[0]; }
+
+int shutdown_requested(void) { return stop_count > 0; }
+
+void shutdown_request(void)
+{
+    if (stop_count++ == 0) {
+        ssize_t ignored = write(stop_pipe[1], "x", 1);
+        (void)ignored;
+    }
+}
+
+void shutdown_reset_after_fork(void)
+{
+    /* The pipe is shared with the parent; a fresh one keeps the child's stop its own. */
+    int old[2] = {stop_pipe[0], stop_pipe[1]};
+    if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
+        close(old[0]);
+        close(old[1]);
+    }
+    stop_count = 0;
+}

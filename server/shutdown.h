@@ -1,0 +1,33 @@
+/* shutdown.h -- SIGINT/SIGTERM turned into something loops can wait on: a pipe that becomes readable. */
+#ifndef GREETER_SHUTDOWN_H
+#define GREETER_SHUTDOWN_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Installs the handlers and ignores SIGPIPE. The first SIGINT or SIGTERM makes
+ * shutdown_fd() readable (it stays readable: every waiter sees it); a second one ends the
+ * process at once with status 128+signal. A signal handler can only reach process-wide
+ * state, so this module is the one owner of that state. 0, or -1 with err.
+ */
+int shutdown_install(char *err, unsigned long errlen);
+
+/* The read end to include in poll(); it never has to be read. -1 before shutdown_install. */
+int shutdown_fd(void);
+
+/* Nonzero once a stop was asked for (by a signal or shutdown_request). */
+int shutdown_requested(void);
+
+/* Asks for a stop from inside the process, as a signal would. */
+void shutdown_request(void);
+
+/* In a forked child: the child's own copy of the state is reset so that its first signal
+ * asks it to drain rather than exit at once. */
+void shutdown_reset_after_fork(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

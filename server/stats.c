@@ -1,0 +1,38 @@
+/* stats.c -- the server's counters, shared by threads and by forked processes alike. */
+#include "stats.h"
+
+#include <stdio.h>
+#include <sys/mman.h>
+
+server_stats *stats_create(void)
+{
+    void *block = mmap(NULL, sizeof(server_stats), PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    return block == MAP_FAILED ? NULL : block; /* anonymous mappings start zeroed */
+}
+
+void stats_destroy(server_stats *stats)
+{
+    if (stats)
+        munmap(stats, sizeof(*stats));
+}
+
+void stats_max(_Atomic uint64_t *counter, uint64_t value)
+{
+    uint64_t seen = atomic_load_explicit(counter, memory_order_relaxed);
+    while (seen < value &&
+           !atomic_compare_exchange_weak_explicit(counter, &seen, value, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+    }
+}
+
+void stats_format_summary(server_stats *stats, char *buf, size_t len)
+{
+    snprintf(buf, len,
+             "summary: accepted=%llu greeted=%llu rejected=%llu failed=%llu queue_high_water=%llu",
+             (unsigned long long)stats_get(&stats->accepted),
+             (unsigned long long)stats_get(&stats->greeted),
+             (unsigned long long)stats_get(&stats->rejected),
+             (unsigned long long)stats_get(&stats->failed),
+             (unsigned long long)stats_get(&stats->queue_high_water));
+}

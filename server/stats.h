@@ -1,0 +1,50 @@
+/* stats.h -- the server's counters, shared by threads and by forked processes alike. */
+#ifndef GREETER_STATS_H
+#define GREETER_STATS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Every field is a relaxed atomic: each counts independently and is only read as a whole
+ * at the end (or by a progress reader that tolerates a moment's skew). The block lives in a
+ * MAP_SHARED mapping, so children of the fork and prefork models count into the same place.
+ * accepted == greeted + rejected + failed once the server has drained.
+ */
+typedef struct server_stats {
+    _Atomic uint64_t accepted; /* connections accept() returned */
+    _Atomic uint64_t greeted;  /* whole greeting written */
+    _Atomic uint64_t rejected; /* sent the busy message (or silently closed) by policy */
+    _Atomic uint64_t failed;   /* the greeting could not be written: reset, timeout, ... */
+    _Atomic uint64_t queue_high_water;
+} server_stats;
+
+/* Maps a zeroed block shared with future children; NULL on failure (errno set). */
+server_stats *stats_create(void);
+void stats_destroy(server_stats *stats);
+
+static inline void stats_add(_Atomic uint64_t *counter, uint64_t n)
+{
+    atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
+}
+
+static inline uint64_t stats_get(_Atomic uint64_t *counter)
+{
+    return atomic_load_explicit(counter, memory_order_relaxed);
+}
+
+/* Raises *counter to at least value. */
+void stats_max(_Atomic uint64_t *counter, uint64_t value);
+
+/* Formats "summary: accepted=N greeted=N rejected=N failed=N queue_high_water=N". */
+void stats_format_summary(server_stats *stats, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

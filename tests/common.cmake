@@ -1,0 +1,3 @@
+# common/ unit tests.
+greeter_add_test(test_addr test_addr.cc)
+greeter_add_test(test_parse test_parse.cc)

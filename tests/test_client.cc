@@ -1,0 +1,110 @@
+// test_client.cc -- greeter-client against the real server and against closed or silent ports.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "testproc.h"
+
+namespace {
+
+// A listener that never accepts or writes: clients connect (backlog) and wait.
+struct SilentListener {
+    int fd = -1;
+    int port = 0;
+    SilentListener()
+    {
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in sin = {};
+        sin.sin_family = AF_INET;
+        sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof(sin);
+        bind(fd, reinterpret_cast<sockaddr *>(&sin), sizeof(sin));
+        listen(fd, 8);
+        getsockname(fd, reinterpret_cast<sockaddr *>(&sin), &len);
+        port = ntohs(sin.sin_port);
+    }
+    ~SilentListener() { close(fd); }
+};
+
+// A port with nothing listening: bind it, note it, close it.
+int closed_port()
+{
+    SilentListener l;
+    return l.port;
+}
+
+TEST(Client, GreetsThroughEveryAddressForm)
+{
+    TestProc server;
+    ASSERT_TRUE(server.start({GREETER_SERVER_BIN, "-H", "127.0.0.1", "-p", "0", "--quiet"}));
+    int port = server.wait_listening();
+    ASSERT_GT(port, 0) << server.err();
+    std::string p = std::to_string(port);
+    const std::vector<std::vector<std::string>> forms = {
+        {"127.0.0.1", p}, {"-H", "127.0.0.1", "-p", p}, {"127.0.0.1:" + p}, {"2130706433", p},
+        {"localhost", p}, {"--host=127.0.0.1", "--port=" + p}};
+    for (const auto &form : forms) {
+        std::vector<std::string> argv = {GREETER_CLIENT_BIN};
+        argv.insert(argv.end(), form.begin(), form.end());
+        TestProc client;
+        EXPECT_EQ(run_command(client, argv), 0) << form[0] << ": " << client.err();
+        EXPECT_EQ(client.out(), "Thank you for connecting\n") << form[0];
+    }
+    server.send_signal(SIGTERM);
+    EXPECT_EQ(server.wait_exit(10000), 0);
+    EXPECT_EQ(summary_field(server.out(), "greeted"), (long)forms.size());
+}
+
+TEST(Client, RefusedSaysSoAndExitsOne)
+{
+    TestProc client;
+    int port = closed_port();
+    EXPECT_EQ(run_command(client, {GREETER_CLIENT_BIN, "127.0.0.1", std::to_string(port)}), 1);
+    EXPECT_NE(client.err().find("connect 127.0.0.1:" + std::to_string(port) + ": Connection refused"),
+              std::string::npos)
+        << client.err();
+    EXPECT_EQ(client.out(), "");
+}
+
+TEST(Client, SilentServerTimesOut)
+{
+    SilentListener silent;
+    TestProc client;
+    EXPECT_EQ(run_command(client, {GREETER_CLIENT_BIN, "-t", "300ms", "127.0.0.1",
+                                   std::to_string(silent.port)}),
+              1);
+    EXPECT_NE(client.err().find("no complete greeting within 300 ms"), std::string::npos)
+        << client.err();
+}
+
+TEST(Client, UnknownHostAndServiceAreNamed)
+{
+    TestProc a;
+    EXPECT_EQ(run_command(a, {GREETER_CLIENT_BIN, "no-such-host.invalid", "80"}), 1);
+    EXPECT_NE(a.err().find("unknown host 'no-such-host.invalid'"), std::string::npos) << a.err();
+    TestProc b;
+    EXPECT_EQ(run_command(b, {GREETER_CLIENT_BIN, "127.0.0.1", "wwx"}), 2);
+    EXPECT_NE(b.err().find("unknown service 'wwx'"), std::string::npos) << b.err();
+    TestProc c;
+    EXPECT_EQ(run_command(c, {GREETER_CLIENT_BIN, "--timeout", "never"}), 2);
+    EXPECT_NE(c.err().find("--timeout"), std::string::npos) << c.err();
+}
+
+TEST(Client, ResolvePrintsGetaddrinfoAnswers)
+{
+    TestProc r;
+    ASSERT_EQ(run_command(r, {GREETER_CLIENT_BIN, "resolve", "localhost", "http"}), 0) << r.err();
+    EXPECT_EQ(r.out().rfind("local host name: ", 0), 0u) << r.out();
+    EXPECT_NE(r.out().find("(AF_INET, SOCK_STREAM, 6, 'localhost', ('127.0.0.1', 80))"),
+              std::string::npos)
+        << r.out();
+    TestProc bad;
+    EXPECT_EQ(run_command(bad, {GREETER_CLIENT_BIN, "resolve", "localhost"}), 2);
+}
+
+} // namespace

@@ -1,0 +1,315 @@
+// test_server.cc -- greeter-server (pool model) as real clients see it, started on port 0.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "testproc.h"
+
+namespace {
+
+const std::string kGreeting = "Thank you for connecting";
+
+// Starts the server with extra arguments on 127.0.0.1 port 0 and returns its port.
+int start_server(TestProc &server, std::vector<std::string> extra = {})
+{
+    std::vector<std::string> argv = {GREETER_SERVER_BIN, "-H", "127.0.0.1", "-p", "0", "--quiet"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    if (!server.start(argv))
+        return -1;
+    return server.wait_listening();
+}
+
+// SIGTERM, wait, and return the summary line ("" when missing).
+std::string stop_server(TestProc &server)
+{
+    server.send_signal(SIGTERM);
+    EXPECT_EQ(server.wait_exit(20000), 0) << server.err();
+    size_t at = server.out().find("summary: ");
+    return at == std::string::npos ? "" : server.out().substr(at);
+}
+
+void expect_summary_adds_up(const std::string &summary)
+{
+    long accepted = summary_field(summary, "accepted");
+    ASSERT_GE(accepted, 0) << summary;
+    EXPECT_EQ(accepted, summary_field(summary, "greeted") + summary_field(summary, "rejected") +
+                            summary_field(summary, "failed"))
+        << summary;
+}
+
+int connect_to(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin = {};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, reinterpret_cast<sockaddr *>(&sin), sizeof(sin)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// Reads from fd until EOF or timeout; closes fd.
+std::string read_all(int fd, int timeout_ms = 10000)
+{
+    std::string got;
+    char buf[65536];
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        int left = (int)std::chrono::duration_cast<std::chrono::milliseconds>(
+                       deadline - std::chrono::steady_clock::now())
+                       .count();
+        struct pollfd pfd = {fd, POLLIN, 0};
+        if (left <= 0 || poll(&pfd, 1, left) <= 0)
+            break;
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n <= 0)
+            break;
+        got.append(buf, (size_t)n);
+    }
+    close(fd);
+    return got;
+}
+
+TEST(Server, ClientPrintsExactlyTheGreeting)
+{
+    TestProc server;
+    int port = start_server(server);
+    ASSERT_GT(port, 0) << server.err();
+    TestProc client;
+    EXPECT_EQ(run_command(client, {GREETER_CLIENT_BIN, "127.0.0.1", std::to_string(port)}), 0)
+        << client.err();
+    EXPECT_EQ(client.out(), kGreeting + "\n");
+    std::string summary = stop_server(server);
+    EXPECT_EQ(summary_field(summary, "greeted"), 1) << summary;
+    expect_summary_adds_up(summary);
+}
+
+TEST(Server, CustomGreetingAndGreetingFile)
+{
+    TestProc server;
+    int port = start_server(server, {"--greeting", "Hello, reader"});
+    ASSERT_GT(port, 0) << server.err();
+    EXPECT_EQ(fetch_greeting(port), "Hello, reader");
+    stop_server(server);
+
+    std::string path = testing::TempDir() + "greeting.txt";
+    std::ofstream(path) << "line one\nline two\n";
+    TestProc server2;
+    port = start_server(server2, {"--greeting-file", path});
+    ASSERT_GT(port, 0) << server2.err();
+    EXPECT_EQ(fetch_greeting(port), "line one\nline two\n");
+    stop_server(server2);
+}
+
+TEST(Server, FiveHundredConcurrentClientsAllGreeted)
+{
+    TestProc server;
+    int port = start_server(server);
+    ASSERT_GT(port, 0) << server.err();
+    std::vector<int> fds;
+    for (int i = 0; i < 500; i++) {
+        int fd = connect_to(port);
+        ASSERT_GE(fd, 0) << "client " << i;
+        fds.push_back(fd);
+    }
+    int greeted = 0;
+    for (int fd : fds)
+        greeted += read_all(fd) == kGreeting;
+    EXPECT_EQ(greeted, 500);
+    std::string summary = stop_server(server);
+    EXPECT_EQ(summary_field(summary, "accepted"), 500) << summary;
+    EXPECT_EQ(summary_field(summary, "greeted"), 500) << summary;
+    expect_summary_adds_up(summary);
+}
+
+TEST(Server, ClientThatSendsFirstStillGetsTheWholeGreeting)
+{
+    // A greeting far larger than the socket buffers, so a reset at close would cut it short.
+    std::string big(512 * 1024, 'g');
+    std::string path = testing::TempDir() + "big-greeting.txt";
+    std::ofstream(path, std::ios::binary) << big;
+    TestProc server;
+    int port = start_server(server, {"--greeting-file", path});
+    ASSERT_GT(port, 0) << server.err();
+    for (int round = 0; round < 5; round++) {
+        int fd = connect_to(port);
+        ASSERT_GE(fd, 0);
+        std::string junk(8192, 'x');
+        ASSERT_EQ(send(fd, junk.data(), junk.size(), MSG_NOSIGNAL), (ssize_t)junk.size());
+        std::this_thread::sleep_for(std::chrono::milliseconds(20)); // let the server finish writing
+        EXPECT_EQ(read_all(fd).size(), big.size()) << "round " << round;
+    }
+    std::string summary = stop_server(server);
+    EXPECT_EQ(summary_field(summary, "greeted"), 5) << summary;
+}
+
+TEST(Server, SigtermGreetsEveryQueuedConnection)
+{
+    TestProc server;
+    // One slow worker: connections pile up in the queue.
+    int port = start_server(server, {"-w", "1", "--work-us", "20000"});
+    ASSERT_GT(port, 0) << server.err();
+    std::vector<int> fds;
+    for (int i = 0; i < 20; i++) {
+        int fd = connect_to(port);
+        ASSERT_GE(fd, 0);
+        fds.push_back(fd);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300)); // accepted and queued by now
+    server.send_signal(SIGTERM);
+    int greeted = 0;
+    for (int fd : fds)
+        greeted += read_all(fd) == kGreeting;
+    EXPECT_EQ(greeted, 20);
+    ASSERT_EQ(server.wait_exit(20000), 0) << server.err();
+    const std::string &out = server.out();
+    EXPECT_EQ(summary_field(out, "accepted"), 20) << out;
+    EXPECT_EQ(summary_field(out, "greeted"), 20) << out;
+    EXPECT_GE(summary_field(out, "queue_high_water"), 10) << out;
+    expect_summary_adds_up(out);
+}
+
+TEST(Server, OverloadRejectSendsBusyMessageAndCountsIt)
+{
+    TestProc server;
+    int port = start_server(server, {"-w", "1", "-q", "1", "--work-us", "300000", "--overload",
+                                     "reject", "--busy-message", "busy\n"});
+    ASSERT_GT(port, 0) << server.err();
+    std::vector<int> fds;
+    for (int i = 0; i < 8; i++) {
+        int fd = connect_to(port);
+        ASSERT_GE(fd, 0);
+        fds.push_back(fd);
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    int greeted = 0, busy = 0;
+    for (int fd : fds) {
+        std::string got = read_all(fd);
+        greeted += got == kGreeting;
+        busy += got == "busy\n";
+    }
+    EXPECT_EQ(greeted + busy, 8);
+    EXPECT_GE(busy, 5); // one in the worker, one in the queue, the rest turned away
+    std::string summary = stop_server(server);
+    EXPECT_EQ(summary_field(summary, "rejected"), busy) << summary;
+    EXPECT_EQ(summary_field(summary, "greeted"), greeted) << summary;
+    expect_summary_adds_up(summary);
+}
+
+TEST(Server, AccessLogUsesTheTutorialsForm)
+{
+    TestProc server;
+    int port = start_server(server, {"--access-log"});
+    ASSERT_GT(port, 0) << server.err();
+    EXPECT_EQ(fetch_greeting(port), kGreeting);
+    std::string line = server.wait_for_line("Got connection from ", 5000);
+    EXPECT_NE(line.find("Got connection from ('127.0.0.1', "), std::string::npos) << line;
+    EXPECT_EQ(line.back(), ')');
+    stop_server(server);
+}
+
+TEST(Server, PortInUseExitsOneAndSaysSo)
+{
+    TestProc first;
+    int port = start_server(first);
+    ASSERT_GT(port, 0) << first.err();
+    TestProc second;
+    EXPECT_EQ(run_command(second, {GREETER_SERVER_BIN, "-H", "127.0.0.1", "-p", std::to_string(port)}),
+              1);
+    EXPECT_NE(second.err().find("Address already in use"), std::string::npos) << second.err();
+    stop_server(first);
+}
+
+struct BadUsage {
+    std::vector<std::string> args;
+    std::string message;
+};
+
+TEST(Server, BadOptionsExitTwoWithAMessage)
+{
+    const std::vector<BadUsage> cases = {
+        {{"--bogus"}, "unknown option '--bogus'"},
+        {{"-w", "0"}, "--workers: 0 is out of range"},
+        {{"-w", "ten"}, "--workers: 'ten' is not a whole number"},
+        {{"--overload", "drop"}, "--overload: 'drop' is not block or reject"},
+        {{"--io-timeout", "soon"}, "--io-timeout: 'soon' is not a duration"},
+        {{"-m", "magic"}, "--model: unknown model 'magic'"},
+        {{"--port"}, "needs a value"},
+        {{"stray"}, "unexpected argument 'stray'"},
+        {{"--greeting", ""}, "cannot be empty"},
+    };
+    for (const auto &c : cases) {
+        std::vector<std::string> argv = {GREETER_SERVER_BIN};
+        argv.insert(argv.end(), c.args.begin(), c.args.end());
+        TestProc p;
+        EXPECT_EQ(run_command(p, argv), 2) << c.args[0];
+        EXPECT_NE(p.err().find(c.message), std::string::npos) << p.err();
+        EXPECT_NE(p.err().find("--help"), std::string::npos) << p.err();
+    }
+}
+
+TEST(Server, UnreadableGreetingFileExitsOne)
+{
+    TestProc p;
+    EXPECT_EQ(run_command(p, {GREETER_SERVER_BIN, "-p", "0", "--greeting-file", "/nonexistent/g"}), 1);
+    EXPECT_NE(p.err().find("--greeting-file /nonexistent/g: No such file"), std::string::npos)
+        << p.err();
+}
+
+TEST(Server, HelpListsEveryOption)
+{
+    TestProc p;
+    ASSERT_EQ(run_command(p, {GREETER_SERVER_BIN, "--help"}), 0);
+    for (const char *opt : {"--model", "--host", "--port", "--workers", "--queue", "--backlog",
+                            "--overload", "--busy-message", "--greeting", "--greeting-file",
+                            "--io-timeout", "--work-us", "--work-kind", "--access-log", "--quiet"})
+        EXPECT_NE(p.out().find(opt), std::string::npos) << opt;
+}
+
+// With far fewer descriptors than clients, every client is greeted or told we are busy,
+// nobody hangs, and the server serves normally afterwards.
+TEST(Server, SurvivesDescriptorExhaustion)
+{
+    TestProc server;
+    std::string cmd = std::string("ulimit -n 40 && exec ") + GREETER_SERVER_BIN +
+                      " -H 127.0.0.1 -p 0 --quiet -w 4 --work-us 30000";
+    ASSERT_TRUE(server.start({"/bin/sh", "-c", cmd}));
+    int port = server.wait_listening();
+    ASSERT_GT(port, 0) << server.err();
+    std::vector<int> fds;
+    for (int i = 0; i < 80; i++) {
+        int fd = connect_to(port);
+        ASSERT_GE(fd, 0);
+        fds.push_back(fd);
+    }
+    int greeted = 0, busy = 0;
+    for (int fd : fds) {
+        std::string got = read_all(fd, 20000);
+        greeted += got == kGreeting;
+        busy += got.rfind("Server busy", 0) == 0;
+    }
+    EXPECT_EQ(greeted + busy, 80);
+    EXPECT_GT(greeted, 0);
+    EXPECT_EQ(fetch_greeting(port), kGreeting); // recovered
+    std::string summary = stop_server(server);
+    EXPECT_EQ(summary_field(summary, "greeted"), greeted + 1) << summary;
+    EXPECT_EQ(summary_field(summary, "rejected"), busy) << summary;
+    expect_summary_adds_up(summary);
+}
+
+} // namespace

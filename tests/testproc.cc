@@ -1,0 +1,230 @@
+// testproc.cc -- start a built greeter binary, read its output, signal it, reap it (for tests).
+#include "testproc.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+static long long now_ms()
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+TestProc::~TestProc()
+{
+    if (pid_ > 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+    if (out_fd_ >= 0)
+        close(out_fd_);
+    if (err_fd_ >= 0)
+        close(err_fd_);
+}
+
+bool TestProc::start(const std::vector<std::string> &argv, const std::string *stdin_text)
+{
+    int out_pipe[2], err_pipe[2], in_pipe[2] = {-1, -1};
+    if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) {
+        error_ = std::string("pipe: ") + strerror(errno);
+        return false;
+    }
+    if (stdin_text && pipe2(in_pipe, O_CLOEXEC) < 0) {
+        error_ = std::string("pipe: ") + strerror(errno);
+        return false;
+    }
+    std::vector<char *> args;
+    for (const auto &a : argv)
+        args.push_back(const_cast<char *>(a.c_str()));
+    args.push_back(nullptr);
+    pid_ = fork();
+    if (pid_ < 0) {
+        error_ = std::string("fork: ") + strerror(errno);
+        return false;
+    }
+    if (pid_ == 0) {
+        int in = stdin_text ? in_pipe[0] : open("/dev/null", O_RDONLY);
+        dup2(in, 0);
+        dup2(out_pipe[1], 1);
+        dup2(err_pipe[1], 2);
+        execv(args[0], args.data());
+        _exit(127);
+    }
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    out_fd_ = out_pipe[0];
+    err_fd_ = err_pipe[0];
+    if (stdin_text) {
+        close(in_pipe[0]);
+        ssize_t ignored = write(in_pipe[1], stdin_text->data(), stdin_text->size());
+        (void)ignored;
+        close(in_pipe[1]);
+    }
+    return true;
+}
+
+bool TestProc::pump(int timeout_ms)
+{
+    struct pollfd fds[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
+    if (out_fd_ < 0 && err_fd_ < 0)
+        return false;
+    int n = poll(fds, 2, timeout_ms);
+    if (n <= 0)
+        return true;
+    char buf[65536];
+    int *fdp[2] = {&out_fd_, &err_fd_};
+    std::string *dst[2] = {&out_, &err_};
+    for (int i = 0; i < 2; i++) {
+        if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        ssize_t got = read(fds[i].fd, buf, sizeof(buf));
+        if (got > 0) {
+            dst[i]->append(buf, (size_t)got);
+        } else if (got == 0 || errno != EINTR) {
+            close(*fdp[i]);
+            *fdp[i] = -1;
+        }
+    }
+    return out_fd_ >= 0 || err_fd_ >= 0;
+}
+
+std::string TestProc::wait_for_line(const std::string &prefix, int timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    for (;;) {
+        size_t nl;
+        while ((nl = out_.find('\n', out_scan_)) != std::string::npos) {
+            std::string line = out_.substr(out_scan_, nl - out_scan_);
+            out_scan_ = nl + 1;
+            if (line.compare(0, prefix.size(), prefix) == 0)
+                return line;
+        }
+        long long left = deadline - now_ms();
+        if (left <= 0 || out_fd_ < 0)
+            return "";
+        pump((int)left);
+    }
+}
+
+int TestProc::wait_listening(int timeout_ms)
+{
+    std::string line = wait_for_line("listening on ", timeout_ms);
+    size_t colon = line.rfind(':');
+    if (line.empty() || colon == std::string::npos)
+        return -1;
+    return atoi(line.c_str() + colon + 1);
+}
+
+void TestProc::send_signal(int sig)
+{
+    if (pid_ > 0)
+        kill(pid_, sig);
+}
+
+int TestProc::wait_exit(int timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    for (;;) {
+        int status;
+        pid_t r = waitpid(pid_, &status, WNOHANG);
+        if (r == pid_) {
+            pid_ = -1;
+            while (pump(50)) {
+            }
+            if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+            return 128 + WTERMSIG(status);
+        }
+        long long left = deadline - now_ms();
+        if (left <= 0) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+            pid_ = -1;
+            return -1;
+        }
+        if (!pump(left < 20 ? (int)left : 20))
+            usleep(5000); // pipes closed but the child has not exited yet
+    }
+}
+
+int run_command(TestProc &proc, const std::vector<std::string> &argv, int timeout_ms)
+{
+    if (!proc.start(argv))
+        return -1;
+    return proc.wait_exit(timeout_ms);
+}
+
+std::string fetch_greeting(int port, int timeout_ms, std::string *error,
+                           const std::string &send_first, const char *host)
+{
+    std::string got;
+    int fd = socket(strchr(host, ':') ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    socklen_t len;
+    if (strchr(host, ':')) {
+        auto *s6 = reinterpret_cast<struct sockaddr_in6 *>(&ss);
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        inet_pton(AF_INET6, host, &s6->sin6_addr);
+        len = sizeof(*s6);
+    } else {
+        auto *s4 = reinterpret_cast<struct sockaddr_in *>(&ss);
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        inet_pton(AF_INET, host, &s4->sin_addr);
+        len = sizeof(*s4);
+    }
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    if (connect(fd, reinterpret_cast<struct sockaddr *>(&ss), len) < 0) {
+        if (error)
+            *error = std::string("connect: ") + strerror(errno);
+        close(fd);
+        return "";
+    }
+    if (!send_first.empty() && send(fd, send_first.data(), send_first.size(), MSG_NOSIGNAL) < 0) {
+        if (error)
+            *error = std::string("send: ") + strerror(errno);
+    }
+    char buf[4096];
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        if (n > 0) {
+            got.append(buf, (size_t)n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && error)
+            *error = std::string("recv: ") + strerror(errno);
+        break;
+    }
+    close(fd);
+    return got;
+}
+
+long summary_field(const std::string &text, const std::string &key)
+{
+    std::string needle = key + "=";
+    size_t at = 0;
+    while ((at = text.find(needle, at)) != std::string::npos) {
+        if (at == 0 || text[at - 1] == ' ' || text[at - 1] == '\n' || text[at - 1] == ':') {
+            return strtol(text.c_str() + at + needle.size(), nullptr, 10);
+        }
+        at += needle.size();
+    }
+    return -1;
+}

@@ -1,0 +1,30 @@
+# tools/lib.sh -- what the tools/ scripts share: installing missing packages and building.
+# Sourced, not run. Every function reports what it does on stderr.
+
+GREETER_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Debian packages the build, the tests and the scripts need.
+GREETER_PACKAGES="cmake make g++ gcc libssl-dev libgtest-dev netbase python3 procps"
+
+# Installs whatever of GREETER_PACKAGES (plus any extra names given) is missing.
+greeter_install_missing() {
+  local missing=() pkg
+  for pkg in $GREETER_PACKAGES "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "greeter: missing packages: ${missing[*]}; run as root or install them with apt-get" >&2
+    return 1
+  fi
+  echo "greeter: installing ${missing[*]}" >&2
+  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+}
+
+# greeter_build DIR [CMAKE ARGS...]: configures (once) and builds into DIR.
+greeter_build() {
+  local dir=$1
+  shift
+  cmake -S "$GREETER_ROOT" -B "$dir" "$@" >/dev/null || return 1
+  cmake --build "$dir" -j"$(nproc)" >/dev/null || { cmake --build "$dir" -j1; return 1; }
+}
