@@ -226,15 +226,20 @@ net_io_result net_write_all(int fd, const void *buf, size_t len, uint64_t deadli
     return result;
 }
 
-void net_close_graceful(int fd, int drain_ms, size_t drain_limit)
+int net_close_is_safe(int fd)
 {
     int unread = 0, unacked = 0;
     /* Closing with unread input, or input that arrives after close, makes the kernel answer
      * with a reset, and a reset throws away whatever of our reply the peer has not yet
      * acknowledged. When nothing is unread and the peer has acknowledged every byte, a reset
-     * can no longer cost it anything, so a plain close is safe and cheapest. */
-    if (ioctl(fd, FIONREAD, &unread) == 0 && unread == 0 && ioctl(fd, SIOCOUTQ, &unacked) == 0 &&
-        unacked == 0) {
+     * can no longer cost it anything. */
+    return ioctl(fd, FIONREAD, &unread) == 0 && unread == 0 && ioctl(fd, SIOCOUTQ, &unacked) == 0 &&
+           unacked == 0;
+}
+
+void net_close_graceful(int fd, int drain_ms, size_t drain_limit)
+{
+    if (net_close_is_safe(fd)) {
         close(fd);
         return;
     }
@@ -257,6 +262,46 @@ void net_close_graceful(int fd, int drain_ms, size_t drain_limit)
         poll(&pfd, 1, (int)((deadline - now + 999999) / 1000000));
     }
     close(fd);
+}
+
+int net_listen_clone(int listen_fd, int backlog, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof(ss);
+    int v6only = 0, one = 1;
+    socklen_t optlen = sizeof(v6only);
+    if (getsockname(listen_fd, (struct sockaddr *)&ss, &sslen) < 0) {
+        snprintf(err, errlen, "getsockname: %s", strerror(errno));
+        return -1;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    const char *what = "setsockopt";
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+        goto out_close_fd;
+    if (ss.ss_family == AF_INET6 &&
+        (getsockopt(listen_fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &optlen) < 0 ||
+         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) < 0))
+        goto out_close_fd;
+    what = "bind";
+    if (bind(fd, (struct sockaddr *)&ss, sslen) < 0)
+        goto out_close_fd;
+    what = "listen";
+    if (listen(fd, backlog > 0 ? backlog : SOMAXCONN) < 0)
+        goto out_close_fd;
+    return fd;
+
+out_close_fd: {
+    char name[ADDR_STRLEN];
+    addr_format_hostport((struct sockaddr *)&ss, sslen, name, sizeof(name));
+    snprintf(err, errlen, "%s %s (another listener): %s", what, name, strerror(errno));
+    close(fd);
+    return -1;
+}
 }
 
 void net_local_name(int fd, char *buf, size_t len)

@@ -64,11 +64,22 @@ net_io_result net_write_all(int fd, const void *buf, size_t len, uint64_t deadli
                             size_t *written);
 
 /*
+ * 1 when a plain close(fd) cannot cost the peer any of our output: no unread input is
+ * pending (which would make the kernel answer with a reset) and the peer has acknowledged
+ * every byte we sent (so a later reset cannot destroy data still in flight). 0 otherwise.
+ */
+int net_close_is_safe(int fd);
+
+/*
  * Closes a connection so that a peer that sent us bytes still reads everything we wrote:
- * when unread input is pending, half-closes, then reads and discards until the peer's EOF,
- * drain_ms, or drain_limit bytes, whichever comes first. Otherwise just closes.
+ * unless net_close_is_safe, half-closes, then reads and discards until the peer's EOF,
+ * drain_ms, or drain_limit bytes, whichever comes first, then closes.
  */
 void net_close_graceful(int fd, int drain_ms, size_t drain_limit);
+
+/* A second listener on the same address as listen_fd (which must have SO_REUSEPORT), for
+ * one accept queue per event loop. Returns the descriptor (non-blocking), or -1 with err. */
+int net_listen_clone(int listen_fd, int backlog, char *err, size_t errlen);
 
 /* Formats the local address of fd as HOST:PORT (addr_format_hostport). */
 void net_local_name(int fd, char *buf, size_t len);

@@ -35,13 +35,19 @@ void acceptor_destroy(acceptor *a)
 }
 
 /* Waits until the listener is readable or a stop is asked; returns 0 on stop. */
-static int wait_readable(acceptor *a, int timeout_ms)
+static int wait_readable(acceptor *a)
 {
     struct pollfd fds[2] = {{a->listen_fd, POLLIN, 0}, {shutdown_fd(), POLLIN, 0}};
-    int n = poll(fds, 2, timeout_ms);
-    if (n < 0 && errno != EINTR)
-        log_warn("poll on listener: %s", strerror(errno));
-    return !shutdown_requested();
+    for (;;) {
+        int n = poll(fds, 2, a->on_idle ? a->idle_ms : -1);
+        if (n < 0 && errno != EINTR)
+            log_warn("poll on listener: %s", strerror(errno));
+        if (n == 0 && a->on_idle) {
+            a->on_idle(a->idle_arg);
+            continue;
+        }
+        return !shutdown_requested();
+    }
 }
 
 /* Sleeps timeout_ms unless a stop is asked first; returns 0 on stop. Unlike wait_readable it
@@ -54,7 +60,7 @@ static int rest(int timeout_ms)
 }
 
 /* Out of descriptors: free the spare, take the oldest waiting client, tell it we are busy. */
-static void reject_with_spare(acceptor *a)
+void acceptor_reject_one(acceptor *a)
 {
     if (a->spare_fd < 0)
         return;
@@ -67,7 +73,7 @@ static void reject_with_spare(acceptor *a)
     a->spare_fd = open_spare();
 }
 
-static void complain_at_most_once_a_second(acceptor *a, int err)
+void acceptor_complain(acceptor *a, int err)
 {
     uint64_t now = clock_now_ns();
     if (now - a->last_complaint_ns < 1000000000u && a->last_complaint_ns != 0)
@@ -92,7 +98,7 @@ int acceptor_next(acceptor *a, conn_item *out)
         }
         switch (errno) {
         case EAGAIN:
-            if (!wait_readable(a, -1))
+            if (!wait_readable(a))
                 return 0;
             break;
         case EINTR:
@@ -101,13 +107,13 @@ int acceptor_next(acceptor *a, conn_item *out)
             break; /* that client is gone; the next one may be fine */
         case EMFILE:
         case ENFILE:
-            complain_at_most_once_a_second(a, errno);
-            reject_with_spare(a);
+            acceptor_complain(a, errno);
+            acceptor_reject_one(a);
             if (!rest(EXHAUSTED_BACKOFF_MS))
                 return 0;
             break;
         default: /* ENOBUFS, ENOMEM and the like: rest rather than spin */
-            complain_at_most_once_a_second(a, errno);
+            acceptor_complain(a, errno);
             if (!rest(EXHAUSTED_BACKOFF_MS))
                 return 0;
             break;

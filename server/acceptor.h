@@ -18,6 +18,11 @@ typedef struct acceptor {
     uint64_t last_complaint_ns;
     const handler_config *handler;
     server_stats *stats;
+    /* Optional: called about every idle_ms while no client arrives (the fork model reaps
+     * its children there). */
+    void (*on_idle)(void *arg);
+    void *idle_arg;
+    int idle_ms;
 } acceptor;
 
 /* Does not take ownership of listen_fd; makes it non-blocking. */
@@ -31,6 +36,14 @@ void acceptor_destroy(acceptor *a);
  * instead of spinning, and a warning is logged at most once a second.
  */
 int acceptor_next(acceptor *a, conn_item *out);
+
+/* At the descriptor limit: frees the spare descriptor, accepts the oldest waiting client,
+ * turns it away with the busy message (counted accepted and rejected), takes the spare back.
+ * Also used by the event model, whose listeners are non-blocking. */
+void acceptor_reject_one(acceptor *a);
+
+/* Logs "accept: <why>: turning new clients away..." at most once a second. */
+void acceptor_complain(acceptor *a, int err);
 
 #ifdef __cplusplus
 }

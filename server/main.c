@@ -32,13 +32,17 @@ static void usage(FILE *out, int cores)
             "                          IPv4 address, '::' any IPv6 and IPv4 address\n"
             "  -p, --port PORT         port number or service name (default 12345; 0 picks a\n"
             "                          free port, printed on the 'listening on' line)\n"
-            "  -w, --workers N         worker threads (default 4 per core: %d)\n"
-            "  -q, --queue N           accepted connections that may wait for a worker\n"
+            "  -w, --workers N         pool: worker threads (default 4 per core: %d);\n"
+            "                          prefork: processes (default 4 per core);\n"
+            "                          event: epoll loops (default one per core)\n"
+            "  -q, --queue N           pool: accepted connections that may wait for a worker\n"
             "                          (default 1024)\n"
+            "      --max-children N    fork: children alive at once (default 1024)\n"
+            "      --max-threads N     thread: connection threads alive at once (default 1024)\n"
             "      --backlog N         kernel listen backlog (default 4096)\n"
-            "      --overload POLICY   when the queue is full: block (leave new clients in the\n"
-            "                          kernel backlog) or reject (send --busy-message and close);\n"
-            "                          default block\n"
+            "      --overload POLICY   pool, fork, thread: when the queue or the cap is full:\n"
+            "                          block (leave new clients in the kernel backlog) or\n"
+            "                          reject (send --busy-message and close); default block\n"
             "      --busy-message TEXT what rejected clients get (default 'Server busy, try\n"
             "                          again later' and a newline); '' closes silently\n"
             "      --greeting TEXT     the greeting (default '" DEFAULT_GREETING "')\n"
@@ -96,6 +100,8 @@ enum {
     OPT_WORK_KIND,
     OPT_ACCESS_LOG,
     OPT_QUIET,
+    OPT_MAX_CHILDREN,
+    OPT_MAX_THREADS,
 };
 
 static const struct option long_options[] = {
@@ -114,6 +120,8 @@ static const struct option long_options[] = {
     {"work-kind", required_argument, NULL, OPT_WORK_KIND},
     {"access-log", no_argument, NULL, OPT_ACCESS_LOG},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"max-children", required_argument, NULL, OPT_MAX_CHILDREN},
+    {"max-threads", required_argument, NULL, OPT_MAX_THREADS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -138,11 +146,13 @@ static int apply_option(server_config *cfg, int opt, const char *arg, const char
         if (parse_long("--workers", arg, 1, 100000, &n, err, errlen) < 0)
             return -1;
         cfg->workers = (int)n;
+        cfg->options_set |= MODEL_OPT_WORKERS;
         return 0;
     case 'q':
         if (parse_long("--queue", arg, 1, 10000000, &n, err, errlen) < 0)
             return -1;
         cfg->queue_capacity = (int)n;
+        cfg->options_set |= MODEL_OPT_QUEUE;
         return 0;
     case OPT_BACKLOG:
         if (parse_long("--backlog", arg, 1, 1000000, &n, err, errlen) < 0)
@@ -155,6 +165,19 @@ static int apply_option(server_config *cfg, int opt, const char *arg, const char
             return -1;
         }
         cfg->overload = strcmp(arg, "reject") == 0 ? OVERLOAD_REJECT : OVERLOAD_BLOCK;
+        cfg->options_set |= MODEL_OPT_OVERLOAD;
+        return 0;
+    case OPT_MAX_CHILDREN:
+        if (parse_long("--max-children", arg, 1, 100000, &n, err, errlen) < 0)
+            return -1;
+        cfg->max_children = (int)n;
+        cfg->options_set |= MODEL_OPT_MAX_CHILDREN;
+        return 0;
+    case OPT_MAX_THREADS:
+        if (parse_long("--max-threads", arg, 1, 100000, &n, err, errlen) < 0)
+            return -1;
+        cfg->max_threads = (int)n;
+        cfg->options_set |= MODEL_OPT_MAX_THREADS;
         return 0;
     case OPT_BUSY:
         cfg->handler.busy_message = arg;
@@ -212,6 +235,8 @@ int main(int argc, char **argv)
         .queue_capacity = 1024,
         .backlog = 4096,
         .overload = OVERLOAD_BLOCK,
+        .max_children = 1024,
+        .max_threads = 1024,
         .handler = {.greeting = DEFAULT_GREETING,
                     .greeting_len = strlen(DEFAULT_GREETING),
                     .busy_message = DEFAULT_BUSY,
@@ -243,6 +268,11 @@ int main(int argc, char **argv)
         snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind]);
         return bad_usage(err);
     }
+    if (server_check_options(&cfg, err, sizeof(err)) < 0)
+        return bad_usage(err);
+    /* The event model runs one loop per core unless told otherwise. */
+    if (strcmp(cfg.model, "event") == 0 && !(cfg.options_set & MODEL_OPT_WORKERS))
+        cfg.workers = cores;
     char *file_greeting = NULL;
     if (greeting_file) {
         file_greeting = read_greeting_file(greeting_file, &cfg.handler.greeting_len, err, sizeof(err));

@@ -10,10 +10,48 @@
 #include <unistd.h>
 
 static const server_model models[] = {
-    {"pool", "accept thread -> bounded queue -> worker threads (default)", model_pool_run},
-    {"iterative", "the tutorial's loop: accept, greet, close, one client at a time", model_iterative_run},
-    {NULL, NULL, NULL},
+    {"pool", "accept thread -> bounded queue -> worker threads (default)", model_pool_run,
+     MODEL_OPT_WORKERS | MODEL_OPT_QUEUE | MODEL_OPT_OVERLOAD, 0},
+    {"fork", "a child process per connection (capped by --max-children)", model_fork_run,
+     MODEL_OPT_MAX_CHILDREN | MODEL_OPT_OVERLOAD, 0},
+    {"prefork", "-w processes, each accepting on the shared listener", model_prefork_run,
+     MODEL_OPT_WORKERS, 0},
+    {"thread", "a thread per connection (capped by --max-threads)", model_thread_run,
+     MODEL_OPT_MAX_THREADS | MODEL_OPT_OVERLOAD, 0},
+    {"iterative", "the tutorial's loop: accept, greet, close, one client at a time",
+     model_iterative_run, 0, 0},
+    {"event", "-w epoll loops (default one per core) on SO_REUSEPORT listeners", model_event_run,
+     MODEL_OPT_WORKERS, 1},
+    {NULL, NULL, NULL, 0, 0},
 };
+
+static const struct {
+    unsigned bit;
+    const char *option;
+} model_options[] = {
+    {MODEL_OPT_WORKERS, "--workers"},
+    {MODEL_OPT_QUEUE, "--queue"},
+    {MODEL_OPT_OVERLOAD, "--overload"},
+    {MODEL_OPT_MAX_CHILDREN, "--max-children"},
+    {MODEL_OPT_MAX_THREADS, "--max-threads"},
+};
+
+int server_check_options(const server_config *cfg, char *err, size_t errlen)
+{
+    const server_model *model = server_find_model(cfg->model);
+    if (model == NULL) {
+        snprintf(err, errlen, "--model: unknown model '%s' (see --help for the list)", cfg->model);
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(model_options) / sizeof(model_options[0]); i++) {
+        if ((cfg->options_set & model_options[i].bit) && !(model->accepts & model_options[i].bit)) {
+            snprintf(err, errlen, "%s does not apply to the %s model (see --help)",
+                     model_options[i].option, model->name);
+            return -1;
+        }
+    }
+    return 0;
+}
 
 const server_model *server_models(void) { return models; }
 
@@ -49,7 +87,8 @@ int server_run(const server_config *cfg)
     /* Descriptors are the server's capacity: take all the hard limit allows. */
     net_raise_nofile(1L << 20);
 
-    net_listen_opts opts = {.socktype = SOCK_STREAM, .backlog = cfg->backlog};
+    net_listen_opts opts = {.socktype = SOCK_STREAM, .backlog = cfg->backlog,
+                            .reuseport = model->reuseport};
     int in_use = 0;
     int listen_fd = net_listen(cfg->host, cfg->port, &opts, &in_use, err, sizeof(err));
     if (listen_fd < 0) {

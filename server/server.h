@@ -13,6 +13,16 @@ extern "C" {
 
 typedef enum { OVERLOAD_BLOCK = 0, OVERLOAD_REJECT = 1 } overload_policy;
 
+/* Options that only some models understand; a model lists the ones it accepts, and an option
+ * given for a model that does not accept it is refused rather than silently ignored. */
+enum {
+    MODEL_OPT_WORKERS = 1u << 0,
+    MODEL_OPT_QUEUE = 1u << 1,
+    MODEL_OPT_OVERLOAD = 1u << 2,
+    MODEL_OPT_MAX_CHILDREN = 1u << 3,
+    MODEL_OPT_MAX_THREADS = 1u << 4,
+};
+
 /* Everything the command line sets; filled by main.c, read-only afterwards. */
 typedef struct server_config {
     const char *model;  /* "pool" (default), see server_models() */
@@ -22,6 +32,9 @@ typedef struct server_config {
     int queue_capacity; /* pool: accepted connections waiting for a worker */
     int backlog;
     overload_policy overload;
+    int max_children;     /* fork: children alive at once */
+    int max_threads;      /* thread: connection threads alive at once */
+    unsigned options_set; /* MODEL_OPT_* bits the user gave explicitly */
     int quiet;
     handler_config handler;
 } server_config;
@@ -41,11 +54,16 @@ typedef struct server_model {
     const char *name;
     const char *summary; /* one line for --help */
     model_run_fn run;
+    unsigned accepts;     /* MODEL_OPT_* bits that mean something to this model */
+    int reuseport;        /* the listener needs SO_REUSEPORT (the model adds more listeners) */
 } server_model;
 
 /* The table of models, ended by an entry with a NULL name. */
 const server_model *server_models(void);
 const server_model *server_find_model(const char *name);
+
+/* Checks cfg->options_set against the model; 0, or -1 with "--queue does not apply to ...". */
+int server_check_options(const server_config *cfg, char *err, size_t errlen);
 
 /* Listens, prints "listening on HOST:PORT", runs the model, prints the summary. Returns the
  * process exit status: 0 after a clean drain, 1 when it could not start (message printed). */
@@ -53,6 +71,10 @@ int server_run(const server_config *cfg);
 
 int model_pool_run(server *srv, char *err, size_t errlen);
 int model_iterative_run(server *srv, char *err, size_t errlen);
+int model_fork_run(server *srv, char *err, size_t errlen);
+int model_prefork_run(server *srv, char *err, size_t errlen);
+int model_thread_run(server *srv, char *err, size_t errlen);
+int model_event_run(server *srv, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

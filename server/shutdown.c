@@ -10,11 +10,15 @@
 
 static int stop_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_count;
+static volatile sig_atomic_t in_child;
 
 static void on_stop_signal(int sig)
 {
-    if (stop_count++ > 0)
-        _exit(128 + sig); /* the second signal: the user wants out now */
+    if (stop_count++ > 0) {
+        if (!in_child)
+            _exit(128 + sig); /* the second signal: the user wants out now */
+        return;
+    }
     int saved = errno;
     ssize_t ignored = write(stop_pipe[1], "x", 1);
     (void)ignored;
@@ -61,4 +65,5 @@ void shutdown_reset_after_fork(void)
         close(old[1]);
     }
     stop_count = 0;
+    in_child = 1;
 }

@@ -23,8 +23,9 @@ int shutdown_requested(void);
 /* Asks for a stop from inside the process, as a signal would. */
 void shutdown_request(void);
 
-/* In a forked child: the child's own copy of the state is reset so that its first signal
- * asks it to drain rather than exit at once. */
+/* In a forked child that serves clients: the child gets its own pipe, and every signal it
+ * receives only asks it to stop (a terminal's Ctrl-C reaches the whole process group and the
+ * parent then forwards a SIGTERM: that second signal must not cut a greeting short). */
 void shutdown_reset_after_fork(void);
 
 #ifdef __cplusplus

@@ -1,3 +1,4 @@
 # server tests: the queue in-process, the server as a process.
 greeter_add_test(test_queue test_queue.cc LIBS greeter_server_core)
 greeter_add_test(test_server test_server.cc)
+greeter_add_test(test_models test_models.cc)

@@ -1,0 +1,377 @@
+/* model_event.c -- one non-blocking epoll loop per thread, each on its own SO_REUSEPORT listener. */
+#include "acceptor.h"
+#include "clock.h"
+#include "log.h"
+#include "net.h"
+#include "server.h"
+#include "shutdown.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_EVENTS 256
+#define ACCEPT_BATCH 64           /* accepts per wake-up, so one busy listener cannot starve I/O */
+#define DRAIN_LIMIT (64 * 1024)   /* unread client bytes we discard before closing anyway */
+
+typedef enum {
+    PHASE_WORKING,  /* simulated sleep work: waiting for a timer, not in epoll */
+    PHASE_WRITING,  /* the greeting did not fit the socket buffer: waiting for EPOLLOUT */
+    PHASE_DRAINING  /* greeted; reading the client's leftovers until its EOF before closing */
+} conn_phase;
+
+/* A connection that has to wait for something. Connections that are greeted and closed at
+ * once never get one of these. Owned by its loop; freed by conn_free. */
+typedef struct event_conn {
+    int fd;
+    conn_phase phase;
+    int in_epoll;
+    size_t sent;
+    uint64_t deadline_ns;
+    struct event_conn *prev, *next; /* in the loop's list for its phase */
+} event_conn;
+
+/* Every connection in a list waits the same fixed time (work_us, or io_timeout), so appending
+ * keeps a list sorted by deadline and the head is always the next to expire. */
+typedef struct conn_list {
+    event_conn *head, *tail;
+} conn_list;
+
+typedef struct event_loop {
+    server *srv;
+    int epfd;
+    int listen_fd;
+    int own_listener; /* loop 0 uses the server's listener; the others made theirs */
+    int accepting;
+    int live;         /* event_conns allocated */
+    conn_list working, waiting_io;
+    acceptor acc;     /* for its spare descriptor and rate-limited complaints */
+    pthread_t thread;
+} event_loop;
+
+/* epoll data for the two descriptors that are not connections. */
+static char listener_tag, stop_tag;
+
+static void list_append(conn_list *l, event_conn *c)
+{
+    c->next = NULL;
+    c->prev = l->tail;
+    if (l->tail)
+        l->tail->next = c;
+    else
+        l->head = c;
+    l->tail = c;
+}
+
+static void list_remove(conn_list *l, event_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        l->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        l->tail = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static conn_list *list_of(event_loop *loop, event_conn *c)
+{
+    return c->phase == PHASE_WORKING ? &loop->working : &loop->waiting_io;
+}
+
+static void conn_free(event_loop *loop, event_conn *c)
+{
+    list_remove(list_of(loop, c), c);
+    close(c->fd); /* also removes it from epoll */
+    free(c);
+    loop->live--;
+}
+
+static event_conn *conn_new(event_loop *loop, int fd)
+{
+    event_conn *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->fd = fd;
+    loop->live++;
+    return c;
+}
+
+/* Moves c to phase, waiting for events (EPOLLIN/EPOLLOUT, 0 for none) until its deadline. */
+static int conn_wait(event_loop *loop, event_conn *c, conn_phase phase, uint32_t events,
+                     uint64_t deadline_ns)
+{
+    if (c->prev || c->next || list_of(loop, c)->head == c)
+        list_remove(list_of(loop, c), c);
+    c->phase = phase;
+    c->deadline_ns = deadline_ns;
+    list_append(list_of(loop, c), c);
+    if (events == 0)
+        return 0;
+    struct epoll_event ev = {.events = events, .data.ptr = c};
+    int rc = epoll_ctl(loop->epfd, c->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev);
+    c->in_epoll = 1;
+    return rc;
+}
+
+static uint64_t io_deadline(event_loop *loop)
+{
+    return clock_now_ns() + (uint64_t)loop->srv->cfg->handler.io_timeout_ms * 1000000u;
+}
+
+/* The greeting is out: close now if that is safe, else linger until the client's EOF. */
+static void finish(event_loop *loop, int fd, event_conn *c)
+{
+    stats_add(&loop->srv->stats->greeted, 1);
+    if (net_close_is_safe(fd)) {
+        if (c)
+            conn_free(loop, c);
+        else
+            close(fd);
+        return;
+    }
+    shutdown(fd, SHUT_WR);
+    if (c == NULL && (c = conn_new(loop, fd)) == NULL) {
+        close(fd);
+        return;
+    }
+    if (conn_wait(loop, c, PHASE_DRAINING, EPOLLIN | EPOLLRDHUP, io_deadline(loop)) < 0)
+        conn_free(loop, c);
+}
+
+static void fail(event_loop *loop, int fd, event_conn *c)
+{
+    stats_add(&loop->srv->stats->failed, 1);
+    if (c)
+        conn_free(loop, c);
+    else
+        close(fd);
+}
+
+/* Writes what is left of the greeting; c may be NULL for a connection that never waited. */
+static void write_greeting(event_loop *loop, int fd, event_conn *c)
+{
+    const handler_config *h = &loop->srv->cfg->handler;
+    size_t sent = c ? c->sent : 0;
+    while (sent < h->greeting_len) {
+        ssize_t n = send(fd, h->greeting + sent, h->greeting_len - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            sent += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (c == NULL && (c = conn_new(loop, fd)) == NULL)
+                break;
+            c->sent = sent;
+            if (conn_wait(loop, c, PHASE_WRITING, EPOLLOUT, io_deadline(loop)) < 0)
+                break;
+            return;
+        }
+        break;
+    }
+    if (sent == h->greeting_len)
+        finish(loop, fd, c);
+    else
+        fail(loop, fd, c);
+}
+
+static void on_accepted(event_loop *loop, conn_item *conn)
+{
+    const handler_config *h = &loop->srv->cfg->handler;
+    stats_add(&loop->srv->stats->accepted, 1);
+    if (h->access_log)
+        handler_log_peer(conn);
+    if (h->work_us > 0 && h->work == WORK_SLEEP) {
+        /* Blocking I/O simulated with a timer: the loop keeps serving others meanwhile. */
+        event_conn *c = conn_new(loop, conn->fd);
+        if (c == NULL) {
+            fail(loop, conn->fd, NULL);
+            return;
+        }
+        conn_wait(loop, c, PHASE_WORKING, 0, conn->accepted_ns + (uint64_t)h->work_us * 1000u);
+        return;
+    }
+    handler_do_work(h); /* spin work really occupies the loop, as CPU work would */
+    write_greeting(loop, conn->fd, NULL);
+}
+
+static void accept_batch(event_loop *loop)
+{
+    for (int i = 0; i < ACCEPT_BATCH && loop->accepting; i++) {
+        conn_item conn;
+        conn.peer_len = sizeof(conn.peer);
+        conn.fd = accept4(loop->listen_fd, (struct sockaddr *)&conn.peer, &conn.peer_len,
+                          SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (conn.fd >= 0) {
+            conn.accepted_ns = clock_now_ns();
+            on_accepted(loop, &conn);
+            continue;
+        }
+        if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+            continue;
+        if (errno == EMFILE || errno == ENFILE) {
+            acceptor_complain(&loop->acc, errno);
+            acceptor_reject_one(&loop->acc);
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            acceptor_complain(&loop->acc, errno);
+        }
+        return;
+    }
+}
+
+static void drain(event_loop *loop, event_conn *c)
+{
+    char sink[4096];
+    for (size_t total = 0; total < DRAIN_LIMIT;) {
+        ssize_t n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
+        if (n > 0) {
+            total += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return; /* more may come; its EOF will wake us */
+        break;      /* EOF or a reset: done */
+    }
+    conn_free(loop, c);
+}
+
+static void stop_accepting(event_loop *loop)
+{
+    loop->accepting = 0;
+    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, loop->listen_fd, NULL);
+    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, shutdown_fd(), NULL);
+    if (loop->own_listener)
+        close(loop->listen_fd);
+}
+
+/* Handles deadlines that have passed: work done -> greet; I/O waits -> give up. */
+static void expire(event_loop *loop)
+{
+    uint64_t now = clock_now_ns();
+    event_conn *c;
+    while ((c = loop->working.head) && c->deadline_ns <= now) {
+        list_remove(&loop->working, c);
+        c->phase = PHASE_WRITING; /* not in a list until write_greeting says so */
+        list_append(&loop->waiting_io, c);
+        write_greeting(loop, c->fd, c);
+    }
+    while ((c = loop->waiting_io.head) && c->deadline_ns <= now) {
+        if (c->phase == PHASE_WRITING)
+            fail(loop, c->fd, c);
+        else
+            conn_free(loop, c); /* draining: already greeted, stop waiting for its EOF */
+    }
+}
+
+static int next_timeout_ms(event_loop *loop)
+{
+    uint64_t next = 0;
+    if (loop->working.head)
+        next = loop->working.head->deadline_ns;
+    if (loop->waiting_io.head && (next == 0 || loop->waiting_io.head->deadline_ns < next))
+        next = loop->waiting_io.head->deadline_ns;
+    if (next == 0)
+        return -1;
+    uint64_t now = clock_now_ns();
+    return next <= now ? 0 : (int)((next - now + 999999) / 1000000);
+}
+
+static void *loop_main(void *arg)
+{
+    event_loop *loop = arg;
+    struct epoll_event events[MAX_EVENTS];
+    while (loop->accepting || loop->live > 0) {
+        int n = epoll_wait(loop->epfd, events, MAX_EVENTS, next_timeout_ms(loop));
+        if (n < 0 && errno != EINTR) {
+            log_error("epoll_wait: %s", strerror(errno));
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            void *tag = events[i].data.ptr;
+            if (tag == &listener_tag)
+                accept_batch(loop);
+            else if (tag == &stop_tag)
+                stop_accepting(loop);
+            else if (((event_conn *)tag)->phase == PHASE_WRITING)
+                write_greeting(loop, ((event_conn *)tag)->fd, tag);
+            else
+                drain(loop, tag);
+        }
+        expire(loop);
+    }
+    return NULL;
+}
+
+static int loop_init(event_loop *loop, server *srv, int index, char *err, size_t errlen)
+{
+    memset(loop, 0, sizeof(*loop));
+    loop->srv = srv;
+    loop->accepting = 1;
+    loop->listen_fd = srv->listen_fd;
+    if (index > 0) {
+        loop->listen_fd = net_listen_clone(srv->listen_fd, srv->cfg->backlog, err, errlen);
+        if (loop->listen_fd < 0)
+            return -1;
+        loop->own_listener = 1;
+    }
+    acceptor_init(&loop->acc, loop->listen_fd, &srv->cfg->handler, srv->stats);
+    loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &listener_tag};
+    struct epoll_event sev = {.events = EPOLLIN, .data.ptr = &stop_tag};
+    if (loop->epfd < 0 || epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->listen_fd, &lev) < 0 ||
+        epoll_ctl(loop->epfd, EPOLL_CTL_ADD, shutdown_fd(), &sev) < 0) {
+        snprintf(err, errlen, "epoll for loop %d: %s", index, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void loop_destroy(event_loop *loop)
+{
+    if (loop->accepting && loop->own_listener)
+        close(loop->listen_fd);
+    acceptor_destroy(&loop->acc);
+    if (loop->epfd > 0)
+        close(loop->epfd);
+}
+
+int model_event_run(server *srv, char *err, size_t errlen)
+{
+    int n = srv->cfg->workers, started = 0, rc = 0;
+    event_loop *loops = calloc((size_t)n, sizeof(*loops));
+    if (loops == NULL) {
+        snprintf(err, errlen, "event: out of memory for %d loops", n);
+        return -1;
+    }
+    for (int i = 0; i < n && rc == 0; i++) {
+        rc = loop_init(&loops[i], srv, i, err, errlen);
+        if (rc == 0 && (rc = pthread_create(&loops[i].thread, NULL, loop_main, &loops[i])) != 0) {
+            snprintf(err, errlen, "event: start loop %d: %s", i, strerror(rc));
+            loop_destroy(&loops[i]);
+            rc = -1;
+        } else if (rc == 0) {
+            started++;
+        } else {
+            loop_destroy(&loops[i]);
+        }
+    }
+    if (rc != 0)
+        shutdown_request(); /* stop the loops that did start */
+    for (int i = 0; i < started; i++) {
+        pthread_join(loops[i].thread, NULL);
+        loop_destroy(&loops[i]);
+    }
+    free(loops);
+    return rc;
+}
