@@ -1,4 +1,5 @@
 /* main.c -- greeter-client: connect, print the greeting, exit; or `resolve HOST SERVICE`. */
+#include "fetch.h"
 #include "resolve.h"
 
 #include "addr.h"
@@ -27,8 +28,15 @@ static void usage(FILE *out)
             "machine, or an integer taken as an IPv4 address; PORT a number or service name.\n\n"
             "  -H, --host HOST      server host (default localhost)\n"
             "  -p, --port PORT      server port (default 12345)\n"
-            "  -t, --timeout TIME   bound on connecting and on reading the whole greeting\n"
-            "                       (default 5s; units us, ms, s, m)\n"
+            "  -t, --timeout TIME   bound on connecting and on reading the whole greeting;\n"
+            "                       with --udp, the wait for each reply (default 5s, or 1s\n"
+            "                       with --udp; units us, ms, s, m)\n"
+            "  -u, --udp            ask by datagram (sendto/recvfrom) instead of connecting\n"
+            "  -r, --retries N      with --udp: datagrams to resend when no reply comes\n"
+            "                       (default 3)\n"
+            "  -b, --broadcast      with --udp: allow a broadcast address (SO_BROADCAST); implied\n"
+            "                       by the host '<broadcast>'\n"
+            "  -U, --unix PATH      connect to a UNIX socket instead of HOST:PORT\n"
             "  -h, --help           this help\n\n"
             "resolve prints the local host name and getaddrinfo's answers for HOST and SERVICE.\n"
             "Exit status: 0 greeted, 1 could not connect or read, 2 bad usage.\n",
@@ -41,86 +49,49 @@ static int bad_usage(const char *message)
     return 2;
 }
 
-/* Reads until the server closes, within deadline; returns 0 and prints, or 1 with a message. */
-static int read_greeting(int fd, uint64_t deadline_ns, int timeout_ms, const char *where)
-{
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (buf == NULL) {
-            log_error("%s: out of memory", where);
-            return 1;
-        }
-        uint64_t now = clock_now_ns();
-        if (now >= deadline_ns) {
-            log_error("%s: no complete greeting within %d ms", where, timeout_ms);
-            free(buf);
-            return 1;
-        }
-        struct pollfd pfd = {fd, POLLIN, 0};
-        if (poll(&pfd, 1, (int)((deadline_ns - now + 999999) / 1000000)) <= 0)
-            continue; /* timeout or EINTR: the deadline check decides */
-        if (len == cap) {
-            char *bigger = realloc(buf, cap * 2);
-            if (bigger == NULL)
-                free(buf);
-            buf = bigger;
-            cap *= 2;
-            continue;
-        }
-        ssize_t n = read(fd, buf + len, cap - len);
-        if (n > 0) {
-            len += (size_t)n;
-        } else if (n == 0) {
-            break;
-        } else if (errno != EINTR && errno != EAGAIN) {
-            log_error("%s: read: %s", where, strerror(errno));
-            free(buf);
-            return 1;
-        }
-    }
-    if (len == 0) {
-        log_error("%s: the server closed without a greeting", where);
-        free(buf);
-        return 1;
-    }
-    fwrite(buf, 1, len, stdout);
-    fputc('\n', stdout);
-    free(buf);
-    return fflush(stdout) == 0 ? 0 : 1;
-}
-
 static const struct option long_options[] = {
     {"host", required_argument, NULL, 'H'},
     {"port", required_argument, NULL, 'p'},
     {"timeout", required_argument, NULL, 't'},
+    {"udp", no_argument, NULL, 'u'},
+    {"retries", required_argument, NULL, 'r'},
+    {"broadcast", no_argument, NULL, 'b'},
+    {"unix", required_argument, NULL, 'U'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
-int main(int argc, char **argv)
+typedef struct client_options {
+    const char *host, *port, *unix_path;
+    long long timeout_us;
+    int timeout_given, udp, broadcast;
+    long retries;
+} client_options;
+
+/* Parses argv into opts; returns -1 on success, else the exit status to return now. */
+static int parse_args(int argc, char **argv, client_options *opts)
 {
-    const char *host = "localhost", *port = "12345";
-    long long timeout_us = 5000000;
     char err[512];
-    log_set_program(program);
-    if (argc > 1 && strcmp(argv[1], "resolve") == 0) {
-        if (argc != 4)
-            return bad_usage("resolve takes HOST and SERVICE, e.g. resolve localhost http");
-        return resolve_print(stdout, argv[2], argv[3]);
-    }
     opterr = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, ":H:p:t:h", long_options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":H:p:t:ur:bU:h", long_options, NULL)) != -1) {
         switch (opt) {
-        case 'H': host = optarg; break;
-        case 'p': port = optarg; break;
+        case 'H': opts->host = optarg; break;
+        case 'p': opts->port = optarg; break;
         case 't':
-            if (parse_duration_us("--timeout", optarg, "s", &timeout_us, err, sizeof(err)) < 0)
+            if (parse_duration_us("--timeout", optarg, "s", &opts->timeout_us, err, sizeof(err)) < 0)
                 return bad_usage(err);
-            if (timeout_us < 1000)
-                return bad_usage("--timeout: must be at least 1ms");
+            if (opts->timeout_us < 1000 || opts->timeout_us > 3600LL * 1000000)
+                return bad_usage("--timeout: must be between 1ms and 1h");
+            opts->timeout_given = 1;
             break;
+        case 'u': opts->udp = 1; break;
+        case 'r':
+            if (parse_long("--retries", optarg, 0, 1000, &opts->retries, err, sizeof(err)) < 0)
+                return bad_usage(err);
+            break;
+        case 'b': opts->broadcast = 1; break;
+        case 'U': opts->unix_path = optarg; break;
         case 'h': usage(stdout); return 0;
         default:
             snprintf(err, sizeof(err), opt == ':' ? "option '%s' needs a value" : "unknown option '%s'",
@@ -129,34 +100,100 @@ int main(int argc, char **argv)
         }
     }
     if (optind < argc)
-        host = argv[optind++];
+        opts->host = argv[optind++];
     if (optind < argc)
-        port = argv[optind++];
+        opts->port = argv[optind++];
     if (optind < argc) {
         snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind]);
         return bad_usage(err);
     }
-    char host_only[ADDR_HOSTLEN], port_in_host[ADDR_PORTLEN];
-    /* Accept "[::1]:12345" or "host:port" as HOST too, when PORT is not given separately. */
-    if (addr_split(host, host_only, sizeof(host_only), port_in_host, sizeof(port_in_host), err,
-                   sizeof(err)) < 0)
-        return bad_usage(err);
-    if (port_in_host[0])
-        port = port_in_host;
-    unsigned portnum;
-    if (addr_parse_port(port, SOCK_STREAM, &portnum, err, sizeof(err)) < 0)
-        return bad_usage(err);
+    if (!opts->udp && (opts->broadcast || opts->retries != 3))
+        return bad_usage("--broadcast and --retries go with --udp");
+    if (opts->udp && !opts->timeout_given)
+        opts->timeout_us = 1000000;
+    return -1;
+}
 
-    int timeout_ms = (int)(timeout_us / 1000);
-    uint64_t deadline = clock_now_ns() + (uint64_t)timeout_us * 1000u;
-    int fd = net_connect(host_only, port, SOCK_STREAM, timeout_ms, err, sizeof(err));
+/* Opens a datagram socket toward host:port; *to is filled for broadcast (unconnected) use. */
+static int udp_socket(const client_options *opts, const char *host, const char *port,
+                      struct sockaddr_storage *to, socklen_t *tolen, char *err, size_t errlen)
+{
+    addr_hints hints = {.socktype = SOCK_DGRAM};
+    struct addrinfo *list;
+    if (addr_resolve(host, port, &hints, &list, err, errlen) < 0)
+        return -1;
+    int fd = socket(list->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    int broadcast = opts->broadcast || strcmp(host, "<broadcast>") == 0;
+    if (fd < 0 || (broadcast && setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0)) {
+        snprintf(err, errlen, "udp socket: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(list);
+        return -1;
+    }
+    /* Unicast: connect, so an ICMP "port unreachable" comes back as a clear error. Broadcast
+     * replies come from the server's own address, which a connected socket would filter out. */
+    *tolen = 0;
+    if (broadcast) {
+        memcpy(to, list->ai_addr, list->ai_addrlen);
+        *tolen = list->ai_addrlen;
+    } else if (connect(fd, list->ai_addr, list->ai_addrlen) < 0) {
+        snprintf(err, errlen, "connect (udp): %s%s", strerror(errno),
+                 errno == EACCES ? " (a broadcast address needs --broadcast)" : "");
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(list);
+    return fd;
+}
+
+int main(int argc, char **argv)
+{
+    client_options opts = {.host = "localhost", .port = "12345", .timeout_us = 5000000, .retries = 3};
+    char err[512];
+    log_set_program(program);
+    if (argc > 1 && strcmp(argv[1], "resolve") == 0) {
+        if (argc != 4)
+            return bad_usage("resolve takes HOST and SERVICE, e.g. resolve localhost http");
+        return resolve_print(stdout, argv[2], argv[3]);
+    }
+    int status = parse_args(argc, argv, &opts);
+    if (status >= 0)
+        return status;
+    int timeout_ms = (int)(opts.timeout_us / 1000);
+    int socktype = opts.udp ? SOCK_DGRAM : SOCK_STREAM;
+    char where[ADDR_HOSTLEN + ADDR_PORTLEN + 4];
+    int fd;
+    struct sockaddr_storage to;
+    socklen_t tolen = 0;
+    uint64_t deadline = clock_now_ns() + (uint64_t)opts.timeout_us * 1000u;
+    if (opts.unix_path) {
+        snprintf(where, sizeof(where), "%s", opts.unix_path);
+        fd = net_connect_unix(opts.unix_path, socktype, err, sizeof(err));
+    } else {
+        char host[ADDR_HOSTLEN], port_in_host[ADDR_PORTLEN];
+        /* "[::1]:12345" or "host:port" may stand for HOST when PORT is not given separately. */
+        if (addr_split(opts.host, host, sizeof(host), port_in_host, sizeof(port_in_host), err,
+                       sizeof(err)) < 0)
+            return bad_usage(err);
+        const char *port = port_in_host[0] ? port_in_host : opts.port;
+        unsigned portnum;
+        if (addr_parse_port(port, socktype, &portnum, err, sizeof(err)) < 0)
+            return bad_usage(err);
+        snprintf(where, sizeof(where), "%s:%s", host, port);
+        fd = opts.udp ? udp_socket(&opts, host, port, &to, &tolen, err, sizeof(err))
+                      : net_connect(host, port, SOCK_STREAM, timeout_ms, err, sizeof(err));
+    }
     if (fd < 0) {
         log_error("%s", err);
         return 1;
     }
-    char where[ADDR_HOSTLEN + ADDR_PORTLEN + 4];
-    snprintf(where, sizeof(where), "%s:%s", host_only, port);
-    int rc = read_greeting(fd, deadline, timeout_ms, where);
+    if (opts.udp)
+        status = fetch_datagram(fd, tolen ? (struct sockaddr *)&to : NULL, tolen, timeout_ms,
+                                (int)opts.retries, where);
+    else
+        status = fetch_stream(fd, deadline, timeout_ms, where);
     close(fd);
-    return rc;
+    return status;
 }

@@ -14,6 +14,8 @@
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 int net_set_nonblocking(int fd, int on)
@@ -90,6 +92,123 @@ int net_listen(const char *host, const char *port, const net_listen_opts *opts_i
         }
     }
     freeaddrinfo(list);
+    return fd;
+}
+
+/* Fills a sockaddr_un; -1 with err when the path does not fit. */
+static int unix_address(const char *path, struct sockaddr_un *sun, char *err, size_t errlen)
+{
+    memset(sun, 0, sizeof(*sun));
+    sun->sun_family = AF_UNIX;
+    if (path[0] == '\0' || strlen(path) >= sizeof(sun->sun_path)) {
+        snprintf(err, errlen, "UNIX socket path '%s': %s", path,
+                 path[0] ? "too long (at most 107 bytes)" : "empty");
+        return -1;
+    }
+    strcpy(sun->sun_path, path);
+    return 0;
+}
+
+/* An existing path may be removed only when it is a socket that nobody answers on. */
+static int remove_stale_socket(const char *path, const struct sockaddr_un *sun, int socktype,
+                               char *err, size_t errlen)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1);
+    if (!S_ISSOCK(st.st_mode)) {
+        snprintf(err, errlen, "%s exists and is not a socket: remove it yourself or pick another path",
+                 path);
+        return -1;
+    }
+    int probe = socket(AF_UNIX, socktype | SOCK_CLOEXEC, 0);
+    int live = probe >= 0 && connect(probe, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+    int refused = !live && errno == ECONNREFUSED;
+    if (probe >= 0)
+        close(probe);
+    if (live) {
+        snprintf(err, errlen, "%s: a server is already listening there", path);
+        return -1;
+    }
+    if (!refused) {
+        snprintf(err, errlen, "%s: cannot tell whether it is stale: %s", path, strerror(errno));
+        return -1;
+    }
+    if (unlink(path) < 0) {
+        snprintf(err, errlen, "remove stale socket %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int net_listen_unix(const char *path, int socktype, int backlog, unsigned mode, char *err,
+                    size_t errlen)
+{
+    struct sockaddr_un sun;
+    socktype = socktype ? socktype : SOCK_STREAM;
+    if (unix_address(path, &sun, err, errlen) < 0 ||
+        remove_stale_socket(path, &sun, socktype, err, errlen) < 0)
+        return -1;
+    int fd = socket(AF_UNIX, socktype | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    const char *what = "bind";
+    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+        goto out_close_fd;
+    what = "chmod";
+    if (mode != 0 && chmod(path, (mode_t)mode) < 0)
+        goto out_unlink;
+    what = "listen";
+    if (socktype == SOCK_STREAM && listen(fd, backlog > 0 ? backlog : SOMAXCONN) < 0)
+        goto out_unlink;
+    return fd;
+
+out_unlink:
+    snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+    unlink(path);
+    close(fd);
+    return -1;
+out_close_fd:
+    snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+    close(fd);
+    return -1;
+}
+
+void net_unix_cleanup(int fd)
+{
+    struct sockaddr_un sun;
+    socklen_t len = sizeof(sun);
+    if (getsockname(fd, (struct sockaddr *)&sun, &len) == 0 && sun.sun_family == AF_UNIX &&
+        len > offsetof(struct sockaddr_un, sun_path) && sun.sun_path[0] != '\0')
+        unlink(sun.sun_path);
+}
+
+int net_connect_unix(const char *path, int socktype, char *err, size_t errlen)
+{
+    struct sockaddr_un sun;
+    socktype = socktype ? socktype : SOCK_STREAM;
+    if (unix_address(path, &sun, err, errlen) < 0)
+        return -1;
+    int fd = socket(AF_UNIX, socktype | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    /* A datagram client needs an address of its own for the reply: Linux autobinds one in
+     * the abstract namespace when bind is given just the family. */
+    sa_family_t family = AF_UNIX;
+    if (socktype == SOCK_DGRAM && bind(fd, (struct sockaddr *)&family, sizeof(family)) < 0) {
+        snprintf(err, errlen, "bind (autobind): %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+        snprintf(err, errlen, "connect %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
     return fd;
 }
 
@@ -274,7 +393,10 @@ int net_listen_clone(int listen_fd, int backlog, char *err, size_t errlen)
         snprintf(err, errlen, "getsockname: %s", strerror(errno));
         return -1;
     }
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int socktype = SOCK_STREAM;
+    socklen_t typelen = sizeof(socktype);
+    getsockopt(listen_fd, SOL_SOCKET, SO_TYPE, &socktype, &typelen);
+    int fd = socket(ss.ss_family, socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         snprintf(err, errlen, "socket: %s", strerror(errno));
         return -1;
@@ -291,7 +413,7 @@ int net_listen_clone(int listen_fd, int backlog, char *err, size_t errlen)
     if (bind(fd, (struct sockaddr *)&ss, sslen) < 0)
         goto out_close_fd;
     what = "listen";
-    if (listen(fd, backlog > 0 ? backlog : SOMAXCONN) < 0)
+    if (socktype == SOCK_STREAM && listen(fd, backlog > 0 ? backlog : SOMAXCONN) < 0)
         goto out_close_fd;
     return fd;
 

@@ -42,6 +42,22 @@ int net_listen(const char *host, const char *port, const net_listen_opts *opts, 
                char *err, size_t errlen);
 
 /*
+ * Binds (and for streams listens on) a UNIX socket at path. An existing path is removed only
+ * when it is a stale socket (nothing answers a connect); any other file, or a socket a live
+ * server answers on, is an error. mode (e.g. 0660) is applied when nonzero. Returns the
+ * descriptor or -1 with err. The caller removes the path when done (net_unix_cleanup).
+ */
+int net_listen_unix(const char *path, int socktype, int backlog, unsigned mode, char *err,
+                    size_t errlen);
+
+/* Removes the socket file of a UNIX listener, if fd is one (leaves other paths alone). */
+void net_unix_cleanup(int fd);
+
+/* Connects to a UNIX socket; for SOCK_DGRAM the socket is auto-bound so replies can reach it.
+ * Returns the descriptor or -1 with err. */
+int net_connect_unix(const char *path, int socktype, char *err, size_t errlen);
+
+/*
  * Connects a blocking stream (or datagram) socket to host:port, trying each address, each
  * attempt bounded by timeout_ms (<= 0: no bound). Returns the connected descriptor, or -1
  * with "connect 127.0.0.1:1: Connection refused" or "connect ...: timed out after 2000 ms".
@@ -77,8 +93,8 @@ int net_close_is_safe(int fd);
  */
 void net_close_graceful(int fd, int drain_ms, size_t drain_limit);
 
-/* A second listener on the same address as listen_fd (which must have SO_REUSEPORT), for
- * one accept queue per event loop. Returns the descriptor (non-blocking), or -1 with err. */
+/* A second socket of the same type on the same address as listen_fd (which must have
+ * SO_REUSEPORT), for one accept queue (or datagram queue) per event loop. Returns the descriptor (non-blocking), or -1 with err. */
 int net_listen_clone(int listen_fd, int backlog, char *err, size_t errlen);
 
 /* Formats the local address of fd as HOST:PORT (addr_format_hostport). */

@@ -1,5 +1,6 @@
 /* main.c -- greeter-server's command line turned into a server_config, and nothing else. */
 #include "server.h"
+#include "udp.h"
 
 #include "log.h"
 #include "parse.h"
@@ -45,6 +46,14 @@ static void usage(FILE *out, int cores)
             "                          reject (send --busy-message and close); default block\n"
             "      --busy-message TEXT what rejected clients get (default 'Server busy, try\n"
             "                          again later' and a newline); '' closes silently\n"
+            "      --ipv6-only         on an IPv6 address such as '::', refuse IPv4 clients\n"
+            "                          (default: dual-stack, IPv4 clients welcome)\n"
+            "      --unix PATH         listen on a UNIX socket instead of HOST:PORT; a stale\n"
+            "                          socket file is replaced, any other file is an error\n"
+            "      --unix-mode MODE    permissions of the UNIX socket, octal (default: umask's)\n"
+            "      --udp               answer datagrams instead of connections (pool, iterative\n"
+            "                          and event models); every datagram gets the greeting\n"
+            "      --udp-max N         larger datagrams are dropped unanswered (default 1024)\n"
             "      --greeting TEXT     the greeting (default '" DEFAULT_GREETING "')\n"
             "      --greeting-file F   send the contents of file F instead (at most 1 MiB)\n"
             "      --io-timeout TIME   longest wait on a slow client while greeting or closing\n"
@@ -102,6 +111,11 @@ enum {
     OPT_QUIET,
     OPT_MAX_CHILDREN,
     OPT_MAX_THREADS,
+    OPT_IPV6_ONLY,
+    OPT_UNIX,
+    OPT_UNIX_MODE,
+    OPT_UDP,
+    OPT_UDP_MAX,
 };
 
 static const struct option long_options[] = {
@@ -122,6 +136,11 @@ static const struct option long_options[] = {
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"max-children", required_argument, NULL, OPT_MAX_CHILDREN},
     {"max-threads", required_argument, NULL, OPT_MAX_THREADS},
+    {"ipv6-only", no_argument, NULL, OPT_IPV6_ONLY},
+    {"unix", required_argument, NULL, OPT_UNIX},
+    {"unix-mode", required_argument, NULL, OPT_UNIX_MODE},
+    {"udp", no_argument, NULL, OPT_UDP},
+    {"udp-max", required_argument, NULL, OPT_UDP_MAX},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -213,6 +232,27 @@ static int apply_option(server_config *cfg, int opt, const char *arg, const char
         }
         cfg->handler.work = strcmp(arg, "spin") == 0 ? WORK_SPIN : WORK_SLEEP;
         return 0;
+    case OPT_IPV6_ONLY: cfg->ipv6_only = 1; return 0;
+    case OPT_UNIX: cfg->unix_path = arg; return 0;
+    case OPT_UNIX_MODE: {
+        char *end;
+        unsigned long mode = strtoul(arg, &end, 8);
+        if (*arg == '\0' || *end != '\0' || mode > 07777) {
+            snprintf(err, errlen, "--unix-mode: '%s' is not an octal mode such as 0660", arg);
+            return -1;
+        }
+        cfg->unix_mode = (unsigned)mode;
+        return 0;
+    }
+    case OPT_UDP:
+        cfg->udp = 1;
+        cfg->options_set |= MODEL_OPT_UDP;
+        return 0;
+    case OPT_UDP_MAX:
+        if (parse_long("--udp-max", arg, 0, 65535, &n, err, errlen) < 0)
+            return -1;
+        cfg->udp_max = (int)n;
+        return 0;
     case OPT_ACCESS_LOG: cfg->handler.access_log = 1; return 0;
     case OPT_QUIET: cfg->quiet = 1; return 0;
     case 'h': return 1;
@@ -220,6 +260,20 @@ static int apply_option(server_config *cfg, int opt, const char *arg, const char
         snprintf(err, errlen, "unexpected option");
         return -1;
     }
+}
+
+/* Options that make no sense together; 0, or -1 with err. */
+static int check_combinations(const server_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->unix_mode && !cfg->unix_path)
+        snprintf(err, errlen, "--unix-mode needs --unix PATH");
+    else if (cfg->ipv6_only && cfg->unix_path)
+        snprintf(err, errlen, "--ipv6-only does not apply to a UNIX socket");
+    else if (cfg->udp && (cfg->options_set & (MODEL_OPT_QUEUE | MODEL_OPT_OVERLOAD)))
+        snprintf(err, errlen, "--queue and --overload do not apply with --udp (nothing is queued)");
+    else
+        return 0;
+    return -1;
 }
 
 int main(int argc, char **argv)
@@ -237,6 +291,7 @@ int main(int argc, char **argv)
         .overload = OVERLOAD_BLOCK,
         .max_children = 1024,
         .max_threads = 1024,
+        .udp_max = 1024,
         .handler = {.greeting = DEFAULT_GREETING,
                     .greeting_len = strlen(DEFAULT_GREETING),
                     .busy_message = DEFAULT_BUSY,
@@ -268,7 +323,7 @@ int main(int argc, char **argv)
         snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind]);
         return bad_usage(err);
     }
-    if (server_check_options(&cfg, err, sizeof(err)) < 0)
+    if (server_check_options(&cfg, err, sizeof(err)) < 0 || check_combinations(&cfg, err, sizeof(err)) < 0)
         return bad_usage(err);
     /* The event model runs one loop per core unless told otherwise. */
     if (strcmp(cfg.model, "event") == 0 && !(cfg.options_set & MODEL_OPT_WORKERS))
@@ -281,6 +336,12 @@ int main(int argc, char **argv)
             return 1;
         }
         cfg.handler.greeting = file_greeting;
+    }
+    if (cfg.udp && cfg.handler.greeting_len > UDP_GREETING_MAX) {
+        log_error("the greeting is %zu bytes: too large for one datagram (at most %d with --udp)",
+                  cfg.handler.greeting_len, UDP_GREETING_MAX);
+        free(file_greeting);
+        return 1;
     }
     if (cfg.quiet)
         log_set_level(LOG_LEVEL_WARN);

@@ -5,6 +5,7 @@
 #include "net.h"
 #include "server.h"
 #include "shutdown.h"
+#include "udp.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -313,13 +314,22 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
+/* A UNIX socket cannot be bound twice: then every loop shares the one listener. */
+static int is_unix_socket(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family == AF_UNIX;
+}
+
 static int loop_init(event_loop *loop, server *srv, int index, char *err, size_t errlen)
 {
     memset(loop, 0, sizeof(*loop));
     loop->srv = srv;
     loop->accepting = 1;
     loop->listen_fd = srv->listen_fd;
-    if (index > 0) {
+    int shared = is_unix_socket(srv->listen_fd);
+    if (index > 0 && !shared) {
         loop->listen_fd = net_listen_clone(srv->listen_fd, srv->cfg->backlog, err, errlen);
         if (loop->listen_fd < 0)
             return -1;
@@ -327,7 +337,9 @@ static int loop_init(event_loop *loop, server *srv, int index, char *err, size_t
     }
     acceptor_init(&loop->acc, loop->listen_fd, &srv->cfg->handler, srv->stats);
     loop->epfd = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &listener_tag};
+    /* A shared listener wakes one loop per connection, not all of them. */
+    struct epoll_event lev = {.events = EPOLLIN | (shared ? EPOLLEXCLUSIVE : 0),
+                              .data.ptr = &listener_tag};
     struct epoll_event sev = {.events = EPOLLIN, .data.ptr = &stop_tag};
     if (loop->epfd < 0 || epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->listen_fd, &lev) < 0 ||
         epoll_ctl(loop->epfd, EPOLL_CTL_ADD, shutdown_fd(), &sev) < 0) {
@@ -348,6 +360,8 @@ static void loop_destroy(event_loop *loop)
 
 int model_event_run(server *srv, char *err, size_t errlen)
 {
+    if (srv->cfg->udp)
+        return udp_serve(srv, srv->cfg->workers, !is_unix_socket(srv->listen_fd), err, errlen);
     int n = srv->cfg->workers, started = 0, rc = 0;
     event_loop *loops = calloc((size_t)n, sizeof(*loops));
     if (loops == NULL) {

@@ -1,11 +1,12 @@
 /* model_iterative.c -- the tutorial's loop: accept one client, greet it, close, repeat. */
 #include "acceptor.h"
 #include "server.h"
+#include "udp.h"
 
 int model_iterative_run(server *srv, char *err, size_t errlen)
 {
-    (void)err;
-    (void)errlen;
+    if (srv->cfg->udp)
+        return udp_serve(srv, 1, 0, err, errlen);
     acceptor acc;
     conn_item conn;
     acceptor_init(&acc, srv->listen_fd, &srv->cfg->handler, srv->stats);

@@ -2,8 +2,8 @@
 #include "acceptor.h"
 #include "queue.h"
 #include "server.h"
+#include "udp.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +79,8 @@ static void stop_workers(pool *p)
 
 int model_pool_run(server *srv, char *err, size_t errlen)
 {
+    if (srv->cfg->udp) /* datagrams need no accept thread: the workers share the socket */
+        return udp_serve(srv, srv->cfg->workers, 0, err, errlen);
     pool p = {.srv = srv};
     if (conn_queue_init(&p.queue, (size_t)srv->cfg->queue_capacity, err, errlen) < 0)
         return -1;

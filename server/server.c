@@ -11,7 +11,7 @@
 
 static const server_model models[] = {
     {"pool", "accept thread -> bounded queue -> worker threads (default)", model_pool_run,
-     MODEL_OPT_WORKERS | MODEL_OPT_QUEUE | MODEL_OPT_OVERLOAD, 0},
+     MODEL_OPT_WORKERS | MODEL_OPT_QUEUE | MODEL_OPT_OVERLOAD | MODEL_OPT_UDP, 0},
     {"fork", "a child process per connection (capped by --max-children)", model_fork_run,
      MODEL_OPT_MAX_CHILDREN | MODEL_OPT_OVERLOAD, 0},
     {"prefork", "-w processes, each accepting on the shared listener", model_prefork_run,
@@ -19,9 +19,9 @@ static const server_model models[] = {
     {"thread", "a thread per connection (capped by --max-threads)", model_thread_run,
      MODEL_OPT_MAX_THREADS | MODEL_OPT_OVERLOAD, 0},
     {"iterative", "the tutorial's loop: accept, greet, close, one client at a time",
-     model_iterative_run, 0, 0},
+     model_iterative_run, MODEL_OPT_UDP, 0},
     {"event", "-w epoll loops (default one per core) on SO_REUSEPORT listeners", model_event_run,
-     MODEL_OPT_WORKERS, 1},
+     MODEL_OPT_WORKERS | MODEL_OPT_UDP, 1},
     {NULL, NULL, NULL, 0, 0},
 };
 
@@ -34,6 +34,7 @@ static const struct {
     {MODEL_OPT_OVERLOAD, "--overload"},
     {MODEL_OPT_MAX_CHILDREN, "--max-children"},
     {MODEL_OPT_MAX_THREADS, "--max-threads"},
+    {MODEL_OPT_UDP, "--udp"},
 };
 
 int server_check_options(const server_config *cfg, char *err, size_t errlen)
@@ -87,10 +88,14 @@ int server_run(const server_config *cfg)
     /* Descriptors are the server's capacity: take all the hard limit allows. */
     net_raise_nofile(1L << 20);
 
-    net_listen_opts opts = {.socktype = SOCK_STREAM, .backlog = cfg->backlog,
-                            .reuseport = model->reuseport};
+    int socktype = cfg->udp ? SOCK_DGRAM : SOCK_STREAM;
+    net_listen_opts opts = {.socktype = socktype, .backlog = cfg->backlog,
+                            .reuseport = model->reuseport, .ipv6_only = cfg->ipv6_only};
     int in_use = 0;
-    int listen_fd = net_listen(cfg->host, cfg->port, &opts, &in_use, err, sizeof(err));
+    int listen_fd = cfg->unix_path
+                        ? net_listen_unix(cfg->unix_path, socktype, cfg->backlog, cfg->unix_mode, err,
+                                          sizeof(err))
+                        : net_listen(cfg->host, cfg->port, &opts, &in_use, err, sizeof(err));
     if (listen_fd < 0) {
         if (in_use)
             log_error("%s (another server is on that port: stop it or pick another with -p)", err);
@@ -101,18 +106,20 @@ int server_run(const server_config *cfg)
     server_stats *stats = stats_create();
     if (stats == NULL) {
         log_error("counters: out of memory");
+        net_unix_cleanup(listen_fd);
         close(listen_fd);
         return 1;
     }
     char name[128], line[256];
     net_local_name(listen_fd, name, sizeof(name));
-    snprintf(line, sizeof(line), "listening on %s", name);
+    snprintf(line, sizeof(line), "listening on %s%s", name, cfg->udp ? " (udp)" : "");
     print_line(line);
     if (!cfg->quiet)
         log_info("model %s: %s", model->name, model->summary);
 
     server srv = {.cfg = cfg, .listen_fd = listen_fd, .stats = stats};
     int rc = model->run(&srv, err, sizeof(err));
+    net_unix_cleanup(listen_fd);
     close(listen_fd);
     if (rc < 0) {
         log_error("%s", err);

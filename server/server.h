@@ -21,6 +21,7 @@ enum {
     MODEL_OPT_OVERLOAD = 1u << 2,
     MODEL_OPT_MAX_CHILDREN = 1u << 3,
     MODEL_OPT_MAX_THREADS = 1u << 4,
+    MODEL_OPT_UDP = 1u << 5,
 };
 
 /* Everything the command line sets; filled by main.c, read-only afterwards. */
@@ -31,6 +32,11 @@ typedef struct server_config {
     int workers;        /* pool and prefork: worker threads or processes */
     int queue_capacity; /* pool: accepted connections waiting for a worker */
     int backlog;
+    int ipv6_only;         /* on an IPv6 address, refuse IPv4 clients (no dual-stack) */
+    const char *unix_path; /* listen on this UNIX socket instead of host:port */
+    unsigned unix_mode;    /* permissions for the UNIX socket file; 0 keeps the umask's */
+    int udp;               /* datagrams instead of connections */
+    int udp_max;           /* largest datagram answered; larger ones are dropped */
     overload_policy overload;
     int max_children;     /* fork: children alive at once */
     int max_threads;      /* thread: connection threads alive at once */

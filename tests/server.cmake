@@ -2,3 +2,4 @@
 greeter_add_test(test_queue test_queue.cc LIBS greeter_server_core)
 greeter_add_test(test_server test_server.cc)
 greeter_add_test(test_models test_models.cc)
+greeter_add_test(test_transports test_transports.cc)

@@ -1,0 +1,108 @@
+/* udp.c -- the greeting over datagrams: every datagram received is answered with the greeting. */
+#include "udp.h"
+
+#include "addr.h"
+#include "log.h"
+#include "net.h"
+#include "shutdown.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct udp_worker {
+    server *srv;
+    int fd;
+    int own_fd;
+    pthread_t thread;
+} udp_worker;
+
+/* Answers one datagram of size len from peer. */
+static void answer(udp_worker *w, size_t len, int truncated, const conn_item *peer)
+{
+    const server_config *cfg = w->srv->cfg;
+    server_stats *stats = w->srv->stats;
+    stats_add(&stats->accepted, 1);
+    if (truncated || len > (size_t)cfg->udp_max) {
+        stats_add(&stats->rejected, 1); /* oversized: dropped, never amplified */
+        return;
+    }
+    if (cfg->handler.access_log)
+        handler_log_peer(peer);
+    handler_do_work(&cfg->handler);
+    ssize_t sent = sendto(w->fd, cfg->handler.greeting, cfg->handler.greeting_len, MSG_NOSIGNAL,
+                          (const struct sockaddr *)&peer->peer, peer->peer_len);
+    stats_add(sent == (ssize_t)cfg->handler.greeting_len ? &stats->greeted : &stats->failed, 1);
+}
+
+static void *udp_worker_main(void *arg)
+{
+    udp_worker *w = arg;
+    /* One byte more than the largest request we answer tells an oversized one apart. */
+    size_t cap = (size_t)w->srv->cfg->udp_max + 1;
+    char *buf = malloc(cap);
+    if (buf == NULL) {
+        log_error("udp worker: out of memory");
+        return NULL;
+    }
+    struct pollfd fds[2] = {{w->fd, POLLIN, 0}, {shutdown_fd(), POLLIN, 0}};
+    while (!shutdown_requested()) {
+        if (poll(fds, 2, -1) < 0 && errno != EINTR)
+            break;
+        for (;;) {
+            conn_item peer;
+            peer.peer_len = sizeof(peer.peer);
+            ssize_t n = recvfrom(w->fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC,
+                                 (struct sockaddr *)&peer.peer, &peer.peer_len);
+            if (n < 0)
+                break; /* EAGAIN: another worker took it, or nothing left */
+            answer(w, (size_t)n, (size_t)n >= cap, &peer);
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+int udp_serve(server *srv, int threads, int own_sockets, char *err, size_t errlen)
+{
+    udp_worker *workers = calloc((size_t)threads, sizeof(*workers));
+    if (workers == NULL) {
+        snprintf(err, errlen, "udp: out of memory for %d workers", threads);
+        return -1;
+    }
+    int started = 0, rc = 0;
+    for (; started < threads; started++) {
+        udp_worker *w = &workers[started];
+        w->srv = srv;
+        w->fd = srv->listen_fd;
+        if (own_sockets && started > 0) {
+            w->fd = net_listen_clone(srv->listen_fd, 0, err, errlen);
+            if (w->fd < 0) {
+                rc = -1;
+                break;
+            }
+            w->own_fd = 1;
+        }
+        int prc = pthread_create(&w->thread, NULL, udp_worker_main, w);
+        if (prc != 0) {
+            snprintf(err, errlen, "udp: start worker %d: %s", started + 1, strerror(prc));
+            if (w->own_fd)
+                close(w->fd);
+            rc = -1;
+            break;
+        }
+    }
+    if (rc != 0)
+        shutdown_request();
+    for (int i = 0; i < started; i++) {
+        pthread_join(workers[i].thread, NULL);
+        if (workers[i].own_fd)
+            close(workers[i].fd);
+    }
+    free(workers);
+    return rc;
+}

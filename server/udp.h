@@ -1,0 +1,21 @@
+/* udp.h -- the greeting over datagrams: every datagram received is answered with the greeting. */
+#ifndef GREETER_UDP_H
+#define GREETER_UDP_H
+
+#include <stddef.h>
+
+#include "server.h"
+
+/* Largest greeting one UDP datagram can carry (IPv4: 65535 - 8 - 20). */
+#define UDP_GREETING_MAX 65507
+
+/*
+ * Serves srv->listen_fd (a datagram socket) with `threads` threads until shutdown. With
+ * own_sockets, every thread after the first gets its own SO_REUSEPORT socket on the same
+ * address (the event model's way); otherwise all share the one socket (the pool's way).
+ * Counting: accepted = datagrams received, greeted = replies sent, rejected = datagrams larger
+ * than --udp-max dropped unanswered, failed = replies the kernel refused. 0, or -1 with err.
+ */
+int udp_serve(server *srv, int threads, int own_sockets, char *err, size_t errlen);
+
+#endif

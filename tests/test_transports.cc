@@ -1,0 +1,280 @@
+// test_transports.cc -- UDP, UNIX sockets and IPv6 through the real server and client.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "testproc.h"
+
+namespace {
+
+const std::string kGreeting = "Thank you for connecting";
+
+std::string temp_path(const std::string &name)
+{
+    std::string p = testing::TempDir() + "greeter-" + std::to_string(getpid()) + "-" + name;
+    unlink(p.c_str());
+    return p;
+}
+
+// Starts the server and waits for its "listening on" line; returns that line ("" on failure).
+std::string start(TestProc &server, std::vector<std::string> args)
+{
+    std::vector<std::string> argv = {GREETER_SERVER_BIN, "--quiet"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    if (!server.start(argv))
+        return "";
+    return server.wait_for_line("listening on ", 10000);
+}
+
+int port_of(const std::string &listening)
+{
+    size_t colon = listening.rfind(':');
+    return colon == std::string::npos ? -1 : atoi(listening.c_str() + colon + 1);
+}
+
+std::string stop(TestProc &server)
+{
+    server.send_signal(SIGTERM);
+    EXPECT_EQ(server.wait_exit(10000), 0) << server.err();
+    return server.out();
+}
+
+int client(TestProc &proc, std::vector<std::string> args)
+{
+    std::vector<std::string> argv = {GREETER_CLIENT_BIN};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(proc, argv, 20000);
+}
+
+class Udp : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Udp, EveryDatagramIsAnswered)
+{
+    TestProc server;
+    int port = port_of(start(server, {"-m", GetParam(), "--udp", "-H", "127.0.0.1", "-p", "0"}));
+    ASSERT_GT(port, 0) << server.err();
+    for (int i = 0; i < 5; i++) {
+        TestProc c;
+        EXPECT_EQ(client(c, {"--udp", "127.0.0.1", std::to_string(port)}), 0) << c.err();
+        EXPECT_EQ(c.out(), kGreeting + "\n");
+    }
+    std::string out = stop(server);
+    EXPECT_EQ(summary_field(out, "accepted"), 5) << out;
+    EXPECT_EQ(summary_field(out, "greeted"), 5) << out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, Udp, ::testing::Values("pool", "iterative", "event"),
+                         [](const auto &info) { return info.param; });
+
+TEST(UdpServer, OversizedDatagramsAreDroppedAndCounted)
+{
+    TestProc server;
+    int port = port_of(start(server, {"--udp", "--udp-max", "100", "-H", "127.0.0.1", "-p", "0"}));
+    ASSERT_GT(port, 0) << server.err();
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin = {};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr *>(&sin), sizeof(sin)), 0);
+    std::string big(60000, 'x'), small = "hi", empty;
+    ASSERT_EQ(send(fd, big.data(), big.size(), 0), (ssize_t)big.size());
+    ASSERT_EQ(send(fd, empty.data(), 0, 0), 0);
+    ASSERT_EQ(send(fd, small.data(), small.size(), 0), (ssize_t)small.size());
+    char buf[256];
+    int replies = 0;
+    struct pollfd pfd = {fd, POLLIN, 0};
+    while (poll(&pfd, 1, 500) > 0) {
+        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        ASSERT_EQ(std::string(buf, (size_t)std::max<ssize_t>(n, 0)), kGreeting);
+        replies++;
+    }
+    close(fd);
+    EXPECT_EQ(replies, 2); // the empty and the small datagram; the big one is dropped
+    std::string out = stop(server);
+    EXPECT_EQ(summary_field(out, "accepted"), 3) << out;
+    EXPECT_EQ(summary_field(out, "greeted"), 2) << out;
+    EXPECT_EQ(summary_field(out, "rejected"), 1) << out;
+}
+
+// A UDP socket that never answers: the client sends 1 + retries datagrams, then gives up.
+TEST(UdpClient, RetriesThenGivesUp)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin = {};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(sin);
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr *>(&sin), sizeof(sin)), 0);
+    getsockname(fd, reinterpret_cast<sockaddr *>(&sin), &len);
+    TestProc c;
+    EXPECT_EQ(client(c, {"--udp", "-t", "100ms", "--retries", "2", "127.0.0.1",
+                         std::to_string(ntohs(sin.sin_port))}),
+              1);
+    EXPECT_NE(c.err().find("no reply after 3 attempts of 100 ms each"), std::string::npos) << c.err();
+    EXPECT_NE(c.err().find("retrying (2 of 2)"), std::string::npos) << c.err();
+    int datagrams = 0;
+    char buf[64];
+    while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+        datagrams++;
+    EXPECT_EQ(datagrams, 3);
+    close(fd);
+}
+
+TEST(UdpClient, ClosedPortIsRefused)
+{
+    TestProc c;
+    EXPECT_EQ(client(c, {"--udp", "-t", "500ms", "127.0.0.1", "9"}), 1);
+    EXPECT_NE(c.err().find("nothing is listening there"), std::string::npos) << c.err();
+}
+
+// The loopback network's broadcast address: reaching it needs SO_BROADCAST, which
+// --broadcast (or the host <broadcast>) sets. Nothing leaves the machine: 127/8 is loopback.
+TEST(UdpClient, BroadcastNeedsTheFlag)
+{
+    TestProc server;
+    int port = port_of(start(server, {"--udp", "-H", "0.0.0.0", "-p", "0"}));
+    ASSERT_GT(port, 0) << server.err();
+    TestProc without;
+    EXPECT_EQ(client(without, {"--udp", "-t", "300ms", "127.255.255.255", std::to_string(port)}), 1);
+    EXPECT_NE(without.err().find("needs --broadcast"), std::string::npos) << without.err();
+    TestProc with;
+    EXPECT_EQ(client(with, {"--udp", "--broadcast", "-t", "2s", "127.255.255.255", std::to_string(port)}),
+              0)
+        << with.err();
+    EXPECT_EQ(with.out(), kGreeting + "\n");
+    stop(server);
+}
+
+TEST(Unix, StreamGreetingPermissionsAndCleanup)
+{
+    std::string path = temp_path("stream.sock");
+    TestProc server;
+    ASSERT_EQ(start(server, {"--unix", path, "--unix-mode", "0600"}), "listening on " + path)
+        << server.err();
+    struct stat st;
+    ASSERT_EQ(stat(path.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISSOCK(st.st_mode));
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    TestProc c;
+    EXPECT_EQ(client(c, {"--unix", path}), 0) << c.err();
+    EXPECT_EQ(c.out(), kGreeting + "\n");
+    stop(server);
+    EXPECT_NE(access(path.c_str(), F_OK), 0) << "the socket file must be removed on exit";
+}
+
+TEST(Unix, DatagramGreeting)
+{
+    std::string path = temp_path("dgram.sock");
+    TestProc server;
+    ASSERT_EQ(start(server, {"--unix", path, "--udp"}), "listening on " + path + " (udp)")
+        << server.err();
+    TestProc c;
+    EXPECT_EQ(client(c, {"--udp", "--unix", path}), 0) << c.err();
+    EXPECT_EQ(c.out(), kGreeting + "\n");
+    std::string out = stop(server);
+    EXPECT_EQ(summary_field(out, "greeted"), 1) << out;
+}
+
+TEST(Unix, StaleSocketIsReplacedOtherFilesAreNot)
+{
+    // A stale socket: bound, then its owner went away without removing it.
+    std::string path = temp_path("stale.sock");
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sun = {};
+    sun.sun_family = AF_UNIX;
+    strcpy(sun.sun_path, path.c_str());
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr *>(&sun), sizeof(sun)), 0);
+    close(fd);
+    TestProc server;
+    ASSERT_EQ(start(server, {"--unix", path}), "listening on " + path) << server.err();
+
+    // A live server's socket is not taken over.
+    TestProc second;
+    EXPECT_EQ(run_command(second, {GREETER_SERVER_BIN, "--unix", path}), 1);
+    EXPECT_NE(second.err().find("a server is already listening there"), std::string::npos)
+        << second.err();
+    stop(server);
+
+    // A regular file is never deleted.
+    std::string file = temp_path("not-a-socket");
+    std::ofstream(file) << "precious";
+    TestProc third;
+    EXPECT_EQ(run_command(third, {GREETER_SERVER_BIN, "--unix", file}), 1);
+    EXPECT_NE(third.err().find("exists and is not a socket"), std::string::npos) << third.err();
+    std::ifstream in(file);
+    std::string content;
+    in >> content;
+    EXPECT_EQ(content, "precious");
+    unlink(file.c_str());
+}
+
+TEST(IPv6, GreetsOverIPv6WithTheTutorialsAddressForm)
+{
+    TestProc server;
+    int port = port_of(start(server, {"-H", "::1", "-p", "0", "--access-log"}));
+    ASSERT_GT(port, 0) << server.err();
+    TestProc c;
+    EXPECT_EQ(client(c, {"[::1]:" + std::to_string(port)}), 0) << c.err();
+    EXPECT_EQ(c.out(), kGreeting + "\n");
+    std::string line = server.wait_for_line("Got connection from", 5000);
+    EXPECT_EQ(line.rfind("Got connection from ('::1', ", 0), 0u) << line;
+    EXPECT_EQ(line.substr(line.size() - 7), ", 0, 0)") << line;
+    stop(server);
+}
+
+TEST(IPv6, DualStackAcceptsIPv4AndIPv6OnlyRefusesIt)
+{
+    TestProc dual;
+    std::string listening = start(dual, {"-H", "::", "-p", "0", "--access-log"});
+    int port = port_of(listening);
+    ASSERT_GT(port, 0) << dual.err();
+    EXPECT_EQ(listening, "listening on [::]:" + std::to_string(port));
+    EXPECT_EQ(fetch_greeting(port, 5000, nullptr, "", "127.0.0.1"), kGreeting);
+    EXPECT_EQ(fetch_greeting(port, 5000, nullptr, "", "::1"), kGreeting);
+    std::string line = dual.wait_for_line("Got connection from", 5000);
+    EXPECT_EQ(line.rfind("Got connection from ('::ffff:127.0.0.1', ", 0), 0u) << line;
+    stop(dual);
+
+    TestProc only;
+    port = port_of(start(only, {"-H", "::", "-p", "0", "--ipv6-only"}));
+    ASSERT_GT(port, 0) << only.err();
+    std::string error;
+    EXPECT_EQ(fetch_greeting(port, 2000, &error, "", "127.0.0.1"), "");
+    EXPECT_NE(error.find("refused"), std::string::npos) << error;
+    EXPECT_EQ(fetch_greeting(port, 5000, nullptr, "", "::1"), kGreeting);
+    stop(only);
+}
+
+TEST(TransportOptions, BadCombinationsAreRefused)
+{
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"-m", "fork", "--udp"}, "--udp does not apply to the fork model"},
+        {{"--unix-mode", "0600"}, "--unix-mode needs --unix PATH"},
+        {{"--unix", "/tmp/x", "--unix-mode", "999"}, "is not an octal mode"},
+        {{"--udp", "-q", "5"}, "do not apply with --udp"},
+        {{"--unix", "/tmp/x", "--ipv6-only"}, "--ipv6-only does not apply to a UNIX socket"},
+    };
+    for (const auto &[args, message] : cases) {
+        std::vector<std::string> argv = {GREETER_SERVER_BIN};
+        argv.insert(argv.end(), args.begin(), args.end());
+        TestProc p;
+        EXPECT_EQ(run_command(p, argv), 2) << message;
+        EXPECT_NE(p.err().find(message), std::string::npos) << p.err();
+    }
+    TestProc c;
+    EXPECT_EQ(client(c, {"--broadcast", "127.0.0.1"}), 2);
+    EXPECT_NE(c.err().find("go with --udp"), std::string::npos) << c.err();
+}
+
+} // namespace
