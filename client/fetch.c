@@ -62,6 +62,39 @@ out_free:
     return status;
 }
 
+int fetch_tls(tls_conn *tls, uint64_t deadline_ns, const char *where)
+{
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap), err[TLS_ERRLEN];
+    int status = 1;
+    while (buf != NULL) {
+        if (len == cap) {
+            char *bigger = realloc(buf, cap * 2);
+            if (bigger == NULL)
+                break;
+            buf = bigger;
+            cap *= 2;
+        }
+        size_t got = 0;
+        int rc = tls_read_until(tls, buf + len, cap - len, &got, deadline_ns, err, sizeof(err));
+        if (rc == 1) {
+            len += got;
+            continue;
+        }
+        if (rc < 0)
+            log_error("%s: %s", where, err);
+        else if (len == 0)
+            log_error("%s: the server closed without a greeting", where);
+        else
+            status = print_greeting(buf, len);
+        goto out_free;
+    }
+    log_error("%s: out of memory for the greeting", where);
+out_free:
+    free(buf);
+    return status;
+}
+
 int fetch_datagram(int fd, const struct sockaddr *to, socklen_t tolen, int timeout_ms, int retries,
                    const char *where)
 {

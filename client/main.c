@@ -1,6 +1,7 @@
 /* main.c -- greeter-client: connect, print the greeting, exit; or `resolve HOST SERVICE`. */
 #include "fetch.h"
 #include "resolve.h"
+#include "tls.h"
 
 #include "addr.h"
 #include "clock.h"
@@ -37,6 +38,13 @@ static void usage(FILE *out)
             "  -b, --broadcast      with --udp: allow a broadcast address (SO_BROADCAST); implied\n"
             "                       by the host '<broadcast>'\n"
             "  -U, --unix PATH      connect to a UNIX socket instead of HOST:PORT\n"
+            "  -T, --tls            speak TLS; the server's certificate is verified\n"
+            "      --tls-ca FILE    trust these CAs (PEM) instead of the system's store\n"
+            "  -k, --insecure       do not verify the server's certificate or name\n"
+            "      --servername N   the name to send (SNI) and verify (default: HOST)\n"
+            "      --tls-cert FILE  client certificate for mutual TLS (PEM)\n"
+            "      --tls-key FILE   its private key (PEM)\n"
+            "      --tls-min V      lowest TLS version, 1.2 or 1.3 (default 1.2)\n"
             "  -h, --help           this help\n\n"
             "resolve prints the local host name and getaddrinfo's answers for HOST and SERVICE.\n"
             "Exit status: 0 greeted, 1 could not connect or read, 2 bad usage.\n",
@@ -57,12 +65,22 @@ static const struct option long_options[] = {
     {"retries", required_argument, NULL, 'r'},
     {"broadcast", no_argument, NULL, 'b'},
     {"unix", required_argument, NULL, 'U'},
+    {"tls", no_argument, NULL, 'T'},
+    {"tls-ca", required_argument, NULL, 1000},
+    {"insecure", no_argument, NULL, 'k'},
+    {"servername", required_argument, NULL, 1001},
+    {"tls-cert", required_argument, NULL, 1002},
+    {"tls-key", required_argument, NULL, 1003},
+    {"tls-min", required_argument, NULL, 1004},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct client_options {
-    const char *host, *port, *unix_path;
+    const char *host, *port, *unix_path, *servername;
+    char host_only[ADDR_HOSTLEN]; /* host without a ":PORT" or brackets, for the TLS name check */
+    int tls;
+    tls_client_opts tls_opts;
     long long timeout_us;
     int timeout_given, udp, broadcast;
     long retries;
@@ -74,7 +92,7 @@ static int parse_args(int argc, char **argv, client_options *opts)
     char err[512];
     opterr = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, ":H:p:t:ur:bU:h", long_options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":H:p:t:ur:bU:Tkh", long_options, NULL)) != -1) {
         switch (opt) {
         case 'H': opts->host = optarg; break;
         case 'p': opts->port = optarg; break;
@@ -92,6 +110,16 @@ static int parse_args(int argc, char **argv, client_options *opts)
             break;
         case 'b': opts->broadcast = 1; break;
         case 'U': opts->unix_path = optarg; break;
+        case 'T': opts->tls = 1; break;
+        case 'k': opts->tls_opts.insecure = 1; break;
+        case 1000: opts->tls_opts.ca_file = optarg; break;
+        case 1001: opts->servername = optarg; break;
+        case 1002: opts->tls_opts.cert_file = optarg; break;
+        case 1003: opts->tls_opts.key_file = optarg; break;
+        case 1004:
+            if ((opts->tls_opts.min_version = tls_parse_version(optarg)) < 0)
+                return bad_usage("--tls-min: give 1.2 or 1.3");
+            break;
         case 'h': usage(stdout); return 0;
         default:
             snprintf(err, sizeof(err), opt == ':' ? "option '%s' needs a value" : "unknown option '%s'",
@@ -109,6 +137,17 @@ static int parse_args(int argc, char **argv, client_options *opts)
     }
     if (!opts->udp && (opts->broadcast || opts->retries != 3))
         return bad_usage("--broadcast and --retries go with --udp");
+    const tls_client_opts *t = &opts->tls_opts;
+    int tls_detail = t->ca_file || t->insecure || t->cert_file || t->key_file || t->min_version ||
+                     opts->servername;
+    if (tls_detail && !opts->tls)
+        return bad_usage("--tls-ca, --insecure, --servername, --tls-cert, --tls-key and --tls-min go with --tls");
+    if (opts->tls && !tls_available())
+        return bad_usage("--tls: " TLS_NOT_BUILT_IN);
+    if (opts->tls && opts->udp)
+        return bad_usage("--tls does not apply with --udp (DTLS is not supported)");
+    if (!t->cert_file != !t->key_file)
+        return bad_usage("mutual TLS needs both --tls-cert and --tls-key");
     if (opts->udp && !opts->timeout_given)
         opts->timeout_us = 1000000;
     return -1;
@@ -148,6 +187,26 @@ static int udp_socket(const client_options *opts, const char *host, const char *
     return fd;
 }
 
+/* Handshakes on the connected fd (verifying the server unless --insecure) and prints the
+ * greeting. Returns the exit status. */
+static int greet_over_tls(const client_options *opts, int fd, uint64_t deadline, const char *where)
+{
+    char err[TLS_ERRLEN];
+    const char *name = opts->servername ? opts->servername : opts->unix_path ? NULL : opts->host_only;
+    tls_ctx *ctx = tls_ctx_new_client(&opts->tls_opts, err, sizeof(err));
+    tls_conn *tls = ctx ? tls_conn_new(ctx, fd, name, err, sizeof(err)) : NULL;
+    int status = 1;
+    if (tls == NULL)
+        log_error("%s", err);
+    else if (tls_handshake_until(tls, deadline, err, sizeof(err)) < 0)
+        log_error("%s: %s", where, err);
+    else
+        status = fetch_tls(tls, deadline, where);
+    tls_conn_free(tls);
+    tls_ctx_free(ctx);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     client_options opts = {.host = "localhost", .port = "12345", .timeout_us = 5000000, .retries = 3};
@@ -172,10 +231,10 @@ int main(int argc, char **argv)
         snprintf(where, sizeof(where), "%s", opts.unix_path);
         fd = net_connect_unix(opts.unix_path, socktype, err, sizeof(err));
     } else {
-        char host[ADDR_HOSTLEN], port_in_host[ADDR_PORTLEN];
+        char *host = opts.host_only, port_in_host[ADDR_PORTLEN];
         /* "[::1]:12345" or "host:port" may stand for HOST when PORT is not given separately. */
-        if (addr_split(opts.host, host, sizeof(host), port_in_host, sizeof(port_in_host), err,
-                       sizeof(err)) < 0)
+        if (addr_split(opts.host, host, sizeof(opts.host_only), port_in_host, sizeof(port_in_host),
+                       err, sizeof(err)) < 0)
             return bad_usage(err);
         const char *port = port_in_host[0] ? port_in_host : opts.port;
         unsigned portnum;
@@ -189,7 +248,9 @@ int main(int argc, char **argv)
         log_error("%s", err);
         return 1;
     }
-    if (opts.udp)
+    if (opts.tls)
+        status = greet_over_tls(&opts, fd, deadline, where);
+    else if (opts.udp)
         status = fetch_datagram(fd, tolen ? (struct sockaddr *)&to : NULL, tolen, timeout_ms,
                                 (int)opts.retries, where);
     else

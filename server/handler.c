@@ -3,6 +3,7 @@
 
 #include "addr.h"
 #include "clock.h"
+#include "log.h"
 #include "net.h"
 
 #include <stdio.h>
@@ -44,10 +45,43 @@ static uint64_t deadline_after(int timeout_ms)
     return timeout_ms > 0 ? clock_now_ns() + (uint64_t)timeout_ms * 1000000u : 0;
 }
 
+/* The TLS path: handshake (bounded), greeting, close_notify, then the same careful close. */
+static void serve_tls(const handler_config *cfg, const conn_item *conn, server_stats *stats)
+{
+    char err[TLS_ERRLEN], peer[ADDR_STRLEN];
+    tls_conn *tls = tls_conn_new(cfg->tls, conn->fd, NULL, err, sizeof(err));
+    if (tls == NULL || tls_handshake_until(tls, deadline_after(cfg->io_timeout_ms), err, sizeof(err)) < 0) {
+        addr_format_tutorial((const struct sockaddr *)&conn->peer, conn->peer_len, peer, sizeof(peer));
+        log_info("TLS handshake with %s failed: %s", peer, err);
+        stats_add(&stats->tls_failed, 1);
+        stats_add(&stats->failed, 1);
+        tls_conn_free(tls);
+        close(conn->fd);
+        return;
+    }
+    handler_do_work(cfg);
+    uint64_t deadline = deadline_after(cfg->io_timeout_ms);
+    int ok = tls_write_all_until(tls, cfg->greeting, cfg->greeting_len, deadline, NULL, err,
+                                 sizeof(err)) == 0 &&
+             tls_shutdown_until(tls, deadline, err, sizeof(err)) == 0;
+    tls_conn_free(tls);
+    if (ok) {
+        net_close_graceful(conn->fd, cfg->io_timeout_ms, DRAIN_LIMIT);
+        stats_add(&stats->greeted, 1);
+    } else {
+        close(conn->fd);
+        stats_add(&stats->failed, 1);
+    }
+}
+
 void handler_serve(const handler_config *cfg, const conn_item *conn, server_stats *stats)
 {
     if (cfg->access_log)
         handler_log_peer(conn);
+    if (cfg->tls) {
+        serve_tls(cfg, conn, stats);
+        return;
+    }
     handler_do_work(cfg);
     net_io_result rc = net_write_all(conn->fd, cfg->greeting, cfg->greeting_len,
                                      deadline_after(cfg->io_timeout_ms), NULL);

@@ -6,6 +6,7 @@
 
 #include "queue.h"
 #include "stats.h"
+#include "tls.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,10 +24,12 @@ typedef struct handler_config {
     int access_log;     /* print "Got connection from ('127.0.0.1', 48437)" per client */
     unsigned work_us;   /* simulated per-connection work before the greeting */
     work_kind work;
+    tls_ctx *tls;       /* non-NULL: handshake first, greet over TLS, end with close_notify */
 } handler_config;
 
-/* Greets one accepted connection and closes it, counting it as greeted or failed. Takes
- * ownership of conn->fd. Blocks at most about work_us + 2 * io_timeout_ms. */
+/* Greets one accepted connection and closes it, counting it as greeted or failed (a failed
+ * TLS handshake also counts in tls_failed). Takes ownership of conn->fd. Blocks at most
+ * about work_us + 3 * io_timeout_ms (handshake, greeting, closing). */
 void handler_serve(const handler_config *cfg, const conn_item *conn, server_stats *stats);
 
 /* Turns one accepted connection away with the busy message, closes it, counts it rejected. */

@@ -54,6 +54,11 @@ static void usage(FILE *out, int cores)
             "      --udp               answer datagrams instead of connections (pool, iterative\n"
             "                          and event models); every datagram gets the greeting\n"
             "      --udp-max N         larger datagrams are dropped unanswered (default 1024)\n"
+            "      --tls-cert FILE     serve TLS with this PEM certificate (chain allowed)\n"
+            "      --tls-key FILE      the certificate's PEM private key\n"
+            "      --tls-client-ca F   require client certificates signed by these CAs (mutual TLS)\n"
+            "      --tls-min VERSION   lowest TLS version, 1.2 or 1.3 (default 1.2)\n"
+            "      --tls-no-resume     no session resumption (no cache, no tickets)\n"
             "      --greeting TEXT     the greeting (default '" DEFAULT_GREETING "')\n"
             "      --greeting-file F   send the contents of file F instead (at most 1 MiB)\n"
             "      --io-timeout TIME   longest wait on a slow client while greeting or closing\n"
@@ -116,6 +121,11 @@ enum {
     OPT_UNIX_MODE,
     OPT_UDP,
     OPT_UDP_MAX,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
+    OPT_TLS_CLIENT_CA,
+    OPT_TLS_MIN,
+    OPT_TLS_NO_RESUME,
 };
 
 static const struct option long_options[] = {
@@ -141,6 +151,11 @@ static const struct option long_options[] = {
     {"unix-mode", required_argument, NULL, OPT_UNIX_MODE},
     {"udp", no_argument, NULL, OPT_UDP},
     {"udp-max", required_argument, NULL, OPT_UDP_MAX},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
+    {"tls-min", required_argument, NULL, OPT_TLS_MIN},
+    {"tls-no-resume", no_argument, NULL, OPT_TLS_NO_RESUME},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -253,6 +268,16 @@ static int apply_option(server_config *cfg, int opt, const char *arg, const char
             return -1;
         cfg->udp_max = (int)n;
         return 0;
+    case OPT_TLS_CERT: cfg->tls.cert_file = arg; return 0;
+    case OPT_TLS_KEY: cfg->tls.key_file = arg; return 0;
+    case OPT_TLS_CLIENT_CA: cfg->tls.client_ca_file = arg; return 0;
+    case OPT_TLS_MIN:
+        if ((cfg->tls.min_version = tls_parse_version(arg)) < 0) {
+            snprintf(err, errlen, "--tls-min: '%s' is not 1.2 or 1.3", arg);
+            return -1;
+        }
+        return 0;
+    case OPT_TLS_NO_RESUME: cfg->tls.no_resumption = 1; return 0;
     case OPT_ACCESS_LOG: cfg->handler.access_log = 1; return 0;
     case OPT_QUIET: cfg->quiet = 1; return 0;
     case 'h': return 1;
@@ -260,6 +285,13 @@ static int apply_option(server_config *cfg, int opt, const char *arg, const char
         snprintf(err, errlen, "unexpected option");
         return -1;
     }
+}
+
+/* Any TLS option at all. */
+static int tls_wanted(const server_config *cfg)
+{
+    return cfg->tls.cert_file || cfg->tls.key_file || cfg->tls.client_ca_file ||
+           cfg->tls.min_version || cfg->tls.no_resumption;
 }
 
 /* Options that make no sense together; 0, or -1 with err. */
@@ -271,6 +303,12 @@ static int check_combinations(const server_config *cfg, char *err, size_t errlen
         snprintf(err, errlen, "--ipv6-only does not apply to a UNIX socket");
     else if (cfg->udp && (cfg->options_set & (MODEL_OPT_QUEUE | MODEL_OPT_OVERLOAD)))
         snprintf(err, errlen, "--queue and --overload do not apply with --udp (nothing is queued)");
+    else if (tls_wanted(cfg) && !tls_available())
+        snprintf(err, errlen, "--tls-*: %s", TLS_NOT_BUILT_IN);
+    else if (tls_wanted(cfg) && (!cfg->tls.cert_file || !cfg->tls.key_file))
+        snprintf(err, errlen, "TLS needs both --tls-cert and --tls-key");
+    else if (tls_wanted(cfg) && cfg->udp)
+        snprintf(err, errlen, "TLS does not apply with --udp (DTLS is not supported)");
     else
         return 0;
     return -1;

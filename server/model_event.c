@@ -21,15 +21,18 @@
 #define DRAIN_LIMIT (64 * 1024)   /* unread client bytes we discard before closing anyway */
 
 typedef enum {
-    PHASE_WORKING,  /* simulated sleep work: waiting for a timer, not in epoll */
-    PHASE_WRITING,  /* the greeting did not fit the socket buffer: waiting for EPOLLOUT */
-    PHASE_DRAINING  /* greeted; reading the client's leftovers until its EOF before closing */
+    PHASE_HANDSHAKE, /* TLS: the handshake wants to read or write */
+    PHASE_WORKING,   /* simulated sleep work: waiting for a timer, not in epoll */
+    PHASE_WRITING,   /* the greeting did not fit the socket buffer: waiting for EPOLLOUT */
+    PHASE_CLOSING,   /* TLS: close_notify wants to be written */
+    PHASE_DRAINING   /* greeted; reading the client's leftovers until its EOF before closing */
 } conn_phase;
 
 /* A connection that has to wait for something. Connections that are greeted and closed at
  * once never get one of these. Owned by its loop; freed by conn_free. */
 typedef struct event_conn {
     int fd;
+    tls_conn *tls; /* NULL for plain TCP */
     conn_phase phase;
     int in_epoll;
     size_t sent;
@@ -90,6 +93,7 @@ static conn_list *list_of(event_loop *loop, event_conn *c)
 static void conn_free(event_loop *loop, event_conn *c)
 {
     list_remove(list_of(loop, c), c);
+    tls_conn_free(c->tls);
     close(c->fd); /* also removes it from epoll */
     free(c);
     loop->live--;
@@ -105,15 +109,20 @@ static event_conn *conn_new(event_loop *loop, int fd)
     return c;
 }
 
-/* Moves c to phase, waiting for events (EPOLLIN/EPOLLOUT, 0 for none) until its deadline. */
+/* Moves c to phase, waiting for events (EPOLLIN/EPOLLOUT, 0 for none) until its deadline.
+ * Staying in the same phase keeps the first deadline (and the list's order): a peer that
+ * trickles bytes cannot stretch a phase past one timeout. */
 static int conn_wait(event_loop *loop, event_conn *c, conn_phase phase, uint32_t events,
                      uint64_t deadline_ns)
 {
-    if (c->prev || c->next || list_of(loop, c)->head == c)
-        list_remove(list_of(loop, c), c);
-    c->phase = phase;
-    c->deadline_ns = deadline_ns;
-    list_append(list_of(loop, c), c);
+    int listed = c->prev || c->next || list_of(loop, c)->head == c;
+    if (!listed || c->phase != phase) {
+        if (listed)
+            list_remove(list_of(loop, c), c);
+        c->phase = phase;
+        c->deadline_ns = deadline_ns;
+        list_append(list_of(loop, c), c);
+    }
     if (events == 0)
         return 0;
     struct epoll_event ev = {.events = events, .data.ptr = c};
@@ -185,12 +194,111 @@ static void write_greeting(event_loop *loop, int fd, event_conn *c)
         fail(loop, fd, c);
 }
 
+/* Sends close_notify, then closes as finish() does. */
+static void tls_close_notify(event_loop *loop, event_conn *c)
+{
+    tls_io_result r = tls_shutdown(c->tls);
+    if (r == TLS_IO_DONE) {
+        tls_conn_free(c->tls);
+        c->tls = NULL;
+        finish(loop, c->fd, c);
+    } else if (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE) {
+        if (conn_wait(loop, c, PHASE_CLOSING, r == TLS_IO_WANT_READ ? EPOLLIN : EPOLLOUT,
+                      io_deadline(loop)) < 0)
+            fail(loop, c->fd, c);
+    } else {
+        fail(loop, c->fd, c);
+    }
+}
+
+/* Writes what is left of the greeting over TLS. */
+static void tls_write_greeting(event_loop *loop, event_conn *c)
+{
+    const handler_config *h = &loop->srv->cfg->handler;
+    while (c->sent < h->greeting_len) {
+        size_t written = 0;
+        tls_io_result r = tls_write(c->tls, h->greeting + c->sent, h->greeting_len - c->sent, &written);
+        if (r == TLS_IO_DONE) {
+            c->sent += written;
+        } else if (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE) {
+            if (conn_wait(loop, c, PHASE_WRITING, r == TLS_IO_WANT_READ ? EPOLLIN : EPOLLOUT,
+                          io_deadline(loop)) < 0)
+                fail(loop, c->fd, c);
+            return;
+        } else {
+            fail(loop, c->fd, c);
+            return;
+        }
+    }
+    tls_close_notify(loop, c);
+}
+
+/* After the greeting's work (if any): the greeting, over TLS or not. */
+static void greet(event_loop *loop, event_conn *c)
+{
+    if (c->tls)
+        tls_write_greeting(loop, c);
+    else
+        write_greeting(loop, c->fd, c);
+}
+
+/* The per-connection work: sleep work waits on a timer, spin work runs right here. */
+static void start_work(event_loop *loop, event_conn *c, uint64_t since_ns)
+{
+    const handler_config *h = &loop->srv->cfg->handler;
+    if (h->work_us > 0 && h->work == WORK_SLEEP) {
+        conn_wait(loop, c, PHASE_WORKING, 0, since_ns + (uint64_t)h->work_us * 1000u);
+        return;
+    }
+    handler_do_work(h);
+    greet(loop, c);
+}
+
+static void tls_step_handshake(event_loop *loop, event_conn *c)
+{
+    tls_io_result r = tls_handshake(c->tls);
+    if (r == TLS_IO_DONE) {
+        start_work(loop, c, clock_now_ns());
+    } else if (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE) {
+        if (conn_wait(loop, c, PHASE_HANDSHAKE, r == TLS_IO_WANT_READ ? EPOLLIN : EPOLLOUT,
+                      io_deadline(loop)) < 0)
+            fail(loop, c->fd, c);
+    } else {
+        log_info("TLS handshake failed: %s", tls_last_error(c->tls));
+        stats_add(&loop->srv->stats->tls_failed, 1);
+        fail(loop, c->fd, c);
+    }
+}
+
+/* A new TLS connection: wrap it and start the handshake. */
+static void tls_accepted(event_loop *loop, int fd)
+{
+    char err[TLS_ERRLEN];
+    event_conn *c = conn_new(loop, fd);
+    if (c == NULL) {
+        fail(loop, fd, NULL);
+        return;
+    }
+    c->tls = tls_conn_new(loop->srv->cfg->handler.tls, fd, NULL, err, sizeof(err));
+    if (c->tls == NULL) {
+        log_warn("TLS: %s", err);
+        stats_add(&loop->srv->stats->tls_failed, 1);
+        fail(loop, fd, c);
+        return;
+    }
+    tls_step_handshake(loop, c);
+}
+
 static void on_accepted(event_loop *loop, conn_item *conn)
 {
     const handler_config *h = &loop->srv->cfg->handler;
     stats_add(&loop->srv->stats->accepted, 1);
     if (h->access_log)
         handler_log_peer(conn);
+    if (h->tls) {
+        tls_accepted(loop, conn->fd);
+        return;
+    }
     if (h->work_us > 0 && h->work == WORK_SLEEP) {
         /* Blocking I/O simulated with a timer: the loop keeps serving others meanwhile. */
         event_conn *c = conn_new(loop, conn->fd);
@@ -263,15 +371,19 @@ static void expire(event_loop *loop)
     event_conn *c;
     while ((c = loop->working.head) && c->deadline_ns <= now) {
         list_remove(&loop->working, c);
-        c->phase = PHASE_WRITING; /* not in a list until write_greeting says so */
+        c->phase = PHASE_WRITING; /* its I/O deadline starts now */
+        c->deadline_ns = io_deadline(loop);
         list_append(&loop->waiting_io, c);
-        write_greeting(loop, c->fd, c);
+        greet(loop, c);
     }
     while ((c = loop->waiting_io.head) && c->deadline_ns <= now) {
-        if (c->phase == PHASE_WRITING)
-            fail(loop, c->fd, c);
-        else
-            conn_free(loop, c); /* draining: already greeted, stop waiting for its EOF */
+        if (c->phase == PHASE_DRAINING) {
+            conn_free(loop, c); /* already greeted: stop waiting for its EOF */
+            continue;
+        }
+        if (c->phase == PHASE_HANDSHAKE)
+            stats_add(&loop->srv->stats->tls_failed, 1);
+        fail(loop, c->fd, c);
     }
 }
 
@@ -286,6 +398,17 @@ static int next_timeout_ms(event_loop *loop)
         return -1;
     uint64_t now = clock_now_ns();
     return next <= now ? 0 : (int)((next - now + 999999) / 1000000);
+}
+
+static void on_conn_event(event_loop *loop, event_conn *c)
+{
+    switch (c->phase) {
+    case PHASE_HANDSHAKE: tls_step_handshake(loop, c); break;
+    case PHASE_WRITING: greet(loop, c); break;
+    case PHASE_CLOSING: tls_close_notify(loop, c); break;
+    case PHASE_DRAINING: drain(loop, c); break;
+    case PHASE_WORKING: break; /* not in epoll */
+    }
 }
 
 static void *loop_main(void *arg)
@@ -304,10 +427,8 @@ static void *loop_main(void *arg)
                 accept_batch(loop);
             else if (tag == &stop_tag)
                 stop_accepting(loop);
-            else if (((event_conn *)tag)->phase == PHASE_WRITING)
-                write_greeting(loop, ((event_conn *)tag)->fd, tag);
             else
-                drain(loop, tag);
+                on_conn_event(loop, tag);
         }
         expire(loop);
     }

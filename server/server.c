@@ -85,6 +85,15 @@ int server_run(const server_config *cfg)
         log_error("%s", err);
         return 1;
     }
+    /* The TLS context is made before any fork, so every process shares its ticket keys. */
+    server_config run_cfg = *cfg;
+    if (cfg->tls.cert_file) {
+        run_cfg.handler.tls = tls_ctx_new_server(&cfg->tls, err, sizeof(err));
+        if (run_cfg.handler.tls == NULL) {
+            log_error("%s", err);
+            return 1;
+        }
+    }
     /* Descriptors are the server's capacity: take all the hard limit allows. */
     net_raise_nofile(1L << 20);
 
@@ -101,6 +110,7 @@ int server_run(const server_config *cfg)
             log_error("%s (another server is on that port: stop it or pick another with -p)", err);
         else
             log_error("%s", err);
+        tls_ctx_free(run_cfg.handler.tls);
         return 1;
     }
     server_stats *stats = stats_create();
@@ -108,6 +118,7 @@ int server_run(const server_config *cfg)
         log_error("counters: out of memory");
         net_unix_cleanup(listen_fd);
         close(listen_fd);
+        tls_ctx_free(run_cfg.handler.tls);
         return 1;
     }
     char name[128], line[256];
@@ -117,17 +128,17 @@ int server_run(const server_config *cfg)
     if (!cfg->quiet)
         log_info("model %s: %s", model->name, model->summary);
 
-    server srv = {.cfg = cfg, .listen_fd = listen_fd, .stats = stats};
+    server srv = {.cfg = &run_cfg, .listen_fd = listen_fd, .stats = stats};
     int rc = model->run(&srv, err, sizeof(err));
     net_unix_cleanup(listen_fd);
     close(listen_fd);
-    if (rc < 0) {
+    if (rc == 0) {
+        stats_format_summary(stats, run_cfg.handler.tls != NULL, line, sizeof(line));
+        print_line(line);
+    } else {
         log_error("%s", err);
-        stats_destroy(stats);
-        return 1;
     }
-    stats_format_summary(stats, line, sizeof(line));
-    print_line(line);
     stats_destroy(stats);
-    return 0;
+    tls_ctx_free(run_cfg.handler.tls);
+    return rc == 0 ? 0 : 1;
 }

@@ -37,6 +37,7 @@ typedef struct server_config {
     unsigned unix_mode;    /* permissions for the UNIX socket file; 0 keeps the umask's */
     int udp;               /* datagrams instead of connections */
     int udp_max;           /* largest datagram answered; larger ones are dropped */
+    tls_server_opts tls;   /* TLS is on when tls.cert_file is set */
     overload_policy overload;
     int max_children;     /* fork: children alive at once */
     int max_threads;      /* thread: connection threads alive at once */

@@ -22,6 +22,7 @@ typedef struct server_stats {
     _Atomic uint64_t rejected; /* sent the busy message (or silently closed) by policy */
     _Atomic uint64_t failed;   /* the greeting could not be written: reset, timeout, ... */
     _Atomic uint64_t queue_high_water;
+    _Atomic uint64_t tls_failed; /* handshakes that failed (also counted in failed) */
 } server_stats;
 
 /* Maps a zeroed block shared with future children; NULL on failure (errno set). */
@@ -41,8 +42,9 @@ static inline uint64_t stats_get(_Atomic uint64_t *counter)
 /* Raises *counter to at least value. */
 void stats_max(_Atomic uint64_t *counter, uint64_t value);
 
-/* Formats "summary: accepted=N greeted=N rejected=N failed=N queue_high_water=N". */
-void stats_format_summary(server_stats *stats, char *buf, size_t len);
+/* Formats "summary: accepted=N greeted=N rejected=N failed=N queue_high_water=N", followed
+ * by " tls_failed=N" when with_tls is set. */
+void stats_format_summary(server_stats *stats, int with_tls, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

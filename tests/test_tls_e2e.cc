@@ -1,0 +1,171 @@
+// test_tls_e2e.cc -- TLS through the real server and client: greeting, close_notify, mutual
+// TLS, refused certificates, and plaintext clients on the TLS port.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "testproc.h"
+#include "tls.h"
+
+namespace {
+
+const std::string kGreeting = "Thank you for connecting";
+
+class TlsEndToEnd : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite()
+    {
+        if (!tls_available())
+            return;
+        dir_ = testing::TempDir() + "greeter-e2e-certs-" + std::to_string(getpid());
+        TestProc make;
+        int rc = run_command(make, {"/bin/bash", GREETER_SOURCE_DIR "/tests/make-test-certs", dir_}, 60000);
+        ASSERT_EQ(rc, 0) << make.err();
+    }
+    void SetUp() override
+    {
+        if (!tls_available())
+            GTEST_SKIP() << "built without OpenSSL";
+    }
+    static std::string cert(const std::string &name) { return dir_ + "/" + name; }
+
+    // Starts a TLS server of the given model; returns its port.
+    int start(TestProc &server, const std::string &model, std::vector<std::string> extra = {})
+    {
+        std::vector<std::string> argv = {GREETER_SERVER_BIN, "-m", model, "-H", "127.0.0.1", "-p", "0",
+                                         "--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        if (!server.start(argv))
+            return -1;
+        return server.wait_listening();
+    }
+
+    int client(TestProc &c, int port, std::vector<std::string> extra, const std::string &host = "localhost")
+    {
+        std::vector<std::string> argv = {GREETER_CLIENT_BIN, "--tls", "-t", "5s"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        argv.push_back(host);
+        argv.push_back(std::to_string(port));
+        return run_command(c, argv, 20000);
+    }
+
+    std::string stop(TestProc &server)
+    {
+        server.send_signal(SIGTERM);
+        EXPECT_EQ(server.wait_exit(10000), 0) << server.err();
+        return server.out();
+    }
+
+    static std::string dir_;
+};
+
+std::string TlsEndToEnd::dir_;
+
+// The client prints the greeting only after the server's close_notify: an exit status of 0
+// with the greeting is the proof that close_notify arrived.
+TEST_F(TlsEndToEnd, GreetingWithCloseNotifyInEveryModel)
+{
+    for (std::string model : {"pool", "fork", "prefork", "thread", "iterative", "event"}) {
+        TestProc server;
+        int port = start(server, model);
+        ASSERT_GT(port, 0) << server.err();
+        for (int i = 0; i < 3; i++) {
+            TestProc c;
+            EXPECT_EQ(client(c, port, {"--tls-ca", cert("ca.pem")}), 0) << model << ": " << c.err();
+            EXPECT_EQ(c.out(), kGreeting + "\n") << model;
+        }
+        std::string out = stop(server);
+        EXPECT_EQ(summary_field(out, "greeted"), 3) << model << ": " << out;
+        EXPECT_EQ(summary_field(out, "tls_failed"), 0) << out;
+    }
+}
+
+TEST_F(TlsEndToEnd, MutualTlsNeedsAGoodClientCertificate)
+{
+    TestProc server;
+    int port = start(server, "pool", {"--tls-client-ca", cert("ca.pem")});
+    ASSERT_GT(port, 0) << server.err();
+    TestProc good;
+    EXPECT_EQ(client(good, port, {"--tls-ca", cert("ca.pem"), "--tls-cert", cert("client.pem"),
+                                  "--tls-key", cert("client.key")}),
+              0)
+        << good.err();
+    EXPECT_EQ(good.out(), kGreeting + "\n");
+    TestProc none;
+    EXPECT_EQ(client(none, port, {"--tls-ca", cert("ca.pem")}), 1);
+    EXPECT_EQ(none.out(), "");
+    EXPECT_NE(none.err().find("certificate required"), std::string::npos) << none.err();
+    std::string out = stop(server);
+    EXPECT_EQ(summary_field(out, "greeted"), 1) << out;
+    EXPECT_EQ(summary_field(out, "tls_failed"), 1) << out;
+}
+
+TEST_F(TlsEndToEnd, PlaintextClientIsAFailedHandshakeAndServingGoesOn)
+{
+    TestProc server;
+    int port = start(server, "pool", {"--io-timeout", "500ms"});
+    ASSERT_GT(port, 0) << server.err();
+    std::string got = fetch_greeting(port, 5000, nullptr, "hello\r\n\r\n");
+    EXPECT_EQ(got.find(kGreeting), std::string::npos) << "no plaintext greeting on a TLS port";
+    TestProc c;
+    EXPECT_EQ(client(c, port, {"--tls-ca", cert("ca.pem")}), 0) << c.err();
+    std::string out = stop(server);
+    EXPECT_EQ(summary_field(out, "tls_failed"), 1) << out;
+    EXPECT_EQ(summary_field(out, "greeted"), 1) << out;
+    EXPECT_NE(server.err().find("TLS handshake with ('127.0.0.1', "), std::string::npos) << server.err();
+}
+
+TEST_F(TlsEndToEnd, ClientRefusesExpiredAndWrongNameCertificatesWithAReason)
+{
+    struct Case {
+        std::string cert, key, reason;
+    };
+    for (const Case &k : {Case{"expired.pem", "expired.key", "expired"},
+                          Case{"wrongname.pem", "wrongname.key", "mismatch"}}) {
+        TestProc server;
+        std::vector<std::string> argv = {GREETER_SERVER_BIN, "-H", "127.0.0.1", "-p", "0", "--tls-cert",
+                                         cert(k.cert), "--tls-key", cert(k.key), "--quiet"};
+        ASSERT_TRUE(server.start(argv));
+        int port = server.wait_listening();
+        ASSERT_GT(port, 0) << server.err();
+        TestProc c;
+        EXPECT_EQ(client(c, port, {"--tls-ca", cert("ca.pem")}), 1) << k.cert;
+        EXPECT_NE(c.err().find("certificate verify failed"), std::string::npos) << c.err();
+        EXPECT_NE(c.err().find(k.reason), std::string::npos) << c.err();
+        TestProc insecure;
+        EXPECT_EQ(client(insecure, port, {"--insecure"}), 0) << insecure.err();
+        stop(server);
+    }
+}
+
+TEST_F(TlsEndToEnd, BadCertificatesStopTheServerAtStartWithOneLine)
+{
+    TestProc mismatch;
+    EXPECT_EQ(run_command(mismatch, {GREETER_SERVER_BIN, "-p", "0", "--tls-cert", cert("server.pem"),
+                                     "--tls-key", cert("mismatch.key")}),
+              1);
+    EXPECT_NE(mismatch.err().find("does not match the certificate"), std::string::npos) << mismatch.err();
+    TestProc missing;
+    EXPECT_EQ(run_command(missing, {GREETER_SERVER_BIN, "-p", "0", "--tls-cert", cert("nope.pem"),
+                                    "--tls-key", cert("server.key")}),
+              1);
+    EXPECT_NE(missing.err().find("nope.pem: No such file"), std::string::npos) << missing.err();
+    TestProc half;
+    EXPECT_EQ(run_command(half, {GREETER_SERVER_BIN, "--tls-cert", cert("server.pem")}), 2);
+    EXPECT_NE(half.err().find("needs both --tls-cert and --tls-key"), std::string::npos) << half.err();
+}
+
+TEST_F(TlsEndToEnd, MinimumVersionIsEnforced)
+{
+    TestProc server;
+    int port = start(server, "pool", {"--tls-min", "1.3"});
+    ASSERT_GT(port, 0) << server.err();
+    TestProc c;
+    EXPECT_EQ(client(c, port, {"--tls-ca", cert("ca.pem"), "--tls-min", "1.3"}), 0) << c.err();
+    stop(server);
+}
+
+} // namespace
