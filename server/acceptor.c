@@ -83,6 +83,24 @@ void acceptor_complain(acceptor *a, int err)
              strerror(err));
 }
 
+int acceptor_admit(acceptor *a, const conn_item *conn)
+{
+    if (a->handler->admission == NULL)
+        return 1;
+    switch (admission_admit(a->handler->admission, (const struct sockaddr *)&conn->peer)) {
+    case ADMIT_OK:
+        return 1;
+    case ADMIT_DENIED:
+        close(conn->fd);
+        stats_add(&a->stats->denied, 1);
+        return 0;
+    case ADMIT_BUSY:
+        handler_reject(a->handler, conn->fd, a->stats);
+        return 0;
+    }
+    return 0;
+}
+
 int acceptor_next(acceptor *a, conn_item *out)
 {
     for (;;) {
@@ -94,7 +112,9 @@ int acceptor_next(acceptor *a, conn_item *out)
             out->fd = fd;
             out->accepted_ns = clock_now_ns();
             stats_add(&a->stats->accepted, 1);
-            return 1;
+            if (acceptor_admit(a, out))
+                return 1;
+            continue;
         }
         switch (errno) {
         case EAGAIN:

@@ -37,6 +37,10 @@ void acceptor_destroy(acceptor *a);
  */
 int acceptor_next(acceptor *a, conn_item *out);
 
+/* Applies the access rules and caps to a connection just accepted (and counted): 1 when it
+ * may be served; 0 when it was closed here, counted as denied or rejected. */
+int acceptor_admit(acceptor *a, const conn_item *conn);
+
 /* At the descriptor limit: frees the spare descriptor, accepts the oldest waiting client,
  * turns it away with the busy message (counted accepted and rejected), takes the spare back.
  * Also used by the event model, whose listeners are non-blocking. */

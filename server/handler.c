@@ -74,14 +74,8 @@ static void serve_tls(const handler_config *cfg, const conn_item *conn, server_s
     }
 }
 
-void handler_serve(const handler_config *cfg, const conn_item *conn, server_stats *stats)
+static void serve_plain(const handler_config *cfg, const conn_item *conn, server_stats *stats)
 {
-    if (cfg->access_log)
-        handler_log_peer(conn);
-    if (cfg->tls) {
-        serve_tls(cfg, conn, stats);
-        return;
-    }
     handler_do_work(cfg);
     net_io_result rc = net_write_all(conn->fd, cfg->greeting, cfg->greeting_len,
                                      deadline_after(cfg->io_timeout_ms), NULL);
@@ -92,6 +86,18 @@ void handler_serve(const handler_config *cfg, const conn_item *conn, server_stat
         close(conn->fd);
         stats_add(&stats->failed, 1);
     }
+}
+
+void handler_serve(const handler_config *cfg, const conn_item *conn, server_stats *stats)
+{
+    if (cfg->access_log)
+        handler_log_peer(conn);
+    if (cfg->tls)
+        serve_tls(cfg, conn, stats);
+    else
+        serve_plain(cfg, conn, stats);
+    if (cfg->admission)
+        admission_release(cfg->admission, (const struct sockaddr *)&conn->peer);
 }
 
 void handler_reject(const handler_config *cfg, int fd, server_stats *stats)

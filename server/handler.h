@@ -7,6 +7,7 @@
 #include "queue.h"
 #include "stats.h"
 #include "tls.h"
+#include "admission.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,6 +26,7 @@ typedef struct handler_config {
     unsigned work_us;   /* simulated per-connection work before the greeting */
     work_kind work;
     tls_ctx *tls;       /* non-NULL: handshake first, greet over TLS, end with close_notify */
+    admission *admission; /* non-NULL: access rules or caps; connections are released here */
 } handler_config;
 
 /* Greets one accepted connection and closes it, counting it as greeted or failed (a failed

@@ -3,6 +3,7 @@
 #include "udp.h"
 
 #include "log.h"
+#include "cidr.h"
 #include "parse.h"
 
 #include <errno.h>
@@ -59,6 +60,13 @@ static void usage(FILE *out, int cores)
             "      --tls-client-ca F   require client certificates signed by these CAs (mutual TLS)\n"
             "      --tls-min VERSION   lowest TLS version, 1.2 or 1.3 (default 1.2)\n"
             "      --tls-no-resume     no session resumption (no cache, no tickets)\n"
+            "      --max-conns N       open connections at once; more get --busy-message\n"
+            "                          (default: no cap)\n"
+            "      --max-per-ip N      open connections per client address (default: no cap)\n"
+            "      --allow CIDR        only clients in these blocks (repeatable; IPv4 or IPv6,\n"
+            "                          e.g. 127.0.0.0/8, ::1); default: everyone\n"
+            "      --deny CIDR         never clients in these blocks (repeatable); wins over\n"
+            "                          --allow. Denied clients are closed without a word\n"
             "      --greeting TEXT     the greeting (default '" DEFAULT_GREETING "')\n"
             "      --greeting-file F   send the contents of file F instead (at most 1 MiB)\n"
             "      --io-timeout TIME   longest wait on a slow client while greeting or closing\n"
@@ -126,6 +134,10 @@ enum {
     OPT_TLS_CLIENT_CA,
     OPT_TLS_MIN,
     OPT_TLS_NO_RESUME,
+    OPT_MAX_CONNS,
+    OPT_MAX_PER_IP,
+    OPT_ALLOW,
+    OPT_DENY,
 };
 
 static const struct option long_options[] = {
@@ -156,9 +168,36 @@ static const struct option long_options[] = {
     {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
     {"tls-min", required_argument, NULL, OPT_TLS_MIN},
     {"tls-no-resume", no_argument, NULL, OPT_TLS_NO_RESUME},
+    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+    {"max-per-ip", required_argument, NULL, OPT_MAX_PER_IP},
+    {"allow", required_argument, NULL, OPT_ALLOW},
+    {"deny", required_argument, NULL, OPT_DENY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+/* Appends an --allow or --deny block to cfg's access rules (the arrays are the process's
+ * until exit). 0, or -1 with err. */
+static int add_rule(server_config *cfg, int allow, const char *text, char *err, size_t errlen)
+{
+    cidr_block block;
+    const char *option = allow ? "--allow" : "--deny";
+    if (cidr_parse(text, &block, err, errlen) < 0) {
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, " (%s)", option);
+        return -1;
+    }
+    const cidr_block **list = allow ? &cfg->access.allow : &cfg->access.deny;
+    size_t *count = allow ? &cfg->access.allow_count : &cfg->access.deny_count;
+    cidr_block *grown = realloc((cidr_block *)*list, (*count + 1) * sizeof(block));
+    if (grown == NULL) {
+        snprintf(err, errlen, "%s: out of memory", option);
+        return -1;
+    }
+    grown[(*count)++] = block;
+    *list = grown;
+    return 0;
+}
 
 /* Applies one option to cfg; 0, 1 for --help, or -1 with err. */
 static int apply_option(server_config *cfg, int opt, const char *arg, const char **greeting_file,
@@ -278,6 +317,19 @@ static int apply_option(server_config *cfg, int opt, const char *arg, const char
         }
         return 0;
     case OPT_TLS_NO_RESUME: cfg->tls.no_resumption = 1; return 0;
+    case OPT_MAX_CONNS:
+        if (parse_long("--max-conns", arg, 1, 10000000, &n, err, errlen) < 0)
+            return -1;
+        cfg->access.max_conns = (int)n;
+        return 0;
+    case OPT_MAX_PER_IP:
+        if (parse_long("--max-per-ip", arg, 1, 10000000, &n, err, errlen) < 0)
+            return -1;
+        cfg->access.max_per_ip = (int)n;
+        return 0;
+    case OPT_ALLOW:
+    case OPT_DENY:
+        return add_rule(cfg, opt == OPT_ALLOW, arg, err, errlen);
     case OPT_ACCESS_LOG: cfg->handler.access_log = 1; return 0;
     case OPT_QUIET: cfg->quiet = 1; return 0;
     case 'h': return 1;
@@ -303,6 +355,8 @@ static int check_combinations(const server_config *cfg, char *err, size_t errlen
         snprintf(err, errlen, "--ipv6-only does not apply to a UNIX socket");
     else if (cfg->udp && (cfg->options_set & (MODEL_OPT_QUEUE | MODEL_OPT_OVERLOAD)))
         snprintf(err, errlen, "--queue and --overload do not apply with --udp (nothing is queued)");
+    else if (cfg->udp && (cfg->access.max_conns || cfg->access.max_per_ip))
+        snprintf(err, errlen, "--max-conns and --max-per-ip do not apply with --udp (no connections)");
     else if (tls_wanted(cfg) && !tls_available())
         snprintf(err, errlen, "--tls-*: %s", TLS_NOT_BUILT_IN);
     else if (tls_wanted(cfg) && (!cfg->tls.cert_file || !cfg->tls.key_file))
@@ -385,5 +439,7 @@ int main(int argc, char **argv)
         log_set_level(LOG_LEVEL_WARN);
     int status = server_run(&cfg);
     free(file_greeting);
+    free((void *)cfg.access.allow);
+    free((void *)cfg.access.deny);
     return status;
 }

@@ -33,6 +33,8 @@ typedef enum {
 typedef struct event_conn {
     int fd;
     tls_conn *tls; /* NULL for plain TCP */
+    int admitted;  /* counted by the admission caps: release when closing */
+    struct sockaddr_storage peer;
     conn_phase phase;
     int in_epoll;
     size_t sent;
@@ -93,6 +95,8 @@ static conn_list *list_of(event_loop *loop, event_conn *c)
 static void conn_free(event_loop *loop, event_conn *c)
 {
     list_remove(list_of(loop, c), c);
+    if (c->admitted)
+        admission_release(loop->srv->cfg->handler.admission, (struct sockaddr *)&c->peer);
     tls_conn_free(c->tls);
     close(c->fd); /* also removes it from epoll */
     free(c);
@@ -271,14 +275,10 @@ static void tls_step_handshake(event_loop *loop, event_conn *c)
 }
 
 /* A new TLS connection: wrap it and start the handshake. */
-static void tls_accepted(event_loop *loop, int fd)
+static void tls_accepted(event_loop *loop, event_conn *c)
 {
     char err[TLS_ERRLEN];
-    event_conn *c = conn_new(loop, fd);
-    if (c == NULL) {
-        fail(loop, fd, NULL);
-        return;
-    }
+    int fd = c->fd;
     c->tls = tls_conn_new(loop->srv->cfg->handler.tls, fd, NULL, err, sizeof(err));
     if (c->tls == NULL) {
         log_warn("TLS: %s", err);
@@ -293,24 +293,30 @@ static void on_accepted(event_loop *loop, conn_item *conn)
 {
     const handler_config *h = &loop->srv->cfg->handler;
     stats_add(&loop->srv->stats->accepted, 1);
+    if (!acceptor_admit(&loop->acc, conn))
+        return;
     if (h->access_log)
         handler_log_peer(conn);
-    if (h->tls) {
-        tls_accepted(loop, conn->fd);
+    /* The fast path (a plain greeting that fits the socket buffer) needs no state at all;
+     * everything that waits, or must be released to the caps later, gets an event_conn. */
+    if (!h->tls && !h->admission && !(h->work_us > 0 && h->work == WORK_SLEEP)) {
+        handler_do_work(h); /* spin work really occupies the loop, as CPU work would */
+        write_greeting(loop, conn->fd, NULL);
         return;
     }
-    if (h->work_us > 0 && h->work == WORK_SLEEP) {
-        /* Blocking I/O simulated with a timer: the loop keeps serving others meanwhile. */
-        event_conn *c = conn_new(loop, conn->fd);
-        if (c == NULL) {
-            fail(loop, conn->fd, NULL);
-            return;
-        }
-        conn_wait(loop, c, PHASE_WORKING, 0, conn->accepted_ns + (uint64_t)h->work_us * 1000u);
+    event_conn *c = conn_new(loop, conn->fd);
+    if (c == NULL) {
+        if (h->admission)
+            admission_release(h->admission, (struct sockaddr *)&conn->peer);
+        fail(loop, conn->fd, NULL);
         return;
     }
-    handler_do_work(h); /* spin work really occupies the loop, as CPU work would */
-    write_greeting(loop, conn->fd, NULL);
+    c->admitted = h->admission != NULL;
+    memcpy(&c->peer, &conn->peer, conn->peer_len);
+    if (h->tls)
+        tls_accepted(loop, c);
+    else
+        start_work(loop, c, conn->accepted_ns);
 }
 
 static void accept_batch(event_loop *loop)

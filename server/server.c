@@ -5,6 +5,7 @@
 #include "net.h"
 #include "shutdown.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,53 +74,68 @@ static void print_line(const char *line)
     (void)ignored;
 }
 
-int server_run(const server_config *cfg)
+/* Builds what every process shares (TLS context, admission state) into run_cfg's handler,
+ * before any fork. 0, or -1 with err. */
+static int setup_shared(server_config *run_cfg, char *err, size_t errlen)
 {
-    char err[NET_ERRLEN];
-    const server_model *model = server_find_model(cfg->model);
-    if (model == NULL) {
-        log_error("unknown model '%s'", cfg->model);
-        return 1;
+    const admission_config *a = &run_cfg->access;
+    if (run_cfg->tls.cert_file) {
+        run_cfg->handler.tls = tls_ctx_new_server(&run_cfg->tls, err, errlen);
+        if (run_cfg->handler.tls == NULL)
+            return -1;
     }
-    if (shutdown_install(err, sizeof(err)) < 0) {
-        log_error("%s", err);
-        return 1;
+    if (a->allow_count || a->deny_count || a->max_conns || a->max_per_ip) {
+        run_cfg->handler.admission = admission_create(a, err, errlen);
+        if (run_cfg->handler.admission == NULL)
+            return -1;
     }
-    /* The TLS context is made before any fork, so every process shares its ticket keys. */
-    server_config run_cfg = *cfg;
-    if (cfg->tls.cert_file) {
-        run_cfg.handler.tls = tls_ctx_new_server(&cfg->tls, err, sizeof(err));
-        if (run_cfg.handler.tls == NULL) {
-            log_error("%s", err);
-            return 1;
-        }
-    }
-    /* Descriptors are the server's capacity: take all the hard limit allows. */
-    net_raise_nofile(1L << 20);
+    return 0;
+}
 
+static void teardown_shared(server_config *run_cfg)
+{
+    tls_ctx_free(run_cfg->handler.tls);
+    admission_destroy(run_cfg->handler.admission);
+}
+
+/* The listening socket the configuration asks for; -1 with err (and a hint when in use). */
+static int open_listener(const server_config *cfg, const server_model *model, char *err,
+                         size_t errlen)
+{
     int socktype = cfg->udp ? SOCK_DGRAM : SOCK_STREAM;
+    if (cfg->unix_path)
+        return net_listen_unix(cfg->unix_path, socktype, cfg->backlog, cfg->unix_mode, err, errlen);
     net_listen_opts opts = {.socktype = socktype, .backlog = cfg->backlog,
                             .reuseport = model->reuseport, .ipv6_only = cfg->ipv6_only};
     int in_use = 0;
-    int listen_fd = cfg->unix_path
-                        ? net_listen_unix(cfg->unix_path, socktype, cfg->backlog, cfg->unix_mode, err,
-                                          sizeof(err))
-                        : net_listen(cfg->host, cfg->port, &opts, &in_use, err, sizeof(err));
-    if (listen_fd < 0) {
-        if (in_use)
-            log_error("%s (another server is on that port: stop it or pick another with -p)", err);
-        else
-            log_error("%s", err);
-        tls_ctx_free(run_cfg.handler.tls);
-        return 1;
+    int fd = net_listen(cfg->host, cfg->port, &opts, &in_use, err, errlen);
+    if (fd < 0 && in_use) {
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, " (another server is on that port: stop it or pick another with -p)");
     }
-    server_stats *stats = stats_create();
-    if (stats == NULL) {
-        log_error("counters: out of memory");
-        net_unix_cleanup(listen_fd);
-        close(listen_fd);
-        tls_ctx_free(run_cfg.handler.tls);
-        return 1;
+    return fd;
+}
+
+int server_run(const server_config *cfg)
+{
+    char err[NET_ERRLEN + 128];
+    const server_model *model = server_find_model(cfg->model);
+    server_config run_cfg = *cfg;
+    server_stats *stats = NULL;
+    int listen_fd = -1, rc = -1;
+    if (model == NULL) {
+        snprintf(err, sizeof(err), "unknown model '%s'", cfg->model);
+        goto out;
+    }
+    if (shutdown_install(err, sizeof(err)) < 0 || setup_shared(&run_cfg, err, sizeof(err)) < 0)
+        goto out;
+    /* Descriptors are the server's capacity: take all the hard limit allows. */
+    net_raise_nofile(1L << 20);
+    if ((listen_fd = open_listener(cfg, model, err, sizeof(err))) < 0)
+        goto out;
+    if ((stats = stats_create()) == NULL) {
+        snprintf(err, sizeof(err), "counters: %s", strerror(errno));
+        goto out;
     }
     char name[128], line[256];
     net_local_name(listen_fd, name, sizeof(name));
@@ -129,16 +145,21 @@ int server_run(const server_config *cfg)
         log_info("model %s: %s", model->name, model->summary);
 
     server srv = {.cfg = &run_cfg, .listen_fd = listen_fd, .stats = stats};
-    int rc = model->run(&srv, err, sizeof(err));
-    net_unix_cleanup(listen_fd);
-    close(listen_fd);
+    rc = model->run(&srv, err, sizeof(err));
     if (rc == 0) {
-        stats_format_summary(stats, run_cfg.handler.tls != NULL, line, sizeof(line));
+        unsigned extras = (run_cfg.handler.tls ? SUMMARY_TLS : 0) |
+                          (cfg->access.allow_count || cfg->access.deny_count ? SUMMARY_DENIED : 0);
+        stats_format_summary(stats, extras, line, sizeof(line));
         print_line(line);
-    } else {
+    }
+out:
+    if (rc != 0)
         log_error("%s", err);
+    if (listen_fd >= 0) {
+        net_unix_cleanup(listen_fd);
+        close(listen_fd);
     }
     stats_destroy(stats);
-    tls_ctx_free(run_cfg.handler.tls);
+    teardown_shared(&run_cfg);
     return rc == 0 ? 0 : 1;
 }

@@ -6,6 +6,7 @@
 
 #include "handler.h"
 #include "stats.h"
+#include "admission.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,6 +39,7 @@ typedef struct server_config {
     int udp;               /* datagrams instead of connections */
     int udp_max;           /* largest datagram answered; larger ones are dropped */
     tls_server_opts tls;   /* TLS is on when tls.cert_file is set */
+    admission_config access; /* --allow, --deny, --max-conns, --max-per-ip */
     overload_policy overload;
     int max_children;     /* fork: children alive at once */
     int max_threads;      /* thread: connection threads alive at once */

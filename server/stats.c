@@ -26,7 +26,7 @@ void stats_max(_Atomic uint64_t *counter, uint64_t value)
     }
 }
 
-void stats_format_summary(server_stats *stats, int with_tls, char *buf, size_t len)
+void stats_format_summary(server_stats *stats, unsigned extras, char *buf, size_t len)
 {
     int n = snprintf(buf, len,
              "summary: accepted=%llu greeted=%llu rejected=%llu failed=%llu queue_high_water=%llu",
@@ -35,7 +35,10 @@ void stats_format_summary(server_stats *stats, int with_tls, char *buf, size_t l
              (unsigned long long)stats_get(&stats->rejected),
              (unsigned long long)stats_get(&stats->failed),
              (unsigned long long)stats_get(&stats->queue_high_water));
-    if (with_tls && n > 0 && (size_t)n < len)
+    if ((extras & SUMMARY_DENIED) && n > 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, " denied=%llu",
+                      (unsigned long long)stats_get(&stats->denied));
+    if ((extras & SUMMARY_TLS) && n > 0 && (size_t)n < len)
         snprintf(buf + n, len - (size_t)n, " tls_failed=%llu",
                  (unsigned long long)stats_get(&stats->tls_failed));
 }

@@ -23,6 +23,7 @@ typedef struct server_stats {
     _Atomic uint64_t failed;   /* the greeting could not be written: reset, timeout, ... */
     _Atomic uint64_t queue_high_water;
     _Atomic uint64_t tls_failed; /* handshakes that failed (also counted in failed) */
+    _Atomic uint64_t denied;     /* closed unanswered by the --allow/--deny rules */
 } server_stats;
 
 /* Maps a zeroed block shared with future children; NULL on failure (errno set). */
@@ -42,9 +43,13 @@ static inline uint64_t stats_get(_Atomic uint64_t *counter)
 /* Raises *counter to at least value. */
 void stats_max(_Atomic uint64_t *counter, uint64_t value);
 
-/* Formats "summary: accepted=N greeted=N rejected=N failed=N queue_high_water=N", followed
- * by " tls_failed=N" when with_tls is set. */
-void stats_format_summary(server_stats *stats, int with_tls, char *buf, size_t len);
+/* Extra fields of the summary line, shown only when the feature is on. */
+enum { SUMMARY_TLS = 1, SUMMARY_DENIED = 2 };
+
+/* Formats "summary: accepted=N greeted=N rejected=N failed=N queue_high_water=N", then
+ * " denied=N" and " tls_failed=N" as extras asks. accepted = greeted + rejected + failed +
+ * denied; tls_failed is a part of failed. */
+void stats_format_summary(server_stats *stats, unsigned extras, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

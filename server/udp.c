@@ -27,6 +27,11 @@ static void answer(udp_worker *w, size_t len, int truncated, const conn_item *pe
     const server_config *cfg = w->srv->cfg;
     server_stats *stats = w->srv->stats;
     stats_add(&stats->accepted, 1);
+    if (cfg->handler.admission &&
+        !admission_allowed(cfg->handler.admission, (const struct sockaddr *)&peer->peer)) {
+        stats_add(&stats->denied, 1);
+        return;
+    }
     if (truncated || len > (size_t)cfg->udp_max) {
         stats_add(&stats->rejected, 1); /* oversized: dropped, never amplified */
         return;

@@ -1,3 +1,4 @@
 # common/ unit tests.
 greeter_add_test(test_addr test_addr.cc)
 greeter_add_test(test_parse test_parse.cc)
+greeter_add_test(test_cidr test_cidr.cc)
