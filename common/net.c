@@ -141,7 +141,7 @@ static int remove_stale_socket(const char *path, const struct sockaddr_un *sun, 
     return 0;
 }
 
-int net_listen_unix(const char *path, int socktype, int backlog, unsigned mode, char *err,
+int net_listen_unix(const char *path, int socktype, int backlog, int mode, char *err,
                     size_t errlen)
 {
     struct sockaddr_un sun;
@@ -158,7 +158,7 @@ int net_listen_unix(const char *path, int socktype, int backlog, unsigned mode, 
     if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
         goto out_close_fd;
     what = "chmod";
-    if (mode != 0 && chmod(path, (mode_t)mode) < 0)
+    if (mode >= 0 && chmod(path, (mode_t)mode) < 0)
         goto out_unlink;
     what = "listen";
     if (socktype == SOCK_STREAM && listen(fd, backlog > 0 ? backlog : SOMAXCONN) < 0)

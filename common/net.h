@@ -44,10 +44,10 @@ int net_listen(const char *host, const char *port, const net_listen_opts *opts, 
 /*
  * Binds (and for streams listens on) a UNIX socket at path. An existing path is removed only
  * when it is a stale socket (nothing answers a connect); any other file, or a socket a live
- * server answers on, is an error. mode (e.g. 0660) is applied when nonzero. Returns the
+ * server answers on, is an error. mode (e.g. 0660) is applied unless it is -1. Returns the
  * descriptor or -1 with err. The caller removes the path when done (net_unix_cleanup).
  */
-int net_listen_unix(const char *path, int socktype, int backlog, unsigned mode, char *err,
+int net_listen_unix(const char *path, int socktype, int backlog, int mode, char *err,
                     size_t errlen);
 
 /* Removes the socket file of a UNIX listener, if fd is one (leaves other paths alone). */

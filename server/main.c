@@ -67,6 +67,8 @@ static void usage(FILE *out, int cores)
             "                          e.g. 127.0.0.0/8, ::1); default: everyone\n"
             "      --deny CIDR         never clients in these blocks (repeatable); wins over\n"
             "                          --allow. Denied clients are closed without a word\n"
+            "      --user NAME         after binding, drop root and run as this user\n"
+            "      --group NAME        with --user: run with this group (default: the user's)\n"
             "      --greeting TEXT     the greeting (default '" DEFAULT_GREETING "')\n"
             "      --greeting-file F   send the contents of file F instead (at most 1 MiB)\n"
             "      --io-timeout TIME   longest wait on a slow client while greeting or closing\n"
@@ -138,6 +140,8 @@ enum {
     OPT_MAX_PER_IP,
     OPT_ALLOW,
     OPT_DENY,
+    OPT_USER,
+    OPT_GROUP,
 };
 
 static const struct option long_options[] = {
@@ -172,6 +176,8 @@ static const struct option long_options[] = {
     {"max-per-ip", required_argument, NULL, OPT_MAX_PER_IP},
     {"allow", required_argument, NULL, OPT_ALLOW},
     {"deny", required_argument, NULL, OPT_DENY},
+    {"user", required_argument, NULL, OPT_USER},
+    {"group", required_argument, NULL, OPT_GROUP},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -295,7 +301,7 @@ static int apply_option(server_config *cfg, int opt, const char *arg, const char
             snprintf(err, errlen, "--unix-mode: '%s' is not an octal mode such as 0660", arg);
             return -1;
         }
-        cfg->unix_mode = (unsigned)mode;
+        cfg->unix_mode = (int)mode;
         return 0;
     }
     case OPT_UDP:
@@ -327,6 +333,8 @@ static int apply_option(server_config *cfg, int opt, const char *arg, const char
             return -1;
         cfg->access.max_per_ip = (int)n;
         return 0;
+    case OPT_USER: cfg->user = arg; return 0;
+    case OPT_GROUP: cfg->group = arg; return 0;
     case OPT_ALLOW:
     case OPT_DENY:
         return add_rule(cfg, opt == OPT_ALLOW, arg, err, errlen);
@@ -349,12 +357,14 @@ static int tls_wanted(const server_config *cfg)
 /* Options that make no sense together; 0, or -1 with err. */
 static int check_combinations(const server_config *cfg, char *err, size_t errlen)
 {
-    if (cfg->unix_mode && !cfg->unix_path)
+    if (cfg->unix_mode >= 0 && !cfg->unix_path)
         snprintf(err, errlen, "--unix-mode needs --unix PATH");
     else if (cfg->ipv6_only && cfg->unix_path)
         snprintf(err, errlen, "--ipv6-only does not apply to a UNIX socket");
     else if (cfg->udp && (cfg->options_set & (MODEL_OPT_QUEUE | MODEL_OPT_OVERLOAD)))
         snprintf(err, errlen, "--queue and --overload do not apply with --udp (nothing is queued)");
+    else if (cfg->group && !cfg->user)
+        snprintf(err, errlen, "--group goes with --user");
     else if (cfg->udp && (cfg->access.max_conns || cfg->access.max_per_ip))
         snprintf(err, errlen, "--max-conns and --max-per-ip do not apply with --udp (no connections)");
     else if (tls_wanted(cfg) && !tls_available())
@@ -384,6 +394,7 @@ int main(int argc, char **argv)
         .max_children = 1024,
         .max_threads = 1024,
         .udp_max = 1024,
+        .unix_mode = -1,
         .handler = {.greeting = DEFAULT_GREETING,
                     .greeting_len = strlen(DEFAULT_GREETING),
                     .busy_message = DEFAULT_BUSY,

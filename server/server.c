@@ -3,6 +3,7 @@
 
 #include "log.h"
 #include "net.h"
+#include "privdrop.h"
 #include "shutdown.h"
 
 #include <errno.h>
@@ -116,6 +117,25 @@ static int open_listener(const server_config *cfg, const server_model *model, ch
     return fd;
 }
 
+/* After binding: the UNIX socket file goes to the new user (so it can remove it at exit),
+ * then the process becomes that user. */
+static int drop_privileges(const server_config *cfg, char *err, size_t errlen)
+{
+    uid_t uid;
+    gid_t gid;
+    if (privdrop_lookup(cfg->user, cfg->group, &uid, &gid, err, errlen) < 0)
+        return -1;
+    if (cfg->unix_path && chown(cfg->unix_path, uid, gid) < 0) {
+        snprintf(err, errlen, "chown %s: %s", cfg->unix_path, strerror(errno));
+        return -1;
+    }
+    if (privdrop_apply(cfg->user, cfg->group, err, errlen) < 0)
+        return -1;
+    if (!cfg->quiet)
+        log_info("running as user %s (uid %u, gid %u)", cfg->user, (unsigned)uid, (unsigned)gid);
+    return 0;
+}
+
 int server_run(const server_config *cfg)
 {
     char err[NET_ERRLEN + 128];
@@ -132,6 +152,8 @@ int server_run(const server_config *cfg)
     /* Descriptors are the server's capacity: take all the hard limit allows. */
     net_raise_nofile(1L << 20);
     if ((listen_fd = open_listener(cfg, model, err, sizeof(err))) < 0)
+        goto out;
+    if (cfg->user && drop_privileges(cfg, err, sizeof(err)) < 0)
         goto out;
     if ((stats = stats_create()) == NULL) {
         snprintf(err, sizeof(err), "counters: %s", strerror(errno));

@@ -35,11 +35,13 @@ typedef struct server_config {
     int backlog;
     int ipv6_only;         /* on an IPv6 address, refuse IPv4 clients (no dual-stack) */
     const char *unix_path; /* listen on this UNIX socket instead of host:port */
-    unsigned unix_mode;    /* permissions for the UNIX socket file; 0 keeps the umask's */
+    int unix_mode;         /* permissions for the UNIX socket file; -1 keeps the umask's */
     int udp;               /* datagrams instead of connections */
     int udp_max;           /* largest datagram answered; larger ones are dropped */
     tls_server_opts tls;   /* TLS is on when tls.cert_file is set */
     admission_config access; /* --allow, --deny, --max-conns, --max-per-ip */
+    const char *user;        /* drop root to this user after binding; NULL: stay */
+    const char *group;       /* with user: this group instead of the user's own */
     overload_policy overload;
     int max_children;     /* fork: children alive at once */
     int max_threads;      /* thread: connection threads alive at once */

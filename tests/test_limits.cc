@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -179,6 +180,40 @@ TEST(Access, BadRulesAndCapsAreRefused)
         EXPECT_EQ(run_command(p, argv), 2) << message;
         EXPECT_NE(p.err().find(message), std::string::npos) << p.err();
     }
+}
+
+// Reads "Uid:" or "Gid:" (the real id) and "Groups:" of a running process.
+std::string proc_status_line(pid_t pid, const std::string &key)
+{
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind(key, 0) == 0)
+            return line;
+    return "";
+}
+
+TEST(Privileges, DropsToTheUserAndClearsGroups)
+{
+    if (geteuid() != 0)
+        GTEST_SKIP() << "needs root to drop privileges";
+    TestProc dropped;
+    int port = start(dropped, {"--user", "nobody"});
+    ASSERT_GT(port, 0) << dropped.err();
+    EXPECT_EQ(proc_status_line(dropped.pid(), "Uid:"), "Uid:\t65534\t65534\t65534\t65534");
+    EXPECT_EQ(proc_status_line(dropped.pid(), "Groups:").find_first_of("0123456789"), std::string::npos);
+    EXPECT_EQ(read_all(connect_from("127.0.0.1", port)), kGreeting);
+    stop(dropped);
+}
+
+TEST(Privileges, UnknownUserIsFatal)
+{
+    TestProc p;
+    EXPECT_EQ(run_command(p, {GREETER_SERVER_BIN, "-p", "0", "--user", "no-such-user-here"}), 1);
+    EXPECT_NE(p.err().find("--user no-such-user-here: no such user"), std::string::npos) << p.err();
+    TestProc g;
+    EXPECT_EQ(run_command(g, {GREETER_SERVER_BIN, "-p", "0", "--group", "nogroup"}), 2);
+    EXPECT_NE(g.err().find("--group goes with --user"), std::string::npos) << g.err();
 }
 
 } // namespace
