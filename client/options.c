@@ -1,0 +1,165 @@
+/* options.c -- greeter-client's command line: argv into client_options, and the help text. */
+#include "options.h"
+
+#include "parse.h"
+
+#include <getopt.h>
+#include <string.h>
+
+void client_options_usage(FILE *out, const char *program)
+{
+    fprintf(out,
+            "Usage: %s [OPTIONS] [HOST [PORT]]\n"
+            "       %s resolve HOST SERVICE\n"
+            "Connects to a greeting server, prints its greeting and a newline, and exits.\n"
+            "HOST may be a name, a dotted quad, an IPv6 address ([::1] or ::1), '' for this\n"
+            "machine, or an integer taken as an IPv4 address; PORT a number or service name.\n\n"
+            "  -H, --host HOST      server host (default localhost)\n"
+            "  -p, --port PORT      server port (default 12345)\n"
+            "  -t, --timeout TIME   bound on connecting and on reading the whole greeting;\n"
+            "                       with --udp, the wait for each reply (default 5s, or 1s\n"
+            "                       with --udp; units us, ms, s, m)\n"
+            "  -u, --udp            ask by datagram (sendto/recvfrom) instead of connecting\n"
+            "  -r, --retries N      with --udp: datagrams to resend when no reply comes\n"
+            "                       (default 3)\n"
+            "  -b, --broadcast      with --udp: allow a broadcast address (SO_BROADCAST); implied\n"
+            "                       by the host '<broadcast>'\n"
+            "  -U, --unix PATH      connect to a UNIX socket instead of HOST:PORT\n"
+            "  -T, --tls            speak TLS; the server's certificate is verified\n"
+            "      --tls-ca FILE    trust these CAs (PEM) instead of the system's store\n"
+            "  -k, --insecure       do not verify the server's certificate or name\n"
+            "      --servername N   the name to send (SNI) and verify (default: HOST)\n"
+            "      --tls-cert FILE  client certificate for mutual TLS (PEM)\n"
+            "      --tls-key FILE   its private key (PEM)\n"
+            "      --tls-min V      lowest TLS version, 1.2 or 1.3 (default 1.2)\n"
+            "  -h, --help           this help\n\n"
+            "resolve prints the local host name and getaddrinfo's answers for HOST and SERVICE.\n"
+            "Exit status: 0 greeted, 1 could not connect or read, 2 bad usage.\n",
+            program, program);
+}
+
+static const struct option long_options[] = {
+    {"host", required_argument, NULL, 'H'},
+    {"port", required_argument, NULL, 'p'},
+    {"timeout", required_argument, NULL, 't'},
+    {"udp", no_argument, NULL, 'u'},
+    {"retries", required_argument, NULL, 'r'},
+    {"broadcast", no_argument, NULL, 'b'},
+    {"unix", required_argument, NULL, 'U'},
+    {"tls", no_argument, NULL, 'T'},
+    {"tls-ca", required_argument, NULL, 1000},
+    {"insecure", no_argument, NULL, 'k'},
+    {"servername", required_argument, NULL, 1001},
+    {"tls-cert", required_argument, NULL, 1002},
+    {"tls-key", required_argument, NULL, 1003},
+    {"tls-min", required_argument, NULL, 1004},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Sets err and returns -1: the shape of every usage error below. */
+static int usage_error(char *err, size_t errlen, const char *message)
+{
+    snprintf(err, errlen, "%s", message);
+    return -1;
+}
+
+/* Applies one option; 0, or -1 with err. */
+static int apply_option(client_options *o, int opt, const char *arg, int *timeout_given,
+                        int *retries_given, char *err, size_t errlen)
+{
+    switch (opt) {
+    case 'H': o->host = arg; return 0;
+    case 'p': o->port = arg; return 0;
+    case 't':
+        if (parse_duration_us("--timeout", arg, "s", &o->timeout_us, err, errlen) < 0)
+            return -1;
+        if (o->timeout_us < 1000 || o->timeout_us > 3600LL * 1000000)
+            return usage_error(err, errlen, "--timeout: must be between 1ms and 1h");
+        *timeout_given = 1;
+        return 0;
+    case 'u': o->udp = 1; return 0;
+    case 'r':
+        *retries_given = 1;
+        return parse_long("--retries", arg, 0, 1000, &o->retries, err, errlen);
+    case 'b': o->broadcast = 1; return 0;
+    case 'U': o->unix_path = arg; return 0;
+    case 'T': o->tls = 1; return 0;
+    case 'k': o->tls_opts.insecure = 1; return 0;
+    case 1000: o->tls_opts.ca_file = arg; return 0;
+    case 1001: o->servername = arg; return 0;
+    case 1002: o->tls_opts.cert_file = arg; return 0;
+    case 1003: o->tls_opts.key_file = arg; return 0;
+    case 1004:
+        if ((o->tls_opts.min_version = tls_parse_version(arg)) < 0)
+            return usage_error(err, errlen, "--tls-min: give 1.2 or 1.3");
+        return 0;
+    case 'h': o->help = 1; return 0;
+    default: return usage_error(err, errlen, "unexpected option");
+    }
+}
+
+/* Options that do not go together; 0, or -1 with err. */
+static int check_combinations(const client_options *o, int retries_given, char *err, size_t errlen)
+{
+    const tls_client_opts *t = &o->tls_opts;
+    int tls_detail = t->ca_file || t->insecure || t->cert_file || t->key_file || t->min_version ||
+                     o->servername;
+    if (!o->udp && (o->broadcast || retries_given))
+        return usage_error(err, errlen, "--broadcast and --retries go with --udp");
+    if (tls_detail && !o->tls)
+        return usage_error(err, errlen,
+                           "--tls-ca, --insecure, --servername, --tls-cert, --tls-key and --tls-min go with --tls");
+    if (o->tls && !tls_available())
+        return usage_error(err, errlen, "--tls: " TLS_NOT_BUILT_IN);
+    if (o->tls && o->udp)
+        return usage_error(err, errlen, "--tls does not apply with --udp (DTLS is not supported)");
+    if (!t->cert_file != !t->key_file)
+        return usage_error(err, errlen, "mutual TLS needs both --tls-cert and --tls-key");
+    return 0;
+}
+
+int client_options_parse(int argc, char **argv, client_options *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof(*o));
+    o->host = "localhost";
+    o->port = "12345";
+    o->timeout_us = 5000000;
+    o->retries = 3;
+    int timeout_given = 0, retries_given = 0, opt;
+    opterr = 0;
+    optind = 0; /* glibc: start over, so the parser can run more than once (tests, fuzzing) */
+    while ((opt = getopt_long(argc, argv, ":H:p:t:ur:bU:Tkh", long_options, NULL)) != -1) {
+        if (opt == '?' || opt == ':') {
+            snprintf(err, errlen, opt == ':' ? "option '%s' needs a value" : "unknown option '%s'",
+                     argv[optind - 1]);
+            return -1;
+        }
+        if (apply_option(o, opt, optarg, &timeout_given, &retries_given, err, errlen) < 0)
+            return -1;
+        if (o->help)
+            return 0;
+    }
+    if (optind < argc)
+        o->host = argv[optind++];
+    if (optind < argc)
+        o->port = argv[optind++];
+    if (optind < argc) {
+        snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+        return -1;
+    }
+    if (check_combinations(o, retries_given, err, errlen) < 0)
+        return -1;
+    if (o->udp && !timeout_given)
+        o->timeout_us = 1000000; /* per datagram: retries do the rest */
+    if (o->unix_path)
+        return 0;
+    /* "[::1]:12345" or "host:port" may stand for HOST when PORT is not given separately. */
+    if (addr_split(o->host, o->host_only, sizeof(o->host_only), o->port_only, sizeof(o->port_only),
+                   err, errlen) < 0)
+        return -1;
+    if (o->port_only[0] == '\0')
+        snprintf(o->port_only, sizeof(o->port_only), "%.*s", (int)sizeof(o->port_only) - 1, o->port);
+    unsigned portnum;
+    return addr_parse_port(o->port_only, o->udp ? SOCK_DGRAM : SOCK_STREAM, &portnum, err, errlen);
+}

@@ -1,0 +1,410 @@
+/* options.c -- greeter-server's command line: argv into a server_config, and the help text. */
+#include "options.h"
+
+#include "cidr.h"
+#include "parse.h"
+#include "udp.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_GREETING "Thank you for connecting"
+#define DEFAULT_BUSY "Server busy, try again later\n"
+
+void server_options_usage(FILE *out, const char *program, int cores)
+{
+    fprintf(out,
+            "Usage: %s [OPTIONS]\n"
+            "Greets every client that connects, then closes the connection.\n\n"
+            "  -m, --model NAME        concurrency model (default pool):\n",
+            program);
+    for (const server_model *m = server_models(); m->name; m++)
+        fprintf(out, "                            %-10s %s\n", m->name, m->summary);
+    fprintf(out,
+            "  -H, --host HOST         address to listen on (default localhost); '' means any\n"
+            "                          IPv4 address, '::' any IPv6 and IPv4 address\n"
+            "  -p, --port PORT         port number or service name (default 12345; 0 picks a\n"
+            "                          free port, printed on the 'listening on' line)\n"
+            "  -w, --workers N         pool: worker threads (default 4 per core: %d);\n"
+            "                          prefork: processes (default 4 per core);\n"
+            "                          event: epoll loops (default one per core)\n"
+            "  -q, --queue N           pool: accepted connections that may wait for a worker\n"
+            "                          (default 1024)\n"
+            "      --max-children N    fork: children alive at once (default 1024)\n"
+            "      --max-threads N     thread: connection threads alive at once (default 1024)\n"
+            "      --backlog N         kernel listen backlog (default 4096)\n"
+            "      --overload POLICY   pool, fork, thread: when the queue or the cap is full:\n"
+            "                          block (leave new clients in the kernel backlog) or\n"
+            "                          reject (send --busy-message and close); default block\n"
+            "      --busy-message TEXT what rejected clients get (default 'Server busy, try\n"
+            "                          again later' and a newline); '' closes silently\n"
+            "      --ipv6-only         on an IPv6 address such as '::', refuse IPv4 clients\n"
+            "                          (default: dual-stack, IPv4 clients welcome)\n"
+            "      --unix PATH         listen on a UNIX socket instead of HOST:PORT; a stale\n"
+            "                          socket file is replaced, any other file is an error\n"
+            "      --unix-mode MODE    permissions of the UNIX socket, octal (default: umask's)\n"
+            "      --udp               answer datagrams instead of connections (pool, iterative\n"
+            "                          and event models); every datagram gets the greeting\n"
+            "      --udp-max N         larger datagrams are dropped unanswered (default 1024)\n"
+            "      --tls-cert FILE     serve TLS with this PEM certificate (chain allowed)\n"
+            "      --tls-key FILE      the certificate's PEM private key\n"
+            "      --tls-client-ca F   require client certificates signed by these CAs (mutual TLS)\n"
+            "      --tls-min VERSION   lowest TLS version, 1.2 or 1.3 (default 1.2)\n"
+            "      --tls-no-resume     no session resumption (no cache, no tickets)\n"
+            "      --max-conns N       open connections at once; more get --busy-message\n"
+            "                          (default: no cap)\n"
+            "      --max-per-ip N      open connections per client address (default: no cap)\n"
+            "      --allow CIDR        only clients in these blocks (repeatable; IPv4 or IPv6,\n"
+            "                          e.g. 127.0.0.0/8, ::1); default: everyone\n"
+            "      --deny CIDR         never clients in these blocks (repeatable); wins over\n"
+            "                          --allow. Denied clients are closed without a word\n"
+            "      --user NAME         after binding, drop root and run as this user\n"
+            "      --group NAME        with --user: run with this group (default: the user's)\n"
+            "      --greeting TEXT     the greeting (default '" DEFAULT_GREETING "')\n"
+            "      --greeting-file F   send the contents of file F instead (at most 1 MiB)\n"
+            "      --io-timeout TIME   longest wait on a slow client while greeting or closing\n"
+            "                          (default 5s; units us, ms, s, m)\n"
+            "      --work-us N         simulated work per connection before the greeting, in\n"
+            "                          microseconds (default 0)\n"
+            "      --work-kind KIND    sleep (blocking I/O, default) or spin (CPU work)\n"
+            "      --access-log        print \"Got connection from ('127.0.0.1', 48437)\" per client\n"
+            "      --quiet             only warnings and errors on stderr\n"
+            "  -h, --help              this help\n\n"
+            "Prints 'listening on HOST:PORT' when ready. SIGINT or SIGTERM stops accepting,\n"
+            "greets every connection already accepted, prints a summary line and exits 0;\n"
+            "a second signal exits at once. Exit status: 0 done, 1 could not start, 2 bad usage.\n",
+            cores * 4);
+}
+
+enum {
+    OPT_BACKLOG = 256,
+    OPT_OVERLOAD,
+    OPT_BUSY,
+    OPT_GREETING,
+    OPT_GREETING_FILE,
+    OPT_IO_TIMEOUT,
+    OPT_WORK_US,
+    OPT_WORK_KIND,
+    OPT_ACCESS_LOG,
+    OPT_QUIET,
+    OPT_MAX_CHILDREN,
+    OPT_MAX_THREADS,
+    OPT_IPV6_ONLY,
+    OPT_UNIX,
+    OPT_UNIX_MODE,
+    OPT_UDP,
+    OPT_UDP_MAX,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
+    OPT_TLS_CLIENT_CA,
+    OPT_TLS_MIN,
+    OPT_TLS_NO_RESUME,
+    OPT_MAX_CONNS,
+    OPT_MAX_PER_IP,
+    OPT_ALLOW,
+    OPT_DENY,
+    OPT_USER,
+    OPT_GROUP,
+};
+
+static const struct option long_options[] = {
+    {"model", required_argument, NULL, 'm'},
+    {"host", required_argument, NULL, 'H'},
+    {"port", required_argument, NULL, 'p'},
+    {"workers", required_argument, NULL, 'w'},
+    {"queue", required_argument, NULL, 'q'},
+    {"backlog", required_argument, NULL, OPT_BACKLOG},
+    {"overload", required_argument, NULL, OPT_OVERLOAD},
+    {"busy-message", required_argument, NULL, OPT_BUSY},
+    {"greeting", required_argument, NULL, OPT_GREETING},
+    {"greeting-file", required_argument, NULL, OPT_GREETING_FILE},
+    {"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
+    {"work-us", required_argument, NULL, OPT_WORK_US},
+    {"work-kind", required_argument, NULL, OPT_WORK_KIND},
+    {"access-log", no_argument, NULL, OPT_ACCESS_LOG},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"max-children", required_argument, NULL, OPT_MAX_CHILDREN},
+    {"max-threads", required_argument, NULL, OPT_MAX_THREADS},
+    {"ipv6-only", no_argument, NULL, OPT_IPV6_ONLY},
+    {"unix", required_argument, NULL, OPT_UNIX},
+    {"unix-mode", required_argument, NULL, OPT_UNIX_MODE},
+    {"udp", no_argument, NULL, OPT_UDP},
+    {"udp-max", required_argument, NULL, OPT_UDP_MAX},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
+    {"tls-min", required_argument, NULL, OPT_TLS_MIN},
+    {"tls-no-resume", no_argument, NULL, OPT_TLS_NO_RESUME},
+    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+    {"max-per-ip", required_argument, NULL, OPT_MAX_PER_IP},
+    {"allow", required_argument, NULL, OPT_ALLOW},
+    {"deny", required_argument, NULL, OPT_DENY},
+    {"user", required_argument, NULL, OPT_USER},
+    {"group", required_argument, NULL, OPT_GROUP},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Appends an --allow or --deny block to cfg's access rules (the arrays are the process's
+ * until exit). 0, or -1 with err. */
+static int add_rule(server_config *cfg, int allow, const char *text, char *err, size_t errlen)
+{
+    cidr_block block;
+    const char *option = allow ? "--allow" : "--deny";
+    if (cidr_parse(text, &block, err, errlen) < 0) {
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, " (%s)", option);
+        return -1;
+    }
+    const cidr_block **list = allow ? &cfg->access.allow : &cfg->access.deny;
+    size_t *count = allow ? &cfg->access.allow_count : &cfg->access.deny_count;
+    cidr_block *grown = realloc((cidr_block *)*list, (*count + 1) * sizeof(block));
+    if (grown == NULL) {
+        snprintf(err, errlen, "%s: out of memory", option);
+        return -1;
+    }
+    grown[(*count)++] = block;
+    *list = grown;
+    return 0;
+}
+
+/* Applies one option to cfg; 0, 1 for --help, or -1 with err. */
+static int apply_option(server_config *cfg, int opt, const char *arg, const char **greeting_file,
+                        char *err, size_t errlen)
+{
+    long n;
+    long long us;
+    switch (opt) {
+    case 'm':
+        if (server_find_model(arg) == NULL) {
+            snprintf(err, errlen, "--model: unknown model '%s' (see --help for the list)", arg);
+            return -1;
+        }
+        cfg->model = arg;
+        return 0;
+    case 'H': cfg->host = arg; return 0;
+    case 'p': cfg->port = arg; return 0;
+    case 'w':
+        if (parse_long("--workers", arg, 1, 100000, &n, err, errlen) < 0)
+            return -1;
+        cfg->workers = (int)n;
+        cfg->options_set |= MODEL_OPT_WORKERS;
+        return 0;
+    case 'q':
+        if (parse_long("--queue", arg, 1, 10000000, &n, err, errlen) < 0)
+            return -1;
+        cfg->queue_capacity = (int)n;
+        cfg->options_set |= MODEL_OPT_QUEUE;
+        return 0;
+    case OPT_BACKLOG:
+        if (parse_long("--backlog", arg, 1, 1000000, &n, err, errlen) < 0)
+            return -1;
+        cfg->backlog = (int)n;
+        return 0;
+    case OPT_OVERLOAD:
+        if (strcmp(arg, "block") != 0 && strcmp(arg, "reject") != 0) {
+            snprintf(err, errlen, "--overload: '%s' is not block or reject", arg);
+            return -1;
+        }
+        cfg->overload = strcmp(arg, "reject") == 0 ? OVERLOAD_REJECT : OVERLOAD_BLOCK;
+        cfg->options_set |= MODEL_OPT_OVERLOAD;
+        return 0;
+    case OPT_MAX_CHILDREN:
+        if (parse_long("--max-children", arg, 1, 100000, &n, err, errlen) < 0)
+            return -1;
+        cfg->max_children = (int)n;
+        cfg->options_set |= MODEL_OPT_MAX_CHILDREN;
+        return 0;
+    case OPT_MAX_THREADS:
+        if (parse_long("--max-threads", arg, 1, 100000, &n, err, errlen) < 0)
+            return -1;
+        cfg->max_threads = (int)n;
+        cfg->options_set |= MODEL_OPT_MAX_THREADS;
+        return 0;
+    case OPT_BUSY:
+        cfg->handler.busy_message = arg;
+        cfg->handler.busy_message_len = strlen(arg);
+        return 0;
+    case OPT_GREETING:
+        if (*arg == '\0') {
+            snprintf(err, errlen, "--greeting: the greeting cannot be empty");
+            return -1;
+        }
+        cfg->handler.greeting = arg;
+        cfg->handler.greeting_len = strlen(arg);
+        return 0;
+    case OPT_GREETING_FILE: *greeting_file = arg; return 0;
+    case OPT_IO_TIMEOUT:
+        if (parse_duration_us("--io-timeout", arg, "s", &us, err, errlen) < 0)
+            return -1;
+        if (us < 1000 || us > 3600LL * 1000000) {
+            snprintf(err, errlen, "--io-timeout: %s is out of range (1ms-1h)", arg);
+            return -1;
+        }
+        cfg->handler.io_timeout_ms = (int)(us / 1000);
+        return 0;
+    case OPT_WORK_US:
+        if (parse_long("--work-us", arg, 0, 60000000, &n, err, errlen) < 0)
+            return -1;
+        cfg->handler.work_us = (unsigned)n;
+        return 0;
+    case OPT_WORK_KIND:
+        if (strcmp(arg, "sleep") != 0 && strcmp(arg, "spin") != 0) {
+            snprintf(err, errlen, "--work-kind: '%s' is not sleep or spin", arg);
+            return -1;
+        }
+        cfg->handler.work = strcmp(arg, "spin") == 0 ? WORK_SPIN : WORK_SLEEP;
+        return 0;
+    case OPT_IPV6_ONLY: cfg->ipv6_only = 1; return 0;
+    case OPT_UNIX: cfg->unix_path = arg; return 0;
+    case OPT_UNIX_MODE: {
+        char *end;
+        unsigned long mode = strtoul(arg, &end, 8);
+        if (*arg == '\0' || *end != '\0' || mode > 07777) {
+            snprintf(err, errlen, "--unix-mode: '%s' is not an octal mode such as 0660", arg);
+            return -1;
+        }
+        cfg->unix_mode = (int)mode;
+        return 0;
+    }
+    case OPT_UDP:
+        cfg->udp = 1;
+        cfg->options_set |= MODEL_OPT_UDP;
+        return 0;
+    case OPT_UDP_MAX:
+        if (parse_long("--udp-max", arg, 0, 65535, &n, err, errlen) < 0)
+            return -1;
+        cfg->udp_max = (int)n;
+        return 0;
+    case OPT_TLS_CERT: cfg->tls.cert_file = arg; return 0;
+    case OPT_TLS_KEY: cfg->tls.key_file = arg; return 0;
+    case OPT_TLS_CLIENT_CA: cfg->tls.client_ca_file = arg; return 0;
+    case OPT_TLS_MIN:
+        if ((cfg->tls.min_version = tls_parse_version(arg)) < 0) {
+            snprintf(err, errlen, "--tls-min: '%s' is not 1.2 or 1.3", arg);
+            return -1;
+        }
+        return 0;
+    case OPT_TLS_NO_RESUME: cfg->tls.no_resumption = 1; return 0;
+    case OPT_MAX_CONNS:
+        if (parse_long("--max-conns", arg, 1, 10000000, &n, err, errlen) < 0)
+            return -1;
+        cfg->access.max_conns = (int)n;
+        return 0;
+    case OPT_MAX_PER_IP:
+        if (parse_long("--max-per-ip", arg, 1, 10000000, &n, err, errlen) < 0)
+            return -1;
+        cfg->access.max_per_ip = (int)n;
+        return 0;
+    case OPT_USER: cfg->user = arg; return 0;
+    case OPT_GROUP: cfg->group = arg; return 0;
+    case OPT_ALLOW:
+    case OPT_DENY:
+        return add_rule(cfg, opt == OPT_ALLOW, arg, err, errlen);
+    case OPT_ACCESS_LOG: cfg->handler.access_log = 1; return 0;
+    case OPT_QUIET: cfg->quiet = 1; return 0;
+    case 'h': return 1;
+    default:
+        snprintf(err, errlen, "unexpected option");
+        return -1;
+    }
+}
+
+/* Any TLS option at all. */
+static int tls_wanted(const server_config *cfg)
+{
+    return cfg->tls.cert_file || cfg->tls.key_file || cfg->tls.client_ca_file ||
+           cfg->tls.min_version || cfg->tls.no_resumption;
+}
+
+/* Options that make no sense together; 0, or -1 with err. */
+static int check_combinations(const server_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->unix_mode >= 0 && !cfg->unix_path)
+        snprintf(err, errlen, "--unix-mode needs --unix PATH");
+    else if (cfg->ipv6_only && cfg->unix_path)
+        snprintf(err, errlen, "--ipv6-only does not apply to a UNIX socket");
+    else if (cfg->udp && (cfg->options_set & (MODEL_OPT_QUEUE | MODEL_OPT_OVERLOAD)))
+        snprintf(err, errlen, "--queue and --overload do not apply with --udp (nothing is queued)");
+    else if (cfg->group && !cfg->user)
+        snprintf(err, errlen, "--group goes with --user");
+    else if (cfg->udp && (cfg->access.max_conns || cfg->access.max_per_ip))
+        snprintf(err, errlen, "--max-conns and --max-per-ip do not apply with --udp (no connections)");
+    else if (tls_wanted(cfg) && !tls_available())
+        snprintf(err, errlen, "--tls-*: %s", TLS_NOT_BUILT_IN);
+    else if (tls_wanted(cfg) && (!cfg->tls.cert_file || !cfg->tls.key_file))
+        snprintf(err, errlen, "TLS needs both --tls-cert and --tls-key");
+    else if (tls_wanted(cfg) && cfg->udp)
+        snprintf(err, errlen, "TLS does not apply with --udp (DTLS is not supported)");
+    else
+        return 0;
+    return -1;
+}
+
+static void set_defaults(server_config *cfg, int cores)
+{
+    *cfg = (server_config){
+        .model = "pool",
+        .host = "localhost",
+        .port = "12345",
+        .workers = 4 * cores,
+        .queue_capacity = 1024,
+        .backlog = 4096,
+        .overload = OVERLOAD_BLOCK,
+        .max_children = 1024,
+        .max_threads = 1024,
+        .udp_max = 1024,
+        .unix_mode = -1,
+        .handler = {.greeting = DEFAULT_GREETING,
+                    .greeting_len = strlen(DEFAULT_GREETING),
+                    .busy_message = DEFAULT_BUSY,
+                    .busy_message_len = strlen(DEFAULT_BUSY),
+                    .io_timeout_ms = 5000,
+                    .work = WORK_SLEEP},
+    };
+}
+
+int server_options_parse(int argc, char **argv, int cores, server_options *out, char *err,
+                         size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    set_defaults(&out->cfg, cores);
+    server_config *cfg = &out->cfg;
+    opterr = 0; /* we word the message ourselves */
+    optind = 0; /* glibc: start over, so the parser can run more than once (tests, fuzzing) */
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":m:H:p:w:q:h", long_options, NULL)) != -1) {
+        if (opt == '?' || opt == ':') {
+            snprintf(err, errlen, opt == '?' ? "unknown option '%s'" : "option '%s' needs a value",
+                     argv[optind - 1]);
+            return -1;
+        }
+        int rc = apply_option(cfg, opt, optarg, &out->greeting_file, err, errlen);
+        if (rc == 1) {
+            out->help = 1;
+            return 0;
+        }
+        if (rc < 0)
+            return -1;
+    }
+    if (optind < argc) {
+        snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+        return -1;
+    }
+    if (server_check_options(cfg, err, errlen) < 0 || check_combinations(cfg, err, errlen) < 0)
+        return -1;
+    /* The event model runs one loop per core unless told otherwise. */
+    if (strcmp(cfg->model, "event") == 0 && !(cfg->options_set & MODEL_OPT_WORKERS))
+        cfg->workers = cores;
+    return 0;
+}
+
+void server_options_free(server_options *opts)
+{
+    free((void *)opts->cfg.access.allow);
+    free((void *)opts->cfg.access.deny);
+    opts->cfg.access.allow = opts->cfg.access.deny = NULL;
+    opts->cfg.access.allow_count = opts->cfg.access.deny_count = 0;
+}
