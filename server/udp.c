@@ -21,11 +21,11 @@ typedef struct udp_worker {
     pthread_t thread;
 } udp_worker;
 
-/* Answers one datagram of size len from peer. */
-static void answer(udp_worker *w, size_t len, int truncated, const conn_item *peer)
+/* Answers one datagram of size len from peer on fd. */
+static void answer(server *srv, int fd, size_t len, int truncated, const conn_item *peer)
 {
-    const server_config *cfg = w->srv->cfg;
-    server_stats *stats = w->srv->stats;
+    const server_config *cfg = srv->cfg;
+    server_stats *stats = srv->stats;
     stats_add(&stats->accepted, 1);
     if (cfg->handler.admission &&
         !admission_allowed(cfg->handler.admission, (const struct sockaddr *)&peer->peer)) {
@@ -39,9 +39,21 @@ static void answer(udp_worker *w, size_t len, int truncated, const conn_item *pe
     if (cfg->handler.access_log)
         handler_log_peer(peer);
     handler_do_work(&cfg->handler);
-    ssize_t sent = sendto(w->fd, cfg->handler.greeting, cfg->handler.greeting_len, MSG_NOSIGNAL,
+    ssize_t sent = sendto(fd, cfg->handler.greeting, cfg->handler.greeting_len, MSG_NOSIGNAL,
                           (const struct sockaddr *)&peer->peer, peer->peer_len);
     stats_add(sent == (ssize_t)cfg->handler.greeting_len ? &stats->greeted : &stats->failed, 1);
+}
+
+int udp_answer_one(server *srv, int fd, char *buf, size_t cap)
+{
+    conn_item peer;
+    peer.peer_len = sizeof(peer.peer);
+    ssize_t n = recvfrom(fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&peer.peer,
+                         &peer.peer_len);
+    if (n < 0)
+        return 0; /* EAGAIN: another worker took it, or nothing left */
+    answer(srv, fd, (size_t)n, (size_t)n >= cap, &peer);
+    return 1;
 }
 
 static void *udp_worker_main(void *arg)
@@ -58,14 +70,7 @@ static void *udp_worker_main(void *arg)
     while (!shutdown_requested()) {
         if (poll(fds, 2, -1) < 0 && errno != EINTR)
             break;
-        for (;;) {
-            conn_item peer;
-            peer.peer_len = sizeof(peer.peer);
-            ssize_t n = recvfrom(w->fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC,
-                                 (struct sockaddr *)&peer.peer, &peer.peer_len);
-            if (n < 0)
-                break; /* EAGAIN: another worker took it, or nothing left */
-            answer(w, (size_t)n, (size_t)n >= cap, &peer);
+        while (udp_answer_one(w->srv, w->fd, buf, cap)) {
         }
     }
     free(buf);

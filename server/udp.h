@@ -18,4 +18,8 @@
  */
 int udp_serve(server *srv, int threads, int own_sockets, char *err, size_t errlen);
 
+/* Receives one waiting datagram on fd (never blocks) and answers it as above, using buf (cap
+ * bytes, at least --udp-max + 1) for the request. 1 when one was handled, 0 when none waited. */
+int udp_answer_one(server *srv, int fd, char *buf, size_t cap);
+
 #endif
