@@ -39,13 +39,11 @@ static int wait_readable(acceptor *a)
 {
     struct pollfd fds[2] = {{a->listen_fd, POLLIN, 0}, {shutdown_fd(), POLLIN, 0}};
     for (;;) {
-        int n = poll(fds, 2, a->on_idle ? a->idle_ms : -1);
+        int n = poll(fds, 2, a->on_idle ? a->on_idle(a->idle_arg) : -1);
         if (n < 0 && errno != EINTR)
             log_warn("poll on listener: %s", strerror(errno));
-        if (n == 0 && a->on_idle) {
-            a->on_idle(a->idle_arg);
-            continue;
-        }
+        if (n == 0)
+            continue; /* on_idle's time is up: it runs again before the next wait */
         return !shutdown_requested();
     }
 }
@@ -97,6 +95,22 @@ int acceptor_admit(acceptor *a, const conn_item *conn)
     case ADMIT_BUSY:
         handler_reject(a->handler, conn->fd, a->stats);
         return 0;
+    }
+    return 0;
+}
+
+int acceptor_try_next(acceptor *a, conn_item *out)
+{
+    while (!shutdown_requested()) {
+        out->peer_len = sizeof(out->peer);
+        int fd = accept4(a->listen_fd, (struct sockaddr *)&out->peer, &out->peer_len, SOCK_CLOEXEC);
+        if (fd < 0)
+            return 0;
+        out->fd = fd;
+        out->accepted_ns = clock_now_ns();
+        stats_add(&a->stats->accepted, 1);
+        if (acceptor_admit(a, out))
+            return 1;
     }
     return 0;
 }

@@ -18,11 +18,11 @@ typedef struct acceptor {
     uint64_t last_complaint_ns;
     const handler_config *handler;
     server_stats *stats;
-    /* Optional: called about every idle_ms while no client arrives (the fork model reaps
-     * its children there). */
-    void (*on_idle)(void *arg);
+    /* Optional: called whenever the accept loop is about to wait for a client, and again
+     * when that wait times out; returns how long the next wait may last in milliseconds (-1:
+     * until a client comes). The fork model reaps children there, the pool nudges its queue. */
+    int (*on_idle)(void *arg);
     void *idle_arg;
-    int idle_ms;
 } acceptor;
 
 /* Does not take ownership of listen_fd; makes it non-blocking. */
@@ -36,6 +36,10 @@ void acceptor_destroy(acceptor *a);
  * instead of spinning, and a warning is logged at most once a second.
  */
 int acceptor_next(acceptor *a, conn_item *out);
+
+/* Like acceptor_next, but never waits: 1 for a connection, 0 when none is waiting right now
+ * (or a stop was asked, or an error wants the caller's attention: call acceptor_next). */
+int acceptor_try_next(acceptor *a, conn_item *out);
 
 /* Applies the access rules and caps to a connection just accepted (and counted): 1 when it
  * may be served; 0 when it was closed here, counted as denied or rejected. */

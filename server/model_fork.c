@@ -36,7 +36,11 @@ static void reap(fork_state *st, int block)
     }
 }
 
-static void reap_idle(void *arg) { reap(arg, 0); }
+static int reap_idle(void *arg)
+{
+    reap(arg, 0);
+    return ((fork_state *)arg)->children > 0 ? REAP_INTERVAL_MS : -1;
+}
 
 /* In the child: greet and leave. _exit skips the parent's atexit work and stdio buffers. */
 static void serve_in_child(fork_state *st, const conn_item *conn)
@@ -72,7 +76,6 @@ int model_fork_run(server *srv, char *err, size_t errlen)
     acceptor_init(&acc, srv->listen_fd, &cfg->handler, srv->stats);
     acc.on_idle = reap_idle;
     acc.idle_arg = &st;
-    acc.idle_ms = REAP_INTERVAL_MS;
     conn_item conn;
     while (acceptor_next(&acc, &conn)) {
         reap(&st, 0);

@@ -1,6 +1,8 @@
 /* queue.c -- the bounded, lock-protected hand-off of accepted connections to pool workers. */
 #include "queue.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@ int conn_queue_init(conn_queue *q, size_t capacity, char *err, size_t errlen)
         return -1;
     }
     q->capacity = capacity;
+    q->consumers = 1;
+    q->service_ns = QUEUE_WAKE_AFTER_NS; /* unknown until measured: assume slow, wake eagerly */
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->not_empty, NULL);
     pthread_cond_init(&q->not_full, NULL);
@@ -34,6 +38,24 @@ void conn_queue_destroy(conn_queue *q)
     q->ring = NULL;
 }
 
+/* Lock held. Wakes one sleeping consumer when the awake ones (counting those already
+ * signalled) would take longer than QUEUE_WAKE_AFTER_NS to reach the queued items, or when
+ * the oldest has waited that long already. Returns 1 when it woke one. */
+static int do_wake_if_needed(conn_queue *q, uint64_t now_ns)
+{
+    if (q->count == 0 || q->idle_consumers <= q->wakeups_pending)
+        return 0;
+    unsigned idle = q->idle_consumers - q->wakeups_pending;
+    unsigned awake = q->consumers > idle ? q->consumers - idle : 0;
+    int needed = awake == 0 || q->count * q->service_ns / awake > QUEUE_WAKE_AFTER_NS ||
+                 now_ns - q->ring[q->head].accepted_ns > QUEUE_WAKE_AFTER_NS;
+    if (needed) {
+        q->wakeups_pending++;
+        pthread_cond_signal(&q->not_empty);
+    }
+    return needed;
+}
+
 /* Lock held, queue not full and open. */
 static void do_append(conn_queue *q, const conn_item *item)
 {
@@ -41,12 +63,7 @@ static void do_append(conn_queue *q, const conn_item *item)
     q->count++;
     if (q->count > q->high_water)
         q->high_water = q->count;
-    /* A worker that is awake comes back for this item by itself; wake a sleeping one only
-     * when no earlier wake-up is still on its way to claim it. */
-    if (q->idle_consumers > q->wakeups_pending) {
-        q->wakeups_pending++;
-        pthread_cond_signal(&q->not_empty);
-    }
+    do_wake_if_needed(q, item->accepted_ns);
 }
 
 int conn_queue_push(conn_queue *q, const conn_item *item)
@@ -80,6 +97,62 @@ int conn_queue_try_push(conn_queue *q, const conn_item *item)
     }
     pthread_mutex_unlock(&q->lock);
     return rc;
+}
+
+size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int wait)
+{
+    size_t pushed = 0;
+    pthread_mutex_lock(&q->lock);
+    while (pushed < n && !q->closed) {
+        if (q->count == q->capacity) {
+            if (!wait)
+                break;
+            q->waiting_producers++;
+            pthread_cond_wait(&q->not_full, &q->lock);
+            q->waiting_producers--;
+            continue;
+        }
+        do_append(q, &items[pushed++]);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return pushed;
+}
+
+size_t conn_queue_pop_many(conn_queue *q, conn_item *out, size_t max, unsigned consumers,
+                           uint64_t service_ns)
+{
+    pthread_mutex_lock(&q->lock);
+    q->consumers = consumers > 0 ? consumers : 1;
+    if (service_ns > 0) /* a moving average over about eight batches */
+        q->service_ns = q->service_ns - q->service_ns / 8 + service_ns / 8;
+    while (q->count == 0 && !q->closed) {
+        q->idle_consumers++;
+        pthread_cond_wait(&q->not_empty, &q->lock);
+        q->idle_consumers--;
+        if (q->wakeups_pending > 0)
+            q->wakeups_pending--;
+    }
+    size_t share = consumers > 1 ? (q->count + consumers - 1) / consumers : q->count;
+    size_t take = share < max ? share : max;
+    for (size_t i = 0; i < take; i++) {
+        out[i] = q->ring[q->head];
+        q->head = (q->head + 1) % q->capacity;
+    }
+    q->count -= take;
+    if (take > 0 && q->waiting_producers > 0)
+        pthread_cond_broadcast(&q->not_full);
+    pthread_mutex_unlock(&q->lock);
+    return take;
+}
+
+int conn_queue_nudge(conn_queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    if (q->count > 0 && q->ring[q->head].accepted_ns != 0)
+        do_wake_if_needed(q, clock_now_ns());
+    int again_ms = q->count > 0 ? 1 : -1;
+    pthread_mutex_unlock(&q->lock);
+    return again_ms;
 }
 
 int conn_queue_pop(conn_queue *q, conn_item *out)

@@ -21,10 +21,17 @@ typedef struct conn_item {
 
 /*
  * A fixed-capacity ring of conn_items. Lock rules: every field below `lock` is read and
- * written only with `lock` held. Producers wait on `not_full`, consumers on `not_empty`; each
- * side is signalled only when somebody of the other side is actually waiting (idle_consumers,
- * waiting_producers), so a busy pool makes no futex calls at all on hand-off.
+ * written only with `lock` held. Producers wait on `not_full`, consumers on `not_empty`.
+ *
+ * Wake-ups are the expensive part of a hand-off (a futex call and a context switch on each
+ * side), so a sleeping consumer is woken only when the consumers already awake will not get
+ * to the queued items soon: when queued items x service time / awake consumers exceeds
+ * QUEUE_WAKE_AFTER_NS, or the oldest item has waited that long. The service time is a moving
+ * average that consumers report (conn_queue_pop_many). Bare greetings (~10 us each) then run
+ * on one or two busy workers that drain many items per wake-up, while slow work (a 1 ms
+ * sleep) wakes as many workers as it needs.
  */
+#define QUEUE_WAKE_AFTER_NS 200000u
 typedef struct conn_queue {
     pthread_mutex_t lock;
     pthread_cond_t not_empty;
@@ -36,6 +43,8 @@ typedef struct conn_queue {
     size_t high_water;
     unsigned idle_consumers;
     unsigned wakeups_pending; /* signals sent to idle consumers that have not woken yet */
+    unsigned consumers;       /* threads that pop: idle or not (as consumers report) */
+    uint64_t service_ns;      /* moving average of the time one item takes a consumer */
     unsigned waiting_producers;
     int closed;
 } conn_queue;
@@ -53,6 +62,26 @@ int conn_queue_try_push(conn_queue *q, const conn_item *item);
 /* Takes the oldest item, waiting while the queue is empty and open. 0 got one; -1 the queue
  * is closed and empty (a closed queue still hands out what it holds, so nothing is lost). */
 int conn_queue_pop(conn_queue *q, conn_item *out);
+
+/* Appends up to n items under one lock, waiting while full when wait is set (else stopping
+ * at the first full slot). Returns how many were appended; fewer than n means full (no wait)
+ * or closed. */
+size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int wait);
+
+/*
+ * Takes several items under one lock, waiting while the queue is empty and open: its fair
+ * share when `consumers` threads drain the queue (the queued count divided among them,
+ * rounded up), at most max. service_ns is how long each item of this consumer's previous
+ * batch took (0: none yet); it feeds the wake-up policy above. Returns how many it took; 0
+ * means closed and empty.
+ */
+size_t conn_queue_pop_many(conn_queue *q, conn_item *out, size_t max, unsigned consumers,
+                           uint64_t service_ns);
+
+/* For the producer's idle moments: wakes a consumer if the oldest item has waited too long
+ * (consumers that are busy with slow clients cannot take it). Returns the milliseconds after
+ * which to call again, or -1 when the queue is empty. */
+int conn_queue_nudge(conn_queue *q);
 
 /* No more pushes: wakes every waiter; pushers get -1, poppers drain what is left then -1. */
 void conn_queue_close(conn_queue *q);

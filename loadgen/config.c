@@ -1,0 +1,323 @@
+/* config.c -- loadgen's run configuration: defaults, command-line parsing and --help. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "parse.h"
+
+enum {
+    OPT_CONNECT_RATE = 256,
+    OPT_POISSON,
+    OPT_WARMUP,
+    OPT_TIMEOUT,
+    OPT_EXPECT,
+    OPT_SEND,
+    OPT_SOURCE,
+    OPT_JSON,
+    OPT_CSV,
+    OPT_HGRM,
+    OPT_SEED,
+};
+
+static const struct option long_options[] = {
+    {"connections", required_argument, NULL, 'c'},
+    {"threads", required_argument, NULL, 't'},
+    {"number", required_argument, NULL, 'n'},
+    {"duration", required_argument, NULL, 'd'},
+    {"rate", required_argument, NULL, 'R'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"connect-rate", required_argument, NULL, OPT_CONNECT_RATE},
+    {"poisson", no_argument, NULL, OPT_POISSON},
+    {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"expect", required_argument, NULL, OPT_EXPECT},
+    {"send", required_argument, NULL, OPT_SEND},
+    {"source", required_argument, NULL, OPT_SOURCE},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"hgrm", required_argument, NULL, OPT_HGRM},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {NULL, 0, NULL, 0},
+};
+
+void config_print_help(FILE *out)
+{
+    fputs(
+        "usage: loadgen [options] HOST:PORT\n"
+        "       loadgen merge [-o FILE] FILE...\n"
+        "\n"
+        "Opens connections to a server that speaks first (or answers --send), reads each\n"
+        "greeting until the server closes, and reports throughput, errors by cause and\n"
+        "latency percentiles per phase (connect, first byte, whole greeting).\n"
+        "HOST:PORT follows the tutorial's rules: a name, a dotted quad, an integer address,\n"
+        "[IPv6]:PORT; the port may be a service name.\n"
+        "\n"
+        "Load shape:\n"
+        "  -c, --connections N   closed loop: connections kept in flight, each replaced as soon\n"
+        "                        as it ends (default 10); with -R: the cap on connections in\n"
+        "                        flight (default 1000)\n"
+        "  -t, --threads N       event-loop threads (default: number of cores, at most -c)\n"
+        "  -R, --rate N          open loop: N connection starts per second on a fixed timetable;\n"
+        "                        latency counts from the scheduled start (default: off, closed\n"
+        "                        loop)\n"
+        "      --poisson         with -R: exponential gaps between starts (default: uniform)\n"
+        "      --connect-rate N  closed loop ramp-up: open the -c connections at N per second\n"
+        "                        (default: unlimited, all at once)\n"
+        "      --seed N          random seed for --poisson (default: from the clock)\n"
+        "\n"
+        "Bounds (a run ends at whichever comes first):\n"
+        "  -n, --number N        connections to make after the warm-up; each ends as a greeting\n"
+        "                        or a counted error (default: no count bound)\n"
+        "  -d, --duration TIME   measured time after the warm-up (default: 10s when -n is not\n"
+        "                        given, otherwise no time bound); connections still open at\n"
+        "                        the end get one more second (at most --timeout), then count\n"
+        "                        as unfinished\n"
+        "      --warmup TIME     run this long before measuring; nothing in it is counted\n"
+        "                        (default: 0)\n"
+        "      --timeout TIME    bound on each step of a connection: connect, send, read\n"
+        "                        (default: 10s)\n"
+        "TIME is a number with an optional unit us, ms, s or m (default unit: s).\n"
+        "\n"
+        "Protocol:\n"
+        "      --expect TEXT     the greeting required; any other counts as a bad greeting, and\n"
+        "                        a connection is done once TEXT has arrived (default: any\n"
+        "                        non-empty greeting, read until the server closes)\n"
+        "      --send TEXT       write TEXT after connecting, before reading (default: nothing)\n"
+        "TEXT may hold the escapes \\n \\r \\t \\0 \\\\ and \\xHH.\n"
+        "      --source LIST     local addresses to connect from, comma-separated, or a CIDR\n"
+        "                        block on 127.0.0.0/8 such as 127.0.0.0/24, so that more than\n"
+        "                        one ephemeral port range is available (default: the kernel's\n"
+        "                        choice)\n"
+        "\n"
+        "Output:\n"
+        "  -q, --quiet           no progress line on stderr (default: one line per second)\n"
+        "      --json FILE       write the results as JSON; '-' for stdout, in which case the\n"
+        "                        human report goes to stderr (default: none)\n"
+        "      --csv FILE        write one CSV row per latency phase; '-' for stdout, as for\n"
+        "                        --json (default: none)\n"
+        "      --hgrm DIR        write each phase as an HdrHistogram percentile distribution,\n"
+        "                        DIR/PHASE.hgrm, values in ms, with exact bucket counts that\n"
+        "                        'loadgen merge' reads (default: none)\n"
+        "  -h, --help            this text\n"
+        "\n"
+        "loadgen merge [-o FILE] FILE...  adds the exact bucket counts of .hgrm files written by\n"
+        "--hgrm (e.g. one per process or host) and writes the merged .hgrm to FILE (default:\n"
+        "stdout) and its percentiles to stderr.\n"
+        "\n"
+        "Exit status: 0 when at least one greeting succeeded, 1 when none did (or the run\n"
+        "could not start), 2 for bad usage.\n",
+        out);
+}
+
+static int hex_digit(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+int config_unescape(const char *text, char **out, size_t *outlen, char *err, size_t errlen)
+{
+    char *buf = malloc(strlen(text) + 1);
+    size_t n = 0;
+    if (!buf) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (const char *p = text; *p; p++) {
+        if (*p != '\\') {
+            buf[n++] = *p;
+            continue;
+        }
+        p++;
+        switch (*p) {
+        case 'n': buf[n++] = '\n'; break;
+        case 'r': buf[n++] = '\r'; break;
+        case 't': buf[n++] = '\t'; break;
+        case '0': buf[n++] = '\0'; break;
+        case '\\': buf[n++] = '\\'; break;
+        case 'x':
+            if (hex_digit(p[1]) >= 0 && hex_digit(p[2]) >= 0) {
+                buf[n++] = (char)(hex_digit(p[1]) * 16 + hex_digit(p[2]));
+                p += 2;
+                break;
+            }
+            /* fall through */
+        default:
+            snprintf(err, errlen, "bad escape in '%s' (use \\n \\r \\t \\0 \\\\ or \\xHH)", text);
+            free(buf);
+            return -1;
+        }
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *outlen = n;
+    return 0;
+}
+
+static int parse_rate(const char *option, const char *text, double *out, char *err,
+                      size_t errlen)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0' || !isfinite(v) || v <= 0 || v > 1e7) {
+        snprintf(err, errlen, "%s: '%s' is not a rate (a number of starts per second, >0)",
+                 option, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_time(const char *option, const char *text, long long min_us, long long *out,
+                      char *err, size_t errlen)
+{
+    if (parse_duration_us(option, text, "s", out, err, errlen) != 0)
+        return -1;
+    if (*out < min_us) {
+        snprintf(err, errlen, "%s: '%s' is too short", option, text);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_text(const char *option, const char *text, char **out, size_t *outlen,
+                      char *err, size_t errlen)
+{
+    char why[CONFIG_ERRLEN];
+    free(*out);
+    *out = NULL;
+    if (config_unescape(text, out, outlen, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "%s: %s", option, why);
+        return -1;
+    }
+    if (*outlen == 0) {
+        snprintf(err, errlen, "%s: empty text", option);
+        return -1;
+    }
+    return 0;
+}
+
+/* Applies one option; 0 or -1 with err. */
+static int apply_option(int opt, const char *arg, lg_config *cfg, int *connections_given,
+                        char *err, size_t errlen)
+{
+    long v;
+    switch (opt) {
+    case 'c':
+        *connections_given = 1;
+        return parse_long("-c", arg, 1, 1000000, &cfg->connections, err, errlen);
+    case 't':
+        if (parse_long("-t", arg, 1, 256, &v, err, errlen) != 0)
+            return -1;
+        cfg->threads = (int)v;
+        return 0;
+    case 'n':
+        if (parse_long("-n", arg, 1, 1000000000000L, &v, err, errlen) != 0)
+            return -1;
+        cfg->total = v;
+        return 0;
+    case 'd': return parse_time("-d", arg, 1000, &cfg->duration_us, err, errlen);
+    case 'R': return parse_rate("-R", arg, &cfg->rate, err, errlen);
+    case 'q': cfg->quiet = 1; return 0;
+    case OPT_CONNECT_RATE:
+        return parse_long("--connect-rate", arg, 1, 10000000, &cfg->connect_rate, err, errlen);
+    case OPT_POISSON: cfg->poisson = 1; return 0;
+    case OPT_WARMUP: return parse_time("--warmup", arg, 0, &cfg->warmup_us, err, errlen);
+    case OPT_TIMEOUT: return parse_time("--timeout", arg, 1000, &cfg->timeout_us, err, errlen);
+    case OPT_EXPECT:
+        return parse_text("--expect", arg, &cfg->expect, &cfg->expect_len, err, errlen);
+    case OPT_SEND: return parse_text("--send", arg, &cfg->send, &cfg->send_len, err, errlen);
+    case OPT_SOURCE: cfg->sources = arg; return 0;
+    case OPT_JSON: cfg->json_path = arg; return 0;
+    case OPT_CSV: cfg->csv_path = arg; return 0;
+    case OPT_HGRM: cfg->hgrm_dir = arg; return 0;
+    case OPT_SEED:
+        if (parse_long("--seed", arg, 1, LONG_MAX, &v, err, errlen) != 0)
+            return -1;
+        cfg->seed = (uint64_t)v;
+        return 0;
+    default: return -1;
+    }
+}
+
+/* Cross-option rules and defaults that depend on several options. */
+static int finish_config(lg_config *cfg, int connections_given, char *err, size_t errlen)
+{
+    if (cfg->poisson && cfg->rate == 0)
+        return snprintf(err, errlen, "--poisson needs an open-loop rate (-R)"), -1;
+    if (cfg->connect_rate && cfg->rate > 0)
+        return snprintf(err, errlen, "--connect-rate shapes the closed loop; drop it with -R"),
+               -1;
+    if (cfg->rate > 0 && !connections_given)
+        cfg->connections = CONFIG_DEFAULT_OPEN_LOOP_CAP;
+    if (cfg->total == 0 && cfg->duration_us == 0)
+        cfg->duration_us = CONFIG_DEFAULT_DURATION_US;
+    if (cfg->threads == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg->threads = cores > 0 ? (int)(cores > 256 ? 256 : cores) : 1;
+    }
+    if (cfg->threads > cfg->connections)
+        cfg->threads = (int)cfg->connections;
+    if (cfg->seed == 0)
+        cfg->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    return 0;
+}
+
+static config_result usage_error(char *err, size_t errlen, const char *fmt, const char *what)
+{
+    snprintf(err, errlen, fmt, what);
+    return CONFIG_USAGE;
+}
+
+config_result config_parse(int argc, char **argv, lg_config *cfg, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->connections = CONFIG_DEFAULT_CONNECTIONS;
+    cfg->timeout_us = CONFIG_DEFAULT_TIMEOUT_US;
+    int connections_given = 0, opt;
+    opterr = 0;
+    optind = 0; /* glibc: 0 also forgets a previous argv's half-scanned "-abc" cluster */
+    while ((opt = getopt_long(argc, argv, ":c:t:n:d:R:qh", long_options, NULL)) != -1) {
+        if (opt == 'h') {
+            config_print_help(stdout);
+            return CONFIG_EXIT_OK;
+        }
+        if (opt == '?')
+            return usage_error(err, errlen, "unknown option '%s'", argv[optind - 1]);
+        if (opt == ':')
+            return usage_error(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+        if (apply_option(opt, optarg, cfg, &connections_given, err, errlen) != 0)
+            return CONFIG_USAGE;
+    }
+    if (optind >= argc)
+        return usage_error(err, errlen, "%s", "missing target HOST:PORT");
+    if (argc - optind > 1)
+        return usage_error(err, errlen, "unexpected argument '%s'", argv[optind + 1]);
+    if (strlen(argv[optind]) >= sizeof(cfg->target))
+        return usage_error(err, errlen, "%s", "target HOST:PORT is too long");
+    strcpy(cfg->target, argv[optind]);
+    if (finish_config(cfg, connections_given, err, errlen) != 0)
+        return CONFIG_USAGE;
+    return CONFIG_RUN;
+}
+
+void config_free(lg_config *cfg)
+{
+    free(cfg->expect);
+    free(cfg->send);
+    cfg->expect = cfg->send = NULL;
+}

@@ -1,0 +1,71 @@
+/* config.h -- loadgen's run configuration: defaults, command-line parsing and --help. */
+#ifndef LOADGEN_CONFIG_H
+#define LOADGEN_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CONFIG_ERRLEN 512
+
+/* Defaults, printed by --help. */
+#define CONFIG_DEFAULT_CONNECTIONS 10
+#define CONFIG_DEFAULT_OPEN_LOOP_CAP 1000
+#define CONFIG_DEFAULT_DURATION_US 10000000LL
+#define CONFIG_DEFAULT_TIMEOUT_US 10000000LL
+
+typedef struct lg_config {
+    char target[ADDR_HOSTLEN + ADDR_PORTLEN + 4]; /* HOST:PORT as given */
+    int threads;             /* -t: event-loop threads */
+    long connections;        /* -c: in flight (closed loop) or the cap on it (open loop) */
+    long connect_rate;       /* --connect-rate: ramp-up opens per second, 0 = unlimited */
+    double rate;             /* -R: open-loop starts per second, 0 = closed loop */
+    int poisson;             /* --poisson: exponential gaps between open-loop starts */
+    long long total;         /* -n: connections to make after warm-up, 0 = no count bound */
+    long long duration_us;   /* -d: measured run length, 0 = no time bound */
+    long long warmup_us;     /* --warmup: time before measuring */
+    long long timeout_us;    /* --timeout: bound on each step of a connection */
+    char *expect;            /* --expect: the greeting required, NULL = any non-empty */
+    size_t expect_len;
+    char *send;              /* --send: payload written after connecting, NULL = none */
+    size_t send_len;
+    const char *sources;     /* --source: ADDR[,ADDR...] or CIDR, NULL = kernel's choice */
+    int quiet;               /* -q: no progress line */
+    const char *json_path;   /* --json FILE, "-" = stdout */
+    const char *csv_path;    /* --csv FILE */
+    const char *hgrm_dir;    /* --hgrm DIR */
+    uint64_t seed;           /* --seed: for --poisson */
+} lg_config;
+
+typedef enum {
+    CONFIG_RUN = 0,   /* cfg is ready for a run */
+    CONFIG_EXIT_OK,   /* --help was printed */
+    CONFIG_USAGE      /* err holds the one-line problem */
+} config_result;
+
+/*
+ * Fills cfg from argv (argv[0] is the program). The strings cfg points to are argv's or
+ * allocated copies (expect, send) released by config_free.
+ */
+config_result config_parse(int argc, char **argv, lg_config *cfg, char *err, size_t errlen);
+void config_free(lg_config *cfg);
+
+/* Prints the --help text: every option with its default. */
+void config_print_help(FILE *out);
+
+/*
+ * Decodes C-style escapes (\n \r \t \0 \\ \xHH) in text into a new buffer the caller frees.
+ * Returns 0, or -1 with a message on a malformed escape.
+ */
+int config_unescape(const char *text, char **out, size_t *outlen, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,635 @@
+/* engine.c -- loadgen's per-thread event loop and the connection state machine it drives. */
+#include "engine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "schedule.h"
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+
+#define MAX_EVENTS 256
+#define READ_BUF 16384
+#define BACKOFF_NS 10000000ull    /* after fd_limit or addr_unavail, a slot waits 10 ms */
+#define MAX_WAIT_NS 100000000ull  /* wake at least this often to notice a stop */
+#define GOOD LG_ERR_COUNT         /* the outcome "good greeting" next to the lg_error causes */
+
+/*
+ * Per connection: CONNECTING -> HANDSHAKE (the transport's; nothing for TCP) -> SENDING (only
+ * with --send) -> READING -> back to IDLE (or BACKOFF after a local-resource error). Each
+ * step after CONNECTING re-arms the --timeout deadline.
+ */
+typedef enum {
+    CONN_IDLE = 0,
+    CONN_BACKOFF,
+    CONN_CONNECTING,
+    CONN_HANDSHAKE,
+    CONN_SENDING,
+    CONN_READING,
+} conn_state;
+
+typedef struct conn {
+    transport_conn tc;
+    uint8_t state;
+    uint8_t counted;  /* started after the warm-up: goes into the figures */
+    uint8_t awaiting; /* established, no greeting byte yet: counted in shared->established */
+    uint32_t slot;
+    uint64_t sched_ns, start_ns, deadline_ns;
+    size_t sent, got;
+    struct conn *prev, *next; /* in one timer list while a deadline is armed */
+} conn;
+
+/* Deadlines are now + a constant, so appending keeps each list sorted: O(1) timers. */
+typedef struct timer_list {
+    conn *head, *tail;
+} timer_list;
+
+struct engine_worker {
+    engine_shared *sh;
+    const lg_config *cfg;
+    const transport *tp;
+    int id, epfd, open_loop, use_pwait2;
+    conn *conns;
+    uint32_t nconns;
+    uint32_t *idle;         /* stack of slots ready to start */
+    uint32_t nidle;
+    uint32_t never_opened;  /* closed loop: slots [never_opened, nconns) wait for the ramp */
+    schedule sched;         /* open loop: the starts; closed loop: the --connect-rate ramp */
+    int64_t quota;          /* counted starts left; -1 = no bound */
+    long open;              /* connections open on this thread */
+    uint64_t timeout_ns, drain_deadline_ns;
+    size_t next_source;
+    timer_list timeouts, backoffs;
+    lg_stats stats;
+    engine_progress progress;
+    uint64_t cpu_ns, cpu_wait_ns, wall_ns;
+    char buf[READ_BUF];
+};
+
+/* ---- small helpers ---- */
+
+static void timer_unlink(timer_list *l, conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (l->head == c)
+        l->head = c->next;
+    else
+        return; /* not in this list */
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        l->tail = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void timer_arm(timer_list *l, conn *c, uint64_t deadline_ns)
+{
+    c->deadline_ns = deadline_ns;
+    c->next = NULL;
+    c->prev = l->tail;
+    if (l->tail)
+        l->tail->next = c;
+    else
+        l->head = c;
+    l->tail = c;
+}
+
+static void atomic_inc_peak(atomic_long *value, atomic_long *peak)
+{
+    long now = atomic_fetch_add_explicit(value, 1, memory_order_relaxed) + 1;
+    long seen = atomic_load_explicit(peak, memory_order_relaxed);
+    while (now > seen && !atomic_compare_exchange_weak_explicit(peak, &seen, now,
+                                                                memory_order_relaxed,
+                                                                memory_order_relaxed))
+        ;
+}
+
+static void atomic_dec(atomic_long *value)
+{
+    atomic_fetch_sub_explicit(value, 1, memory_order_relaxed);
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static uint64_t us_between(uint64_t from_ns, uint64_t to_ns)
+{
+    return to_ns > from_ns ? (to_ns - from_ns) / 1000 : 0;
+}
+
+static void conn_start(engine_worker *w, conn *c, uint64_t sched_ns);
+static int may_start(const engine_worker *w, uint64_t due_ns);
+
+/* ---- ending a connection ---- */
+
+/* Counts the outcome of a connection that ended at now (GOOD or an lg_error). */
+static void record_outcome(engine_worker *w, conn *c, uint64_t now, int outcome, int errnum)
+{
+    lg_stats *s = &w->stats;
+    if (!c->counted) {
+        s->warmup_greetings += outcome == GOOD;
+        return;
+    }
+    if (outcome == GOOD) {
+        s->greetings++;
+        hist_record(s->phase[LG_PHASE_GREETING], us_between(c->sched_ns, now));
+        if (w->open_loop)
+            hist_record(s->phase[LG_PHASE_GREETING_UNCORRECTED], us_between(c->start_ns, now));
+    } else {
+        s->errors[outcome]++;
+        if (outcome == LG_ERR_OTHER)
+            s->last_other_errno = errnum;
+    }
+    s->conn_time_ns += now - c->start_ns;
+    s->last_finish_ns = now;
+}
+
+/* Returns the slot for another start: at once, or after a pause when local resources ran out
+ * (retrying a full descriptor table or port range at once would only spin). */
+static void release_slot(engine_worker *w, conn *c, uint64_t now, int outcome)
+{
+    if (!w->open_loop && (outcome == LG_ERR_FD_LIMIT || outcome == LG_ERR_ADDR_UNAVAIL)) {
+        c->state = CONN_BACKOFF;
+        timer_arm(&w->backoffs, c, now + BACKOFF_NS);
+        return;
+    }
+    c->state = CONN_IDLE;
+    w->idle[w->nidle++] = c->slot;
+}
+
+/* Closes an open connection and counts how it ended. */
+static void conn_end(engine_worker *w, conn *c, uint64_t now, int outcome, int errnum)
+{
+    timer_unlink(&w->timeouts, c);
+    if (c->awaiting) {
+        c->awaiting = 0;
+        atomic_dec(&w->sh->established);
+    }
+    w->tp->close(&c->tc);
+    w->open--;
+    atomic_dec(&w->sh->in_flight);
+    record_outcome(w, c, now, outcome, errnum);
+    release_slot(w, c, now, outcome);
+    /* Closed loop: replace it at once. (A start that fails only goes back on the idle stack,
+     * so this never recurses.) */
+    if (!w->open_loop && c->state == CONN_IDLE && may_start(w, now)) {
+        w->nidle--; /* c's slot, just pushed */
+        conn_start(w, c, 0);
+    }
+}
+
+/* A start that failed before the connection was open (socket, bind, connect, epoll_ctl). */
+static void start_failed(engine_worker *w, conn *c, uint64_t now, int errnum)
+{
+    if (c->tc.fd >= 0)
+        w->tp->close(&c->tc);
+    lg_error cause = stats_classify_errno(errnum);
+    record_outcome(w, c, now, cause, errnum);
+    release_slot(w, c, now, cause);
+}
+
+/* ---- starting a connection ---- */
+
+static int bind_source(engine_worker *w, int fd)
+{
+    const lg_target *t = w->sh->target;
+    const struct sockaddr_storage *src = &t->sources[w->next_source++ % t->nsources];
+    int one = 1;
+    /* Let connect() pick the port per destination, so each source has a full port range. */
+    (void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+    socklen_t len = src->ss_family == AF_INET ? sizeof(struct sockaddr_in)
+                                              : sizeof(struct sockaddr_in6);
+    return bind(fd, (const struct sockaddr *)src, len);
+}
+
+/* Starts slot c, due at sched_ns (the actual start for the closed loop). */
+static void conn_start(engine_worker *w, conn *c, uint64_t sched_ns)
+{
+    const lg_target *t = w->sh->target;
+    uint64_t now = clock_now_ns();
+    c->sched_ns = sched_ns ? sched_ns : now;
+    c->start_ns = now;
+    c->counted = c->sched_ns >= w->sh->measure_ns;
+    c->got = c->sent = 0;
+    c->awaiting = 0;
+    c->tc.state = NULL;
+    if (c->counted) {
+        w->stats.starts++;
+        if (w->quota > 0)
+            w->quota--;
+        if (w->open_loop && now - c->sched_ns > ENGINE_LATE_NS)
+            w->stats.late_starts++;
+    }
+    c->tc.fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->tc.fd < 0 || (t->nsources && bind_source(w, c->tc.fd) != 0) ||
+        (connect(c->tc.fd, (const struct sockaddr *)&t->addr, t->addrlen) != 0 &&
+         errno != EINPROGRESS)) {
+        start_failed(w, c, now, errno);
+        return;
+    }
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+    if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->tc.fd, &ev) != 0) {
+        start_failed(w, c, now, errno);
+        return;
+    }
+    c->state = CONN_CONNECTING;
+    w->open++;
+    atomic_inc_peak(&w->sh->in_flight, &w->sh->peak_in_flight);
+    timer_arm(&w->timeouts, c, now + w->timeout_ns);
+}
+
+/* True while this thread may still start a connection due at due_ns. */
+static int may_start(const engine_worker *w, uint64_t due_ns)
+{
+    return w->drain_deadline_ns == 0 && w->quota != 0 && due_ns < w->sh->end_ns;
+}
+
+/* Starts whatever is due: closed loop, every idle slot (and the ramp's next ones); open loop,
+ * the timetable's due starts while slots are free. At most nconns starts per pass, so a
+ * target refusing synchronously cannot keep the loop from its events and timers. */
+static void start_due(engine_worker *w, uint64_t now)
+{
+    uint32_t budget = w->nconns;
+    if (w->open_loop) {
+        while (w->nidle > 0 && budget-- > 0) {
+            uint64_t due = schedule_due(&w->sched);
+            if (due > now || !may_start(w, due))
+                return;
+            schedule_take(&w->sched);
+            conn_start(w, &w->conns[w->idle[--w->nidle]], due);
+        }
+        return;
+    }
+    while (w->never_opened < w->nconns &&
+           (!w->cfg->connect_rate || schedule_due(&w->sched) <= now)) {
+        if (w->cfg->connect_rate)
+            schedule_take(&w->sched);
+        w->idle[w->nidle++] = w->never_opened++;
+    }
+    while (w->nidle > 0 && budget-- > 0 && may_start(w, now))
+        conn_start(w, &w->conns[w->idle[--w->nidle]], 0);
+}
+
+/* ---- events ---- */
+
+static void on_first_byte(engine_worker *w, conn *c, uint64_t now)
+{
+    if (c->counted)
+        hist_record(w->stats.phase[LG_PHASE_FIRST_BYTE], us_between(c->start_ns, now));
+    if (c->awaiting) {
+        c->awaiting = 0;
+        atomic_dec(&w->sh->established);
+    }
+}
+
+/* How a connection ended at EOF: a good greeting unless nothing (or too little) arrived. */
+static int eof_outcome(const engine_worker *w, const conn *c)
+{
+    int short_read = c->got == 0 || (w->cfg->expect && c->got < w->cfg->expect_len);
+    return short_read ? LG_ERR_BAD_GREETING : GOOD;
+}
+
+/* Reads until the transport would block (-1) or the outcome is known (GOOD or a cause). */
+static int read_outcome(engine_worker *w, conn *c, uint32_t events, uint64_t now, int *errnum)
+{
+    const lg_config *cfg = w->cfg;
+    for (;;) {
+        size_t n = 0;
+        transport_result r = w->tp->read(&c->tc, w->buf, sizeof(w->buf), &n);
+        if (r == TRANSPORT_AGAIN)
+            return -1;
+        if (r == TRANSPORT_EOF)
+            return eof_outcome(w, c);
+        if (r == TRANSPORT_FAILED) {
+            *errnum = errno;
+            return stats_classify_errno(*errnum);
+        }
+        if (c->got == 0)
+            on_first_byte(w, c, now);
+        c->got += n;
+        w->stats.bytes_read += n;
+        if (cfg->expect) {
+            if (c->got > cfg->expect_len || memcmp(w->buf, cfg->expect + c->got - n, n) != 0)
+                return LG_ERR_BAD_GREETING;
+            if (c->got == cfg->expect_len)
+                return GOOD;
+        }
+        /* The peer's FIN came before this event: a short read took everything left. */
+        if (w->tp->eof_on_short_read && n < sizeof(w->buf) && (events & EPOLLRDHUP))
+            return eof_outcome(w, c);
+    }
+}
+
+static void read_greeting(engine_worker *w, conn *c, uint32_t events, uint64_t now)
+{
+    int errnum = 0, outcome = read_outcome(w, c, events, now, &errnum);
+    if (outcome >= 0)
+        conn_end(w, c, now, outcome, errnum);
+}
+
+/* Writes the rest of --send; 1 when it is all out (the connection moves on to READING). */
+static int send_payload(engine_worker *w, conn *c, uint64_t now)
+{
+    while (c->sent < w->cfg->send_len) {
+        size_t n = 0;
+        transport_result r =
+            w->tp->write(&c->tc, w->cfg->send + c->sent, w->cfg->send_len - c->sent, &n);
+        if (r == TRANSPORT_AGAIN)
+            return 0;
+        if (r != TRANSPORT_DONE) {
+            int e = errno;
+            conn_end(w, c, now, stats_classify_errno(e), e);
+            return 0;
+        }
+        c->sent += n;
+    }
+    c->state = CONN_READING;
+    timer_unlink(&w->timeouts, c);
+    timer_arm(&w->timeouts, c, now + w->timeout_ns);
+    return 1;
+}
+
+/* The connect completed (EPOLLOUT) or failed (EPOLLERR): SO_ERROR says which. */
+static int on_connected(engine_worker *w, conn *c, uint64_t now)
+{
+    int soerr = 0;
+    socklen_t len = sizeof(soerr);
+    if (getsockopt(c->tc.fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
+        soerr = errno;
+    if (soerr != 0) {
+        conn_end(w, c, now, stats_classify_errno(soerr), soerr);
+        return 0;
+    }
+    if (c->counted)
+        hist_record(w->stats.phase[LG_PHASE_CONNECT], us_between(c->start_ns, now));
+    c->awaiting = 1;
+    atomic_inc_peak(&w->sh->established, &w->sh->peak_established);
+    c->state = CONN_HANDSHAKE;
+    timer_unlink(&w->timeouts, c);
+    timer_arm(&w->timeouts, c, now + w->timeout_ns);
+    return 1;
+}
+
+static void on_event(engine_worker *w, conn *c, uint32_t events)
+{
+    uint64_t now = clock_now_ns();
+    if (c->state == CONN_CONNECTING) {
+        if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) || !on_connected(w, c, now))
+            return;
+    }
+    if (c->state == CONN_HANDSHAKE) {
+        transport_result r = w->tp->handshake(&c->tc);
+        if (r == TRANSPORT_AGAIN)
+            return;
+        if (r != TRANSPORT_DONE) {
+            int e = errno;
+            conn_end(w, c, now, stats_classify_errno(e), e);
+            return;
+        }
+        c->state = w->cfg->send ? CONN_SENDING : CONN_READING;
+    }
+    if (c->state == CONN_SENDING && !send_payload(w, c, now))
+        return;
+    if (c->state == CONN_READING && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+        read_greeting(w, c, events, now);
+}
+
+/* ---- timers, waiting, shutdown ---- */
+
+static void expire_timers(engine_worker *w, uint64_t now)
+{
+    conn *c;
+    while ((c = w->timeouts.head) && c->deadline_ns <= now)
+        conn_end(w, c, now, LG_ERR_TIMEOUT, ETIMEDOUT);
+    while ((c = w->backoffs.head) && c->deadline_ns <= now) {
+        timer_unlink(&w->backoffs, c);
+        c->state = CONN_IDLE;
+        w->idle[w->nidle++] = c->slot;
+    }
+}
+
+/* True when a start may still come: the loop must keep running even with nothing open. */
+static int starts_remain(const engine_worker *w)
+{
+    if (w->open_loop)
+        return may_start(w, schedule_due(&w->sched));
+    return may_start(w, clock_now_ns());
+}
+
+/* When the loop must wake next, at the latest. */
+static uint64_t next_wakeup(const engine_worker *w, uint64_t now)
+{
+    uint64_t wake = now + MAX_WAIT_NS;
+    if (w->timeouts.head)
+        wake = min_u64(wake, w->timeouts.head->deadline_ns);
+    if (w->backoffs.head)
+        wake = min_u64(wake, w->backoffs.head->deadline_ns);
+    if (w->drain_deadline_ns)
+        return min_u64(wake, w->drain_deadline_ns);
+    wake = min_u64(wake, w->sh->end_ns);
+    if (w->open_loop && w->nidle > 0)
+        wake = min_u64(wake, schedule_due(&w->sched));
+    else if (!w->open_loop && w->nidle > 0)
+        wake = now;
+    else if (!w->open_loop && w->never_opened < w->nconns)
+        wake = min_u64(wake, schedule_due(&w->sched));
+    return wake;
+}
+
+static int wait_events(engine_worker *w, struct epoll_event *events, uint64_t wait_ns)
+{
+    if (w->use_pwait2) {
+        struct timespec ts = {(time_t)(wait_ns / 1000000000u), (long)(wait_ns % 1000000000u)};
+        int n = epoll_pwait2(w->epfd, events, MAX_EVENTS, &ts, NULL);
+        if (n >= 0 || errno != ENOSYS)
+            return n;
+        w->use_pwait2 = 0;
+    }
+    return epoll_wait(w->epfd, events, MAX_EVENTS, (int)((wait_ns + 999999) / 1000000));
+}
+
+/* At the drain deadline: what is still open, or was due but never started, is unfinished. */
+static void abandon_rest(engine_worker *w, uint64_t now)
+{
+    for (uint32_t i = 0; i < w->nconns; i++) {
+        conn *c = &w->conns[i];
+        if (c->state < CONN_CONNECTING)
+            continue;
+        timer_unlink(&w->timeouts, c);
+        if (c->awaiting)
+            atomic_dec(&w->sh->established);
+        w->tp->close(&c->tc);
+        atomic_dec(&w->sh->in_flight);
+        w->stats.unfinished += c->counted;
+        c->state = CONN_IDLE;
+    }
+    w->open = 0;
+    uint64_t bound = min_u64(now, w->sh->end_ns);
+    while (w->open_loop && w->quota != 0 && schedule_due(&w->sched) < bound) {
+        w->stats.unfinished += schedule_due(&w->sched) >= w->sh->measure_ns;
+        if (w->quota > 0)
+            w->quota--;
+        schedule_take(&w->sched);
+    }
+}
+
+static void publish_progress(engine_worker *w)
+{
+    atomic_store_explicit(&w->progress.greetings, w->stats.greetings + w->stats.warmup_greetings,
+                          memory_order_relaxed);
+    atomic_store_explicit(&w->progress.errors, stats_error_total(&w->stats),
+                          memory_order_relaxed);
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Nanoseconds this thread spent runnable but waiting for a CPU (the second field of
+ * /proc/thread-self/schedstat); 0 when the kernel does not say. */
+static uint64_t thread_cpu_wait_ns(void)
+{
+    unsigned long long on_cpu = 0, waiting = 0;
+    FILE *f = fopen("/proc/thread-self/schedstat", "re");
+    if (!f)
+        return 0;
+    if (fscanf(f, "%llu %llu", &on_cpu, &waiting) != 2)
+        waiting = 0;
+    fclose(f);
+    return waiting;
+}
+
+void *engine_worker_main(void *arg)
+{
+    engine_worker *w = arg;
+    struct epoll_event events[MAX_EVENTS];
+    /* The default 50 us timer slack would delay every scheduled start by up to that much. */
+    (void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+    uint64_t cpu0 = thread_cpu_ns(), wait0 = thread_cpu_wait_ns(), wall0 = clock_now_ns();
+    uint64_t now = wall0;
+    for (;;) {
+        now = clock_now_ns();
+        start_due(w, now); /* before the drain check: open-loop starts due before the end run */
+        if (!w->drain_deadline_ns &&
+            (atomic_load_explicit(&w->sh->stop, memory_order_relaxed) || now >= w->sh->end_ns))
+            w->drain_deadline_ns = now + min_u64(ENGINE_GRACE_NS, w->timeout_ns);
+        expire_timers(w, now);
+        if (w->drain_deadline_ns && now >= w->drain_deadline_ns)
+            break;
+        if (w->open == 0 && !starts_remain(w))
+            break;
+        uint64_t wake = next_wakeup(w, now);
+        int n = wait_events(w, events, wake > now ? wake - now : 0);
+        for (int i = 0; i < n; i++)
+            on_event(w, events[i].data.ptr, events[i].events);
+        publish_progress(w);
+    }
+    abandon_rest(w, now);
+    publish_progress(w);
+    w->cpu_ns = thread_cpu_ns() - cpu0;
+    w->cpu_wait_ns = thread_cpu_wait_ns() - wait0;
+    w->wall_ns = clock_now_ns() - wall0;
+    atomic_store(&w->progress.done, 1);
+    return NULL;
+}
+
+/* ---- creation ---- */
+
+/* This thread's share of total when split over threads: the first ones take the remainder. */
+static uint64_t share(uint64_t total, int threads, int id)
+{
+    return total / (uint64_t)threads + ((uint64_t)id < total % (uint64_t)threads);
+}
+
+static void init_schedule(engine_worker *w, int threads)
+{
+    const lg_config *cfg = w->cfg;
+    double rate = w->open_loop ? cfg->rate : (double)cfg->connect_rate;
+    if (rate <= 0)
+        return;
+    /* Thread k starts k global gaps late, so the threads' uniform timetables interleave. */
+    uint64_t offset = cfg->poisson ? 0 : (uint64_t)(1e9 / rate * w->id);
+    schedule_init(&w->sched, rate / threads, cfg->poisson, w->sh->start_ns + offset,
+                  cfg->seed + (uint64_t)w->id * 0x9e3779b97f4a7c15ull);
+}
+
+engine_worker *engine_worker_create(engine_shared *sh, int id, int threads, char *err,
+                                    size_t errlen)
+{
+    const lg_config *cfg = sh->cfg;
+    engine_worker *w = calloc(1, sizeof(*w));
+    if (!w)
+        goto out_nomem;
+    w->epfd = -1;
+    if (stats_init(&w->stats) != 0)
+        goto out_nomem;
+    w->sh = sh;
+    w->cfg = cfg;
+    w->tp = sh->transport;
+    w->id = id;
+    w->open_loop = cfg->rate > 0;
+    w->use_pwait2 = 1;
+    w->timeout_ns = (uint64_t)cfg->timeout_us * 1000u;
+    w->nconns = (uint32_t)share((uint64_t)cfg->connections, threads, id);
+    w->quota = cfg->total ? (int64_t)share((uint64_t)cfg->total, threads, id) : -1;
+    w->next_source = (size_t)id;
+    w->conns = calloc(w->nconns, sizeof(*w->conns));
+    w->idle = calloc(w->nconns, sizeof(*w->idle));
+    if (!w->conns || !w->idle)
+        goto out_nomem;
+    for (uint32_t i = 0; i < w->nconns; i++) {
+        w->conns[i].slot = i;
+        w->conns[i].tc.fd = -1;
+    }
+    if (w->open_loop) /* every slot is free; the timetable decides when they start */
+        for (uint32_t i = 0; i < w->nconns; i++)
+            w->idle[w->nidle++] = w->nconns - 1 - i;
+    init_schedule(w, threads);
+    w->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (w->epfd < 0) {
+        snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
+        engine_worker_destroy(w);
+        return NULL;
+    }
+    return w;
+out_nomem:
+    snprintf(err, errlen, "out of memory for %ld connection slots", cfg->connections);
+    engine_worker_destroy(w);
+    return NULL;
+}
+
+const lg_stats *engine_worker_stats(const engine_worker *w) { return &w->stats; }
+engine_progress *engine_worker_progress(engine_worker *w) { return &w->progress; }
+
+void engine_worker_times(const engine_worker *w, uint64_t *cpu_ns, uint64_t *cpu_wait_ns,
+                         uint64_t *wall_ns)
+{
+    *cpu_ns = w->cpu_ns;
+    *cpu_wait_ns = w->cpu_wait_ns;
+    *wall_ns = w->wall_ns;
+}
+
+void engine_worker_destroy(engine_worker *w)
+{
+    if (!w)
+        return;
+    if (w->epfd >= 0)
+        close(w->epfd);
+    stats_destroy(&w->stats);
+    free(w->conns);
+    free(w->idle);
+    free(w);
+}

@@ -1,0 +1,32 @@
+/* main.c -- loadgen's entry point: argv to a configuration, then a run or 'merge'. */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "merge.h"
+#include "run.h"
+#include "target.h"
+
+static int usage_error(const char *what)
+{
+    fprintf(stderr, "loadgen: %s (try 'loadgen --help')\n", what);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    lg_config cfg;
+    char err[CONFIG_ERRLEN];
+    log_set_program("loadgen");
+    if (argc > 1 && strcmp(argv[1], "merge") == 0)
+        return merge_main(argc - 1, argv + 1);
+    config_result parsed = config_parse(argc, argv, &cfg, err, sizeof(err));
+    if (parsed == CONFIG_RUN && target_check_syntax(cfg.target, err, sizeof(err)) != 0)
+        parsed = CONFIG_USAGE;
+    int status = parsed == CONFIG_RUN ? run_loadgen(&cfg)
+                 : parsed == CONFIG_USAGE ? usage_error(err)
+                                          : 0;
+    config_free(&cfg);
+    return status;
+}

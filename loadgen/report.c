@@ -1,0 +1,152 @@
+/* report.c -- the human report of a loadgen run: throughput, latency tables, errors, CPU. */
+#include "report.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+double report_rate(const lg_report *r)
+{
+    return r->duration_s > 0 ? (double)r->stats->greetings / r->duration_s : 0.0;
+}
+
+int report_saturated(const lg_report *r)
+{
+    return r->busiest_thread + r->busiest_thread_wait >= REPORT_SATURATED;
+}
+
+double report_us_per_greeting(const lg_report *r)
+{
+    uint64_t all = r->stats->greetings + r->stats->warmup_greetings;
+    return all ? (r->cpu_user_s + r->cpu_sys_s) * 1e6 / (double)all : 0.0;
+}
+
+/* A latency for people: 845us, 12.34ms, 1.50s. */
+static const char *human_us(char *buf, size_t len, double us)
+{
+    if (us < 1000)
+        snprintf(buf, len, "%.0fus", us);
+    else if (us < 1e6)
+        snprintf(buf, len, "%.2fms", us / 1e3);
+    else
+        snprintf(buf, len, "%.2fs", us / 1e6);
+    return buf;
+}
+
+static void print_setup(FILE *out, const lg_report *r)
+{
+    const lg_config *cfg = r->cfg;
+    fprintf(out, "target %s, ", r->target->text);
+    if (cfg->rate > 0)
+        fprintf(out, "open loop: %.6g starts/s (%s), at most %ld connections in flight", cfg->rate,
+                cfg->poisson ? "poisson" : "uniform", cfg->connections);
+    else
+        fprintf(out, "closed loop: %ld connections", cfg->connections);
+    fprintf(out, ", %d thread%s\n", r->threads, r->threads == 1 ? "" : "s");
+    if (cfg->rate == 0) {
+        if (cfg->connect_rate)
+            fprintf(out, "ramp-up: connect rate capped at %ld/s\n", cfg->connect_rate);
+        else
+            fprintf(out, "ramp-up: connect rate unlimited\n");
+    }
+    if (r->target->nsources)
+        fprintf(out, "sources: %zu local addresses\n", r->target->nsources);
+    fprintf(out, "measured %.2f s", r->duration_s);
+    if (cfg->warmup_us)
+        fprintf(out, " after a %.2f s warm-up", (double)cfg->warmup_us / 1e6);
+    fprintf(out, "%s\n\n", r->interrupted ? " (interrupted)" : "");
+}
+
+static void print_counts(FILE *out, const lg_report *r)
+{
+    const lg_stats *s = r->stats;
+    uint64_t errors = stats_error_total(s);
+    fprintf(out, "greetings      %" PRIu64 " (%.1f/s), %" PRIu64 " bytes read\n", s->greetings,
+            report_rate(r), s->bytes_read);
+    const char *sep = ": ";
+    fprintf(out, "errors         %" PRIu64, errors);
+    for (int e = 0; e < LG_ERR_COUNT; e++) {
+        if (s->errors[e]) {
+            fprintf(out, "%s%s %" PRIu64, sep, stats_error_names[e], s->errors[e]);
+            sep = ", ";
+        }
+    }
+    if (s->errors[LG_ERR_OTHER] && s->last_other_errno)
+        fprintf(out, " (last: %s)", strerror(s->last_other_errno));
+    fputc('\n', out);
+    if (s->unfinished)
+        fprintf(out, "unfinished     %" PRIu64 " (still open or not started at the end)\n",
+                s->unfinished);
+    fprintf(out, "concurrency    %s %ld, peak %ld, mean %.1f\n",
+            r->cfg->rate > 0 ? "cap" : "requested", r->cfg->connections, r->peak_in_flight,
+            r->mean_concurrency);
+    fprintf(out, "queued         at most %ld connections established but not yet greeted\n",
+            r->peak_established);
+    if (r->cfg->rate > 0)
+        fprintf(out, "schedule       %" PRIu64 " starts, %" PRIu64 " late (> 1 ms behind)\n",
+                s->starts, s->late_starts);
+}
+
+static void print_phase_table(FILE *out, const lg_report *r)
+{
+    static const double pcts[] = {50, 90, 99, 99.9};
+    char buf[32];
+    fprintf(out, "\n%-22s %9s %9s %9s %9s %9s %9s %9s\n", "latency", "count", "p50", "p90", "p99",
+            "p99.9", "max", "mean");
+    for (int p = 0; p < LG_PHASE_COUNT; p++) {
+        const hist *h = r->stats->phase[p];
+        if (p == LG_PHASE_GREETING_UNCORRECTED && r->cfg->rate == 0)
+            continue;
+        fprintf(out, "%-22s %9" PRIu64, stats_phase_names[p], hist_count(h));
+        for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
+            fprintf(out, " %9s", human_us(buf, sizeof(buf), (double)hist_percentile(h, pcts[i])));
+        fprintf(out, " %9s", human_us(buf, sizeof(buf), (double)hist_max(h)));
+        fprintf(out, " %9s\n", human_us(buf, sizeof(buf), hist_mean(h)));
+    }
+    if (r->cfg->rate > 0)
+        fputs("(greeting counts from the scheduled start; greeting_uncorrected from the actual "
+              "one)\n",
+              out);
+}
+
+/* The table ab prints: the share of greetings served within a time. */
+static void print_ab_table(FILE *out, const lg_report *r)
+{
+    static const int pcts[] = {50, 66, 75, 80, 90, 95, 98, 99, 100};
+    const hist *h = r->stats->phase[LG_PHASE_GREETING];
+    if (hist_count(h) == 0)
+        return;
+    fputs("\nPercentage of the greetings served within a certain time (ms)\n", out);
+    for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
+        fprintf(out, " %4d%% %10.3f%s\n", pcts[i],
+                (double)hist_percentile(h, (double)pcts[i]) / 1e3,
+                pcts[i] == 100 ? " (longest greeting)" : "");
+}
+
+static void print_cpu_and_kernel(FILE *out, const lg_report *r)
+{
+    fprintf(out, "\nloadgen CPU    user %.2f s + sys %.2f s = %.2f us per greeting; busiest "
+                 "thread %.0f%% busy, %.0f%% waiting for a CPU\n",
+            r->cpu_user_s, r->cpu_sys_s, report_us_per_greeting(r), r->busiest_thread * 100,
+            r->busiest_thread_wait * 100);
+    if (report_saturated(r))
+        fprintf(out, "WARNING: loadgen thread %d was running or waiting to run %.0f%% of the "
+                     "time: these figures may be bounded by loadgen (or by the CPUs it shares "
+                     "with the server), not by the server alone\n",
+                r->busiest_id, (r->busiest_thread + r->busiest_thread_wait) * 100);
+    fputs("kernel         (whole machine, during the run)", out);
+    for (int k = 0; k < KSTAT_COUNT; k++)
+        if (r->kernel.present[k])
+            fprintf(out, "%s%s %" PRIu64, k % 4 == 0 ? "\n               " : ", ",
+                    kstats_name((kstat_id)k), r->kernel.value[k]);
+    fputc('\n', out);
+}
+
+void report_text(FILE *out, const lg_report *r)
+{
+    print_setup(out, r);
+    print_counts(out, r);
+    print_phase_table(out, r);
+    print_ab_table(out, r);
+    print_cpu_and_kernel(out, r);
+    fflush(out);
+}

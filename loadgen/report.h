@@ -1,0 +1,52 @@
+/* report.h -- loadgen's results and their writers: human text, JSON, CSV and .hgrm files. */
+#ifndef LOADGEN_REPORT_H
+#define LOADGEN_REPORT_H
+
+#include <stdio.h>
+
+#include "config.h"
+#include "kstats.h"
+#include "stats.h"
+#include "target.h"
+
+/* A thread running or waiting to run more than this fraction of its wall time had no idle
+ * moment to spare: it may have bounded the results. */
+#define REPORT_SATURATED 0.90
+
+/* Everything a finished run reports. The pointers are borrowed from the run. */
+typedef struct lg_report {
+    const lg_config *cfg;
+    const lg_target *target;
+    const lg_stats *stats;     /* merged over threads */
+    int threads;
+    int interrupted;           /* SIGINT/SIGTERM ended the run early */
+    double duration_s;         /* from the warm-up's end to the last counted connection's end */
+    double mean_concurrency;   /* Little's law: connection time / duration */
+    long peak_in_flight;
+    long peak_established;     /* established but not yet greeted, at most at once */
+    double cpu_user_s, cpu_sys_s; /* the whole process, warm-up included */
+    double busiest_thread;     /* CPU time / wall time of the thread that was most often
+                                * running or waiting to run */
+    double busiest_thread_wait; /* that thread's time waiting for a CPU / wall time */
+    int busiest_id;
+    kstats kernel;             /* after minus before; present[] only where both were read */
+} lg_report;
+
+/* 1 when the busiest loadgen thread was saturated (see REPORT_SATURATED). */
+int report_saturated(const lg_report *r);
+
+/* Greetings per second over the measured duration. */
+double report_rate(const lg_report *r);
+/* Loadgen's CPU microseconds (user + sys) per greeting, warm-up greetings included. */
+double report_us_per_greeting(const lg_report *r);
+
+/* The human report: throughput, phase table, ab-style percentiles, errors, CPU, kernel. */
+void report_text(FILE *out, const lg_report *r);
+
+/* Writers return 0, or -1 with "what: why" in err. */
+int report_json(FILE *out, const lg_report *r);
+int report_csv(FILE *out, const lg_report *r);
+/* Writes DIR/PHASE.hgrm for each phase that has values, creating DIR if needed. */
+int report_hgrm(const char *dir, const lg_report *r, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,261 @@
+/* run.c -- one load-generation run: set up, start the threads, show progress, report. */
+#include "run.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "clock.h"
+#include "engine.h"
+#include "log.h"
+#include "report.h"
+
+#define PROGRESS_POLL_NS 50000000ull /* the main thread looks at the workers this often */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* SIGINT/SIGTERM end the run early (and still report); SIGPIPE is never wanted. The workers
+ * inherit a mask blocking both, so only the main thread sees them. */
+static void setup_signals(sigset_t *blocked)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(blocked);
+    sigaddset(blocked, SIGINT);
+    sigaddset(blocked, SIGTERM);
+}
+
+typedef struct run_state {
+    const lg_config *cfg;
+    engine_shared shared;
+    engine_worker **workers;
+    pthread_t *tids;
+    int started;
+} run_state;
+
+static int start_workers(run_state *rs, char *err, size_t errlen)
+{
+    int threads = rs->cfg->threads;
+    sigset_t blocked, old;
+    setup_signals(&blocked);
+    rs->workers = calloc((size_t)threads, sizeof(*rs->workers));
+    rs->tids = calloc((size_t)threads, sizeof(*rs->tids));
+    if (!rs->workers || !rs->tids)
+        return snprintf(err, errlen, "out of memory"), -1;
+    for (int i = 0; i < threads; i++)
+        if (!(rs->workers[i] = engine_worker_create(&rs->shared, i, threads, err, errlen)))
+            return -1;
+    pthread_sigmask(SIG_BLOCK, &blocked, &old);
+    for (; rs->started < threads; rs->started++) {
+        int rc = pthread_create(&rs->tids[rs->started], NULL, engine_worker_main,
+                                rs->workers[rs->started]);
+        if (rc != 0) {
+            snprintf(err, errlen, "pthread_create: %s", strerror(rc));
+            atomic_store(&rs->shared.stop, 1);
+            break;
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rs->started == threads ? 0 : -1;
+}
+
+static void print_progress(run_state *rs, uint64_t now, uint64_t *last_greetings)
+{
+    uint64_t greetings = 0, errors = 0;
+    for (int i = 0; i < rs->started; i++) {
+        engine_progress *p = engine_worker_progress(rs->workers[i]);
+        greetings += atomic_load_explicit(&p->greetings, memory_order_relaxed);
+        errors += atomic_load_explicit(&p->errors, memory_order_relaxed);
+    }
+    double t = (double)(now - rs->shared.start_ns) / 1e9;
+    fprintf(stderr, "loadgen: %6.1fs%s greetings %llu (%llu/s), errors %llu, open %ld\n", t,
+            now < rs->shared.measure_ns ? " warm-up" : "", (unsigned long long)greetings,
+            (unsigned long long)(greetings - *last_greetings), (unsigned long long)errors,
+            atomic_load_explicit(&rs->shared.in_flight, memory_order_relaxed));
+    *last_greetings = greetings;
+}
+
+static int workers_done(run_state *rs)
+{
+    for (int i = 0; i < rs->started; i++)
+        if (!atomic_load(&engine_worker_progress(rs->workers[i])->done))
+            return 0;
+    return 1;
+}
+
+/* Waits for the workers, printing progress once a second and passing on a stop signal. */
+static void watch_workers(run_state *rs)
+{
+    uint64_t next_print = rs->shared.start_ns + 1000000000u, last_greetings = 0;
+    struct timespec pause = {0, (long)PROGRESS_POLL_NS};
+    while (!workers_done(rs)) {
+        nanosleep(&pause, NULL);
+        if (stop_requested)
+            atomic_store(&rs->shared.stop, 1);
+        uint64_t now = clock_now_ns();
+        if (now >= next_print) {
+            if (!rs->cfg->quiet)
+                print_progress(rs, now, &last_greetings);
+            next_print += 1000000000u;
+        }
+    }
+}
+
+static double timeval_s(struct timeval tv)
+{
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* Joins the workers and fills the report from their merged results. */
+static void collect(run_state *rs, lg_stats *merged, lg_report *r)
+{
+    for (int i = 0; i < rs->started; i++)
+        pthread_join(rs->tids[i], NULL);
+    for (int i = 0; i < rs->started; i++) {
+        uint64_t cpu_ns, wait_ns, wall_ns;
+        stats_merge(merged, engine_worker_stats(rs->workers[i]));
+        engine_worker_times(rs->workers[i], &cpu_ns, &wait_ns, &wall_ns);
+        double busy = wall_ns ? (double)cpu_ns / (double)wall_ns : 0.0;
+        double waiting = wall_ns ? (double)wait_ns / (double)wall_ns : 0.0;
+        if (busy + waiting > r->busiest_thread + r->busiest_thread_wait) {
+            r->busiest_thread = busy;
+            r->busiest_thread_wait = waiting;
+            r->busiest_id = i;
+        }
+    }
+    /* The measured window: to the last counted end, and with -d at least to the planned end
+     * (a quiet tail must not shrink it), unless a signal cut the run short. */
+    uint64_t end = merged->last_finish_ns ? merged->last_finish_ns : clock_now_ns();
+    r->interrupted = stop_requested != 0;
+    if (!r->interrupted && rs->shared.end_ns != UINT64_MAX && rs->shared.end_ns > end)
+        end = rs->shared.end_ns;
+    r->duration_s = end > rs->shared.measure_ns ? (double)(end - rs->shared.measure_ns) / 1e9 : 0;
+    r->mean_concurrency = r->duration_s > 0 ? (double)merged->conn_time_ns / 1e9 / r->duration_s
+                                            : 0.0;
+    r->peak_in_flight = atomic_load(&rs->shared.peak_in_flight);
+    r->peak_established = atomic_load(&rs->shared.peak_established);
+}
+
+static void kernel_delta(const kstats *before, const kstats *after, kstats *delta)
+{
+    memset(delta, 0, sizeof(*delta));
+    for (int i = 0; i < KSTAT_COUNT; i++) {
+        delta->present[i] = before->present[i] && after->present[i];
+        if (delta->present[i])
+            delta->value[i] = after->value[i] - before->value[i];
+    }
+}
+
+/* Writes --json, --csv and --hgrm; the human report goes to stdout, or to stderr when the
+ * JSON or CSV takes stdout. Returns 0, or -1 after logging what failed. */
+static int write_outputs(const lg_report *r)
+{
+    const lg_config *cfg = r->cfg;
+    char err[512];
+    int rc = 0, data_on_stdout = (cfg->json_path && strcmp(cfg->json_path, "-") == 0) ||
+                                 (cfg->csv_path && strcmp(cfg->csv_path, "-") == 0);
+    report_text(data_on_stdout ? stderr : stdout, r);
+    const struct {
+        const char *path;
+        int (*write)(FILE *, const lg_report *);
+    } files[] = {{cfg->json_path, report_json}, {cfg->csv_path, report_csv}};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        if (!files[i].path)
+            continue;
+        int to_stdout = strcmp(files[i].path, "-") == 0;
+        FILE *f = to_stdout ? stdout : fopen(files[i].path, "we");
+        if (!f || files[i].write(f, r) != 0 || (to_stdout ? fflush(f) : fclose(f)) != 0) {
+            log_error("writing %s: %s", files[i].path, strerror(errno));
+            rc = -1;
+        }
+    }
+    if (cfg->hgrm_dir && report_hgrm(cfg->hgrm_dir, r, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        rc = -1;
+    }
+    return rc;
+}
+
+/* Resolves the target and --source; returns 0 or the exit status to end with. */
+static int prepare_target(const lg_config *cfg, lg_target *target)
+{
+    char err[512];
+    if (target_resolve(target, cfg->target, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        return 1;
+    }
+    if (cfg->sources && target_set_sources(target, cfg->sources, err, sizeof(err)) != 0) {
+        log_error("%s (try 'loadgen --help')", err);
+        return 2;
+    }
+    target_preflight(target, cfg->connections, cfg->threads);
+    return 0;
+}
+
+static void cleanup(run_state *rs, lg_target *target, lg_stats *merged)
+{
+    for (int i = 0; rs->workers && i < rs->cfg->threads; i++)
+        engine_worker_destroy(rs->workers[i]);
+    free(rs->workers);
+    free(rs->tids);
+    stats_destroy(merged);
+    target_free(target);
+}
+
+int run_loadgen(const lg_config *cfg)
+{
+    lg_target target;
+    lg_stats merged;
+    run_state rs = {.cfg = cfg};
+    lg_report report = {.cfg = cfg, .target = &target, .stats = &merged, .threads = cfg->threads};
+    kstats kernel_before, kernel_after;
+    struct rusage ru0, ru1;
+    char err[512];
+    int status = prepare_target(cfg, &target);
+    if (status != 0)
+        return status;
+    if (stats_init(&merged) != 0) {
+        log_error("out of memory");
+        target_free(&target);
+        return 1;
+    }
+    rs.shared = (engine_shared){.cfg = cfg, .target = &target, .transport = &transport_tcp};
+    kstats_read(&kernel_before);
+    getrusage(RUSAGE_SELF, &ru0);
+    rs.shared.start_ns = clock_now_ns();
+    rs.shared.measure_ns = rs.shared.start_ns + (uint64_t)cfg->warmup_us * 1000u;
+    rs.shared.end_ns = cfg->duration_us ? rs.shared.measure_ns + (uint64_t)cfg->duration_us * 1000u
+                                        : UINT64_MAX;
+    if (start_workers(&rs, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        status = 1;
+    }
+    if (rs.started > 0)
+        watch_workers(&rs);
+    collect(&rs, &merged, &report);
+    getrusage(RUSAGE_SELF, &ru1);
+    kstats_read(&kernel_after);
+    kernel_delta(&kernel_before, &kernel_after, &report.kernel);
+    report.cpu_user_s = timeval_s(ru1.ru_utime) - timeval_s(ru0.ru_utime);
+    report.cpu_sys_s = timeval_s(ru1.ru_stime) - timeval_s(ru0.ru_stime);
+    if (status == 0 && write_outputs(&report) != 0)
+        status = 1;
+    if (status == 0 && merged.greetings == 0)
+        status = 1;
+    cleanup(&rs, &target, &merged);
+    return status;
+}

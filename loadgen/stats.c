@@ -1,0 +1,77 @@
+/* stats.c -- what one loadgen thread counted and timed, and how threads' results merge. */
+#include "stats.h"
+
+#include <errno.h>
+#include <string.h>
+
+const char *const stats_error_names[LG_ERR_COUNT] = {
+    "refused", "reset", "timeout", "addr_unavail", "fd_limit", "bad_greeting", "other",
+};
+
+const char *const stats_phase_names[LG_PHASE_COUNT] = {
+    "connect", "first_byte", "greeting", "greeting_uncorrected",
+};
+
+int stats_init(lg_stats *s)
+{
+    memset(s, 0, sizeof(*s));
+    for (int p = 0; p < LG_PHASE_COUNT; p++) {
+        s->phase[p] = hist_create();
+        if (!s->phase[p]) {
+            stats_destroy(s);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void stats_destroy(lg_stats *s)
+{
+    for (int p = 0; p < LG_PHASE_COUNT; p++) {
+        hist_destroy(s->phase[p]);
+        s->phase[p] = NULL;
+    }
+}
+
+void stats_merge(lg_stats *dst, const lg_stats *src)
+{
+    dst->starts += src->starts;
+    dst->greetings += src->greetings;
+    for (int e = 0; e < LG_ERR_COUNT; e++)
+        dst->errors[e] += src->errors[e];
+    dst->unfinished += src->unfinished;
+    dst->late_starts += src->late_starts;
+    dst->warmup_greetings += src->warmup_greetings;
+    dst->bytes_read += src->bytes_read;
+    dst->conn_time_ns += src->conn_time_ns;
+    if (src->last_finish_ns > dst->last_finish_ns)
+        dst->last_finish_ns = src->last_finish_ns;
+    if (src->last_other_errno)
+        dst->last_other_errno = src->last_other_errno;
+    for (int p = 0; p < LG_PHASE_COUNT; p++)
+        hist_merge(dst->phase[p], src->phase[p]);
+}
+
+uint64_t stats_error_total(const lg_stats *s)
+{
+    uint64_t total = 0;
+    for (int e = 0; e < LG_ERR_COUNT; e++)
+        total += s->errors[e];
+    return total;
+}
+
+lg_error stats_classify_errno(int err)
+{
+    switch (err) {
+    case ECONNREFUSED: return LG_ERR_REFUSED;
+    case ECONNRESET:
+    case EPIPE:
+    case ECONNABORTED: return LG_ERR_RESET;
+    case ETIMEDOUT: return LG_ERR_TIMEOUT;
+    case EADDRNOTAVAIL:
+    case EADDRINUSE: return LG_ERR_ADDR_UNAVAIL;
+    case EMFILE:
+    case ENFILE: return LG_ERR_FD_LIMIT;
+    default: return LG_ERR_OTHER;
+    }
+}

@@ -1,0 +1,66 @@
+/* stats.h -- what one loadgen thread counted and timed, and how threads' results merge. */
+#ifndef LOADGEN_STATS_H
+#define LOADGEN_STATS_H
+
+#include <stdint.h>
+
+#include "hist.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Why a connection did not end in a good greeting. */
+typedef enum {
+    LG_ERR_REFUSED = 0,   /* ECONNREFUSED */
+    LG_ERR_RESET,         /* ECONNRESET, EPIPE, ECONNABORTED */
+    LG_ERR_TIMEOUT,       /* a step exceeded --timeout (or ETIMEDOUT) */
+    LG_ERR_ADDR_UNAVAIL,  /* EADDRNOTAVAIL, EADDRINUSE: out of local ports or addresses */
+    LG_ERR_FD_LIMIT,      /* EMFILE, ENFILE */
+    LG_ERR_BAD_GREETING,  /* empty, or not --expect's text */
+    LG_ERR_OTHER,         /* anything else; the last such errno is kept */
+    LG_ERR_COUNT
+} lg_error;
+
+/* Latency phases, each its own histogram in microseconds. */
+typedef enum {
+    LG_PHASE_CONNECT = 0,           /* connect() until the socket is established */
+    LG_PHASE_FIRST_BYTE,            /* start until the first greeting byte */
+    LG_PHASE_GREETING,              /* scheduled start until the greeting is complete */
+    LG_PHASE_GREETING_UNCORRECTED,  /* open loop only: actual start until complete */
+    LG_PHASE_COUNT
+} lg_phase;
+
+extern const char *const stats_error_names[LG_ERR_COUNT];
+extern const char *const stats_phase_names[LG_PHASE_COUNT];
+
+typedef struct lg_stats {
+    uint64_t starts;            /* counted connection attempts (after the warm-up) */
+    uint64_t greetings;         /* counted good greetings */
+    uint64_t errors[LG_ERR_COUNT];
+    uint64_t unfinished;        /* still open (or due to start) when the run's grace ran out */
+    uint64_t late_starts;       /* open loop: started more than 1 ms after their due time */
+    uint64_t warmup_greetings;  /* greetings during the warm-up, not in any figure but CPU */
+    uint64_t bytes_read;
+    uint64_t conn_time_ns;      /* sum of counted connections' lifetimes (Little's law) */
+    uint64_t last_finish_ns;    /* CLOCK_MONOTONIC of the last counted connection's end */
+    int last_other_errno;       /* errno of the latest LG_ERR_OTHER, 0 if none */
+    hist *phase[LG_PHASE_COUNT];
+} lg_stats;
+
+/* Zeroes s and allocates its histograms (owned by s, freed by stats_destroy). -1 on ENOMEM. */
+int stats_init(lg_stats *s);
+void stats_destroy(lg_stats *s);
+
+/* Adds src into dst: counters summed, histograms merged exactly, latest times kept. */
+void stats_merge(lg_stats *dst, const lg_stats *src);
+
+uint64_t stats_error_total(const lg_stats *s);
+
+/* Maps an errno from connect/read/write to its cause. */
+lg_error stats_classify_errno(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
