@@ -19,105 +19,48 @@ namespace {
 
 const std::string kGreeting = "Thank you for connecting";
 
-int start(TestProc &server, std::vector<std::string> extra)
-{
-    std::vector<std::string> argv = {GREETER_SERVER_BIN, "-H", "127.0.0.1", "-p", "0", "--quiet"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    if (!server.start(argv))
-        return -1;
-    return server.wait_listening();
-}
-
-// Connects from a chosen loopback source address (127.0.0.0/8 is all ours).
-int connect_from(const char *source, int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in src = {}, dst = {};
-    src.sin_family = dst.sin_family = AF_INET;
-    inet_pton(AF_INET, source, &src.sin_addr);
-    dst.sin_port = htons((uint16_t)port);
-    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, reinterpret_cast<sockaddr *>(&src), sizeof(src)) < 0 ||
-        connect(fd, reinterpret_cast<sockaddr *>(&dst), sizeof(dst)) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-std::string read_all(int fd)
-{
-    std::string got;
-    char buf[512];
-    struct pollfd pfd = {fd, POLLIN, 0};
-    while (poll(&pfd, 1, 10000) > 0) {
-        ssize_t n = read(fd, buf, sizeof(buf));
-        if (n <= 0)
-            break;
-        got.append(buf, (size_t)n);
-    }
-    close(fd);
-    return got;
-}
-
-std::string stop(TestProc &server)
-{
-    server.send_signal(SIGTERM);
-    EXPECT_EQ(server.wait_exit(10000), 0) << server.err();
-    return server.out();
-}
-
-void expect_adds_up(const std::string &out)
-{
-    long denied = std::max(0L, summary_field(out, "denied"));
-    EXPECT_EQ(summary_field(out, "accepted"), summary_field(out, "greeted") +
-                                                  summary_field(out, "rejected") +
-                                                  summary_field(out, "failed") + denied)
-        << out;
-}
-
 class Caps : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Caps, MaxConnsTurnsTheRestAwayWithTheBusyMessage)
 {
     TestProc server;
-    int port = start(server, {"-m", GetParam(), "--max-conns", "2", "--work-us", "300000",
+    int port = start_server(server, {"-m", GetParam(), "--max-conns", "2", "--work-us", "300000",
                               "--busy-message", "busy"});
     ASSERT_GT(port, 0) << server.err();
     std::vector<int> fds;
     for (int i = 0; i < 5; i++) {
-        fds.push_back(connect_from("127.0.0.1", port));
+        fds.push_back(connect_tcp(port, "127.0.0.1"));
         std::this_thread::sleep_for(std::chrono::milliseconds(30));
     }
     int greeted = 0, busy = 0;
     for (int fd : fds) {
-        std::string got = read_all(fd);
+        std::string got = read_to_eof(fd);
         greeted += got == kGreeting;
         busy += got == "busy";
     }
     EXPECT_EQ(greeted, 2);
     EXPECT_EQ(busy, 3);
     // The caps free up as connections close: a new client is served again.
-    EXPECT_EQ(read_all(connect_from("127.0.0.1", port)), kGreeting);
-    std::string out = stop(server);
+    EXPECT_EQ(read_to_eof(connect_tcp(port, "127.0.0.1")), kGreeting);
+    std::string out = stop_server(server);
     EXPECT_EQ(summary_field(out, "rejected"), 3) << out;
-    expect_adds_up(out);
+    EXPECT_EQ(summary_unaccounted(out), 0) << out;
 }
 
 TEST_P(Caps, MaxPerIpCountsEachAddressApart)
 {
     TestProc server;
-    int port = start(server, {"-m", GetParam(), "--max-per-ip", "1", "--work-us", "300000",
+    int port = start_server(server, {"-m", GetParam(), "--max-per-ip", "1", "--work-us", "300000",
                               "--busy-message", ""});
     ASSERT_GT(port, 0) << server.err();
-    int first = connect_from("127.0.0.1", port);
+    int first = connect_tcp(port, "127.0.0.1");
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    int second = connect_from("127.0.0.1", port);
-    int other = connect_from("127.0.0.2", port);
-    EXPECT_EQ(read_all(second), ""); // silently closed: --busy-message ''
-    EXPECT_EQ(read_all(first), kGreeting);
-    EXPECT_EQ(read_all(other), kGreeting);
-    std::string out = stop(server);
+    int second = connect_tcp(port, "127.0.0.1");
+    int other = connect_tcp(port, "127.0.0.2");
+    EXPECT_EQ(read_to_eof(second), ""); // silently closed: --busy-message ''
+    EXPECT_EQ(read_to_eof(first), kGreeting);
+    EXPECT_EQ(read_to_eof(other), kGreeting);
+    std::string out = stop_server(server);
     EXPECT_EQ(summary_field(out, "rejected"), 1) << out;
     EXPECT_EQ(summary_field(out, "greeted"), 2) << out;
 }
@@ -129,38 +72,38 @@ TEST(Access, AllowAndDenyRules)
 {
     for (std::string model : {"pool", "event"}) {
         TestProc server;
-        int port = start(server, {"-m", model, "--allow", "127.0.0.0/8", "--deny", "127.0.0.1"});
+        int port = start_server(server, {"-m", model, "--allow", "127.0.0.0/8", "--deny", "127.0.0.1"});
         ASSERT_GT(port, 0) << server.err();
-        EXPECT_EQ(read_all(connect_from("127.0.0.1", port)), "") << model;
-        EXPECT_EQ(read_all(connect_from("127.0.0.3", port)), kGreeting) << model;
-        std::string out = stop(server);
+        EXPECT_EQ(read_to_eof(connect_tcp(port, "127.0.0.1")), "") << model;
+        EXPECT_EQ(read_to_eof(connect_tcp(port, "127.0.0.3")), kGreeting) << model;
+        std::string out = stop_server(server);
         EXPECT_EQ(summary_field(out, "denied"), 1) << out;
         EXPECT_EQ(summary_field(out, "greeted"), 1) << out;
-        expect_adds_up(out);
+        EXPECT_EQ(summary_unaccounted(out), 0) << out;
     }
 }
 
 TEST(Access, AllowListShutsOutEveryoneElse)
 {
     TestProc server;
-    int port = start(server, {"--allow", "127.0.0.2/32", "--allow", "::1"});
+    int port = start_server(server, {"--allow", "127.0.0.2/32", "--allow", "::1"});
     ASSERT_GT(port, 0) << server.err();
-    EXPECT_EQ(read_all(connect_from("127.0.0.1", port)), "");
-    EXPECT_EQ(read_all(connect_from("127.0.0.2", port)), kGreeting);
-    std::string out = stop(server);
+    EXPECT_EQ(read_to_eof(connect_tcp(port, "127.0.0.1")), "");
+    EXPECT_EQ(read_to_eof(connect_tcp(port, "127.0.0.2")), kGreeting);
+    std::string out = stop_server(server);
     EXPECT_EQ(summary_field(out, "denied"), 1) << out;
 }
 
 TEST(Access, DeniedDatagramsGetNoReply)
 {
     TestProc server;
-    int port = start(server, {"--udp", "--deny", "127.0.0.1"});
+    int port = start_server(server, {"--udp", "--deny", "127.0.0.1"});
     ASSERT_GT(port, 0) << server.err();
     TestProc c;
     EXPECT_EQ(run_command(c, {GREETER_CLIENT_BIN, "--udp", "-t", "200ms", "-r", "0", "127.0.0.1",
                               std::to_string(port)}),
               1);
-    std::string out = stop(server);
+    std::string out = stop_server(server);
     EXPECT_EQ(summary_field(out, "denied"), 1) << out;
     EXPECT_EQ(summary_field(out, "greeted"), 0) << out;
 }
@@ -198,12 +141,12 @@ TEST(Privileges, DropsToTheUserAndClearsGroups)
     if (geteuid() != 0)
         GTEST_SKIP() << "needs root to drop privileges";
     TestProc dropped;
-    int port = start(dropped, {"--user", "nobody"});
+    int port = start_server(dropped, {"--user", "nobody"});
     ASSERT_GT(port, 0) << dropped.err();
     EXPECT_EQ(proc_status_line(dropped.pid(), "Uid:"), "Uid:\t65534\t65534\t65534\t65534");
     EXPECT_EQ(proc_status_line(dropped.pid(), "Groups:").find_first_of("0123456789"), std::string::npos);
-    EXPECT_EQ(read_all(connect_from("127.0.0.1", port)), kGreeting);
-    stop(dropped);
+    EXPECT_EQ(read_to_eof(connect_tcp(port, "127.0.0.1")), kGreeting);
+    stop_server(dropped);
 }
 
 TEST(Privileges, UnknownUserIsFatal)

@@ -28,23 +28,6 @@ namespace {
 
 const std::string kGreeting = "Thank you for connecting";
 
-int start_server(TestProc &server, std::vector<std::string> extra = {})
-{
-    std::vector<std::string> argv = {GREETER_SERVER_BIN, "-H", "127.0.0.1", "-p", "0", "--quiet"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    if (!server.start(argv))
-        return -1;
-    return server.wait_listening();
-}
-
-std::string stop_server(TestProc &server)
-{
-    server.send_signal(SIGTERM);
-    EXPECT_EQ(server.wait_exit(20000), 0) << server.err();
-    size_t at = server.out().find("summary: ");
-    return at == std::string::npos ? "" : server.out().substr(at);
-}
-
 // Runs loadgen with args (no program name) against nothing in particular; exit code back.
 int loadgen(TestProc &proc, std::vector<std::string> args, int timeout_ms = 30000)
 {

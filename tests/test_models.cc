@@ -33,41 +33,6 @@ int start_model(TestProc &server, const std::string &model, std::vector<std::str
     return server.wait_listening();
 }
 
-int connect_to(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sin = {};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((uint16_t)port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, reinterpret_cast<sockaddr *>(&sin), sizeof(sin)) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-std::string read_all(int fd, int timeout_ms = 15000)
-{
-    std::string got;
-    char buf[4096];
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        deadline - std::chrono::steady_clock::now())
-                        .count();
-        struct pollfd pfd = {fd, POLLIN, 0};
-        if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-            break;
-        ssize_t n = read(fd, buf, sizeof(buf));
-        if (n <= 0)
-            break;
-        got.append(buf, (size_t)n);
-    }
-    close(fd);
-    return got;
-}
-
 // Processes whose parent is ppid, with their state letter (Z for a zombie).
 std::vector<std::pair<int, char>> children_of(int ppid)
 {
@@ -104,13 +69,13 @@ TEST_P(Models, FiveHundredConcurrentClientsExactCount)
     ASSERT_GT(port, 0) << server.err();
     std::vector<int> fds;
     for (int i = 0; i < 500; i++) {
-        int fd = connect_to(port);
+        int fd = connect_tcp(port);
         ASSERT_GE(fd, 0);
         fds.push_back(fd);
     }
     int greeted = 0;
     for (int fd : fds)
-        greeted += read_all(fd) == kGreeting;
+        greeted += read_to_eof(fd) == kGreeting;
     EXPECT_EQ(greeted, 500);
     server.send_signal(SIGTERM);
     ASSERT_EQ(server.wait_exit(20000), 0) << server.err();
@@ -128,7 +93,7 @@ TEST_P(Models, SigtermDrainsAndTheSummaryAddsUp)
     ASSERT_GT(port, 0) << server.err();
     std::vector<int> fds;
     for (int i = 0; i < 20; i++) {
-        int fd = connect_to(port);
+        int fd = connect_tcp(port);
         ASSERT_GE(fd, 0);
         fds.push_back(fd);
     }
@@ -136,7 +101,7 @@ TEST_P(Models, SigtermDrainsAndTheSummaryAddsUp)
     server.send_signal(SIGTERM);
     int greeted = 0;
     for (int fd : fds)
-        greeted += read_all(fd) == kGreeting;
+        greeted += read_to_eof(fd) == kGreeting;
     ASSERT_EQ(server.wait_exit(20000), 0) << server.err();
     const std::string &out = server.out();
     long accepted = summary_field(out, "accepted");
@@ -257,12 +222,12 @@ TEST(ModelOptions, CapsWithRejectTurnClientsAway)
         ASSERT_GT(port, 0) << server.err();
         std::vector<int> fds;
         for (int i = 0; i < 4; i++) {
-            fds.push_back(connect_to(port));
+            fds.push_back(connect_tcp(port));
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         int greeted = 0, busy = 0;
         for (int fd : fds) {
-            std::string got = read_all(fd);
+            std::string got = read_to_eof(fd);
             greeted += got == kGreeting;
             busy += got == "busy";
         }

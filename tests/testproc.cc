@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -227,4 +229,71 @@ long summary_field(const std::string &text, const std::string &key)
         at += needle.size();
     }
     return -1;
+}
+
+long summary_unaccounted(const std::string &text)
+{
+    long accepted = summary_field(text, "accepted");
+    if (accepted < 0)
+        return -1;
+    long sum = 0;
+    for (const char *key : {"greeted", "rejected", "failed", "denied"})
+        sum += std::max(0L, summary_field(text, key));
+    return accepted - sum;
+}
+
+int start_server(TestProc &server, const std::vector<std::string> &extra)
+{
+    std::vector<std::string> argv = {GREETER_SERVER_BIN, "-H", "127.0.0.1", "-p", "0", "--quiet"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    if (!server.start(argv))
+        return -1;
+    return server.wait_listening();
+}
+
+std::string stop_server(TestProc &server)
+{
+    server.send_signal(SIGTERM);
+    EXPECT_EQ(server.wait_exit(20000), 0) << server.err();
+    return server.out();
+}
+
+int connect_tcp(int port, const char *source, int rcvbuf)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (rcvbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    struct sockaddr_in src = {}, dst = {};
+    src.sin_family = dst.sin_family = AF_INET;
+    dst.sin_port = htons((uint16_t)port);
+    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (source && (inet_pton(AF_INET, source, &src.sin_addr) != 1 ||
+                   bind(fd, reinterpret_cast<sockaddr *>(&src), sizeof(src)) < 0)) {
+        close(fd);
+        return -1;
+    }
+    if (connect(fd, reinterpret_cast<sockaddr *>(&dst), sizeof(dst)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+std::string read_to_eof(int fd, int timeout_ms)
+{
+    std::string got;
+    char buf[65536];
+    long long deadline = now_ms() + timeout_ms;
+    for (;;) {
+        long long left = deadline - now_ms();
+        struct pollfd pfd = {fd, POLLIN, 0};
+        if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+            break;
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n <= 0)
+            break;
+        got.append(buf, (size_t)n);
+    }
+    close(fd);
+    return got;
 }

@@ -69,3 +69,21 @@ std::string fetch_greeting(int port, int timeout_ms = 5000, std::string *error =
 
 // Looks up "key=N" in text (e.g. the server's summary line); -1 when absent.
 long summary_field(const std::string &text, const std::string &key);
+
+// How far the summary in text is from adding up: accepted - (greeted + rejected + failed +
+// denied). 0 when every accepted connection is accounted for.
+long summary_unaccounted(const std::string &text);
+
+// Starts greeter-server on 127.0.0.1, port 0, --quiet, plus extra; returns its port or -1.
+int start_server(TestProc &server, const std::vector<std::string> &extra = {});
+
+// Sends SIGTERM, expects a clean exit within 20 s (a failed expectation otherwise) and
+// returns everything the server printed on stdout.
+std::string stop_server(TestProc &server);
+
+// A TCP connection to 127.0.0.1:port, from the loopback address source when given (all of
+// 127.0.0.0/8 is ours), with a receive buffer of rcvbuf bytes when > 0; -1 on failure.
+int connect_tcp(int port, const char *source = nullptr, int rcvbuf = 0);
+
+// Reads fd until EOF, an error or timeout_ms, then closes it; returns what arrived.
+std::string read_to_eof(int fd, int timeout_ms = 15000);
