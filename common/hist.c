@@ -349,7 +349,7 @@ static int parse_counts(parse_state *ps, const char *line, hist *scratch, int *l
         uint64_t index, count;
         if (parse_u64(&p, &index) || *p++ != ':' || parse_u64(&p, &count))
             return parse_fail(ps, "malformed bucket (want INDEX:COUNT)");
-        if (index >= COUNTS_LEN || (int)index <= *last_index)
+        if (index >= (uint64_t)COUNTS_LEN || (int)index <= *last_index)
             return parse_fail(ps, "bucket index %" PRIu64 " out of order or range (0-%d)", index,
                               COUNTS_LEN - 1);
         if (count == 0 || scratch->total > UINT64_MAX - count)
@@ -385,7 +385,9 @@ static int check_dump(parse_state *ps, const dump_header *hd, hist *scratch, int
 int hist_parse(const char *text, size_t len, hist *h, char *err, size_t errlen)
 {
     parse_state ps = {text, text + len, 0, err, errlen};
-    char line[MAX_LINE];
+    /* Zeroed once so that nothing past a short line's NUL is ever indeterminate (and the
+     * static analyzer, which cannot follow strncmp, agrees). */
+    char line[MAX_LINE] = {0};
     size_t linelen;
     int rc, inside = 0, dumps = 0, last_index = -1;
     dump_header hd = {0, 0, 0};

@@ -105,7 +105,7 @@ static int unix_address(const char *path, struct sockaddr_un *sun, char *err, si
                  path[0] ? "too long (at most 107 bytes)" : "empty");
         return -1;
     }
-    strcpy(sun->sun_path, path);
+    memcpy(sun->sun_path, path, strlen(path) + 1); /* fits: checked above */
     return 0;
 }
 
@@ -178,7 +178,7 @@ out_close_fd:
 
 void net_unix_cleanup(int fd)
 {
-    struct sockaddr_un sun;
+    struct sockaddr_un sun = {0}; /* zeroed: the fields getsockname leaves alone read as 0 */
     socklen_t len = sizeof(sun);
     if (getsockname(fd, (struct sockaddr *)&sun, &len) == 0 && sun.sun_family == AF_UNIX &&
         len > offsetof(struct sockaddr_un, sun_path) && sun.sun_path[0] != '\0')
@@ -385,7 +385,7 @@ void net_close_graceful(int fd, int drain_ms, size_t drain_limit)
 
 int net_listen_clone(int listen_fd, int backlog, char *err, size_t errlen)
 {
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0}; /* zeroed: the fields getsockname leaves alone read as 0 */
     socklen_t sslen = sizeof(ss);
     int v6only = 0, one = 1;
     socklen_t optlen = sizeof(v6only);

@@ -146,7 +146,8 @@ static BIO *transport_new(int fd)
     pthread_once(&transport_once, transport_init);
     if (!transport_method || !(bio = BIO_new(transport_method)))
         return NULL;
-    BIO_set_data(bio, (void *)(intptr_t)fd);
+    /* The BIO's data slot carries the descriptor itself, never a pointer. */
+    BIO_set_data(bio, (void *)(intptr_t)fd); // NOLINT(performance-no-int-to-ptr): see above
     BIO_set_init(bio, 1);
     return bio;
 }
@@ -262,7 +263,7 @@ static int load_cert_and_key(SSL_CTX *ssl_ctx, const char *cert_file, const char
     ok = X509_check_private_key(SSL_CTX_get0_certificate(ssl_ctx), key) == 1;
     if (!ok)
         set_err(err, errlen, "--tls-key %s: does not match the certificate in %s", key_file, cert_file);
-    else if (!(ok = SSL_CTX_use_PrivateKey(ssl_ctx, key) == 1))
+    else if (!(ok = (SSL_CTX_use_PrivateKey(ssl_ctx, key) == 1)))
         set_err(err, errlen, "--tls-key %s: %s", key_file, openssl_reason());
     EVP_PKEY_free(key);
     ERR_clear_error();
@@ -681,9 +682,8 @@ int tls_write_all_until(tls_conn *conn, const void *buf, size_t len, uint64_t de
         done += n;
         if (r == TLS_IO_CLOSED)
             snprintf(conn->error, sizeof(conn->error), "%s: the peer closed the session", STEP_WRITE);
-        if (r == TLS_IO_FAILED || r == TLS_IO_CLOSED)
-            rc = fail(conn, err, errlen);
-        else if (r != TLS_IO_DONE && wait_ready(conn, r, deadline_ns, STEP_WRITE) < 0)
+        if (r == TLS_IO_FAILED || r == TLS_IO_CLOSED ||
+            (r != TLS_IO_DONE && wait_ready(conn, r, deadline_ns, STEP_WRITE) < 0))
             rc = fail(conn, err, errlen);
     }
     if (written)

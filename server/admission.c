@@ -114,7 +114,7 @@ static ip_slot *do_find_slot(admission *adm, const uint8_t key[16])
 
 /* Lock held. Empties slot s and shifts later entries of its probe run back, so that linear
  * probing finds them without tombstones. */
-static void do_free_slot(admission *adm, ip_slot *s)
+static void do_free_slot(admission *adm, const ip_slot *s)
 {
     size_t hole = (size_t)(s - adm->table);
     adm->table[hole].count = 0;

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define GREETING_FILE_MAX (1024 * 1024)
+#define GREETING_FILE_MAX ((size_t)1024 * 1024)
 #define ERRLEN 512
 
 static const char *program = "greeter-server";

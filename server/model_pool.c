@@ -15,7 +15,7 @@
 #define BATCH_MAX 16
 
 /* The handler needs little stack; small stacks let hundreds of workers stay cheap. */
-#define WORKER_STACK_BYTES (256 * 1024)
+#define WORKER_STACK_BYTES ((size_t)256 * 1024)
 
 typedef struct pool {
     server *srv;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONN_THREAD_STACK_BYTES (256 * 1024)
+#define CONN_THREAD_STACK_BYTES ((size_t)256 * 1024)
 
 /* Lock rules: `live` is read and written only with `lock` held; `ended` is signalled each
  * time a connection thread finishes. */

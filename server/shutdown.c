@@ -59,6 +59,7 @@ void shutdown_request(void)
 void shutdown_reset_after_fork(void)
 {
     /* The pipe is shared with the parent; a fresh one keeps the child's stop its own. */
+    // cppcheck-suppress variableScope ; must be saved before pipe2 overwrites stop_pipe
     int old[2] = {stop_pipe[0], stop_pipe[1]};
     if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
         close(old[0]);
