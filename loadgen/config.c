@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "parse.h"
+#include "tls.h"
 
 enum {
     OPT_CONNECT_RATE = 256,
@@ -24,6 +25,16 @@ enum {
     OPT_CSV,
     OPT_HGRM,
     OPT_SEED,
+    OPT_UDP,
+    OPT_UNIX,
+    OPT_TLS,
+    OPT_TLS_CA,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
+    OPT_TLS_MIN,
+    OPT_TLS_RESUME,
+    OPT_INSECURE,
+    OPT_SERVERNAME,
 };
 
 static const struct option long_options[] = {
@@ -45,6 +56,16 @@ static const struct option long_options[] = {
     {"csv", required_argument, NULL, OPT_CSV},
     {"hgrm", required_argument, NULL, OPT_HGRM},
     {"seed", required_argument, NULL, OPT_SEED},
+    {"udp", no_argument, NULL, OPT_UDP},
+    {"unix", required_argument, NULL, OPT_UNIX},
+    {"tls", no_argument, NULL, OPT_TLS},
+    {"tls-ca", required_argument, NULL, OPT_TLS_CA},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {"tls-min", required_argument, NULL, OPT_TLS_MIN},
+    {"tls-resume", no_argument, NULL, OPT_TLS_RESUME},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"servername", required_argument, NULL, OPT_SERVERNAME},
     {NULL, 0, NULL, 0},
 };
 
@@ -52,11 +73,12 @@ void config_print_help(FILE *out)
 {
     fputs(
         "usage: loadgen [options] HOST:PORT\n"
+        "       loadgen [options] --unix PATH\n"
         "       loadgen merge [-o FILE] FILE...\n"
         "\n"
         "Opens connections to a server that speaks first (or answers --send), reads each\n"
         "greeting until the server closes, and reports throughput, errors by cause and\n"
-        "latency percentiles per phase (connect, first byte, whole greeting).\n"
+        "latency percentiles per phase (connect, tls, first byte, whole greeting).\n"
         "HOST:PORT follows the tutorial's rules: a name, a dotted quad, an integer address,\n"
         "[IPv6]:PORT; the port may be a service name.\n"
         "\n"
@@ -82,8 +104,8 @@ void config_print_help(FILE *out)
         "                        as unfinished\n"
         "      --warmup TIME     run this long before measuring; nothing in it is counted\n"
         "                        (default: 0)\n"
-        "      --timeout TIME    bound on each step of a connection: connect, send, read\n"
-        "                        (default: 10s)\n"
+        "      --timeout TIME    bound on each step of a connection: connect, TLS handshake,\n"
+        "                        send, read (default: 10s)\n"
         "TIME is a number with an optional unit us, ms, s or m (default unit: s).\n"
         "\n"
         "Protocol:\n"
@@ -92,10 +114,36 @@ void config_print_help(FILE *out)
         "                        non-empty greeting, read until the server closes)\n"
         "      --send TEXT       write TEXT after connecting, before reading (default: nothing)\n"
         "TEXT may hold the escapes \\n \\r \\t \\0 \\\\ and \\xHH.\n"
-        "      --source LIST     local addresses to connect from, comma-separated, or a CIDR\n"
-        "                        block on 127.0.0.0/8 such as 127.0.0.0/24, so that more than\n"
-        "                        one ephemeral port range is available (default: the kernel's\n"
+        "      --source LIST     local addresses to connect from, comma-separated (IPv4, or\n"
+        "                        IPv6 such as ::1 for an IPv6 target), or a CIDR block on\n"
+        "                        127.0.0.0/8 such as 127.0.0.0/24, so that more than one\n"
+        "                        ephemeral port range is available (default: the kernel's\n"
         "                        choice)\n"
+        "\n"
+        "Transports (default: TCP):\n"
+        "      --udp             request/response by datagram: each start sends one datagram\n"
+        "                        (--send, default 'greeting?') on its own connected socket and\n"
+        "                        reads one reply; latency is send to reply, a reply missing\n"
+        "                        after --timeout counts as a timeout; -c is the number of\n"
+        "                        requests outstanding (default: off)\n"
+        "      --unix PATH       connect to the UNIX socket PATH instead of HOST:PORT (stream;\n"
+        "                        with --udp, datagram from an auto-bound socket) (default: off)\n"
+        "      --tls             TLS over each connection; the handshake is the 'tls' latency\n"
+        "                        phase (established to handshake done), failures are counted\n"
+        "                        as tls_handshake errors by reason; without --expect a greeting\n"
+        "                        counts only when it ends with the server's close_notify, an\n"
+        "                        EOF without it is a tls_stream error (default: off)\n"
+        "      --tls-ca FILE     trust the CAs in FILE (PEM) (default: the system store)\n"
+        "      --insecure        do not verify the server's certificate or name (default: verify)\n"
+        "      --servername NAME SNI and the name checked in the certificate; an IP literal is\n"
+        "                        checked as an IP address (default: the target's host; none\n"
+        "                        with --unix)\n"
+        "      --tls-cert FILE   client certificate for mutual TLS, with --tls-key FILE\n"
+        "      --tls-key FILE    (default: none)\n"
+        "      --tls-min VERSION lowest TLS version, 1.2 or 1.3 (default: 1.2)\n"
+        "      --tls-resume      resume sessions: each thread offers the last session it got;\n"
+        "                        the report counts resumed and full handshakes (default: every\n"
+        "                        handshake is full)\n"
         "\n"
         "Output:\n"
         "  -q, --quiet           no progress line on stderr (default: one line per second)\n"
@@ -107,6 +155,13 @@ void config_print_help(FILE *out)
         "                        DIR/PHASE.hgrm, values in ms, with exact bucket counts that\n"
         "                        'loadgen merge' reads (default: none)\n"
         "  -h, --help            this text\n"
+        "\n"
+        "JSON fields: target, transport (tcp, tls, udp, unix, unix-dgram), mode, threads,\n"
+        "connections, starts, greetings, rate, errors {refused, reset, timeout, addr_unavail,\n"
+        "fd_limit, bad_greeting, tls_handshake, tls_stream, other, total}, tls_handshakes\n"
+        "{full, resumed}, tls_reasons {REASON: count of tls_* errors}, latency_us {PHASE: {count min p50 p90\n"
+        "p99 p999 max mean stddev}} with the phases connect (not for datagrams), tls (--tls\n"
+        "only), first_byte, greeting and greeting_uncorrected (-R only), cpu, kernel.\n"
         "\n"
         "loadgen merge [-o FILE] FILE...  adds the exact bucket counts of .hgrm files written by\n"
         "--hgrm (e.g. one per process or host) and writes the merged .hgrm to FILE (default:\n"
@@ -245,6 +300,19 @@ static int apply_option(int opt, const char *arg, lg_config *cfg, int *connectio
     case OPT_JSON: cfg->json_path = arg; return 0;
     case OPT_CSV: cfg->csv_path = arg; return 0;
     case OPT_HGRM: cfg->hgrm_dir = arg; return 0;
+    case OPT_UDP: cfg->udp = 1; return 0;
+    case OPT_UNIX: cfg->unix_path = arg; return 0;
+    case OPT_TLS: cfg->tls = 1; return 0;
+    case OPT_TLS_CA: cfg->tls_ca = arg; return 0;
+    case OPT_TLS_CERT: cfg->tls_cert = arg; return 0;
+    case OPT_TLS_KEY: cfg->tls_key = arg; return 0;
+    case OPT_TLS_RESUME: cfg->tls_resume = 1; return 0;
+    case OPT_INSECURE: cfg->insecure = 1; return 0;
+    case OPT_SERVERNAME: cfg->servername = arg; return 0;
+    case OPT_TLS_MIN:
+        if ((cfg->tls_min = tls_parse_version(arg)) < 0)
+            return snprintf(err, errlen, "--tls-min: '%s' is not 1.2 or 1.3", arg), -1;
+        return 0;
     case OPT_SEED:
         if (parse_long("--seed", arg, 1, LONG_MAX, &v, err, errlen) != 0)
             return -1;
@@ -254,9 +322,50 @@ static int apply_option(int opt, const char *arg, lg_config *cfg, int *connectio
     }
 }
 
+/* The name of the first TLS option given without --tls, or NULL. */
+static const char *tls_option_without_tls(const lg_config *cfg)
+{
+    if (cfg->tls)
+        return NULL;
+    return cfg->tls_ca       ? "--tls-ca"
+           : cfg->tls_cert   ? "--tls-cert"
+           : cfg->tls_key    ? "--tls-key"
+           : cfg->servername ? "--servername"
+           : cfg->insecure   ? "--insecure"
+           : cfg->tls_min    ? "--tls-min"
+           : cfg->tls_resume ? "--tls-resume"
+                             : NULL;
+}
+
+/* Rules between the transport options; 0 or -1 with err. */
+static int check_transport(lg_config *cfg, char *err, size_t errlen)
+{
+    const char *stray = tls_option_without_tls(cfg);
+    if (stray)
+        return snprintf(err, errlen, "%s goes with --tls", stray), -1;
+    if (cfg->tls && !tls_available())
+        return snprintf(err, errlen, "--tls: %s", TLS_NOT_BUILT_IN), -1;
+    if (cfg->tls && cfg->udp)
+        return snprintf(err, errlen, "--tls does not apply with --udp (DTLS is not supported)"),
+               -1;
+    if (!cfg->tls_cert != !cfg->tls_key)
+        return snprintf(err, errlen, "--tls-cert and --tls-key go together"), -1;
+    if (cfg->unix_path && cfg->sources)
+        return snprintf(err, errlen, "--source does not apply with --unix"), -1;
+    if (cfg->udp && !cfg->send) {
+        cfg->send = strdup(CONFIG_DEFAULT_UDP_REQUEST);
+        if (!cfg->send)
+            return snprintf(err, errlen, "out of memory"), -1;
+        cfg->send_len = strlen(cfg->send);
+    }
+    return 0;
+}
+
 /* Cross-option rules and defaults that depend on several options. */
 static int finish_config(lg_config *cfg, int connections_given, char *err, size_t errlen)
 {
+    if (check_transport(cfg, err, errlen) != 0)
+        return -1;
     if (cfg->poisson && cfg->rate == 0)
         return snprintf(err, errlen, "--poisson needs an open-loop rate (-R)"), -1;
     if (cfg->connect_rate && cfg->rate > 0)
@@ -303,13 +412,18 @@ config_result config_parse(int argc, char **argv, lg_config *cfg, char *err, siz
         if (apply_option(opt, optarg, cfg, &connections_given, err, errlen) != 0)
             return CONFIG_USAGE;
     }
-    if (optind >= argc)
+    int targets = cfg->unix_path ? 0 : 1; /* --unix PATH takes the place of HOST:PORT */
+    if (argc - optind < targets)
         return usage_error(err, errlen, "%s", "missing target HOST:PORT");
-    if (argc - optind > 1)
-        return usage_error(err, errlen, "unexpected argument '%s'", argv[optind + 1]);
-    if (strlen(argv[optind]) >= sizeof(cfg->target))
+    if (argc - optind > targets)
+        return usage_error(err, errlen,
+                           cfg->unix_path ? "unexpected argument '%s' (--unix PATH is the target)"
+                                          : "unexpected argument '%s'",
+                           argv[optind + targets]);
+    if (targets && strlen(argv[optind]) >= sizeof(cfg->target))
         return usage_error(err, errlen, "%s", "target HOST:PORT is too long");
-    strcpy(cfg->target, argv[optind]);
+    if (targets)
+        strcpy(cfg->target, argv[optind]);
     if (finish_config(cfg, connections_given, err, errlen) != 0)
         return CONFIG_USAGE;
     return CONFIG_RUN;

@@ -19,9 +19,21 @@ extern "C" {
 #define CONFIG_DEFAULT_OPEN_LOOP_CAP 1000
 #define CONFIG_DEFAULT_DURATION_US 10000000LL
 #define CONFIG_DEFAULT_TIMEOUT_US 10000000LL
+/* What --udp sends when --send is not given: the server answers any datagram. */
+#define CONFIG_DEFAULT_UDP_REQUEST "greeting?"
 
 typedef struct lg_config {
-    char target[ADDR_HOSTLEN + ADDR_PORTLEN + 4]; /* HOST:PORT as given */
+    char target[ADDR_HOSTLEN + ADDR_PORTLEN + 4]; /* HOST:PORT as given; "" with --unix */
+    const char *unix_path;   /* --unix PATH: connect to a UNIX socket instead of HOST:PORT */
+    int udp;                 /* --udp: one datagram out, one back (SOCK_DGRAM) */
+    int tls;                 /* --tls and the options that go with it (see tls.h) */
+    const char *tls_ca;      /* --tls-ca FILE, NULL = the system store */
+    const char *tls_cert;    /* --tls-cert/--tls-key: a client certificate (mutual TLS) */
+    const char *tls_key;
+    const char *servername;  /* --servername, NULL = the target's host (none for --unix) */
+    int insecure;            /* --insecure: no verification of the server */
+    int tls_min;             /* --tls-min: 0, TLS_VERSION_1_2 or TLS_VERSION_1_3 */
+    int tls_resume;          /* --tls-resume: offer each thread's last session */
     int threads;             /* -t: event-loop threads */
     long connections;        /* -c: in flight (closed loop) or the cap on it (open loop) */
     long connect_rate;       /* --connect-rate: ramp-up opens per second, 0 = unlimited */

@@ -28,7 +28,8 @@
 /*
  * Per connection: CONNECTING -> HANDSHAKE (the transport's; nothing for TCP) -> SENDING (only
  * with --send) -> READING -> back to IDLE (or BACKOFF after a local-resource error). Each
- * step after CONNECTING re-arms the --timeout deadline.
+ * step after CONNECTING re-arms the --timeout deadline. A datagram "connection" is the same
+ * walk: its connect completes at once, SENDING sends the request and READING takes one reply.
  */
 typedef enum {
     CONN_IDLE = 0,
@@ -46,6 +47,7 @@ typedef struct conn {
     uint8_t awaiting; /* established, no greeting byte yet: counted in shared->established */
     uint32_t slot;
     uint64_t sched_ns, start_ns, deadline_ns;
+    uint64_t connected_ns; /* when the connect completed: the TLS handshake's start */
     size_t sent, got;
     struct conn *prev, *next; /* in one timer list while a deadline is armed */
 } conn;
@@ -59,6 +61,7 @@ struct engine_worker {
     engine_shared *sh;
     const lg_config *cfg;
     const transport *tp;
+    void *tp_ctx;           /* the transport's per-thread context, or NULL */
     int id, epfd, open_loop, use_pwait2;
     conn *conns;
     uint32_t nconns;
@@ -200,6 +203,14 @@ static void start_failed(engine_worker *w, conn *c, uint64_t now, int errnum)
 
 /* ---- starting a connection ---- */
 
+/* A UNIX datagram client needs an address of its own for the reply: Linux autobinds one in
+ * the abstract namespace when bind is given just the family (as net_connect_unix does). */
+static int autobind_unix(int fd)
+{
+    sa_family_t family = AF_UNIX;
+    return bind(fd, (const struct sockaddr *)&family, sizeof(family));
+}
+
 static int bind_source(engine_worker *w, int fd)
 {
     const lg_target *t = w->sh->target;
@@ -230,11 +241,15 @@ static void conn_start(engine_worker *w, conn *c, uint64_t sched_ns)
         if (w->open_loop && now - c->sched_ns > ENGINE_LATE_NS)
             w->stats.late_starts++;
     }
-    c->tc.fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int is_unix = t->addr.ss_family == AF_UNIX, dgram = w->tp->socktype == SOCK_DGRAM;
+    c->tc.fd = socket(t->addr.ss_family, w->tp->socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->tc.fd < 0 || (t->nsources && bind_source(w, c->tc.fd) != 0) ||
+        (is_unix && dgram && autobind_unix(c->tc.fd) != 0) ||
         (connect(c->tc.fd, (const struct sockaddr *)&t->addr, t->addrlen) != 0 &&
          errno != EINPROGRESS)) {
-        start_failed(w, c, now, errno);
+        /* A UNIX listener with a full backlog fails a non-blocking connect with EAGAIN at
+         * once, where TCP would wait for the SYN's retry: the server turned us away. */
+        start_failed(w, c, now, is_unix && errno == EAGAIN ? ECONNREFUSED : errno);
         return;
     }
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
@@ -292,6 +307,21 @@ static void on_first_byte(engine_worker *w, conn *c, uint64_t now)
     }
 }
 
+/* The cause of a failed transport step: errno's class, or for TLS, tls_handshake (during the
+ * handshake) or tls_stream (after it), with the reason counted by its text. */
+static int failure_outcome(engine_worker *w, conn *c, int *errnum)
+{
+    int e = errno;
+    const char *why = w->tp->failure ? w->tp->failure(w->tp_ctx, &c->tc) : NULL;
+    if (!why) {
+        *errnum = e;
+        return stats_classify_errno(e);
+    }
+    if (c->counted)
+        stats_count_reason(&w->stats, why[0] ? why : "unknown failure", 1);
+    return c->state == CONN_HANDSHAKE ? LG_ERR_TLS_HANDSHAKE : LG_ERR_TLS_STREAM;
+}
+
 /* How a connection ended at EOF: a good greeting unless nothing (or too little) arrived. */
 static int eof_outcome(const engine_worker *w, const conn *c)
 {
@@ -310,10 +340,8 @@ static int read_outcome(engine_worker *w, conn *c, uint32_t events, uint64_t now
             return -1;
         if (r == TRANSPORT_EOF)
             return eof_outcome(w, c);
-        if (r == TRANSPORT_FAILED) {
-            *errnum = errno;
-            return stats_classify_errno(*errnum);
-        }
+        if (r == TRANSPORT_FAILED)
+            return failure_outcome(w, c, errnum);
         if (c->got == 0)
             on_first_byte(w, c, now);
         c->got += n;
@@ -324,6 +352,9 @@ static int read_outcome(engine_worker *w, conn *c, uint32_t events, uint64_t now
             if (c->got == cfg->expect_len)
                 return GOOD;
         }
+        /* A datagram is the whole reply. */
+        if (w->tp->one_reply)
+            return eof_outcome(w, c);
         /* The peer's FIN came before this event: a short read took everything left. */
         if (w->tp->eof_on_short_read && n < sizeof(w->buf) && (events & EPOLLRDHUP))
             return eof_outcome(w, c);
@@ -347,8 +378,8 @@ static int send_payload(engine_worker *w, conn *c, uint64_t now)
         if (r == TRANSPORT_AGAIN)
             return 0;
         if (r != TRANSPORT_DONE) {
-            int e = errno;
-            conn_end(w, c, now, stats_classify_errno(e), e);
+            int e = 0, outcome = failure_outcome(w, c, &e);
+            conn_end(w, c, now, outcome, e);
             return 0;
         }
         c->sent += n;
@@ -370,13 +401,42 @@ static int on_connected(engine_worker *w, conn *c, uint64_t now)
         conn_end(w, c, now, stats_classify_errno(soerr), soerr);
         return 0;
     }
-    if (c->counted)
+    if (c->counted && !w->tp->one_reply)
         hist_record(w->stats.phase[LG_PHASE_CONNECT], us_between(c->start_ns, now));
+    c->connected_ns = now;
     c->awaiting = 1;
     atomic_inc_peak(&w->sh->established, &w->sh->peak_established);
     c->state = CONN_HANDSHAKE;
     timer_unlink(&w->timeouts, c);
     timer_arm(&w->timeouts, c, now + w->timeout_ns);
+    return 1;
+}
+
+/* Advances the transport's handshake; 1 when it is done and the connection moves on. A timed
+ * handshake ends at a fresh clock reading (*now): its last step did the CPU work. */
+static int step_handshake(engine_worker *w, conn *c, uint64_t *now)
+{
+    transport_result r = w->tp->handshake(w->tp_ctx, &c->tc);
+    if (r == TRANSPORT_AGAIN)
+        return 0;
+    if (r != TRANSPORT_DONE) {
+        int e = 0, outcome = failure_outcome(w, c, &e);
+        conn_end(w, c, *now, outcome, e);
+        return 0;
+    }
+    if (w->tp->timed_handshake) {
+        *now = clock_now_ns();
+        if (c->counted) {
+            hist_record(w->stats.phase[LG_PHASE_TLS], us_between(c->connected_ns, *now));
+            if (w->tp->resumed(&c->tc))
+                w->stats.tls_resumed++;
+            else
+                w->stats.tls_full++;
+        }
+        timer_unlink(&w->timeouts, c);
+        timer_arm(&w->timeouts, c, *now + w->timeout_ns);
+    }
+    c->state = w->cfg->send ? CONN_SENDING : CONN_READING;
     return 1;
 }
 
@@ -388,15 +448,11 @@ static void on_event(engine_worker *w, conn *c, uint32_t events)
             return;
     }
     if (c->state == CONN_HANDSHAKE) {
-        transport_result r = w->tp->handshake(&c->tc);
-        if (r == TRANSPORT_AGAIN)
+        if (!step_handshake(w, c, &now))
             return;
-        if (r != TRANSPORT_DONE) {
-            int e = errno;
-            conn_end(w, c, now, stats_classify_errno(e), e);
-            return;
-        }
-        c->state = w->cfg->send ? CONN_SENDING : CONN_READING;
+        /* TLS may hold records it read past the handshake: look now, not at the next edge. */
+        if (w->tp->timed_handshake)
+            events |= EPOLLIN;
     }
     if (c->state == CONN_SENDING && !send_payload(w, c, now))
         return;
@@ -598,6 +654,10 @@ engine_worker *engine_worker_create(engine_shared *sh, int id, int threads, char
         for (uint32_t i = 0; i < w->nconns; i++)
             w->idle[w->nidle++] = w->nconns - 1 - i;
     init_schedule(w, threads);
+    if (w->tp->thread_new && !(w->tp_ctx = w->tp->thread_new(cfg, err, errlen))) {
+        engine_worker_destroy(w);
+        return NULL;
+    }
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (w->epfd < 0) {
         snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
@@ -628,6 +688,8 @@ void engine_worker_destroy(engine_worker *w)
         return;
     if (w->epfd >= 0)
         close(w->epfd);
+    if (w->tp_ctx)
+        w->tp->thread_free(w->tp_ctx);
     stats_destroy(&w->stats);
     free(w->conns);
     free(w->idle);

@@ -22,7 +22,7 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "merge") == 0)
         return merge_main(argc - 1, argv + 1);
     config_result parsed = config_parse(argc, argv, &cfg, err, sizeof(err));
-    if (parsed == CONFIG_RUN && target_check_syntax(cfg.target, err, sizeof(err)) != 0)
+    if (parsed == CONFIG_RUN && !cfg.unix_path && target_check_syntax(cfg.target, err, sizeof(err)) != 0)
         parsed = CONFIG_USAGE;
     int status = parsed == CONFIG_RUN ? run_loadgen(&cfg)
                  : parsed == CONFIG_USAGE ? usage_error(err)

@@ -3,6 +3,24 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <sys/socket.h>
+
+int report_phase_applies(const lg_report *r, int phase)
+{
+    switch (phase) {
+    case LG_PHASE_CONNECT: return !r->transport->one_reply;
+    case LG_PHASE_TLS: return r->transport->timed_handshake;
+    case LG_PHASE_GREETING_UNCORRECTED: return r->cfg->rate > 0;
+    default: return 1;
+    }
+}
+
+const char *report_transport_name(const lg_report *r)
+{
+    if (r->target->addr.ss_family != AF_UNIX || r->transport->timed_handshake)
+        return r->transport->name;
+    return r->transport->socktype == SOCK_DGRAM ? "unix-dgram" : "unix";
+}
 
 double report_rate(const lg_report *r)
 {
@@ -35,7 +53,7 @@ static const char *human_us(char *buf, size_t len, double us)
 static void print_setup(FILE *out, const lg_report *r)
 {
     const lg_config *cfg = r->cfg;
-    fprintf(out, "target %s, ", r->target->text);
+    fprintf(out, "target %s (%s), ", r->target->text, report_transport_name(r));
     if (cfg->rate > 0)
         fprintf(out, "open loop: %.6g starts/s (%s), at most %ld connections in flight", cfg->rate,
                 cfg->poisson ? "poisson" : "uniform", cfg->connections);
@@ -54,6 +72,20 @@ static void print_setup(FILE *out, const lg_report *r)
     if (cfg->warmup_us)
         fprintf(out, " after a %.2f s warm-up", (double)cfg->warmup_us / 1e6);
     fprintf(out, "%s\n\n", r->interrupted ? " (interrupted)" : "");
+}
+
+/* TLS handshakes, full and resumed, and the failures by reason. */
+static void print_tls(FILE *out, const lg_report *r)
+{
+    const lg_stats *s = r->stats;
+    if (!r->transport->timed_handshake)
+        return;
+    fprintf(out, "tls            %" PRIu64 " handshakes: %" PRIu64 " full, %" PRIu64 " resumed%s\n",
+            s->tls_full + s->tls_resumed, s->tls_full, s->tls_resumed,
+            r->cfg->tls_resume ? "" : " (no --tls-resume)");
+    for (int i = 0; i < s->ntls_reasons; i++)
+        fprintf(out, "tls failure    %" PRIu64 " x %s\n", s->tls_reasons[i].count,
+                s->tls_reasons[i].text);
 }
 
 static void print_counts(FILE *out, const lg_report *r)
@@ -76,6 +108,7 @@ static void print_counts(FILE *out, const lg_report *r)
     if (s->unfinished)
         fprintf(out, "unfinished     %" PRIu64 " (still open or not started at the end)\n",
                 s->unfinished);
+    print_tls(out, r);
     fprintf(out, "concurrency    %s %ld, peak %ld, mean %.1f\n",
             r->cfg->rate > 0 ? "cap" : "requested", r->cfg->connections, r->peak_in_flight,
             r->mean_concurrency);
@@ -94,7 +127,7 @@ static void print_phase_table(FILE *out, const lg_report *r)
             "p99.9", "max", "mean");
     for (int p = 0; p < LG_PHASE_COUNT; p++) {
         const hist *h = r->stats->phase[p];
-        if (p == LG_PHASE_GREETING_UNCORRECTED && r->cfg->rate == 0)
+        if (!report_phase_applies(r, p))
             continue;
         fprintf(out, "%-22s %9" PRIu64, stats_phase_names[p], hist_count(h));
         for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)

@@ -8,6 +8,7 @@
 #include "kstats.h"
 #include "stats.h"
 #include "target.h"
+#include "transport.h"
 
 /* A thread running or waiting to run more than this fraction of its wall time had no idle
  * moment to spare: it may have bounded the results. */
@@ -18,6 +19,7 @@ typedef struct lg_report {
     const lg_config *cfg;
     const lg_target *target;
     const lg_stats *stats;     /* merged over threads */
+    const transport *transport;
     int threads;
     int interrupted;           /* SIGINT/SIGTERM ended the run early */
     double duration_s;         /* from the warm-up's end to the last counted connection's end */
@@ -34,6 +36,13 @@ typedef struct lg_report {
 
 /* 1 when the busiest loadgen thread was saturated (see REPORT_SATURATED). */
 int report_saturated(const lg_report *r);
+
+/* 1 when phase p means something for this run: connect not for datagrams, tls only with
+ * --tls, greeting_uncorrected only in the open loop. Every writer shows these phases only. */
+int report_phase_applies(const lg_report *r, int phase);
+
+/* What the run spoke: "tcp", "tls", "udp", "unix" (stream) or "unix-dgram". */
+const char *report_transport_name(const lg_report *r);
 
 /* Greetings per second over the measured duration. */
 double report_rate(const lg_report *r);

@@ -11,18 +11,12 @@
 /* .hgrm values are milliseconds, what the usual plotters expect; we record microseconds. */
 #define HGRM_VALUE_SCALE 1000.0
 
-/* The phases worth writing: greeting_uncorrected only exists in the open loop. */
-static int phase_reported(const lg_report *r, int phase)
-{
-    return phase != LG_PHASE_GREETING_UNCORRECTED || r->cfg->rate > 0;
-}
-
 int report_csv(FILE *out, const lg_report *r)
 {
     fputs("phase,count,min_us,p50_us,p90_us,p99_us,p999_us,max_us,mean_us,stddev_us\n", out);
     for (int p = 0; p < LG_PHASE_COUNT; p++) {
         const hist *h = r->stats->phase[p];
-        if (!phase_reported(r, p))
+        if (!report_phase_applies(r, p))
             continue;
         fprintf(out,
                 "%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
@@ -42,7 +36,7 @@ int report_hgrm(const char *dir, const lg_report *r, char *err, size_t errlen)
     }
     for (int p = 0; p < LG_PHASE_COUNT; p++) {
         char path[4096];
-        if (!phase_reported(r, p))
+        if (!report_phase_applies(r, p))
             continue;
         snprintf(path, sizeof(path), "%s/%s.hgrm", dir, stats_phase_names[p]);
         FILE *f = fopen(path, "we");

@@ -34,6 +34,7 @@ static void json_setup(FILE *out, const lg_report *r)
     const lg_config *cfg = r->cfg;
     fputs("{\n  \"target\": ", out);
     json_string(out, r->target->text);
+    fprintf(out, ",\n  \"transport\": \"%s\"", report_transport_name(r));
     fprintf(out, ",\n  \"mode\": \"%s\",\n  \"threads\": %d,\n", cfg->rate > 0 ? "open" : "closed",
             r->threads);
     fprintf(out, "  \"connections\": %ld,\n  \"connect_rate\": %ld,\n", cfg->connections,
@@ -53,6 +54,15 @@ static void json_counts(FILE *out, const lg_report *r)
     for (int e = 0; e < LG_ERR_COUNT; e++)
         fprintf(out, "\"%s\": %" PRIu64 ", ", stats_error_names[e], s->errors[e]);
     fprintf(out, "\"total\": %" PRIu64 "},\n", stats_error_total(s));
+    fprintf(out, "  \"tls_handshakes\": {\"full\": %" PRIu64 ", \"resumed\": %" PRIu64 "},\n",
+            s->tls_full, s->tls_resumed);
+    fputs("  \"tls_reasons\": {", out);
+    for (int i = 0; i < s->ntls_reasons; i++) {
+        fputs(i ? ", " : "", out);
+        json_string(out, s->tls_reasons[i].text);
+        fprintf(out, ": %" PRIu64, s->tls_reasons[i].count);
+    }
+    fputs("},\n", out);
     fprintf(out, "  \"unfinished\": %" PRIu64 ",\n  \"late_starts\": %" PRIu64 ",\n",
             s->unfinished, s->late_starts);
     fprintf(out, "  \"concurrency\": {\"requested\": %ld, \"peak\": %ld, \"mean\": %.3f},\n",
@@ -65,7 +75,7 @@ static void json_latency(FILE *out, const lg_report *r)
     const char *sep = "";
     fputs("  \"latency_us\": {", out);
     for (int p = 0; p < LG_PHASE_COUNT; p++) {
-        if (p == LG_PHASE_GREETING_UNCORRECTED && r->cfg->rate == 0)
+        if (!report_phase_applies(r, p))
             continue;
         fprintf(out, "%s\n    \"%s\": ", sep, stats_phase_names[p]);
         json_phase(out, r->stats->phase[p]);

@@ -190,11 +190,24 @@ static int write_outputs(const lg_report *r)
     return rc;
 }
 
-/* Resolves the target and --source; returns 0 or the exit status to end with. */
+/* The transport the options ask for. */
+static const transport *pick_transport(const lg_config *cfg)
+{
+    if (cfg->tls)
+        return &transport_tls;
+    return cfg->udp ? &transport_udp : &transport_tcp;
+}
+
+/* Resolves the target (or takes the --unix path) and --source; returns 0 or the exit status
+ * to end with. */
 static int prepare_target(const lg_config *cfg, lg_target *target)
 {
     char err[512];
-    if (target_resolve(target, cfg->target, err, sizeof(err)) != 0) {
+    int rc = cfg->unix_path
+                 ? target_set_unix(target, cfg->unix_path, err, sizeof(err))
+                 : target_resolve(target, cfg->target, pick_transport(cfg)->socktype, err,
+                                  sizeof(err));
+    if (rc != 0) {
         log_error("%s", err);
         return 1;
     }
@@ -233,7 +246,8 @@ int run_loadgen(const lg_config *cfg)
         target_free(&target);
         return 1;
     }
-    rs.shared = (engine_shared){.cfg = cfg, .target = &target, .transport = &transport_tcp};
+    rs.shared = (engine_shared){.cfg = cfg, .target = &target, .transport = pick_transport(cfg)};
+    report.transport = rs.shared.transport;
     kstats_read(&kernel_before);
     getrusage(RUSAGE_SELF, &ru0);
     rs.shared.start_ns = clock_now_ns();

@@ -2,14 +2,16 @@
 #include "stats.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *const stats_error_names[LG_ERR_COUNT] = {
-    "refused", "reset", "timeout", "addr_unavail", "fd_limit", "bad_greeting", "other",
+    "refused",      "reset",         "timeout",    "addr_unavail", "fd_limit",
+    "bad_greeting", "tls_handshake", "tls_stream", "other",
 };
 
 const char *const stats_phase_names[LG_PHASE_COUNT] = {
-    "connect", "first_byte", "greeting", "greeting_uncorrected",
+    "connect", "tls", "first_byte", "greeting", "greeting_uncorrected",
 };
 
 int stats_init(lg_stats *s)
@@ -48,8 +50,29 @@ void stats_merge(lg_stats *dst, const lg_stats *src)
         dst->last_finish_ns = src->last_finish_ns;
     if (src->last_other_errno)
         dst->last_other_errno = src->last_other_errno;
+    dst->tls_full += src->tls_full;
+    dst->tls_resumed += src->tls_resumed;
+    for (int i = 0; i < src->ntls_reasons; i++)
+        stats_count_reason(dst, src->tls_reasons[i].text, src->tls_reasons[i].count);
     for (int p = 0; p < LG_PHASE_COUNT; p++)
         hist_merge(dst->phase[p], src->phase[p]);
+}
+
+void stats_count_reason(lg_stats *s, const char *text, uint64_t n)
+{
+    lg_reason *r = NULL;
+    for (int i = 0; i < s->ntls_reasons && !r; i++)
+        if (strncmp(s->tls_reasons[i].text, text, LG_REASON_LEN - 1) == 0)
+            r = &s->tls_reasons[i];
+    if (!r && s->ntls_reasons < LG_TLS_REASONS) {
+        r = &s->tls_reasons[s->ntls_reasons++];
+        snprintf(r->text, sizeof(r->text), "%s", text);
+    }
+    if (!r) { /* full: the last entry gathers every reason not seen before */
+        r = &s->tls_reasons[LG_TLS_REASONS - 1];
+        snprintf(r->text, sizeof(r->text), "%s", LG_REASON_OVERFLOW);
+    }
+    r->count += n;
 }
 
 uint64_t stats_error_total(const lg_stats *s)

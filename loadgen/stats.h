@@ -18,6 +18,9 @@ typedef enum {
     LG_ERR_ADDR_UNAVAIL,  /* EADDRNOTAVAIL, EADDRINUSE: out of local ports or addresses */
     LG_ERR_FD_LIMIT,      /* EMFILE, ENFILE */
     LG_ERR_BAD_GREETING,  /* empty, or not --expect's text */
+    LG_ERR_TLS_HANDSHAKE, /* the TLS handshake failed; the reason goes to tls_reasons */
+    LG_ERR_TLS_STREAM,    /* TLS failed after the handshake: no close_notify before EOF, an
+                           * alert, a bad record; the reason goes to tls_reasons */
     LG_ERR_OTHER,         /* anything else; the last such errno is kept */
     LG_ERR_COUNT
 } lg_error;
@@ -25,11 +28,22 @@ typedef enum {
 /* Latency phases, each its own histogram in microseconds. */
 typedef enum {
     LG_PHASE_CONNECT = 0,           /* connect() until the socket is established */
+    LG_PHASE_TLS,                   /* --tls: established until the handshake is done */
     LG_PHASE_FIRST_BYTE,            /* start until the first greeting byte */
     LG_PHASE_GREETING,              /* scheduled start until the greeting is complete */
     LG_PHASE_GREETING_UNCORRECTED,  /* open loop only: actual start until complete */
     LG_PHASE_COUNT
 } lg_phase;
+
+/* Distinct TLS failure reasons kept per thread; later new ones are counted together. */
+#define LG_TLS_REASONS 16
+#define LG_REASON_LEN 160
+#define LG_REASON_OVERFLOW "(other reasons)"
+
+typedef struct lg_reason {
+    char text[LG_REASON_LEN]; /* tls_last_error()'s line, e.g. "peer did not speak TLS (...)" */
+    uint64_t count;
+} lg_reason;
 
 extern const char *const stats_error_names[LG_ERR_COUNT];
 extern const char *const stats_phase_names[LG_PHASE_COUNT];
@@ -45,6 +59,10 @@ typedef struct lg_stats {
     uint64_t conn_time_ns;      /* sum of counted connections' lifetimes (Little's law) */
     uint64_t last_finish_ns;    /* CLOCK_MONOTONIC of the last counted connection's end */
     int last_other_errno;       /* errno of the latest LG_ERR_OTHER, 0 if none */
+    uint64_t tls_full;          /* counted handshakes that negotiated a new session */
+    uint64_t tls_resumed;       /* counted handshakes that resumed a session */
+    lg_reason tls_reasons[LG_TLS_REASONS]; /* counted TLS failures by reason, first seen first */
+    int ntls_reasons;
     hist *phase[LG_PHASE_COUNT];
 } lg_stats;
 
@@ -56,6 +74,10 @@ void stats_destroy(lg_stats *s);
 void stats_merge(lg_stats *dst, const lg_stats *src);
 
 uint64_t stats_error_total(const lg_stats *s);
+
+/* Adds n failures with reason text (truncated to LG_REASON_LEN - 1); once the table is full,
+ * new reasons go to its last entry, renamed LG_REASON_OVERFLOW. */
+void stats_count_reason(lg_stats *s, const char *text, uint64_t n);
 
 /* Maps an errno from connect/read/write to its cause. */
 lg_error stats_classify_errno(int err);

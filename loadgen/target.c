@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "cidr.h"
 #include "log.h"
@@ -37,11 +38,11 @@ int target_check_syntax(const char *spec, char *err, size_t errlen)
     return 0;
 }
 
-int target_resolve(lg_target *t, const char *spec, char *err, size_t errlen)
+int target_resolve(lg_target *t, const char *spec, int socktype, char *err, size_t errlen)
 {
     char host[ADDR_HOSTLEN], port[ADDR_PORTLEN];
     struct addrinfo *list;
-    addr_hints hints = {AF_UNSPEC, SOCK_STREAM, 0};
+    addr_hints hints = {AF_UNSPEC, socktype, 0};
     memset(t, 0, sizeof(*t));
     if (addr_split(spec, host, sizeof(host), port, sizeof(port), err, errlen) != 0 ||
         addr_resolve(host, port, &hints, &list, err, errlen) != 0)
@@ -57,6 +58,20 @@ int target_resolve(lg_target *t, const char *spec, char *err, size_t errlen)
     t->addrlen = pick->ai_addrlen;
     freeaddrinfo(list);
     addr_format_hostport((struct sockaddr *)&t->addr, t->addrlen, t->text, sizeof(t->text));
+    return 0;
+}
+
+int target_set_unix(lg_target *t, const char *path, char *err, size_t errlen)
+{
+    struct sockaddr_un *sun = (struct sockaddr_un *)&t->addr;
+    memset(t, 0, sizeof(*t));
+    if (path[0] == '\0' || strlen(path) >= sizeof(sun->sun_path))
+        return fail(err, errlen, "--unix '%s': %s", path,
+                    path[0] ? "too long (at most 107 bytes)" : "empty path");
+    sun->sun_family = AF_UNIX;
+    strcpy(sun->sun_path, path);
+    t->addrlen = (socklen_t)sizeof(*sun);
+    snprintf(t->text, sizeof(t->text), "%s", path);
     return 0;
 }
 
@@ -176,6 +191,8 @@ void target_preflight(const lg_target *t, long connections, int threads)
         log_warn("-c %ld needs about %ld descriptors but the limit is %ld: expect fd_limit "
                  "errors (raise the hard limit: ulimit -Hn)",
                  connections, wanted, limit);
+    if (t->addr.ss_family == AF_UNIX)
+        return; /* no ports to run out of */
     long lo = 0, hi = 0, ports = ephemeral_ports(&lo, &hi);
     long sources = t->nsources ? (long)t->nsources : 1;
     if (ports > 0 && connections > ports * sources)

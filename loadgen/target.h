@@ -14,9 +14,9 @@ extern "C" {
 #define TARGET_MAX_SOURCES 65536
 
 typedef struct lg_target {
-    struct sockaddr_storage addr;
+    struct sockaddr_storage addr;        /* AF_INET, AF_INET6 or AF_UNIX */
     socklen_t addrlen;
-    char text[ADDR_STRLEN];              /* HOST:PORT of the address used */
+    char text[ADDR_STRLEN];              /* HOST:PORT of the address used, or the UNIX path */
     struct sockaddr_storage *sources;    /* owned; NULL when --source is not given */
     size_t nsources;
 } lg_target;
@@ -28,10 +28,15 @@ typedef struct lg_target {
 int target_check_syntax(const char *spec, char *err, size_t errlen);
 
 /*
- * Resolves HOST:PORT by the tutorial's rules. A name with several addresses uses the first
- * IPv4 one (the tutorial's AF_INET), else the first. 0, or -1 with a message.
+ * Resolves HOST:PORT by the tutorial's rules for socktype (SOCK_STREAM or SOCK_DGRAM: a
+ * service name's port may differ). A name with several addresses uses the first IPv4 one (the
+ * tutorial's AF_INET), else the first. 0, or -1 with a message.
  */
-int target_resolve(lg_target *t, const char *spec, char *err, size_t errlen);
+int target_resolve(lg_target *t, const char *spec, int socktype, char *err, size_t errlen);
+
+/* Sets t to the UNIX socket path (nothing is checked until connect). 0, or -1 with a message
+ * when the path does not fit a sockaddr_un. */
+int target_set_unix(lg_target *t, const char *path, char *err, size_t errlen);
 
 /*
  * Parses --source: addresses separated by commas ("127.0.0.2,127.0.0.3", "::1") or one CIDR
@@ -46,8 +51,8 @@ void target_free(lg_target *t);
 
 /*
  * Warns (log_warn) when `connections` cannot fit: raises RLIMIT_NOFILE toward what they need
- * and warns when the limit stays short; warns when they exceed the ephemeral port range times
- * the number of source addresses.
+ * and warns when the limit stays short; for IP targets, warns when they exceed the ephemeral
+ * port range times the number of source addresses.
  */
 void target_preflight(const lg_target *t, long connections, int threads);
 

@@ -22,34 +22,14 @@
 #include <vector>
 
 #include "hist.h"
+#include "loadgen_testutil.h"
 #include "testproc.h"
 
 namespace {
 
 const std::string kGreeting = "Thank you for connecting";
 
-// Runs loadgen with args (no program name) against nothing in particular; exit code back.
-int loadgen(TestProc &proc, std::vector<std::string> args, int timeout_ms = 30000)
-{
-    args.insert(args.begin(), GREETER_LOADGEN_BIN);
-    return run_command(proc, args, timeout_ms);
-}
-
 std::string target(int port) { return "127.0.0.1:" + std::to_string(port); }
-
-// The number after "key": in the JSON, looking for each key of path in turn
-// ("latency_us", "greeting", "p90"), so nested fields are found in loadgen's fixed layout.
-double json_number(const std::string &json, const std::vector<std::string> &path)
-{
-    size_t at = 0;
-    for (const auto &key : path) {
-        at = json.find("\"" + key + "\":", at);
-        if (at == std::string::npos)
-            return -1;
-        at += key.size() + 3;
-    }
-    return strtod(json.c_str() + at, nullptr);
-}
 
 // A free port on 127.0.0.1 with nothing listening (bound, read, closed).
 int closed_port()
@@ -138,20 +118,6 @@ class TinyServer {
 };
 
 void greet(int fd) { send(fd, kGreeting.data(), kGreeting.size(), MSG_NOSIGNAL); }
-
-class TempDir {
-  public:
-    TempDir()
-    {
-        char tmpl[] = "/tmp/loadgen-test-XXXXXX";
-        path_ = mkdtemp(tmpl);
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    std::string path(const std::string &name) const { return path_ + "/" + name; }
-
-  private:
-    std::string path_;
-};
 
 std::string read_text(const std::string &path)
 {

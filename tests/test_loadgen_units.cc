@@ -178,7 +178,7 @@ TEST(Target, SourcesFromListAndCidr)
 {
     lg_target t;
     char err[256];
-    ASSERT_EQ(target_resolve(&t, "127.0.0.1:9", err, sizeof(err)), 0) << err;
+    ASSERT_EQ(target_resolve(&t, "127.0.0.1:9", SOCK_STREAM, err, sizeof(err)), 0) << err;
     EXPECT_STREQ(t.text, "127.0.0.1:9");
     ASSERT_EQ(target_set_sources(&t, "127.0.0.2,127.0.0.3", err, sizeof(err)), 0) << err;
     ASSERT_EQ(t.nsources, 2u);
@@ -258,6 +258,35 @@ TEST(Stats, MergeAddsCountersAndHistograms)
     EXPECT_EQ(stats_error_total(&a), 3u);
     EXPECT_EQ(a.last_finish_ns, 50u);
     EXPECT_EQ(hist_count(a.phase[LG_PHASE_GREETING]), 2u);
+    stats_destroy(&a);
+    stats_destroy(&b);
+}
+
+// TLS failure reasons: counted by text, merged by text, and a full table gathers the rest.
+TEST(Stats, TlsReasonsCountMergeAndOverflow)
+{
+    lg_stats a, b;
+    ASSERT_EQ(stats_init(&a), 0);
+    ASSERT_EQ(stats_init(&b), 0);
+    stats_count_reason(&a, "certificate verify failed: hostname mismatch", 2);
+    stats_count_reason(&b, "peer did not speak TLS (wrong version number)", 1);
+    stats_count_reason(&b, "certificate verify failed: hostname mismatch", 3);
+    b.tls_full = 4;
+    b.tls_resumed = 5;
+    stats_merge(&a, &b);
+    ASSERT_EQ(a.ntls_reasons, 2);
+    EXPECT_STREQ(a.tls_reasons[0].text, "certificate verify failed: hostname mismatch");
+    EXPECT_EQ(a.tls_reasons[0].count, 5u);
+    EXPECT_EQ(a.tls_reasons[1].count, 1u);
+    EXPECT_EQ(a.tls_full + a.tls_resumed, 9u);
+    for (int i = 0; i < LG_TLS_REASONS + 5; i++)
+        stats_count_reason(&a, ("reason " + std::to_string(i)).c_str(), 1);
+    EXPECT_EQ(a.ntls_reasons, LG_TLS_REASONS);
+    EXPECT_STREQ(a.tls_reasons[LG_TLS_REASONS - 1].text, LG_REASON_OVERFLOW);
+    uint64_t total = 0;
+    for (int i = 0; i < a.ntls_reasons; i++)
+        total += a.tls_reasons[i].count;
+    EXPECT_EQ(total, 6u + LG_TLS_REASONS + 5) << "no failure lost";
     stats_destroy(&a);
     stats_destroy(&b);
 }
