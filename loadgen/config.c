@@ -423,7 +423,7 @@ config_result config_parse(int argc, char **argv, lg_config *cfg, char *err, siz
     if (targets && strlen(argv[optind]) >= sizeof(cfg->target))
         return usage_error(err, errlen, "%s", "target HOST:PORT is too long");
     if (targets)
-        strcpy(cfg->target, argv[optind]);
+        memcpy(cfg->target, argv[optind], strlen(argv[optind]) + 1); /* fits: checked above */
     if (finish_config(cfg, connections_given, err, errlen) != 0)
         return CONFIG_USAGE;
     return CONFIG_RUN;

@@ -493,11 +493,11 @@ static uint64_t next_wakeup(const engine_worker *w, uint64_t now)
     if (w->drain_deadline_ns)
         return min_u64(wake, w->drain_deadline_ns);
     wake = min_u64(wake, w->sh->end_ns);
-    if (w->open_loop && w->nidle > 0)
-        wake = min_u64(wake, schedule_due(&w->sched));
-    else if (!w->open_loop && w->nidle > 0)
+    /* Open loop with a free slot, or closed loop still ramping up: the next scheduled start.
+     * Closed loop with a free slot: now. */
+    if (!w->open_loop && w->nidle > 0)
         wake = now;
-    else if (!w->open_loop && w->never_opened < w->nconns)
+    else if ((w->open_loop && w->nidle > 0) || (!w->open_loop && w->never_opened < w->nconns))
         wake = min_u64(wake, schedule_due(&w->sched));
     return wake;
 }
@@ -562,7 +562,8 @@ static uint64_t thread_cpu_wait_ns(void)
     FILE *f = fopen("/proc/thread-self/schedstat", "re");
     if (!f)
         return 0;
-    if (fscanf(f, "%llu %llu", &on_cpu, &waiting) != 2)
+    /* A fixed kernel format; anything unexpected just means "unknown" (0). */
+    if (fscanf(f, "%llu %llu", &on_cpu, &waiting) != 2) // NOLINT(cert-err34-c): see above
         waiting = 0;
     fclose(f);
     return waiting;
@@ -575,7 +576,7 @@ void *engine_worker_main(void *arg)
     /* The default 50 us timer slack would delay every scheduled start by up to that much. */
     (void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     uint64_t cpu0 = thread_cpu_ns(), wait0 = thread_cpu_wait_ns(), wall0 = clock_now_ns();
-    uint64_t now = wall0;
+    uint64_t now;
     for (;;) {
         now = clock_now_ns();
         start_due(w, now); /* before the drain check: open-loop starts due before the end run */

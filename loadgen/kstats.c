@@ -77,7 +77,7 @@ void kstats_parse(const char *text, kstats *k)
 
 static void read_file(const char *path, kstats *k)
 {
-    static const size_t cap = 64 * 1024;
+    static const size_t cap = (size_t)64 * 1024;
     char *buf = malloc(cap);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (buf && fd >= 0) {

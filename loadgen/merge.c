@@ -99,10 +99,21 @@ int merge_main(int argc, char **argv)
     int status = merge_files(argv + first, argc - first, h);
     if (status == 0) {
         FILE *out = out_path ? fopen(out_path, "we") : stdout;
-        if (!out || hist_write_hgrm(h, out, 5, 1000.0) != 0 ||
-            (out_path ? fclose(out) : fflush(out)) != 0) {
+        int failed = !out || hist_write_hgrm(h, out, 5, 1000.0) != 0;
+        int saved = errno;
+        /* Close (or flush) whatever was opened, even after a failed write. */
+        int finish_rc = 0;
+        if (out_path && out)
+            finish_rc = fclose(out);
+        else if (!out_path)
+            finish_rc = fflush(stdout);
+        if (finish_rc != 0 && !failed) {
+            failed = 1;
+            saved = errno;
+        }
+        if (failed) {
             fprintf(stderr, "loadgen merge: writing %s: %s\n", out_path ? out_path : "stdout",
-                    strerror(errno));
+                    strerror(saved));
             status = 1;
         } else {
             print_summary(h, argc - first);

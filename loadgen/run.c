@@ -52,7 +52,8 @@ static int start_workers(run_state *rs, char *err, size_t errlen)
     int threads = rs->cfg->threads;
     sigset_t blocked, old;
     setup_signals(&blocked);
-    rs->workers = calloc((size_t)threads, sizeof(*rs->workers));
+    /* workers is an array of pointers: one engine_worker pointer per thread. */
+    rs->workers = calloc((size_t)threads, sizeof(*rs->workers)); // NOLINT(bugprone-sizeof-expression)
     rs->tids = calloc((size_t)threads, sizeof(*rs->tids));
     if (!rs->workers || !rs->tids)
         return snprintf(err, errlen, "out of memory"), -1;

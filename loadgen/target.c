@@ -48,6 +48,8 @@ int target_resolve(lg_target *t, const char *spec, int socktype, char *err, size
         addr_resolve(host, port, &hints, &list, err, errlen) != 0)
         return -1;
     const struct addrinfo *pick = list;
+    if (pick == NULL) /* addr_resolve never succeeds with an empty list; be sure anyway */
+        return fail(err, errlen, "%s: no address to connect to", spec);
     for (const struct addrinfo *ai = list; ai; ai = ai->ai_next) {
         if (ai->ai_family == AF_INET) {
             pick = ai;
@@ -69,7 +71,7 @@ int target_set_unix(lg_target *t, const char *path, char *err, size_t errlen)
         return fail(err, errlen, "--unix '%s': %s", path,
                     path[0] ? "too long (at most 107 bytes)" : "empty path");
     sun->sun_family = AF_UNIX;
-    strcpy(sun->sun_path, path);
+    memcpy(sun->sun_path, path, strlen(path) + 1); /* fits: checked above */
     t->addrlen = (socklen_t)sizeof(*sun);
     snprintf(t->text, sizeof(t->text), "%s", path);
     return 0;
@@ -178,7 +180,8 @@ static long ephemeral_ports(long *lo, long *hi)
     FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
     if (!f)
         return 0;
-    int n = fscanf(f, "%ld %ld", lo, hi);
+    /* A fixed kernel format: two numbers. A mangled file gives n != 2, which is all we need. */
+    int n = fscanf(f, "%ld %ld", lo, hi); // NOLINT(cert-err34-c): see above
     fclose(f);
     return n == 2 && *hi >= *lo ? *hi - *lo + 1 : 0;
 }
