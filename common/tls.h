@@ -92,7 +92,9 @@ tls_ctx *tls_ctx_new_server(const tls_server_opts *opts, char *err, size_t errle
  * guarded by a mutex) and offers it on every new connection; use one context per target server.
  * Threads may share it, but one context per thread (as loadgen does) shares no session at all,
  * which also keeps ThreadSanitizer quiet: OpenSSL 3.0's reference counts confuse it
- * (openssl/openssl#25660). Returns a context to free with tls_ctx_free, or NULL with err.
+ * (openssl/openssl#25660). OpenSSL marks a session not resumable when its connection is freed
+ * without tls_shutdown: send close_notify before tls_conn_free to keep it reusable.
+ * Returns a context to free with tls_ctx_free, or NULL with err.
  */
 tls_ctx *tls_ctx_new_client(const tls_client_opts *opts, char *err, size_t errlen);
 
