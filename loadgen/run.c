@@ -138,11 +138,14 @@ static void collect(run_state *rs, lg_stats *merged, lg_report *r)
             r->busiest_id = i;
         }
     }
-    /* The measured window: to the last counted end, and with -d at least to the planned end
-     * (a quiet tail must not shrink it), unless a signal cut the run short. */
+    /* The measured window. With -d it is the planned window: what is counted is the
+     * connections started in it, so dividing by the window gives the rate at which they
+     * started (= completed, in a steady run), and the tail they need to finish after the
+     * window must not dilute it. With -n, or when a signal cut the run short, it runs to the
+     * last counted end. */
     uint64_t end = merged->last_finish_ns ? merged->last_finish_ns : clock_now_ns();
     r->interrupted = stop_requested != 0;
-    if (!r->interrupted && rs->shared.end_ns != UINT64_MAX && rs->shared.end_ns > end)
+    if (!r->interrupted && rs->shared.end_ns != UINT64_MAX)
         end = rs->shared.end_ns;
     r->duration_s = end > rs->shared.measure_ns ? (double)(end - rs->shared.measure_ns) / 1e9 : 0;
     r->mean_concurrency = r->duration_s > 0 ? (double)merged->conn_time_ns / 1e9 / r->duration_s

@@ -540,3 +540,29 @@ TEST(LoadgenUsage, UnknownHostExits1)
 }
 
 } // namespace
+
+namespace {
+
+// With -d, the rate is what was started in the window divided by the window itself: slow
+// connections that finish after the window must not dilute it. Iterative with 200 ms of
+// work and 5 in flight: 5 start at once, then one every 200 ms, about 15 in 2 s; the last of
+// them waits up to a second in the backlog after the window.
+TEST(LoadgenRate, DurationRunsDivideByThePlannedWindow)
+{
+    TestProc server;
+    int port = start_server(server, {"-m", "iterative", "--work-us", "200000"});
+    ASSERT_GT(port, 0) << server.err();
+    TestProc lg;
+    ASSERT_EQ(loadgen(lg, {"-c", "5", "-d", "2s", "--json", "-", "-q", "127.0.0.1:" + std::to_string(port)}), 0)
+        << lg.err();
+    double duration = json_number(lg.out(), {"duration_s"});
+    double greetings = json_number(lg.out(), {"greetings"});
+    double rate = json_number(lg.out(), {"rate"});
+    EXPECT_NEAR(duration, 2.0, 0.01);
+    EXPECT_NEAR(rate, greetings / 2.0, 0.01);
+    EXPECT_GE(greetings, 10);
+    EXPECT_LE(greetings, 16);
+    stop_server(server);
+}
+
+} // namespace
