@@ -1,0 +1,52 @@
+set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
+set output '/work/main/results/plots/p99-sleep1ms.svg'
+$m0 << EOD
+10 12.735
+100 117.183
+1000 1145.769
+EOD
+$m1 << EOD
+10 3.823
+100 23.071
+1000 221.183
+EOD
+$m2 << EOD
+10 1.962
+100 15.431
+1000 145.535
+EOD
+$m3 << EOD
+10 2.259
+100 12.887
+1000 90.047
+EOD
+$m4 << EOD
+10 2.323
+100 24.399
+1000 151.423
+EOD
+$m5 << EOD
+10 1.956
+100 8.711
+1000 83.007
+EOD
+$m6 << EOD
+10 2.165
+100 6.983
+1000 52.543
+EOD
+set title 'p99 greeting latency vs concurrency, 1 ms sleep work'
+set xlabel 'concurrent connections (loadgen -c)'
+set ylabel 'p99 greeting latency (ms, median, log scale)'
+set logscale x
+set xtics (10, 100, 1000)
+set xrange [6.66667:1500]
+set key outside right top
+set grid
+set logscale y
+
+plot $m0 using 1:2 with linespoints lw 2 lc rgb '#000000' pt 4 ps 1.2 title 'iterative', $m1 using 1:2 with linespoints lw 2 lc rgb '#d62728' pt 5 ps 1.2 title 'fork', $m2 using 1:2 with linespoints lw 2 lc rgb '#ff7f0e' pt 6 ps 1.2 title 'prefork', $m3 using 1:2 with linespoints lw 2 lc rgb '#2ca02c' pt 7 ps 1.2 title 'thread', $m4 using 1:2 with linespoints lw 2 lc rgb '#1f77b4' pt 8 ps 1.2 title 'pool', $m5 using 1:2 with linespoints lw 2 lc rgb '#17becf' pt 9 ps 1.2 title 'pool-256', $m6 using 1:2 with linespoints lw 2 lc rgb '#9467bd' pt 10 ps 1.2 title 'event'
+set terminal pngcairo size 900,560 enhanced font 'Helvetica,11'
+set output '/work/main/results/plots/p99-sleep1ms.png'
+replot
+set output

@@ -1,0 +1,52 @@
+set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
+set output '/work/main/results/plots/p99-spin200us.svg'
+$m0 << EOD
+10 3.321
+100 27.855
+1000 244.479
+EOD
+$m1 << EOD
+10 7.531
+100 38.111
+1000 296.959
+EOD
+$m2 << EOD
+10 7.067
+100 28.831
+1000 152.319
+EOD
+$m3 << EOD
+10 4.439
+100 33.023
+1000 191.999
+EOD
+$m4 << EOD
+10 3.745
+100 31.839
+1000 168.575
+EOD
+$m5 << EOD
+10 4.295
+100 36.447
+1000 269.311
+EOD
+$m6 << EOD
+10 4.195
+100 26.415
+1000 173.951
+EOD
+set title 'p99 greeting latency vs concurrency, 200 us spin work'
+set xlabel 'concurrent connections (loadgen -c)'
+set ylabel 'p99 greeting latency (ms, median, log scale)'
+set logscale x
+set xtics (10, 100, 1000)
+set xrange [6.66667:1500]
+set key outside right top
+set grid
+set logscale y
+
+plot $m0 using 1:2 with linespoints lw 2 lc rgb '#000000' pt 4 ps 1.2 title 'iterative', $m1 using 1:2 with linespoints lw 2 lc rgb '#d62728' pt 5 ps 1.2 title 'fork', $m2 using 1:2 with linespoints lw 2 lc rgb '#ff7f0e' pt 6 ps 1.2 title 'prefork', $m3 using 1:2 with linespoints lw 2 lc rgb '#2ca02c' pt 7 ps 1.2 title 'thread', $m4 using 1:2 with linespoints lw 2 lc rgb '#1f77b4' pt 8 ps 1.2 title 'pool', $m5 using 1:2 with linespoints lw 2 lc rgb '#17becf' pt 9 ps 1.2 title 'pool-256', $m6 using 1:2 with linespoints lw 2 lc rgb '#9467bd' pt 10 ps 1.2 title 'event'
+set terminal pngcairo size 900,560 enhanced font 'Helvetica,11'
+set output '/work/main/results/plots/p99-spin200us.png'
+replot
+set output
