@@ -31,8 +31,9 @@ static void *worker_main(void *arg)
     size_t n;
     uint64_t per_item_ns = 0;
     /* pop keeps handing out queued work after close, so a drain loses nothing. */
-    while ((n = conn_queue_pop_many(&p->queue, batch, BATCH_MAX, (unsigned)p->started,
-                                    per_item_ns)) > 0) {
+    /* The configured size, not `started`: the accept thread is still counting that up. */
+    unsigned consumers = (unsigned)p->srv->cfg->workers;
+    while ((n = conn_queue_pop_many(&p->queue, batch, BATCH_MAX, consumers, per_item_ns)) > 0) {
         uint64_t start = clock_now_ns();
         for (size_t i = 0; i < n; i++)
             handler_serve(&p->srv->cfg->handler, &batch[i], p->srv->stats);
