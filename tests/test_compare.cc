@@ -1,11 +1,13 @@
 // test_compare.cc -- results/compare --quick against the built tools: a CSV with a row for every
-// model that greeted, and the plots, written into a temporary directory.
+// model that greeted, a TLS row when the build has TLS, and the plots, written into a temporary
+// directory.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -53,23 +55,26 @@ struct TempDir {
     }
 };
 
-// The median rows of results.csv: model -> greetings/s.
-std::map<std::string, double> median_rates(const std::string &csv_path, std::string *header)
+// The median rows of results.csv for one work label ("bare", "tls-full", ...): model ->
+// greetings/s.
+std::map<std::string, double> median_rates(const std::string &csv_path,
+                                           const std::string &work_label, std::string *header)
 {
     std::map<std::string, double> rates;
     std::ifstream in(csv_path);
     std::getline(in, *header);
     std::vector<std::string> names = split_csv_line(*header);
-    size_t model = names.size(), rep = names.size(), rate = names.size();
+    size_t model = names.size(), rep = names.size(), rate = names.size(), work = names.size();
     for (size_t i = 0; i < names.size(); i++) {
         model = names[i] == "model" ? i : model;
         rep = names[i] == "rep" ? i : rep;
         rate = names[i] == "greetings_per_s" ? i : rate;
+        work = names[i] == "work" ? i : work;
     }
     std::string line;
     while (std::getline(in, line)) {
         std::vector<std::string> f = split_csv_line(line);
-        if (rate < f.size() && f[rep] == "median") {
+        if (rate < f.size() && work < f.size() && f[rep] == "median" && f[work] == work_label) {
             double r = atof(f[rate].c_str());
             auto it = rates.find(f[model]);
             if (it == rates.end() || r < it->second) // the worst concurrency counts
@@ -77,6 +82,17 @@ std::map<std::string, double> median_rates(const std::string &csv_path, std::str
         }
     }
     return rates;
+}
+
+// Whether greeter-server was built with TLS: without it, --tls-cert exits 2 with "not built in".
+bool server_has_tls()
+{
+    TestProc proc;
+    int code = run_command(proc,
+                           {GREETER_BINARY_DIR "/server/greeter-server", "--tls-cert", "x",
+                            "--tls-key", "y"},
+                           10000);
+    return !(code == 2 && proc.err().find("not built in") != std::string::npos);
 }
 
 TEST(Compare, QuickRunWritesCsvWithEveryModelAndPlots)
@@ -91,7 +107,7 @@ TEST(Compare, QuickRunWritesCsvWithEveryModelAndPlots)
     ASSERT_EQ(code, 0) << proc.err();
 
     std::string header;
-    auto rates = median_rates(out.path + "/results.csv", &header);
+    auto rates = median_rates(out.path + "/results.csv", "bare", &header);
     EXPECT_NE(header.find("greetings_per_s"), std::string::npos) << header;
     EXPECT_NE(header.find("server_cpu_us_per_greeting"), std::string::npos) << header;
     EXPECT_NE(header.find("server_peak_rss_mib"), std::string::npos) << header;
@@ -102,6 +118,15 @@ TEST(Compare, QuickRunWritesCsvWithEveryModelAndPlots)
     for (const char *ext : {".svg", ".png"}) {
         std::string plot = out.path + "/plots/throughput-bare" + ext;
         EXPECT_GT(file_size(plot), 0) << plot;
+    }
+    EXPECT_NE(header.find("server_cpu_us_per_handshake"), std::string::npos) << header;
+    if (server_has_tls()) {
+        // --quick adds one TLS row: the pool with full handshakes
+        auto tls = median_rates(out.path + "/results.csv", "tls-full", &header);
+        ASSERT_TRUE(tls.count("pool")) << "no TLS (tls-full) median row for pool";
+        EXPECT_GT(tls["pool"], 0);
+    } else {
+        std::cout << "greeter-server built without TLS: no TLS row expected\n";
     }
     EXPECT_GT(file_size(out.path + "/README.md"), 0);
 }

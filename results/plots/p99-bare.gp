@@ -1,39 +1,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output '/work/main/results/plots/p99-bare.svg'
 $m0 << EOD
-10 1.024
-100 7.147
-1000 49.599
+10 0.886
+100 7.547
+1000 50.911
 EOD
 $m1 << EOD
-10 3.807
-100 23.311
-1000 198.015
+10 3.931
+100 25.167
+1000 195.071
 EOD
 $m2 << EOD
-10 1.524
-100 11.607
-1000 97.279
+10 1.477
+100 10.183
+1000 79.679
 EOD
 $m3 << EOD
-10 1.778
-100 9.239
-1000 85.055
+10 1.665
+100 9.095
+1000 88.767
 EOD
 $m4 << EOD
-10 1.201
-100 6.435
-1000 48.159
+10 1.021
+100 5.895
+1000 56.031
 EOD
 $m5 << EOD
-10 1.043
-100 7.519
-1000 70.911
+10 1.134
+100 6.199
+1000 79.743
 EOD
 $m6 << EOD
-10 0.958
-100 6.999
-1000 45.983
+10 0.919
+100 7.247
+1000 44.735
 EOD
 set title 'p99 greeting latency vs concurrency, bare greeting'
 set xlabel 'concurrent connections (loadgen -c)'

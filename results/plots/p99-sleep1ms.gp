@@ -1,39 +1,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output '/work/main/results/plots/p99-sleep1ms.svg'
 $m0 << EOD
-10 12.735
-100 117.183
-1000 1145.769
+10 13.159
+100 116.095
+1000 1146.879
 EOD
 $m1 << EOD
-10 3.823
-100 23.071
-1000 221.183
+10 3.557
+100 25.663
+1000 203.903
 EOD
 $m2 << EOD
-10 1.962
-100 15.431
-1000 145.535
+10 1.993
+100 14.919
+1000 145.023
 EOD
 $m3 << EOD
-10 2.259
-100 12.887
-1000 90.047
+10 2.083
+100 10.511
+1000 104.831
 EOD
 $m4 << EOD
-10 2.323
-100 24.399
-1000 151.423
+10 1.897
+100 22.911
+1000 151.807
 EOD
 $m5 << EOD
-10 1.956
-100 8.711
-1000 83.007
+10 1.894
+100 9.711
+1000 89.407
 EOD
 $m6 << EOD
-10 2.165
-100 6.983
-1000 52.543
+10 2.063
+100 6.323
+1000 48.703
 EOD
 set title 'p99 greeting latency vs concurrency, 1 ms sleep work'
 set xlabel 'concurrent connections (loadgen -c)'

@@ -1,39 +1,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output '/work/main/results/plots/p99-spin200us.svg'
 $m0 << EOD
-10 3.321
-100 27.855
-1000 244.479
+10 2.973
+100 25.279
+1000 237.439
 EOD
 $m1 << EOD
-10 7.531
-100 38.111
-1000 296.959
+10 7.183
+100 36.319
+1000 277.759
 EOD
 $m2 << EOD
-10 7.067
-100 28.831
-1000 152.319
+10 6.423
+100 28.847
+1000 145.023
 EOD
 $m3 << EOD
-10 4.439
-100 33.023
-1000 191.999
+10 4.319
+100 32.191
+1000 180.223
 EOD
 $m4 << EOD
-10 3.745
-100 31.839
-1000 168.575
+10 3.551
+100 31.487
+1000 154.111
 EOD
 $m5 << EOD
-10 4.295
-100 36.447
-1000 269.311
+10 3.831
+100 33.887
+1000 279.807
 EOD
 $m6 << EOD
-10 4.195
-100 26.415
-1000 173.951
+10 3.971
+100 26.783
+1000 201.855
 EOD
 set title 'p99 greeting latency vs concurrency, 200 us spin work'
 set xlabel 'concurrent connections (loadgen -c)'

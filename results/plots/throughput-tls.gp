@@ -1,0 +1,22 @@
+set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
+set output '/work/main/results/plots/throughput-tls.svg'
+$d << EOD
+fork 863.0 1084.667
+pool 1249.0 2512.667
+event 1446.333 2810.333
+EOD
+set title 'TLS greetings/s, bare greeting, -c 100: full and resumed handshakes'
+set ylabel 'greetings/s (median)'
+set yrange [0:*]
+set format y '%.0f'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set grid ytics
+set key outside right top
+plot $d using 2:xtic(1) title 'full handshakes' lc rgb '#d62728', $d using 3 title 'resumed sessions' lc rgb '#1f77b4'
+set terminal pngcairo size 900,560 enhanced font 'Helvetica,11'
+set output '/work/main/results/plots/throughput-tls.png'
+replot
+set output
