@@ -358,10 +358,14 @@ int net_close_is_safe(int fd)
 
 void net_close_graceful(int fd, int drain_ms, size_t drain_limit)
 {
-    if (net_close_is_safe(fd)) {
+    if (net_close_is_safe(fd))
         close(fd);
-        return;
-    }
+    else
+        net_close_lingering(fd, drain_ms, drain_limit);
+}
+
+void net_close_lingering(int fd, int drain_ms, size_t drain_limit)
+{
     shutdown(fd, SHUT_WR);
     uint64_t deadline = clock_now_ns() + (uint64_t)(drain_ms > 0 ? drain_ms : 0) * 1000000u;
     size_t drained = 0;

@@ -93,6 +93,11 @@ int net_close_is_safe(int fd);
  */
 void net_close_graceful(int fd, int drain_ms, size_t drain_limit);
 
+/* Always half-closes, then reads and discards until the peer's EOF, drain_ms or drain_limit
+ * bytes, then closes: for protocols whose peer answers our end with bytes of its own (a TLS
+ * close_notify), which a plain close would meet with a reset. */
+void net_close_lingering(int fd, int drain_ms, size_t drain_limit);
+
 /* A second socket of the same type on the same address as listen_fd (which must have
  * SO_REUSEPORT), for one accept queue (or datagram queue) per event loop. Returns the descriptor (non-blocking), or -1 with err. */
 int net_listen_clone(int listen_fd, int backlog, char *err, size_t errlen);

@@ -68,7 +68,10 @@ static void serve_tls(const handler_config *cfg, const conn_item *conn, server_s
              tls_shutdown_until(tls, deadline, err, sizeof(err)) == 0;
     tls_conn_free(tls);
     if (ok) {
-        net_close_graceful(conn->fd, cfg->io_timeout_ms, DRAIN_LIMIT);
+        /* The client answers our close_notify with its own: wait for it (and its EOF), or a
+         * reset would greet it, and a client that then fails its own shutdown loses its
+         * session for resumption. */
+        net_close_lingering(conn->fd, cfg->io_timeout_ms, DRAIN_LIMIT);
         stats_add(&stats->greeted, 1);
     } else {
         close(conn->fd);

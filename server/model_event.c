@@ -140,11 +140,12 @@ static uint64_t io_deadline(event_loop *loop)
     return clock_now_ns() + (uint64_t)loop->srv->cfg->handler.io_timeout_ms * 1000000u;
 }
 
-/* The greeting is out: close now if that is safe, else linger until the client's EOF. */
-static void finish(event_loop *loop, int fd, event_conn *c)
+/* The greeting is out: close now if that is safe, else (and always with linger: after a TLS
+ * close_notify, which the client answers) wait for the client's EOF first. */
+static void finish(event_loop *loop, int fd, event_conn *c, int linger)
 {
     stats_add(&loop->srv->stats->greeted, 1);
-    if (net_close_is_safe(fd)) {
+    if (!linger && net_close_is_safe(fd)) {
         if (c)
             conn_free(loop, c);
         else
@@ -193,7 +194,7 @@ static void write_greeting(event_loop *loop, int fd, event_conn *c)
         break;
     }
     if (sent == h->greeting_len)
-        finish(loop, fd, c);
+        finish(loop, fd, c, 0);
     else
         fail(loop, fd, c);
 }
@@ -205,7 +206,7 @@ static void tls_close_notify(event_loop *loop, event_conn *c)
     if (r == TLS_IO_DONE) {
         tls_conn_free(c->tls);
         c->tls = NULL;
-        finish(loop, c->fd, c);
+        finish(loop, c->fd, c, 1);
     } else if (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE) {
         if (conn_wait(loop, c, PHASE_CLOSING, r == TLS_IO_WANT_READ ? EPOLLIN : EPOLLOUT,
                       io_deadline(loop)) < 0)

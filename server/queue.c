@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int conn_queue_init(conn_queue *q, size_t capacity, char *err, size_t errlen)
 {
@@ -23,6 +24,9 @@ int conn_queue_init(conn_queue *q, size_t capacity, char *err, size_t errlen)
     q->capacity = capacity;
     q->consumers = 1;
     q->service_ns = QUEUE_WAKE_AFTER_NS; /* unknown until measured: assume slow, wake eagerly */
+    q->service_cpu_ns = 1;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    q->cpus = cpus > 0 ? (unsigned)cpus : 1;
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->not_empty, NULL);
     pthread_cond_init(&q->not_full, NULL);
@@ -38,17 +42,29 @@ void conn_queue_destroy(conn_queue *q)
     q->ring = NULL;
 }
 
-/* Lock held. Wakes one sleeping consumer when the awake ones (counting those already
- * signalled) would take longer than QUEUE_WAKE_AFTER_NS to reach the queued items, or when
- * the oldest has waited that long already. Returns 1 when it woke one. */
+/* Lock held. How many consumers can usefully be awake at once (see queue.h). */
+static unsigned do_useful_awake(const conn_queue *q)
+{
+    uint64_t per_cpu = q->service_ns / (q->service_cpu_ns ? q->service_cpu_ns : 1);
+    uint64_t useful = (uint64_t)q->cpus * (per_cpu > 0 ? per_cpu : 1);
+    return useful > q->consumers ? q->consumers : (unsigned)useful;
+}
+
+/* Lock held. Wakes one sleeping consumer when that helps (the policy in queue.h). Returns 1
+ * when it woke one. */
 static int do_wake_if_needed(conn_queue *q, uint64_t now_ns)
 {
     if (q->count == 0 || q->idle_consumers <= q->wakeups_pending)
         return 0;
     unsigned idle = q->idle_consumers - q->wakeups_pending;
     unsigned awake = q->consumers > idle ? q->consumers - idle : 0;
-    int needed = awake == 0 || q->count * q->service_ns / awake > QUEUE_WAKE_AFTER_NS ||
-                 now_ns - q->ring[q->head].accepted_ns > QUEUE_WAKE_AFTER_NS;
+    int needed;
+    if (awake == 0 || now_ns - q->last_pop_ns > QUEUE_WAKE_AFTER_NS)
+        needed = 1; /* nobody awake, or the awake ones are stuck */
+    else if (awake >= do_useful_awake(q))
+        needed = 0;
+    else
+        needed = q->count * q->service_ns / awake > QUEUE_WAKE_AFTER_NS;
     if (needed) {
         q->wakeups_pending++;
         pthread_cond_signal(&q->not_empty);
@@ -63,6 +79,7 @@ static void do_append(conn_queue *q, const conn_item *item)
     q->count++;
     if (q->count > q->high_water)
         q->high_water = q->count;
+    /* accepted_ns is "now" closely enough, and costs no clock read under the lock. */
     do_wake_if_needed(q, item->accepted_ns);
 }
 
@@ -119,12 +136,14 @@ size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int
 }
 
 size_t conn_queue_pop_many(conn_queue *q, conn_item *out, size_t max, unsigned consumers,
-                           uint64_t service_ns)
+                           uint64_t service_ns, uint64_t service_cpu_ns)
 {
     pthread_mutex_lock(&q->lock);
     q->consumers = consumers > 0 ? consumers : 1;
-    if (service_ns > 0) /* a moving average over about eight batches */
+    if (service_ns > 0) { /* moving averages over about eight batches */
         q->service_ns = q->service_ns - q->service_ns / 8 + service_ns / 8;
+        q->service_cpu_ns = q->service_cpu_ns - q->service_cpu_ns / 8 + service_cpu_ns / 8;
+    }
     while (q->count == 0 && !q->closed) {
         q->idle_consumers++;
         pthread_cond_wait(&q->not_empty, &q->lock);
@@ -139,6 +158,8 @@ size_t conn_queue_pop_many(conn_queue *q, conn_item *out, size_t max, unsigned c
         q->head = (q->head + 1) % q->capacity;
     }
     q->count -= take;
+    if (take > 0)
+        q->last_pop_ns = clock_now_ns();
     if (take > 0 && q->waiting_producers > 0)
         pthread_cond_broadcast(&q->not_full);
     pthread_mutex_unlock(&q->lock);
@@ -148,7 +169,7 @@ size_t conn_queue_pop_many(conn_queue *q, conn_item *out, size_t max, unsigned c
 int conn_queue_nudge(conn_queue *q)
 {
     pthread_mutex_lock(&q->lock);
-    if (q->count > 0 && q->ring[q->head].accepted_ns != 0)
+    if (q->count > 0)
         do_wake_if_needed(q, clock_now_ns());
     int again_ms = q->count > 0 ? 1 : -1;
     pthread_mutex_unlock(&q->lock);

@@ -24,12 +24,16 @@ typedef struct conn_item {
  * written only with `lock` held. Producers wait on `not_full`, consumers on `not_empty`.
  *
  * Wake-ups are the expensive part of a hand-off (a futex call and a context switch on each
- * side), so a sleeping consumer is woken only when the consumers already awake will not get
- * to the queued items soon: when queued items x service time / awake consumers exceeds
- * QUEUE_WAKE_AFTER_NS, or the oldest item has waited that long. The service time is a moving
- * average that consumers report (conn_queue_pop_many). Bare greetings (~10 us each) then run
- * on one or two busy workers that drain many items per wake-up, while slow work (a 1 ms
- * sleep) wakes as many workers as it needs.
+ * side), so a sleeping consumer is woken only when it helps:
+ *   - nobody is awake, or the awake consumers have taken nothing for QUEUE_WAKE_AFTER_NS
+ *     (they are stuck with slow clients);
+ *   - otherwise only while fewer are awake than can usefully run at once: the CPUs times the
+ *     ratio of an item's wall time to its CPU time (work that mostly waits can use many
+ *     workers per CPU; work that mostly computes gains nothing past one per CPU), and only
+ *     when queued items x service time / awake consumers exceeds QUEUE_WAKE_AFTER_NS.
+ * The service times are moving averages that consumers report (conn_queue_pop_many). Bare
+ * greetings then run on about one busy worker per CPU that drains many items per wake-up,
+ * while slow work (a 1 ms sleep) wakes as many workers as it needs.
  */
 #define QUEUE_WAKE_AFTER_NS 200000u
 typedef struct conn_queue {
@@ -45,6 +49,9 @@ typedef struct conn_queue {
     unsigned wakeups_pending; /* signals sent to idle consumers that have not woken yet */
     unsigned consumers;       /* threads that pop: idle or not (as consumers report) */
     uint64_t service_ns;      /* moving average of the time one item takes a consumer */
+    uint64_t service_cpu_ns;  /* ... and of the CPU time it takes */
+    uint64_t last_pop_ns;     /* when a consumer last took items */
+    unsigned cpus;            /* CPUs online when the queue was made */
     unsigned waiting_producers;
     int closed;
 } conn_queue;
@@ -71,16 +78,16 @@ size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int
 /*
  * Takes several items under one lock, waiting while the queue is empty and open: its fair
  * share when `consumers` threads drain the queue (the queued count divided among them,
- * rounded up), at most max. service_ns is how long each item of this consumer's previous
- * batch took (0: none yet); it feeds the wake-up policy above. Returns how many it took; 0
- * means closed and empty.
+ * rounded up), at most max. service_ns and service_cpu_ns are the wall and CPU time each
+ * item of this consumer's previous batch took (0: none yet); they feed the wake-up policy
+ * above. Returns how many it took; 0 means closed and empty.
  */
 size_t conn_queue_pop_many(conn_queue *q, conn_item *out, size_t max, unsigned consumers,
-                           uint64_t service_ns);
+                           uint64_t service_ns, uint64_t service_cpu_ns);
 
-/* For the producer's idle moments: wakes a consumer if the oldest item has waited too long
- * (consumers that are busy with slow clients cannot take it). Returns the milliseconds after
- * which to call again, or -1 when the queue is empty. */
+/* For the producer's idle moments: wakes a consumer when items wait and the awake consumers
+ * have taken nothing for QUEUE_WAKE_AFTER_NS (they are busy with slow clients). Returns the
+ * milliseconds after which to call again, or -1 when the queue is empty. */
 int conn_queue_nudge(conn_queue *q);
 
 /* No more pushes: wakes every waiter; pushers get -1, poppers drain what is left then -1. */
