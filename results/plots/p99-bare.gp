@@ -1,39 +1,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output '/work/main/results/plots/p99-bare.svg'
 $m0 << EOD
-10 0.886
-100 7.547
-1000 50.911
+10 0.721
+100 6.431
+1000 44.415
 EOD
 $m1 << EOD
-10 3.931
-100 25.167
-1000 195.071
+10 2.749
+100 19.487
+1000 154.751
 EOD
 $m2 << EOD
-10 1.477
-100 10.183
-1000 79.679
+10 1.112
+100 7.875
+1000 74.879
 EOD
 $m3 << EOD
-10 1.665
-100 9.095
-1000 88.767
+10 1.477
+100 8.575
+1000 73.087
 EOD
 $m4 << EOD
-10 1.021
-100 5.895
-1000 56.031
+10 0.721
+100 5.695
+1000 42.303
 EOD
 $m5 << EOD
-10 1.134
-100 6.199
-1000 79.743
+10 0.721
+100 7.111
+1000 78.143
 EOD
 $m6 << EOD
-10 0.919
-100 7.247
-1000 44.735
+10 0.753
+100 7.011
+1000 44.543
 EOD
 set title 'p99 greeting latency vs concurrency, bare greeting'
 set xlabel 'concurrent connections (loadgen -c)'

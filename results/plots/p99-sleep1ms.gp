@@ -1,39 +1,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output '/work/main/results/plots/p99-sleep1ms.svg'
 $m0 << EOD
-10 13.159
-100 116.095
-1000 1146.879
+10 12.543
+100 114.367
+1000 1127.423
 EOD
 $m1 << EOD
-10 3.557
-100 25.663
-1000 203.903
+10 2.981
+100 20.943
+1000 154.751
 EOD
 $m2 << EOD
-10 1.993
-100 14.919
-1000 145.023
+10 1.942
+100 14.935
+1000 141.823
 EOD
 $m3 << EOD
-10 2.083
-100 10.511
-1000 104.831
+10 1.969
+100 9.311
+1000 85.823
 EOD
 $m4 << EOD
-10 1.897
-100 22.911
-1000 151.807
+10 1.871
+100 22.591
+1000 150.655
 EOD
 $m5 << EOD
-10 1.894
-100 9.711
-1000 89.407
+10 1.865
+100 9.207
+1000 72.255
 EOD
 $m6 << EOD
-10 2.063
-100 6.323
-1000 48.703
+10 1.914
+100 6.083
+1000 47.775
 EOD
 set title 'p99 greeting latency vs concurrency, 1 ms sleep work'
 set xlabel 'concurrent connections (loadgen -c)'

@@ -1,39 +1,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output '/work/main/results/plots/p99-spin200us.svg'
 $m0 << EOD
-10 2.973
-100 25.279
-1000 237.439
+10 2.773
+100 25.199
+1000 241.919
 EOD
 $m1 << EOD
-10 7.183
-100 36.319
-1000 277.759
+10 6.891
+100 36.287
+1000 301.567
 EOD
 $m2 << EOD
-10 6.423
-100 28.847
-1000 145.023
+10 6.639
+100 27.359
+1000 144.895
 EOD
 $m3 << EOD
-10 4.319
-100 32.191
-1000 180.223
+10 4.191
+100 30.383
+1000 184.063
 EOD
 $m4 << EOD
-10 3.551
-100 31.487
-1000 154.111
+10 3.461
+100 22.671
+1000 150.911
 EOD
 $m5 << EOD
-10 3.831
-100 33.887
-1000 279.807
+10 3.735
+100 35.391
+1000 219.647
 EOD
 $m6 << EOD
-10 3.971
-100 26.783
-1000 201.855
+10 3.933
+100 25.375
+1000 171.903
 EOD
 set title 'p99 greeting latency vs concurrency, 200 us spin work'
 set xlabel 'concurrent connections (loadgen -c)'

@@ -1,9 +1,9 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output '/work/main/results/plots/throughput-tls.svg'
 $d << EOD
-fork 863.0 1084.667
-pool 1249.0 2512.667
-event 1446.333 2810.333
+fork 853.333 1077.0
+pool 1251.333 2485.0
+event 1448.0 2469.333
 EOD
 set title 'TLS greetings/s, bare greeting, -c 100: full and resumed handshakes'
 set ylabel 'greetings/s (median)'
