@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "queue.h"
 #include "server.h"
+#include "shutdown.h"
 #include "udp.h"
 
 #include <pthread.h>
@@ -52,7 +53,6 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static int nudge_queue(void *arg) { return conn_queue_nudge(&((pool *)arg)->queue); }
 
 static int start_workers(pool *p, int count, char *err, size_t errlen)
 {
@@ -77,22 +77,72 @@ static int start_workers(pool *p, int count, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * When the accept thread takes connections from the backlog, under --overload block: only
+ * while the queue is short. A sleep and a wake-up cost more than an accept, and a thread that
+ * empties the backlog each time it wakes sleeps again after a handful of connections; clients
+ * wait as well in the kernel's backlog as in our queue. So the accept thread waits for the
+ * listener only while fewer than `low` connections are queued (else for the queue to run that
+ * low), and once it holds `high` it stops accepting until the queue is down to `low` again.
+ * Under load it then sleeps once per refill. `low` covers every worker twice, and the time a
+ * woken accept thread may wait for a CPU; `high` makes each refill worth its wake-up. Under
+ * --overload reject it accepts at once, so that an overload is answered rather than hidden.
+ */
+typedef struct accept_policy {
+    pool *pool;
+    int refill; /* 0: accept at once (--overload reject) */
+    size_t low, high;
+} accept_policy;
+
+static accept_policy accept_policy_for(pool *p)
+{
+    const server_config *cfg = p->srv->cfg;
+    size_t cap = (size_t)cfg->queue_capacity, workers = (size_t)cfg->workers;
+    size_t low = 2 * workers > 4 * BATCH_MAX ? 2 * workers : 4 * BATCH_MAX;
+    accept_policy ap = {p, cfg->overload == OVERLOAD_BLOCK, low < cap ? low : cap,
+                        2 * low < cap ? 2 * low : cap};
+    return ap;
+}
+
+/* Blocks until the queue is below the low mark (or a stop is asked). */
+static void wait_for_refill(accept_policy *ap)
+{
+    while (!conn_queue_wait_below(&ap->pool->queue, ap->low,
+                                  (int)(QUEUE_STALLED_AFTER_NS / 1000000u)) && !shutdown_requested())
+        ;
+}
+
+/* The acceptor's idle hook, before each wait for the listener: see accept_policy. */
+static int before_listener_wait(void *arg)
+{
+    accept_policy *ap = arg;
+    if (ap->refill)
+        wait_for_refill(ap);
+    return conn_queue_nudge(&ap->pool->queue);
+}
+
 /* Runs in the calling thread until shutdown: every accepted connection goes to the queue, or,
  * under --overload reject with the queue full, is turned away right here. */
 static void accept_loop(pool *p)
 {
     const server_config *cfg = p->srv->cfg;
+    accept_policy ap = accept_policy_for(p);
     acceptor acc;
     conn_item batch[BATCH_MAX];
     acceptor_init(&acc, p->srv->listen_fd, &cfg->handler, p->srv->stats);
-    acc.on_idle = nudge_queue;
-    acc.idle_arg = p;
-    while (acceptor_next(&acc, &batch[0])) {
+    acc.on_idle = before_listener_wait;
+    acc.idle_arg = &ap;
+    size_t queued = 0; /* what the queue held after our last push */
+    for (;;) {
+        if (ap.refill && queued >= ap.high)
+            wait_for_refill(&ap);
+        if (!acceptor_next(&acc, &batch[0]))
+            break;
         /* Whoever else is already waiting in the backlog travels in the same hand-off. */
         size_t n = 1;
         while (n < BATCH_MAX && acceptor_try_next(&acc, &batch[n]))
             n++;
-        size_t pushed = conn_queue_push_many(&p->queue, batch, n, cfg->overload == OVERLOAD_BLOCK);
+        size_t pushed = conn_queue_push_many(&p->queue, batch, n, ap.refill, &queued);
         for (size_t i = pushed; i < n; i++)
             handler_reject(&cfg->handler, batch[i].fd, p->srv->stats);
     }

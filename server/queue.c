@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int conn_queue_init(conn_queue *q, size_t capacity, char *err, size_t errlen)
@@ -27,9 +28,20 @@ int conn_queue_init(conn_queue *q, size_t capacity, char *err, size_t errlen)
     q->service_cpu_ns = 1;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     q->cpus = cpus > 0 ? (unsigned)cpus : 1;
-    pthread_mutex_init(&q->lock, NULL);
+    /* Hold times are a few dozen instructions: a waiter spins briefly before it sleeps, since
+     * a futex sleep and wake-up cost far more than the wait (glibc's adaptive mutex). */
+    pthread_mutexattr_t mattr;
+    pthread_mutexattr_init(&mattr);
+    pthread_mutexattr_settype(&mattr, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(&q->lock, &mattr);
+    pthread_mutexattr_destroy(&mattr);
     pthread_cond_init(&q->not_empty, NULL);
-    pthread_cond_init(&q->not_full, NULL);
+    /* Producers wait on not_full with a deadline (conn_queue_wait_below): monotonic time. */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&q->not_full, &attr);
+    pthread_condattr_destroy(&attr);
     return 0;
 }
 
@@ -59,17 +71,43 @@ static int do_wake_if_needed(conn_queue *q, uint64_t now_ns)
     unsigned idle = q->idle_consumers - q->wakeups_pending;
     unsigned awake = q->consumers > idle ? q->consumers - idle : 0;
     int needed;
-    if (awake == 0 || now_ns - q->last_pop_ns > QUEUE_WAKE_AFTER_NS)
+    if (awake == 0 || now_ns - q->last_pop_ns > QUEUE_STALLED_AFTER_NS)
         needed = 1; /* nobody awake, or the awake ones are stuck */
     else if (awake >= do_useful_awake(q))
         needed = 0;
-    else
-        needed = q->count * q->service_ns / awake > QUEUE_WAKE_AFTER_NS;
+    else {
+        uint64_t backlog_ns = q->count * q->service_ns / awake;
+        int worth_spreading = q->service_ns >= 4 * q->service_cpu_ns ||
+                              q->service_cpu_ns >= QUEUE_SPREAD_CPU_NS;
+        needed = backlog_ns > (worth_spreading ? QUEUE_WAKE_AFTER_NS : QUEUE_LONG_BACKLOG_NS);
+    }
     if (needed) {
         q->wakeups_pending++;
         pthread_cond_signal(&q->not_empty);
     }
     return needed;
+}
+
+/* Lock held. Waits on not_full until a consumer leaves fewer than mark items, or until the
+ * absolute CLOCK_MONOTONIC deadline if one is given. Returns pthread_cond_*wait's result. */
+static int do_wait_for_room(conn_queue *q, size_t mark, const struct timespec *deadline)
+{
+    if (mark > q->wake_producers_below)
+        q->wake_producers_below = mark;
+    q->waiting_producers++;
+    int rc = deadline ? pthread_cond_timedwait(&q->not_full, &q->lock, deadline)
+                      : pthread_cond_wait(&q->not_full, &q->lock);
+    q->waiting_producers--;
+    return rc;
+}
+
+/* Lock held, after consumers took items: lets waiting producers know once there is room. */
+static void do_signal_room(conn_queue *q)
+{
+    if (q->waiting_producers > 0 && q->count < q->wake_producers_below) {
+        q->wake_producers_below = 0; /* one signal per wait: the waiters set it again */
+        pthread_cond_broadcast(&q->not_full);
+    }
 }
 
 /* Lock held, queue not full and open. */
@@ -86,11 +124,8 @@ static void do_append(conn_queue *q, const conn_item *item)
 int conn_queue_push(conn_queue *q, const conn_item *item)
 {
     pthread_mutex_lock(&q->lock);
-    while (q->count == q->capacity && !q->closed) {
-        q->waiting_producers++;
-        pthread_cond_wait(&q->not_full, &q->lock);
-        q->waiting_producers--;
-    }
+    while (q->count == q->capacity && !q->closed)
+        do_wait_for_room(q, q->capacity, NULL);
     int rc = -1;
     if (!q->closed) {
         do_append(q, item);
@@ -116,7 +151,8 @@ int conn_queue_try_push(conn_queue *q, const conn_item *item)
     return rc;
 }
 
-size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int wait)
+size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int wait,
+                            size_t *queued)
 {
     size_t pushed = 0;
     pthread_mutex_lock(&q->lock);
@@ -124,13 +160,13 @@ size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int
         if (q->count == q->capacity) {
             if (!wait)
                 break;
-            q->waiting_producers++;
-            pthread_cond_wait(&q->not_full, &q->lock);
-            q->waiting_producers--;
+            do_wait_for_room(q, q->capacity, NULL);
             continue;
         }
         do_append(q, &items[pushed++]);
     }
+    if (queued != NULL)
+        *queued = q->count;
     pthread_mutex_unlock(&q->lock);
     return pushed;
 }
@@ -158,12 +194,33 @@ size_t conn_queue_pop_many(conn_queue *q, conn_item *out, size_t max, unsigned c
         q->head = (q->head + 1) % q->capacity;
     }
     q->count -= take;
-    if (take > 0)
+    if (take > 0) {
         q->last_pop_ns = clock_now_ns();
-    if (take > 0 && q->waiting_producers > 0)
-        pthread_cond_broadcast(&q->not_full);
+        do_signal_room(q);
+    }
     pthread_mutex_unlock(&q->lock);
     return take;
+}
+
+int conn_queue_wait_below(conn_queue *q, size_t mark, int timeout_ms)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&q->lock);
+    int below = q->count < mark || q->closed;
+    while (!below && do_wait_for_room(q, mark, &deadline) != ETIMEDOUT)
+        below = q->count < mark || q->closed;
+    below = q->count < mark || q->closed;
+    if (!below) /* the consumers took nothing for a while: they may be stuck */
+        do_wake_if_needed(q, clock_now_ns());
+    pthread_mutex_unlock(&q->lock);
+    return below;
 }
 
 int conn_queue_nudge(conn_queue *q)
@@ -171,7 +228,7 @@ int conn_queue_nudge(conn_queue *q)
     pthread_mutex_lock(&q->lock);
     if (q->count > 0)
         do_wake_if_needed(q, clock_now_ns());
-    int again_ms = q->count > 0 ? 1 : -1;
+    int again_ms = q->count > 0 ? (int)(QUEUE_STALLED_AFTER_NS / 1000000u) : -1;
     pthread_mutex_unlock(&q->lock);
     return again_ms;
 }
@@ -191,8 +248,7 @@ int conn_queue_pop(conn_queue *q, conn_item *out)
         *out = q->ring[q->head];
         q->head = (q->head + 1) % q->capacity;
         q->count--;
-        if (q->waiting_producers > 0)
-            pthread_cond_signal(&q->not_full);
+        do_signal_room(q);
         rc = 0;
     }
     pthread_mutex_unlock(&q->lock);

@@ -25,17 +25,29 @@ typedef struct conn_item {
  *
  * Wake-ups are the expensive part of a hand-off (a futex call and a context switch on each
  * side), so a sleeping consumer is woken only when it helps:
- *   - nobody is awake, or the awake consumers have taken nothing for QUEUE_WAKE_AFTER_NS
- *     (they are stuck with slow clients);
- *   - otherwise only while fewer are awake than can usefully run at once: the CPUs times the
- *     ratio of an item's wall time to its CPU time (work that mostly waits can use many
+ *   - nobody is awake, or the awake consumers have taken nothing for QUEUE_STALLED_AFTER_NS
+ *     (they are stuck with slow clients). That is longer than a scheduler time slice: on a
+ *     busy machine a consumer that is merely preempted must not look stuck, or one wake-up
+ *     cascades into the whole pool running and sleeping in turn;
+ *   - otherwise only while fewer are awake than can usefully run at once (the CPUs times the
+ *     ratio of an item's wall time to its CPU time: work that mostly waits can use many
  *     workers per CPU; work that mostly computes gains nothing past one per CPU), and only
- *     when queued items x service time / awake consumers exceeds QUEUE_WAKE_AFTER_NS.
+ *     when the queued items would keep the awake ones busy for long: queued x service time /
+ *     awake above QUEUE_WAKE_AFTER_NS for work worth spreading, above QUEUE_LONG_BACKLOG_NS
+ *     for the rest. Work is worth spreading when an item mostly waits (wall time at least 4x
+ *     its CPU time, more than preemption alone explains) or costs at least
+ *     QUEUE_SPREAD_CPU_NS of CPU. Below that, as for a bare greeting whose cost is mostly the
+ *     kernel's, one worker serving items back to back beats two on two CPUs: they would pay
+ *     a wake-up each, share the kernel's socket structures across CPUs, and take the CPU
+ *     from the very clients that send the work.
  * The service times are moving averages that consumers report (conn_queue_pop_many). Bare
- * greetings then run on about one busy worker per CPU that drains many items per wake-up,
- * while slow work (a 1 ms sleep) wakes as many workers as it needs.
+ * greetings then run on one busy worker that drains many items per wake-up, CPU work (TLS
+ * handshakes) on one worker per CPU, and slow work (a 1 ms sleep) wakes as many as it needs.
  */
 #define QUEUE_WAKE_AFTER_NS 200000u
+#define QUEUE_LONG_BACKLOG_NS 10000000u
+#define QUEUE_SPREAD_CPU_NS 50000u
+#define QUEUE_STALLED_AFTER_NS 5000000u
 typedef struct conn_queue {
     pthread_mutex_t lock;
     pthread_cond_t not_empty;
@@ -53,6 +65,7 @@ typedef struct conn_queue {
     uint64_t last_pop_ns;     /* when a consumer last took items */
     unsigned cpus;            /* CPUs online when the queue was made */
     unsigned waiting_producers;
+    size_t wake_producers_below; /* a consumer that leaves fewer items than this signals not_full */
     int closed;
 } conn_queue;
 
@@ -72,8 +85,9 @@ int conn_queue_pop(conn_queue *q, conn_item *out);
 
 /* Appends up to n items under one lock, waiting while full when wait is set (else stopping
  * at the first full slot). Returns how many were appended; fewer than n means full (no wait)
- * or closed. */
-size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int wait);
+ * or closed. When queued is not NULL it receives how many items the queue then held. */
+size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int wait,
+                            size_t *queued);
 
 /*
  * Takes several items under one lock, waiting while the queue is empty and open: its fair
@@ -85,8 +99,18 @@ size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int
 size_t conn_queue_pop_many(conn_queue *q, conn_item *out, size_t max, unsigned consumers,
                            uint64_t service_ns, uint64_t service_cpu_ns);
 
+/*
+ * For a producer that need not keep the queue full: waits while `mark` or more items are
+ * queued and the queue is open, at most timeout_ms. Connections are as well off in the
+ * kernel's backlog as in the queue, and a producer that pulls them only when the queue runs
+ * low sleeps once per batch of pops rather than once each time the backlog runs dry. While it
+ * waits it wakes a consumer if the awake ones are stuck (as conn_queue_nudge). Returns 1 when
+ * fewer than mark are queued or the queue is closed, 0 when the time ran out first.
+ */
+int conn_queue_wait_below(conn_queue *q, size_t mark, int timeout_ms);
+
 /* For the producer's idle moments: wakes a consumer when items wait and the awake consumers
- * have taken nothing for QUEUE_WAKE_AFTER_NS (they are busy with slow clients). Returns the
+ * have taken nothing for QUEUE_STALLED_AFTER_NS (they are busy with slow clients). Returns the
  * milliseconds after which to call again, or -1 when the queue is empty. */
 int conn_queue_nudge(conn_queue *q);
 

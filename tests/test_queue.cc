@@ -162,6 +162,62 @@ TEST_F(QueueTest, CloseReleasesABlockedProducer)
     EXPECT_EQ(rc.load(), -1);
 }
 
+TEST_F(QueueTest, PushManyReportsHowManyTheQueueHolds)
+{
+    conn_item items[3] = {item(1), item(2), item(3)};
+    size_t queued = 0;
+    EXPECT_EQ(conn_queue_push_many(&q, items, 3, 0, &queued), 3u);
+    EXPECT_EQ(queued, 3u);
+    // One slot left: a non-waiting push stops at it and says the queue is full.
+    EXPECT_EQ(conn_queue_push_many(&q, items, 3, 0, &queued), 1u);
+    EXPECT_EQ(queued, 4u);
+}
+
+TEST_F(QueueTest, WaitBelowReturnsAtOnceWhenTheQueueIsShort)
+{
+    ASSERT_EQ(push(&q, 1), 0);
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(conn_queue_wait_below(&q, 2, 10000), 1);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST_F(QueueTest, WaitBelowGivesUpAfterItsTimeoutWhileTheQueueStaysDeep)
+{
+    for (int i = 0; i < 3; i++)
+        ASSERT_EQ(push(&q, i), 0);
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(conn_queue_wait_below(&q, 2, 60), 0);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(60));
+}
+
+// The producer sleeps until consumers have taken the queue below its mark, not at each pop.
+TEST_F(QueueTest, WaitBelowWakesOnceConsumersDrainBelowTheMark)
+{
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(push(&q, i), 0);
+    std::atomic<int> result{-1};
+    std::thread producer([&] { result = conn_queue_wait_below(&q, 2, 20000); });
+    conn_item out[2];
+    ASSERT_EQ(conn_queue_pop_many(&q, out, 1, 1, 0, 0), 1u); // 3 left: still deep
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(result.load(), -1) << "returned with 3 queued and a mark of 2";
+    ASSERT_EQ(conn_queue_pop_many(&q, out, 2, 1, 0, 0), 2u); // 1 left
+    producer.join();
+    EXPECT_EQ(result.load(), 1);
+}
+
+TEST_F(QueueTest, CloseReleasesAProducerWaitingForTheQueueToDrain)
+{
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(push(&q, i), 0);
+    std::atomic<int> result{-1};
+    std::thread producer([&] { result = conn_queue_wait_below(&q, 1, 20000); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    conn_queue_close(&q);
+    producer.join();
+    EXPECT_EQ(result.load(), 1);
+}
+
 // Many producers and consumers: every item comes out exactly once.
 TEST(QueueStress, ManyThreadsEveryItemExactlyOnce)
 {

@@ -120,6 +120,43 @@ TEST(Server, SigtermGreetsEveryQueuedConnection)
     EXPECT_EQ(summary_unaccounted(out), 0) << out;
 }
 
+// Under --overload block the accept thread stops taking clients from the backlog once the
+// queue is deep (2 x max(64, 2 x workers) = 128 for one worker); under reject it takes them
+// at once, so that an overload is answered. Either way every client is greeted.
+int queue_high_water_for(const std::vector<std::string> &overload, int clients)
+{
+    TestProc server;
+    std::vector<std::string> args = {"-w", "1", "--work-us", "1000"};
+    args.insert(args.end(), overload.begin(), overload.end());
+    int port = start_server(server, args);
+    EXPECT_GT(port, 0) << server.err();
+    if (port <= 0)
+        return -1;
+    std::vector<int> fds;
+    for (int i = 0; i < clients; i++) {
+        int fd = connect_tcp(port);
+        EXPECT_GE(fd, 0);
+        if (fd >= 0)
+            fds.push_back(fd);
+    }
+    int greeted = 0;
+    for (int fd : fds)
+        greeted += read_to_eof(fd) == kGreeting;
+    EXPECT_EQ(greeted, clients);
+    std::string out = stop_server(server);
+    EXPECT_EQ(summary_field(out, "greeted"), clients) << out;
+    return (int)summary_field(out, "queue_high_water");
+}
+
+TEST(Server, PoolLeavesClientsInTheBacklogWhileTheQueueIsDeep)
+{
+    int blocked = queue_high_water_for({"--overload", "block"}, 400);
+    EXPECT_GT(blocked, 0);
+    EXPECT_LE(blocked, 128 + 16) << "the accept thread kept pulling from the backlog";
+    int rejecting = queue_high_water_for({"--overload", "reject"}, 400);
+    EXPECT_GT(rejecting, 200) << "under reject the accept thread must not hold back";
+}
+
 TEST(Server, OverloadRejectSendsBusyMessageAndCountsIt)
 {
     TestProc server;
