@@ -71,7 +71,9 @@ static int do_wake_if_needed(conn_queue *q, uint64_t now_ns)
     unsigned idle = q->idle_consumers - q->wakeups_pending;
     unsigned awake = q->consumers > idle ? q->consumers - idle : 0;
     int needed;
-    if (awake == 0 || now_ns - q->last_pop_ns > QUEUE_STALLED_AFTER_NS)
+    /* now_ns may be a little older than last_pop_ns (an item's accept time): not stalled. */
+    int stalled = now_ns > q->last_pop_ns && now_ns - q->last_pop_ns > QUEUE_STALLED_AFTER_NS;
+    if (awake == 0 || stalled)
         needed = 1; /* nobody awake, or the awake ones are stuck */
     else if (awake >= do_useful_awake(q))
         needed = 0;

@@ -218,6 +218,43 @@ TEST_F(QueueTest, CloseReleasesAProducerWaitingForTheQueueToDrain)
     EXPECT_EQ(result.load(), 1);
 }
 
+// The wake-up policy, driven through the queue's fields: one consumer awake, one asleep
+// (idle_consumers is faked; a signal to nobody is harmless). The awake one counts as stuck
+// only when it has taken nothing for QUEUE_STALLED_AFTER_NS.
+class QueueWakePolicy : public QueueTest {
+  protected:
+    unsigned wakes_after_push(uint64_t accepted_ns, uint64_t last_pop_ns)
+    {
+        q.consumers = 2;
+        q.idle_consumers = 1;
+        q.wakeups_pending = 0;
+        q.last_pop_ns = last_pop_ns;
+        conn_item it = item(1);
+        it.accepted_ns = accepted_ns;
+        EXPECT_EQ(conn_queue_try_push(&q, &it), 0);
+        unsigned wakes = q.wakeups_pending;
+        q.idle_consumers = 0;
+        conn_item out;
+        EXPECT_EQ(conn_queue_pop(&q, &out), 0);
+        return wakes;
+    }
+};
+
+TEST_F(QueueWakePolicy, AConsumerThatTookNothingForLongLooksStuck)
+{
+    const uint64_t now = 1000000000000u;
+    EXPECT_EQ(wakes_after_push(now, now - 2 * (uint64_t)QUEUE_STALLED_AFTER_NS), 1u);
+    EXPECT_EQ(wakes_after_push(now, now - QUEUE_STALLED_AFTER_NS / 2), 0u);
+}
+
+// An item's accept time can be older than the last pop (the pop happened between the accept
+// and the push): that is not a stall, or every batch would wake a second consumer.
+TEST_F(QueueWakePolicy, AnItemAcceptedBeforeTheLastPopIsNoStall)
+{
+    const uint64_t now = 1000000000000u;
+    EXPECT_EQ(wakes_after_push(now, now + 1000), 0u);
+}
+
 // Many producers and consumers: every item comes out exactly once.
 TEST(QueueStress, ManyThreadsEveryItemExactlyOnce)
 {
