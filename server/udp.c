@@ -7,17 +7,18 @@
 #include "shutdown.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 typedef struct udp_worker {
     server *srv;
     int fd;
     int own_fd;
+    int shared; /* fd is shared with the other workers */
     pthread_t thread;
 } udp_worker;
 
@@ -56,23 +57,50 @@ int udp_answer_one(server *srv, int fd, char *buf, size_t cap)
     return 1;
 }
 
+/* An epoll set of the worker's socket and the shutdown pipe. On a socket that all workers
+ * share, EPOLLEXCLUSIVE wakes one of them per datagram rather than all: with poll() every
+ * idle worker woke, and all but one found nothing to read. -1 with err on failure. */
+static int open_wait_set(const udp_worker *w, char *err, size_t errlen)
+{
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) {
+        snprintf(err, errlen, "udp worker: epoll_create1: %s", strerror(errno));
+        return -1;
+    }
+    struct epoll_event sock = {.events = EPOLLIN | (w->shared ? EPOLLEXCLUSIVE : 0),
+                               .data.fd = w->fd};
+    struct epoll_event stop = {.events = EPOLLIN, .data.fd = shutdown_fd()};
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, w->fd, &sock) < 0 ||
+        epoll_ctl(ep, EPOLL_CTL_ADD, shutdown_fd(), &stop) < 0) {
+        snprintf(err, errlen, "udp worker: epoll_ctl: %s", strerror(errno));
+        close(ep);
+        return -1;
+    }
+    return ep;
+}
+
 static void *udp_worker_main(void *arg)
 {
     udp_worker *w = arg;
+    char err[160];
     /* One byte more than the largest request we answer tells an oversized one apart. */
     size_t cap = (size_t)w->srv->cfg->udp_max + 1;
     char *buf = malloc(cap);
-    if (buf == NULL) {
-        log_error("udp worker: out of memory");
+    int ep = buf != NULL ? open_wait_set(w, err, sizeof(err)) : -1;
+    if (buf == NULL || ep < 0) {
+        log_error("%s", buf == NULL ? "udp worker: out of memory" : err);
+        free(buf);
+        shutdown_request(); /* a server short of a worker must not look healthy */
         return NULL;
     }
-    struct pollfd fds[2] = {{w->fd, POLLIN, 0}, {shutdown_fd(), POLLIN, 0}};
+    struct epoll_event ev[2];
     while (!shutdown_requested()) {
-        if (poll(fds, 2, -1) < 0 && errno != EINTR)
+        if (epoll_wait(ep, ev, 2, -1) < 0 && errno != EINTR)
             break;
         while (udp_answer_one(w->srv, w->fd, buf, cap)) {
         }
     }
+    close(ep);
     free(buf);
     return NULL;
 }
@@ -89,6 +117,7 @@ int udp_serve(server *srv, int threads, int own_sockets, char *err, size_t errle
         udp_worker *w = &workers[started];
         w->srv = srv;
         w->fd = srv->listen_fd;
+        w->shared = !own_sockets && threads > 1;
         if (own_sockets && started > 0) {
             w->fd = net_listen_clone(srv->listen_fd, 0, err, errlen);
             if (w->fd < 0) {

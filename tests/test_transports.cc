@@ -1,5 +1,6 @@
 // test_transports.cc -- UDP, UNIX sockets and IPv6 through the real server and client.
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -105,6 +106,58 @@ TEST(UdpServer, OversizedDatagramsAreDroppedAndCounted)
     EXPECT_EQ(summary_field(out, "accepted"), 3) << out;
     EXPECT_EQ(summary_field(out, "greeted"), 2) << out;
     EXPECT_EQ(summary_field(out, "rejected"), 1) << out;
+}
+
+// Voluntary context switches of every thread of process pid so far.
+long voluntary_switches(pid_t pid)
+{
+    long total = 0;
+    std::string task_dir = "/proc/" + std::to_string(pid) + "/task/";
+    std::vector<std::string> tids;
+    if (DIR *d = opendir(task_dir.c_str())) {
+        while (struct dirent *e = readdir(d))
+            if (e->d_name[0] != '.')
+                tids.push_back(e->d_name);
+        closedir(d);
+    }
+    for (const std::string &tid : tids) {
+        std::ifstream status(task_dir + tid + "/status");
+        std::string line;
+        while (std::getline(status, line))
+            if (line.rfind("voluntary_ctxt_switches:", 0) == 0)
+                total += atol(line.c_str() + line.find(':') + 1);
+    }
+    return total;
+}
+
+// The pool's workers share one UDP socket: a datagram must wake one idle worker, not all
+// eight (each then finding nothing to read). Counted in context switches, not timed.
+TEST(UdpServer, ADatagramWakesOneWorkerNotTheWholePool)
+{
+    TestProc server;
+    int port = port_of(start(server, {"--udp", "-w", "8", "-H", "127.0.0.1", "-p", "0"}));
+    ASSERT_GT(port, 0) << server.err();
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin = {};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr *>(&sin), sizeof(sin)), 0);
+    const int rounds = 200;
+    long before = voluntary_switches(server.pid());
+    char buf[256];
+    struct pollfd pfd = {fd, POLLIN, 0};
+    for (int i = 0; i < rounds; i++) {
+        ASSERT_EQ(send(fd, "hi", 2, 0), 2);
+        ASSERT_EQ(poll(&pfd, 1, 5000), 1) << "no reply to datagram " << i;
+        ASSERT_EQ(recv(fd, buf, sizeof(buf), 0), (ssize_t)kGreeting.size());
+    }
+    long switches = voluntary_switches(server.pid()) - before;
+    close(fd);
+    // One wake-up per datagram, with room for the odd extra; a herd would be about 8.
+    EXPECT_LT(switches, 3L * rounds) << switches << " switches for " << rounds << " datagrams";
+    std::string out = stop(server);
+    EXPECT_EQ(summary_field(out, "greeted"), rounds) << out;
 }
 
 // A UDP socket that never answers: the client sends 1 + retries datagrams, then gives up.
