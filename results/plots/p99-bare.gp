@@ -1,39 +1,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output '/work/main/results/plots/p99-bare.svg'
 $m0 << EOD
-10 0.721
-100 6.431
-1000 44.415
+10 1.414
+100 9.359
+1000 65.855
 EOD
 $m1 << EOD
-10 2.749
-100 19.487
-1000 154.751
+10 5.703
+100 31.967
+1000 301.311
 EOD
 $m2 << EOD
-10 1.112
-100 7.875
-1000 74.879
+10 2.699
+100 15.279
+1000 107.903
 EOD
 $m3 << EOD
-10 1.477
-100 8.575
-1000 73.087
+10 2.211
+100 15.047
+1000 108.351
 EOD
 $m4 << EOD
-10 0.721
-100 5.695
-1000 42.303
+10 2.579
+100 10.991
+1000 78.655
 EOD
 $m5 << EOD
-10 0.721
-100 7.111
-1000 78.143
+10 2.691
+100 11.839
+1000 79.679
 EOD
 $m6 << EOD
-10 0.753
-100 7.011
-1000 44.543
+10 1.376
+100 9.551
+1000 70.975
 EOD
 set title 'p99 greeting latency vs concurrency, bare greeting'
 set xlabel 'concurrent connections (loadgen -c)'

@@ -1,39 +1,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output '/work/main/results/plots/p99-sleep1ms.svg'
 $m0 << EOD
-10 12.543
-100 114.367
-1000 1127.423
+10 13.727
+100 141.567
+1000 1167.359
 EOD
 $m1 << EOD
-10 2.981
-100 20.943
-1000 154.751
+10 5.699
+100 36.543
+1000 315.391
 EOD
 $m2 << EOD
-10 1.942
-100 14.935
-1000 141.823
+10 2.387
+100 19.487
+1000 188.799
 EOD
 $m3 << EOD
-10 1.969
-100 9.311
-1000 85.823
+10 3.227
+100 18.895
+1000 143.999
 EOD
 $m4 << EOD
-10 1.871
-100 22.591
-1000 150.655
+10 3.163
+100 25.007
+1000 158.079
 EOD
 $m5 << EOD
-10 1.865
-100 9.207
-1000 72.255
+10 3.265
+100 15.559
+1000 149.631
 EOD
 $m6 << EOD
-10 1.914
-100 6.083
-1000 47.775
+10 2.611
+100 11.103
+1000 73.599
 EOD
 set title 'p99 greeting latency vs concurrency, 1 ms sleep work'
 set xlabel 'concurrent connections (loadgen -c)'

@@ -1,39 +1,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output '/work/main/results/plots/p99-spin200us.svg'
 $m0 << EOD
-10 2.773
-100 25.199
-1000 241.919
+10 3.641
+100 35.743
+1000 274.431
 EOD
 $m1 << EOD
-10 6.891
-100 36.287
-1000 301.567
+10 8.263
+100 46.719
+1000 370.943
 EOD
 $m2 << EOD
-10 6.639
-100 27.359
-1000 144.895
+10 6.899
+100 34.815
+1000 227.455
 EOD
 $m3 << EOD
-10 4.191
-100 30.383
-1000 184.063
+10 5.531
+100 36.895
+1000 204.927
 EOD
 $m4 << EOD
-10 3.461
-100 22.671
-1000 150.911
+10 3.655
+100 21.439
+1000 164.735
 EOD
 $m5 << EOD
-10 3.735
-100 35.391
-1000 219.647
+10 3.557
+100 28.959
+1000 155.775
 EOD
 $m6 << EOD
-10 3.933
-100 25.375
-1000 171.903
+10 4.827
+100 30.943
+1000 246.271
 EOD
 set title 'p99 greeting latency vs concurrency, 200 us spin work'
 set xlabel 'concurrent connections (loadgen -c)'

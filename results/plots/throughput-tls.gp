@@ -1,9 +1,9 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output '/work/main/results/plots/throughput-tls.svg'
 $d << EOD
-fork 853.333 1077.0
-pool 1251.333 2485.0
-event 1448.0 2469.333
+fork 495.333 707.333
+pool 760.333 1518.667
+event 874.0 1600.667
 EOD
 set title 'TLS greetings/s, bare greeting, -c 100: full and resumed handshakes'
 set ylabel 'greetings/s (median)'
