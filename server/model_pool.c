@@ -14,7 +14,7 @@
 
 /* Connections moved per lock acquisition, by the accept thread and by each worker: under load
  * this divides the queue's lock and wake-up traffic by up to this much. */
-#define BATCH_MAX 16
+#define BATCH_MAX ((size_t)16)
 
 /* The handler needs little stack; small stacks let hundreds of workers stay cheap. */
 #define WORKER_STACK_BYTES ((size_t)256 * 1024)

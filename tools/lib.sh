@@ -21,10 +21,13 @@ greeter_install_missing() {
   apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
 }
 
-# greeter_build DIR [CMAKE ARGS...]: configures (once) and builds into DIR.
+# greeter_build DIR [CMAKE ARGS...]: configures (once) and builds into DIR: every target, or
+# only those named in GREETER_BUILD_TARGETS (space-separated) when it is set.
 greeter_build() {
-  local dir=$1
+  local dir=$1 targets=()
   shift
+  [ -n "${GREETER_BUILD_TARGETS:-}" ] && read -r -a targets <<<"--target $GREETER_BUILD_TARGETS"
   cmake -S "$GREETER_ROOT" -B "$dir" "$@" >/dev/null || return 1
-  cmake --build "$dir" -j"$(nproc)" >/dev/null || { cmake --build "$dir" -j1; return 1; }
+  cmake --build "$dir" -j"$(nproc)" "${targets[@]}" >/dev/null ||
+    { cmake --build "$dir" -j1 "${targets[@]}"; return 1; }
 }
