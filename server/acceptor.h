@@ -20,7 +20,8 @@ typedef struct acceptor {
     server_stats *stats;
     /* Optional: called whenever the accept loop is about to wait for a client, and again
      * when that wait times out; returns how long the next wait may last in milliseconds (-1:
-     * until a client comes). The fork model reaps children there, the pool nudges its queue. */
+     * until a client comes). It may block: the fork model reaps children there; the pool
+     * nudges its queue, and under load waits there until its queue needs more clients. */
     int (*on_idle)(void *arg);
     void *idle_arg;
 } acceptor;

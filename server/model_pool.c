@@ -53,7 +53,6 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-
 static int start_workers(pool *p, int count, char *err, size_t errlen)
 {
     pthread_attr_t attr;

@@ -1,39 +1,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output '/work/main/results/plots/p99-bare.svg'
 $m0 << EOD
-10 1.414
-100 9.359
-1000 65.855
+10 1.719
+100 9.295
+1000 70.079
 EOD
 $m1 << EOD
-10 5.703
-100 31.967
-1000 301.311
+10 5.283
+100 32.255
+1000 312.831
 EOD
 $m2 << EOD
-10 2.699
-100 15.279
-1000 107.903
+10 2.559
+100 17.327
+1000 147.711
 EOD
 $m3 << EOD
-10 2.211
-100 15.047
-1000 108.351
+10 2.971
+100 15.367
+1000 105.535
 EOD
 $m4 << EOD
-10 2.579
-100 10.991
-1000 78.655
+10 2.869
+100 10.367
+1000 82.431
 EOD
 $m5 << EOD
-10 2.691
-100 11.839
-1000 79.679
+10 2.479
+100 11.143
+1000 81.855
 EOD
 $m6 << EOD
-10 1.376
-100 9.551
-1000 70.975
+10 1.368
+100 8.775
+1000 72.895
 EOD
 set title 'p99 greeting latency vs concurrency, bare greeting'
 set xlabel 'concurrent connections (loadgen -c)'

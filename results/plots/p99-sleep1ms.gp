@@ -1,39 +1,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output '/work/main/results/plots/p99-sleep1ms.svg'
 $m0 << EOD
-10 13.727
-100 141.567
-1000 1167.359
+10 16.159
+100 131.711
+1000 1181.926
 EOD
 $m1 << EOD
-10 5.699
-100 36.543
-1000 315.391
+10 4.467
+100 32.271
+1000 265.471
 EOD
 $m2 << EOD
-10 2.387
-100 19.487
-1000 188.799
+10 3.471
+100 17.343
+1000 161.919
 EOD
 $m3 << EOD
-10 3.227
-100 18.895
-1000 143.999
+10 3.373
+100 17.551
+1000 104.383
 EOD
 $m4 << EOD
-10 3.163
-100 25.007
-1000 158.079
+10 3.455
+100 21.695
+1000 165.887
 EOD
 $m5 << EOD
-10 3.265
-100 15.559
-1000 149.631
+10 2.799
+100 15.431
+1000 112.703
 EOD
 $m6 << EOD
-10 2.611
-100 11.103
-1000 73.599
+10 2.899
+100 9.599
+1000 77.055
 EOD
 set title 'p99 greeting latency vs concurrency, 1 ms sleep work'
 set xlabel 'concurrent connections (loadgen -c)'

@@ -1,39 +1,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output '/work/main/results/plots/p99-spin200us.svg'
 $m0 << EOD
-10 3.641
-100 35.743
-1000 274.431
+10 3.899
+100 29.599
+1000 264.191
 EOD
 $m1 << EOD
-10 8.263
-100 46.719
-1000 370.943
+10 9.103
+100 48.383
+1000 367.359
 EOD
 $m2 << EOD
-10 6.899
-100 34.815
-1000 227.455
+10 6.435
+100 32.799
+1000 185.471
 EOD
 $m3 << EOD
-10 5.531
-100 36.895
-1000 204.927
+10 5.807
+100 35.583
+1000 214.015
 EOD
 $m4 << EOD
-10 3.655
-100 21.439
-1000 164.735
+10 3.397
+100 23.567
+1000 182.783
 EOD
 $m5 << EOD
-10 3.557
-100 28.959
-1000 155.775
+10 3.721
+100 26.639
+1000 161.535
 EOD
 $m6 << EOD
-10 4.827
-100 30.943
-1000 246.271
+10 4.595
+100 30.223
+1000 287.487
 EOD
 set title 'p99 greeting latency vs concurrency, 200 us spin work'
 set xlabel 'concurrent connections (loadgen -c)'

@@ -1,39 +1,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output '/work/main/results/plots/throughput-sleep1ms.svg'
 $m0 << EOD
-10 860.667
-100 835.333
-1000 819.667
+10 854.0
+100 865.333
+1000 803.667
 EOD
 $m1 << EOD
-10 3457.0
-100 4008.0
-1000 3631.0
+10 4098.667
+100 3984.667
+1000 4388.0
 EOD
 $m2 << EOD
-10 6760.0
-100 6728.667
-1000 6632.333
+10 6363.0
+100 6808.0
+1000 6784.667
 EOD
 $m3 << EOD
-10 6148.0
-100 11776.667
-1000 12953.667
+10 6042.0
+100 13065.333
+1000 15498.0
 EOD
 $m4 << EOD
-10 6378.0
-100 6413.333
-1000 6836.333
+10 6243.667
+100 6891.0
+1000 6855.333
 EOD
 $m5 << EOD
-10 6444.667
-100 14170.0
-1000 15830.667
+10 6666.0
+100 14737.0
+1000 16769.667
 EOD
 $m6 << EOD
-10 5759.333
-100 18669.667
-1000 20851.667
+10 5773.667
+100 20565.667
+1000 17629.0
 EOD
 set title 'Greetings/s vs concurrency, 1 ms sleep work'
 set xlabel 'concurrent connections (loadgen -c)'

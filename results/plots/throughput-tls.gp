@@ -1,9 +1,9 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output '/work/main/results/plots/throughput-tls.svg'
 $d << EOD
-fork 495.333 707.333
-pool 760.333 1518.667
-event 874.0 1600.667
+fork 481.0 816.333
+pool 716.667 1438.0
+event 872.0 1655.333
 EOD
 set title 'TLS greetings/s, bare greeting, -c 100: full and resumed handshakes'
 set ylabel 'greetings/s (median)'
