@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
@@ -288,6 +289,19 @@ int net_connect(const char *host, const char *port, int socktype, int timeout_ms
     }
     freeaddrinfo(list);
     return fd;
+}
+
+int net_effective_backlog(int requested)
+{
+    FILE *f = fopen("/proc/sys/net/core/somaxconn", "r");
+    long somaxconn = 0;
+    if (f != NULL) {
+        char line[32];
+        if (fgets(line, sizeof(line), f) != NULL)
+            somaxconn = strtol(line, NULL, 10);
+        fclose(f);
+    }
+    return somaxconn > 0 && somaxconn < requested ? (int)somaxconn : requested;
 }
 
 long net_raise_nofile(long wanted)

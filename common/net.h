@@ -74,6 +74,10 @@ int net_set_nonblocking(int fd, int on);
  * limit, or -1 on failure. */
 long net_raise_nofile(long wanted);
 
+/* The listen backlog the kernel grants for `requested`: at most net.core.somaxconn (read
+ * from /proc; `requested` itself when that cannot be read). */
+int net_effective_backlog(int requested);
+
 /* Writes all of buf, blocking on poll() at most until deadline_ns (CLOCK_MONOTONIC; 0 means
  * no bound). Never raises SIGPIPE. *written gets the bytes sent even when it fails. */
 net_io_result net_write_all(int fd, const void *buf, size_t len, uint64_t deadline_ns,

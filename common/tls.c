@@ -352,19 +352,21 @@ out_free_ctx:
 }
 
 /* Called by OpenSSL with each new client session (TLS 1.3: when a ticket arrives after the
- * handshake). Keeps the newest resumable one; returning 1 keeps OpenSSL's reference. */
+ * handshake). Keeps a copy of the newest resumable one: the object itself stays the session
+ * of the connection that got it, and a failure of that connection would flag it not
+ * resumable (see offer_cached_session). Returns 0: OpenSSL keeps its own reference. */
 static int remember_session(SSL *ssl, SSL_SESSION *session)
 {
     tls_ctx *ctx = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-    SSL_SESSION *old;
-    if (!SSL_SESSION_is_resumable(session))
+    SSL_SESSION *old, *copy;
+    if (!SSL_SESSION_is_resumable(session) || !(copy = SSL_SESSION_dup(session)))
         return 0;
     pthread_mutex_lock(&ctx->session_lock);
     old = ctx->cached_session;
-    ctx->cached_session = session;
+    ctx->cached_session = copy;
     pthread_mutex_unlock(&ctx->session_lock);
     SSL_SESSION_free(old);
-    return 1;
+    return 0;
 }
 
 /* Trusted CAs for verifying servers: ca_file, or the system store when NULL. */

@@ -1,6 +1,7 @@
 /* model_pool.c -- the production model: one accept thread feeds a fixed pool of worker threads. */
 #include "acceptor.h"
 #include "clock.h"
+#include "net.h"
 #include "queue.h"
 #include "server.h"
 #include "shutdown.h"
@@ -80,16 +81,20 @@ static int start_workers(pool *p, int count, char *err, size_t errlen)
  * When the accept thread takes connections from the backlog, under --overload block: only
  * while the queue is short. A sleep and a wake-up cost more than an accept, and a thread that
  * empties the backlog each time it wakes sleeps again after a handful of connections; clients
- * wait as well in the kernel's backlog as in our queue. So the accept thread waits for the
- * listener only while fewer than `low` connections are queued (else for the queue to run that
- * low), and once it holds `high` it stops accepting until the queue is down to `low` again.
- * Under load it then sleeps once per refill. `low` covers every worker twice, and the time a
- * woken accept thread may wait for a CPU; `high` makes each refill worth its wake-up. Under
- * --overload reject it accepts at once, so that an overload is answered rather than hidden.
+ * wait as well in the kernel's backlog as in our queue, provided the backlog has room. So the
+ * accept thread waits for the listener only while fewer than `low` connections are queued
+ * (else for the queue to run that low), and once it holds `high` it stops accepting until the
+ * queue is down to `low` again. Under load it then sleeps once per refill. `low` covers every
+ * worker twice, and the time a woken accept thread may wait for a CPU; `high` makes each
+ * refill worth its wake-up and leaves the queue room for a whole batch, so that the accept
+ * thread never blocks on a full queue. It accepts at once instead under --overload reject
+ * (an overload must be answered, not hidden), and when the kernel's backlog is too small to
+ * hold clients for several refills (a small --backlog or net.core.somaxconn): there a
+ * client left in it could have its connection attempt dropped.
  */
 typedef struct accept_policy {
     pool *pool;
-    int refill; /* 0: accept at once (--overload reject) */
+    int refill; /* 0: accept at once */
     size_t low, high;
 } accept_policy;
 
@@ -98,8 +103,15 @@ static accept_policy accept_policy_for(pool *p)
     const server_config *cfg = p->srv->cfg;
     size_t cap = (size_t)cfg->queue_capacity, workers = (size_t)cfg->workers;
     size_t low = 2 * workers > 4 * BATCH_MAX ? 2 * workers : 4 * BATCH_MAX;
-    accept_policy ap = {p, cfg->overload == OVERLOAD_BLOCK, low < cap ? low : cap,
-                        2 * low < cap ? 2 * low : cap};
+    size_t high = 2 * low;
+    if (cap > BATCH_MAX && high > cap - BATCH_MAX)
+        high = cap - BATCH_MAX;
+    if (high > cap)
+        high = cap;
+    if (low > high)
+        low = high;
+    size_t backlog = (size_t)net_effective_backlog(cfg->backlog);
+    accept_policy ap = {p, cfg->overload == OVERLOAD_BLOCK && backlog >= 4 * high, low, high};
     return ap;
 }
 
@@ -141,7 +153,8 @@ static void accept_loop(pool *p)
         size_t n = 1;
         while (n < BATCH_MAX && acceptor_try_next(&acc, &batch[n]))
             n++;
-        size_t pushed = conn_queue_push_many(&p->queue, batch, n, ap.refill, &queued);
+        size_t pushed = conn_queue_push_many(&p->queue, batch, n, cfg->overload == OVERLOAD_BLOCK,
+                                             &queued);
         for (size_t i = pushed; i < n; i++)
             handler_reject(&cfg->handler, batch[i].fd, p->srv->stats);
     }

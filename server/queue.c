@@ -90,6 +90,20 @@ static int do_wake_if_needed(conn_queue *q, uint64_t now_ns)
     return needed;
 }
 
+/* CLOCK_MONOTONIC now + ms, for the timed waits on not_full. */
+static struct timespec deadline_after_ms(int ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
 /* Lock held. Waits on not_full until a consumer leaves fewer than mark items, or until the
  * absolute CLOCK_MONOTONIC deadline if one is given. Returns pthread_cond_*wait's result. */
 static int do_wait_for_room(conn_queue *q, size_t mark, const struct timespec *deadline)
@@ -162,7 +176,11 @@ size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int
         if (q->count == q->capacity) {
             if (!wait)
                 break;
-            do_wait_for_room(q, q->capacity, NULL);
+            /* Timed, so that consumers stuck with slow clients while others sleep are
+             * noticed (as in conn_queue_wait_below) even though nothing is appended. */
+            struct timespec deadline = deadline_after_ms((int)(QUEUE_STALLED_AFTER_NS / 1000000u));
+            if (do_wait_for_room(q, q->capacity, &deadline) == ETIMEDOUT)
+                do_wake_if_needed(q, clock_now_ns());
             continue;
         }
         do_append(q, &items[pushed++]);
@@ -206,14 +224,7 @@ size_t conn_queue_pop_many(conn_queue *q, conn_item *out, size_t max, unsigned c
 
 int conn_queue_wait_below(conn_queue *q, size_t mark, int timeout_ms)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = deadline_after_ms(timeout_ms);
     pthread_mutex_lock(&q->lock);
     int below = q->count < mark || q->closed;
     while (!below && do_wait_for_room(q, mark, &deadline) != ETIMEDOUT)

@@ -84,7 +84,8 @@ int conn_queue_try_push(conn_queue *q, const conn_item *item);
 int conn_queue_pop(conn_queue *q, conn_item *out);
 
 /* Appends up to n items under one lock, waiting while full when wait is set (else stopping
- * at the first full slot). Returns how many were appended; fewer than n means full (no wait)
+ * at the first full slot; while it waits it wakes a consumer if the awake ones are stuck, as
+ * conn_queue_nudge). Returns how many were appended; fewer than n means full (no wait)
  * or closed. When queued is not NULL it receives how many items the queue then held. */
 size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int wait,
                             size_t *queued);

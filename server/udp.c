@@ -2,7 +2,6 @@
 #include "udp.h"
 
 #include "addr.h"
-#include "log.h"
 #include "net.h"
 #include "shutdown.h"
 
@@ -20,6 +19,7 @@ typedef struct udp_worker {
     int own_fd;
     int shared; /* fd is shared with the other workers */
     pthread_t thread;
+    char error[160]; /* set when the worker could not start serving */
 } udp_worker;
 
 /* Answers one datagram of size len from peer on fd. */
@@ -70,8 +70,12 @@ static int open_wait_set(const udp_worker *w, char *err, size_t errlen)
     struct epoll_event sock = {.events = EPOLLIN | (w->shared ? EPOLLEXCLUSIVE : 0),
                                .data.fd = w->fd};
     struct epoll_event stop = {.events = EPOLLIN, .data.fd = shutdown_fd()};
-    if (epoll_ctl(ep, EPOLL_CTL_ADD, w->fd, &sock) < 0 ||
-        epoll_ctl(ep, EPOLL_CTL_ADD, shutdown_fd(), &stop) < 0) {
+    int rc = epoll_ctl(ep, EPOLL_CTL_ADD, w->fd, &sock);
+    if (rc < 0 && errno == EINVAL && w->shared) { /* before Linux 4.5: plain wake-ups */
+        sock.events = EPOLLIN;
+        rc = epoll_ctl(ep, EPOLL_CTL_ADD, w->fd, &sock);
+    }
+    if (rc < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, shutdown_fd(), &stop) < 0) {
         snprintf(err, errlen, "udp worker: epoll_ctl: %s", strerror(errno));
         close(ep);
         return -1;
@@ -82,15 +86,15 @@ static int open_wait_set(const udp_worker *w, char *err, size_t errlen)
 static void *udp_worker_main(void *arg)
 {
     udp_worker *w = arg;
-    char err[160];
     /* One byte more than the largest request we answer tells an oversized one apart. */
     size_t cap = (size_t)w->srv->cfg->udp_max + 1;
     char *buf = malloc(cap);
-    int ep = buf != NULL ? open_wait_set(w, err, sizeof(err)) : -1;
+    int ep = buf != NULL ? open_wait_set(w, w->error, sizeof(w->error)) : -1;
     if (buf == NULL || ep < 0) {
-        log_error("%s", buf == NULL ? "udp worker: out of memory" : err);
+        if (buf == NULL)
+            snprintf(w->error, sizeof(w->error), "udp worker: out of memory");
         free(buf);
-        shutdown_request(); /* a server short of a worker must not look healthy */
+        shutdown_request(); /* a server short of a worker stops; udp_serve reports why */
         return NULL;
     }
     struct epoll_event ev[2];
@@ -141,6 +145,10 @@ int udp_serve(server *srv, int threads, int own_sockets, char *err, size_t errle
         pthread_join(workers[i].thread, NULL);
         if (workers[i].own_fd)
             close(workers[i].fd);
+        if (workers[i].error[0] && rc == 0) {
+            snprintf(err, errlen, "%s", workers[i].error);
+            rc = -1;
+        }
     }
     free(workers);
     return rc;

@@ -121,13 +121,14 @@ TEST(Server, SigtermGreetsEveryQueuedConnection)
 }
 
 // Under --overload block the accept thread stops taking clients from the backlog once the
-// queue is deep (2 x max(64, 2 x workers) = 128 for one worker); under reject it takes them
-// at once, so that an overload is answered. Either way every client is greeted.
-int queue_high_water_for(const std::vector<std::string> &overload, int clients)
+// queue is deep (2 x max(64, 2 x workers) = 128 for one worker, plus at most one batch of
+// 16); under reject, or when the listen backlog is too small to hold the rest, it takes them
+// at once. Either way every client is greeted.
+int queue_high_water_for(const std::vector<std::string> &extra, int clients, int work_us)
 {
     TestProc server;
-    std::vector<std::string> args = {"-w", "1", "--work-us", "1000"};
-    args.insert(args.end(), overload.begin(), overload.end());
+    std::vector<std::string> args = {"-w", "1", "--work-us", std::to_string(work_us)};
+    args.insert(args.end(), extra.begin(), extra.end());
     int port = start_server(server, args);
     EXPECT_GT(port, 0) << server.err();
     if (port <= 0)
@@ -150,11 +151,14 @@ int queue_high_water_for(const std::vector<std::string> &overload, int clients)
 
 TEST(Server, PoolLeavesClientsInTheBacklogWhileTheQueueIsDeep)
 {
-    int blocked = queue_high_water_for({"--overload", "block"}, 400);
+    int blocked = queue_high_water_for({"--overload", "block"}, 400, 1000);
     EXPECT_GT(blocked, 0);
     EXPECT_LE(blocked, 128 + 16) << "the accept thread kept pulling from the backlog";
-    int rejecting = queue_high_water_for({"--overload", "reject"}, 400);
-    EXPECT_GT(rejecting, 200) << "under reject the accept thread must not hold back";
+    // The worker needs 5 ms a client here: 300 clients connect well before it has served 150.
+    int rejecting = queue_high_water_for({"--overload", "reject"}, 300, 5000);
+    EXPECT_GT(rejecting, 150) << "under reject the accept thread must not hold back";
+    int small_backlog = queue_high_water_for({"--backlog", "256"}, 300, 5000);
+    EXPECT_GT(small_backlog, 150) << "a 256-client backlog cannot hold 4 x 128 clients";
 }
 
 TEST(Server, OverloadRejectSendsBusyMessageAndCountsIt)

@@ -26,7 +26,7 @@ greeter_install_missing() {
 greeter_build() {
   local dir=$1 targets=()
   shift
-  [ -n "${GREETER_BUILD_TARGETS:-}" ] && read -r -a targets <<<"--target $GREETER_BUILD_TARGETS"
+  [[ ${GREETER_BUILD_TARGETS:-} =~ [^[:space:]] ]] && read -r -a targets <<<"--target $GREETER_BUILD_TARGETS"
   cmake -S "$GREETER_ROOT" -B "$dir" "$@" >/dev/null || return 1
   cmake --build "$dir" -j"$(nproc)" "${targets[@]}" >/dev/null ||
     { cmake --build "$dir" -j1 "${targets[@]}"; return 1; }
