@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "dlist.h"
 #include "schedule.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
@@ -46,16 +47,11 @@ typedef struct conn {
     uint8_t counted;  /* started after the warm-up: goes into the figures */
     uint8_t awaiting; /* established, no greeting byte yet: counted in shared->established */
     uint32_t slot;
-    uint64_t sched_ns, start_ns, deadline_ns;
+    uint64_t sched_ns, start_ns;
     uint64_t connected_ns; /* when the connect completed: the TLS handshake's start */
     size_t sent, got;
-    struct conn *prev, *next; /* in one timer list while a deadline is armed */
+    dl_node timer; /* in one timer list while a deadline is armed */
 } conn;
-
-/* Deadlines are now + a constant, so appending keeps each list sorted: O(1) timers. */
-typedef struct timer_list {
-    conn *head, *tail;
-} timer_list;
 
 struct engine_worker {
     engine_shared *sh;
@@ -73,7 +69,8 @@ struct engine_worker {
     long open;              /* connections open on this thread */
     uint64_t timeout_ns, drain_deadline_ns;
     size_t next_source;
-    timer_list timeouts, backoffs;
+    /* Deadlines are now + a constant per list, so each stays sorted: O(1) timers. */
+    dl_list timeouts, backoffs;
     lg_stats stats;
     engine_progress progress;
     uint64_t cpu_ns, cpu_wait_ns, wall_ns;
@@ -82,31 +79,10 @@ struct engine_worker {
 
 /* ---- small helpers ---- */
 
-static void timer_unlink(timer_list *l, conn *c)
+/* The connection whose deadline in l comes first, or NULL. */
+static conn *first_to_expire(const dl_list *l)
 {
-    if (c->prev)
-        c->prev->next = c->next;
-    else if (l->head == c)
-        l->head = c->next;
-    else
-        return; /* not in this list */
-    if (c->next)
-        c->next->prev = c->prev;
-    else
-        l->tail = c->prev;
-    c->prev = c->next = NULL;
-}
-
-static void timer_arm(timer_list *l, conn *c, uint64_t deadline_ns)
-{
-    c->deadline_ns = deadline_ns;
-    c->next = NULL;
-    c->prev = l->tail;
-    if (l->tail)
-        l->tail->next = c;
-    else
-        l->head = c;
-    l->tail = c;
+    return l->head ? DL_ENTRY(l->head, conn, timer) : NULL;
 }
 
 static void atomic_inc_peak(atomic_long *value, atomic_long *peak)
@@ -163,7 +139,7 @@ static void release_slot(engine_worker *w, conn *c, uint64_t now, int outcome)
 {
     if (!w->open_loop && (outcome == LG_ERR_FD_LIMIT || outcome == LG_ERR_ADDR_UNAVAIL)) {
         c->state = CONN_BACKOFF;
-        timer_arm(&w->backoffs, c, now + BACKOFF_NS);
+        dl_append(&w->backoffs, &c->timer, now + BACKOFF_NS);
         return;
     }
     c->state = CONN_IDLE;
@@ -173,7 +149,7 @@ static void release_slot(engine_worker *w, conn *c, uint64_t now, int outcome)
 /* Closes an open connection and counts how it ended. */
 static void conn_end(engine_worker *w, conn *c, uint64_t now, int outcome, int errnum)
 {
-    timer_unlink(&w->timeouts, c);
+    dl_remove(&c->timer);
     if (c->awaiting) {
         c->awaiting = 0;
         atomic_dec(&w->sh->established);
@@ -260,7 +236,7 @@ static void conn_start(engine_worker *w, conn *c, uint64_t sched_ns)
     c->state = CONN_CONNECTING;
     w->open++;
     atomic_inc_peak(&w->sh->in_flight, &w->sh->peak_in_flight);
-    timer_arm(&w->timeouts, c, now + w->timeout_ns);
+    dl_append(&w->timeouts, &c->timer, now + w->timeout_ns);
 }
 
 /* True while this thread may still start a connection due at due_ns. */
@@ -385,8 +361,7 @@ static int send_payload(engine_worker *w, conn *c, uint64_t now)
         c->sent += n;
     }
     c->state = CONN_READING;
-    timer_unlink(&w->timeouts, c);
-    timer_arm(&w->timeouts, c, now + w->timeout_ns);
+    dl_append(&w->timeouts, &c->timer, now + w->timeout_ns);
     return 1;
 }
 
@@ -407,8 +382,7 @@ static int on_connected(engine_worker *w, conn *c, uint64_t now)
     c->awaiting = 1;
     atomic_inc_peak(&w->sh->established, &w->sh->peak_established);
     c->state = CONN_HANDSHAKE;
-    timer_unlink(&w->timeouts, c);
-    timer_arm(&w->timeouts, c, now + w->timeout_ns);
+    dl_append(&w->timeouts, &c->timer, now + w->timeout_ns);
     return 1;
 }
 
@@ -433,8 +407,7 @@ static int step_handshake(engine_worker *w, conn *c, uint64_t *now)
             else
                 w->stats.tls_full++;
         }
-        timer_unlink(&w->timeouts, c);
-        timer_arm(&w->timeouts, c, *now + w->timeout_ns);
+        dl_append(&w->timeouts, &c->timer, *now + w->timeout_ns);
     }
     c->state = w->cfg->send ? CONN_SENDING : CONN_READING;
     return 1;
@@ -465,10 +438,10 @@ static void on_event(engine_worker *w, conn *c, uint32_t events)
 static void expire_timers(engine_worker *w, uint64_t now)
 {
     conn *c;
-    while ((c = w->timeouts.head) && c->deadline_ns <= now)
+    while ((c = first_to_expire(&w->timeouts)) && c->timer.deadline_ns <= now)
         conn_end(w, c, now, LG_ERR_TIMEOUT, ETIMEDOUT);
-    while ((c = w->backoffs.head) && c->deadline_ns <= now) {
-        timer_unlink(&w->backoffs, c);
+    while ((c = first_to_expire(&w->backoffs)) && c->timer.deadline_ns <= now) {
+        dl_remove(&c->timer);
         c->state = CONN_IDLE;
         w->idle[w->nidle++] = c->slot;
     }
@@ -521,7 +494,7 @@ static void abandon_rest(engine_worker *w, uint64_t now)
         conn *c = &w->conns[i];
         if (c->state < CONN_CONNECTING)
             continue;
-        timer_unlink(&w->timeouts, c);
+        dl_remove(&c->timer);
         if (c->awaiting)
             atomic_dec(&w->sh->established);
         w->tp->close(&c->tc);

@@ -1,6 +1,7 @@
 /* model_event.c -- one non-blocking epoll loop per thread, each on its own SO_REUSEPORT listener. */
 #include "acceptor.h"
 #include "clock.h"
+#include "dlist.h"
 #include "log.h"
 #include "net.h"
 #include "server.h"
@@ -38,15 +39,8 @@ typedef struct event_conn {
     conn_phase phase;
     int in_epoll;
     size_t sent;
-    uint64_t deadline_ns;
-    struct event_conn *prev, *next; /* in the loop's list for its phase */
+    dl_node timer; /* in the loop's list for its phase, by deadline */
 } event_conn;
-
-/* Every connection in a list waits the same fixed time (work_us, or io_timeout), so appending
- * keeps a list sorted by deadline and the head is always the next to expire. */
-typedef struct conn_list {
-    event_conn *head, *tail;
-} conn_list;
 
 typedef struct event_loop {
     server *srv;
@@ -55,7 +49,9 @@ typedef struct event_loop {
     int own_listener; /* loop 0 uses the server's listener; the others made theirs */
     int accepting;
     int live;         /* event_conns allocated */
-    conn_list working, waiting_io;
+    /* Every connection in a list waits the same fixed time (work_us, or io_timeout), so
+     * each list stays sorted by deadline (dlist.h). */
+    dl_list working, waiting_io;
     acceptor acc;     /* for its spare descriptor and rate-limited complaints */
     pthread_t thread;
 } event_loop;
@@ -63,38 +59,22 @@ typedef struct event_loop {
 /* epoll data for the two descriptors that are not connections. */
 static char listener_tag, stop_tag;
 
-static void list_append(conn_list *l, event_conn *c)
+/* The connection that expires first in l, or NULL. (clang-analyzer follows expire()'s loops
+ * through conn_free without seeing that freeing a connection takes it out of its list first,
+ * and reports the next head as freed memory.) */
+static event_conn *first_to_expire(const dl_list *l)
 {
-    c->next = NULL;
-    c->prev = l->tail;
-    if (l->tail)
-        l->tail->next = c;
-    else
-        l->head = c;
-    l->tail = c;
+    return l->head ? DL_ENTRY(l->head, event_conn, timer) : NULL; // NOLINT(clang-analyzer-unix.Malloc)
 }
 
-static void list_remove(conn_list *l, event_conn *c)
-{
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        l->head = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    else
-        l->tail = c->prev;
-    c->prev = c->next = NULL;
-}
-
-static conn_list *list_of(event_loop *loop, event_conn *c)
+static dl_list *list_of(event_loop *loop, event_conn *c)
 {
     return c->phase == PHASE_WORKING ? &loop->working : &loop->waiting_io;
 }
 
 static void conn_free(event_loop *loop, event_conn *c)
 {
-    list_remove(list_of(loop, c), c);
+    dl_remove(&c->timer);
     if (c->admitted)
         admission_release(loop->srv->cfg->handler.admission, (struct sockaddr *)&c->peer);
     tls_conn_free(c->tls);
@@ -119,13 +99,9 @@ static event_conn *conn_new(event_loop *loop, int fd)
 static int conn_wait(event_loop *loop, event_conn *c, conn_phase phase, uint32_t events,
                      uint64_t deadline_ns)
 {
-    int listed = c->prev || c->next || list_of(loop, c)->head == c;
-    if (!listed || c->phase != phase) {
-        if (listed)
-            list_remove(list_of(loop, c), c);
+    if (!dl_listed(&c->timer) || c->phase != phase) {
         c->phase = phase;
-        c->deadline_ns = deadline_ns;
-        list_append(list_of(loop, c), c);
+        dl_append(list_of(loop, c), &c->timer, deadline_ns);
     }
     if (events == 0)
         return 0;
@@ -376,16 +352,13 @@ static void expire(event_loop *loop)
 {
     uint64_t now = clock_now_ns();
     event_conn *c;
-    while ((c = loop->working.head) && c->deadline_ns <= now) {
-        list_remove(&loop->working, c);
+    while ((c = first_to_expire(&loop->working)) && c->timer.deadline_ns <= now) {
         c->phase = PHASE_WRITING; /* its I/O deadline starts now */
-        c->deadline_ns = io_deadline(loop);
-        list_append(&loop->waiting_io, c);
+        dl_append(&loop->waiting_io, &c->timer, io_deadline(loop));
         greet(loop, c);
     }
-    /* conn_free and fail unlink c, so each pass sees a new head. (clang-analyzer cannot see
-     * that a list head has no prev and reports a use after free here.) */
-    while ((c = loop->waiting_io.head) && c->deadline_ns <= now) { // NOLINT(clang-analyzer-unix.Malloc)
+    /* conn_free and fail unlink c, so each pass sees a new head. */
+    while ((c = first_to_expire(&loop->waiting_io)) && c->timer.deadline_ns <= now) {
         if (c->phase == PHASE_DRAINING) {
             conn_free(loop, c); /* already greeted: stop waiting for its EOF */
             continue;

@@ -2,3 +2,4 @@
 greeter_add_test(test_addr test_addr.cc)
 greeter_add_test(test_parse test_parse.cc)
 greeter_add_test(test_cidr test_cidr.cc)
+greeter_add_test(test_dlist test_dlist.cc)

@@ -1,0 +1,66 @@
+/* dlist.h -- intrusive deadline lists: O(1) timers when every deadline in a list is now + that list's constant. */
+#ifndef GREETER_DLIST_H
+#define GREETER_DLIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Embedded in whatever waits; DL_ENTRY gets the container back. A node knows its list, so
+ * removing it needs no list and removing an unlisted node is harmless. */
+typedef struct dl_node {
+    struct dl_node *prev, *next;
+    struct dl_list *owner; /* NULL while in no list */
+    uint64_t deadline_ns;
+} dl_node;
+
+/* Appending keeps a list sorted only when deadlines arrive in order, as they do when each
+ * is now + the same timeout: then the head is always the next to expire. */
+typedef struct dl_list {
+    dl_node *head, *tail;
+} dl_list;
+
+#define DL_ENTRY(node, type, member) ((type *)(void *)((char *)(node) - offsetof(type, member)))
+
+static inline int dl_listed(const dl_node *n) { return n->owner != NULL; }
+
+/* Takes n out of its list, if it is in one. */
+static inline void dl_remove(dl_node *n)
+{
+    dl_list *l = n->owner;
+    if (l == NULL)
+        return;
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        l->head = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    else
+        l->tail = n->prev;
+    n->prev = n->next = NULL;
+    n->owner = NULL;
+}
+
+/* Puts n at the end of l with this deadline, out of any list it was in. */
+static inline void dl_append(dl_list *l, dl_node *n, uint64_t deadline_ns)
+{
+    dl_remove(n);
+    n->deadline_ns = deadline_ns;
+    n->next = NULL;
+    n->prev = l->tail;
+    if (l->tail)
+        l->tail->next = n;
+    else
+        l->head = n;
+    l->tail = n;
+    n->owner = l;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif
