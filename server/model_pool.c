@@ -118,8 +118,8 @@ static accept_policy accept_policy_for(pool *p)
 /* Blocks until the queue is below the low mark (or a stop is asked). */
 static void wait_for_refill(accept_policy *ap)
 {
-    while (!conn_queue_wait_below(&ap->pool->queue, ap->low,
-                                  (int)(QUEUE_STALLED_AFTER_NS / 1000000u)) && !shutdown_requested())
+    while (!conn_queue_wait_below(&ap->pool->queue, ap->low, QUEUE_STALLED_AFTER_MS) &&
+           !shutdown_requested())
         ;
 }
 

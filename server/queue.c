@@ -28,13 +28,7 @@ int conn_queue_init(conn_queue *q, size_t capacity, char *err, size_t errlen)
     q->service_cpu_ns = 1;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     q->cpus = cpus > 0 ? (unsigned)cpus : 1;
-    /* Hold times are a few dozen instructions: a waiter spins briefly before it sleeps, since
-     * a futex sleep and wake-up cost far more than the wait (glibc's adaptive mutex). */
-    pthread_mutexattr_t mattr;
-    pthread_mutexattr_init(&mattr);
-    pthread_mutexattr_settype(&mattr, PTHREAD_MUTEX_ADAPTIVE_NP);
-    pthread_mutex_init(&q->lock, &mattr);
-    pthread_mutexattr_destroy(&mattr);
+    pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->not_empty, NULL);
     /* Producers wait on not_full with a deadline (conn_queue_wait_below): monotonic time. */
     pthread_condattr_t attr;
@@ -178,7 +172,7 @@ size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int
                 break;
             /* Timed, so that consumers stuck with slow clients while others sleep are
              * noticed (as in conn_queue_wait_below) even though nothing is appended. */
-            struct timespec deadline = deadline_after_ms((int)(QUEUE_STALLED_AFTER_NS / 1000000u));
+            struct timespec deadline = deadline_after_ms(QUEUE_STALLED_AFTER_MS);
             if (do_wait_for_room(q, q->capacity, &deadline) == ETIMEDOUT)
                 do_wake_if_needed(q, clock_now_ns());
             continue;
@@ -226,10 +220,11 @@ int conn_queue_wait_below(conn_queue *q, size_t mark, int timeout_ms)
 {
     struct timespec deadline = deadline_after_ms(timeout_ms);
     pthread_mutex_lock(&q->lock);
+    while (q->count >= mark && !q->closed) {
+        if (do_wait_for_room(q, mark, &deadline) == ETIMEDOUT)
+            break;
+    }
     int below = q->count < mark || q->closed;
-    while (!below && do_wait_for_room(q, mark, &deadline) != ETIMEDOUT)
-        below = q->count < mark || q->closed;
-    below = q->count < mark || q->closed;
     if (!below) /* the consumers took nothing for a while: they may be stuck */
         do_wake_if_needed(q, clock_now_ns());
     pthread_mutex_unlock(&q->lock);
@@ -241,7 +236,7 @@ int conn_queue_nudge(conn_queue *q)
     pthread_mutex_lock(&q->lock);
     if (q->count > 0)
         do_wake_if_needed(q, clock_now_ns());
-    int again_ms = q->count > 0 ? (int)(QUEUE_STALLED_AFTER_NS / 1000000u) : -1;
+    int again_ms = q->count > 0 ? QUEUE_STALLED_AFTER_MS : -1;
     pthread_mutex_unlock(&q->lock);
     return again_ms;
 }

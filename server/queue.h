@@ -48,6 +48,7 @@ typedef struct conn_item {
 #define QUEUE_LONG_BACKLOG_NS 10000000u
 #define QUEUE_SPREAD_CPU_NS 50000u
 #define QUEUE_STALLED_AFTER_NS 5000000u
+#define QUEUE_STALLED_AFTER_MS ((int)(QUEUE_STALLED_AFTER_NS / 1000000u))
 typedef struct conn_queue {
     pthread_mutex_t lock;
     pthread_cond_t not_empty;

@@ -57,6 +57,22 @@ int client(TestProc &proc, std::vector<std::string> args)
     return run_command(proc, argv, 20000);
 }
 
+// A UDP socket connected to 127.0.0.1:port, so that send/recv talk to the server only; -1
+// on failure.
+int connected_udp_socket(int port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin = {};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr *>(&sin), sizeof(sin)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 class Udp : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Udp, EveryDatagramIsAnswered)
@@ -82,12 +98,8 @@ TEST(UdpServer, OversizedDatagramsAreDroppedAndCounted)
     TestProc server;
     int port = port_of(start(server, {"--udp", "--udp-max", "100", "-H", "127.0.0.1", "-p", "0"}));
     ASSERT_GT(port, 0) << server.err();
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sin = {};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((uint16_t)port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr *>(&sin), sizeof(sin)), 0);
+    int fd = connected_udp_socket(port);
+    ASSERT_GE(fd, 0);
     std::string big(60000, 'x'), small = "hi", empty;
     ASSERT_EQ(send(fd, big.data(), big.size(), 0), (ssize_t)big.size());
     ASSERT_EQ(send(fd, empty.data(), 0, 0), 0);
@@ -137,12 +149,8 @@ TEST(UdpServer, ADatagramWakesOneWorkerNotTheWholePool)
     TestProc server;
     int port = port_of(start(server, {"--udp", "-w", "8", "-H", "127.0.0.1", "-p", "0"}));
     ASSERT_GT(port, 0) << server.err();
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sin = {};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((uint16_t)port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr *>(&sin), sizeof(sin)), 0);
+    int fd = connected_udp_socket(port);
+    ASSERT_GE(fd, 0);
     const int rounds = 200;
     long before = voluntary_switches(server.pid());
     char buf[256];
