@@ -473,7 +473,7 @@ int model_event_run(server *srv, char *err, size_t errlen)
     }
     for (int i = 0; i < n && rc == 0; i++) {
         rc = loop_init(&loops[i], srv, i, err, errlen);
-        if (rc == 0 && (rc = pthread_create(&loops[i].thread, NULL, loop_main, &loops[i])) != 0) {
+        if (rc == 0 && (rc = shutdown_thread_create(&loops[i].thread, NULL, loop_main, &loops[i])) != 0) {
             snprintf(err, errlen, "event: start loop %d: %s", i, strerror(rc));
             loop_destroy(&loops[i]);
             rc = -1;

@@ -66,7 +66,7 @@ static int start_workers(pool *p, int count, char *err, size_t errlen)
         return -1;
     }
     for (; p->started < count; p->started++) {
-        int rc = pthread_create(&p->threads[p->started], &attr, worker_main, p);
+        int rc = shutdown_thread_create(&p->threads[p->started], &attr, worker_main, p);
         if (rc != 0) {
             snprintf(err, errlen, "start worker %d of %d: %s", p->started + 1, count, strerror(rc));
             pthread_attr_destroy(&attr);

@@ -2,6 +2,7 @@
 #include "acceptor.h"
 #include "log.h"
 #include "server.h"
+#include "shutdown.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -55,7 +56,7 @@ static void spawn(thread_state *st, pthread_attr_t *attr, const conn_item *conn)
         pthread_mutex_lock(&st->lock);
         st->live++;
         pthread_mutex_unlock(&st->lock);
-        rc = pthread_create(&tid, attr, conn_thread, job);
+        rc = shutdown_thread_create(&tid, attr, conn_thread, job);
         if (rc != 0) {
             pthread_mutex_lock(&st->lock);
             st->live--;

@@ -68,3 +68,16 @@ void shutdown_reset_after_fork(void)
     stop_count = 0;
     in_child = 1;
 }
+
+int shutdown_thread_create(pthread_t *thread, const pthread_attr_t *attr,
+                           void *(*start)(void *), void *arg)
+{
+    sigset_t stop, saved;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, &saved); /* the new thread inherits this mask */
+    int rc = pthread_create(thread, attr, start, arg);
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    return rc;
+}

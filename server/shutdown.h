@@ -2,6 +2,8 @@
 #ifndef GREETER_SHUTDOWN_H
 #define GREETER_SHUTDOWN_H
 
+#include <pthread.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -19,6 +21,14 @@ int shutdown_fd(void);
 
 /* Nonzero once a stop was asked for (by a signal or shutdown_request). */
 int shutdown_requested(void);
+
+/* pthread_create with SIGINT and SIGTERM blocked in the new thread: stop signals then reach
+ * only the thread that started the server, which waits on the pipe in an ordinary way. (A
+ * signal taken by a busy worker, or by a sanitizer's helper thread, which a sanitizer defers
+ * until that thread next calls into it, could otherwise wait indefinitely.) Returns
+ * pthread_create's result. */
+int shutdown_thread_create(pthread_t *thread, const pthread_attr_t *attr,
+                           void *(*start)(void *), void *arg);
 
 /* Asks for a stop from inside the process, as a signal would. */
 void shutdown_request(void);

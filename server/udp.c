@@ -130,7 +130,7 @@ int udp_serve(server *srv, int threads, int own_sockets, char *err, size_t errle
             }
             w->own_fd = 1;
         }
-        int prc = pthread_create(&w->thread, NULL, udp_worker_main, w);
+        int prc = shutdown_thread_create(&w->thread, NULL, udp_worker_main, w);
         if (prc != 0) {
             snprintf(err, errlen, "udp: start worker %d: %s", started + 1, strerror(prc));
             if (w->own_fd)
