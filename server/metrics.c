@@ -91,22 +91,22 @@ static void counters(page *p, server_stats *s)
     };
     for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
         metric_u64(p, list[i].name, "counter", list[i].help,
-                   stats_get((_Atomic uint64_t *)((char *)s + list[i].offset)));
+                   server_stats_get((_Atomic uint64_t *)((char *)s + list[i].offset)));
 }
 
 /* Accepted and not yet finished. The outcomes are read first: every one of them follows its
  * connection's accept, so the difference cannot go below zero but by a moment's skew. */
 static uint64_t in_flight(server_stats *s)
 {
-    uint64_t done = stats_get(&s->greeted) + stats_get(&s->rejected) + stats_get(&s->failed) +
-                    stats_get(&s->denied);
-    uint64_t accepted = stats_get(&s->accepted);
+    uint64_t done = server_stats_get(&s->greeted) + server_stats_get(&s->rejected) + server_stats_get(&s->failed) +
+                    server_stats_get(&s->denied);
+    uint64_t accepted = server_stats_get(&s->accepted);
     return accepted > done ? accepted - done : 0;
 }
 
 static void queue_gauges(page *p, metrics *m)
 {
-    uint64_t depth = 0, capacity = 0, high_water = stats_get(&m->stats->queue_high_water);
+    uint64_t depth = 0, capacity = 0, high_water = server_stats_get(&m->stats->queue_high_water);
     pthread_mutex_lock(&m->lock);
     if (m->queue) {
         depth = conn_queue_depth(m->queue);
@@ -132,7 +132,7 @@ static void worker_gauges(page *p, metrics *m)
                m->info.workers);
     metric_u64(p, "greeter_workers_busy", "gauge",
                "Workers serving a connection now (event: loops handling events).",
-               stats_get(&m->stats->busy));
+               server_stats_get(&m->stats->busy));
     metric_u64(p, "greeter_connections_in_flight", "gauge",
                "Connections accepted and not yet finished (queued, being greeted, closing).",
                in_flight(m->stats));
@@ -163,14 +163,14 @@ static void duration_histogram(page *p, server_stats *s)
            "Server-side time from accept to close of each connection served (greeted or failed).");
     uint64_t cumulative = 0;
     for (size_t i = 0; i < STATS_DURATION_BUCKETS; i++) {
-        cumulative += stats_get(&s->duration_buckets[i]);
+        cumulative += server_stats_get(&s->duration_buckets[i]);
         if (i + 1 < STATS_DURATION_BUCKETS)
             emit(p, "%s_bucket{le=\"%g\"} %llu\n", name, (double)bounds[i] / 1e9,
                  (unsigned long long)cumulative);
         else
             emit(p, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)cumulative);
     }
-    uint64_t sum_ns = stats_get(&s->duration_sum_ns);
+    uint64_t sum_ns = server_stats_get(&s->duration_sum_ns);
     emit(p, "%s_sum %llu.%09llu\n%s_count %llu\n", name, (unsigned long long)(sum_ns / 1000000000u),
          (unsigned long long)(sum_ns % 1000000000u), name, (unsigned long long)cumulative);
 }

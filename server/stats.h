@@ -41,30 +41,30 @@ typedef struct server_stats {
 } server_stats;
 
 /* Maps a zeroed block shared with future children; NULL on failure (errno set). */
-server_stats *stats_create(void);
-void stats_destroy(server_stats *stats);
+server_stats *server_stats_create(void);
+void server_stats_destroy(server_stats *stats);
 
-static inline void stats_add(_Atomic uint64_t *counter, uint64_t n)
+static inline void server_stats_add(_Atomic uint64_t *counter, uint64_t n)
 {
     atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
 }
 
-static inline void stats_sub(_Atomic uint64_t *gauge, uint64_t n)
+static inline void server_stats_sub(_Atomic uint64_t *gauge, uint64_t n)
 {
     atomic_fetch_sub_explicit(gauge, n, memory_order_relaxed);
 }
 
-static inline uint64_t stats_get(_Atomic uint64_t *counter)
+static inline uint64_t server_stats_get(_Atomic uint64_t *counter)
 {
     return atomic_load_explicit(counter, memory_order_relaxed);
 }
 
 /* Counts one connection served (greeted or failed) into the accept-to-close histogram:
  * two relaxed increments. accepted_ns is CLOCK_MONOTONIC, as conn_item's. */
-void stats_observe_duration(server_stats *stats, uint64_t accepted_ns);
+void server_stats_observe_duration(server_stats *stats, uint64_t accepted_ns);
 
 /* Raises *counter to at least value. */
-void stats_max(_Atomic uint64_t *counter, uint64_t value);
+void server_stats_max(_Atomic uint64_t *counter, uint64_t value);
 
 /* Extra fields of the summary line, shown only when the feature is on. */
 enum { SUMMARY_TLS = 1, SUMMARY_DENIED = 2 };
@@ -72,7 +72,7 @@ enum { SUMMARY_TLS = 1, SUMMARY_DENIED = 2 };
 /* Formats "summary: accepted=N greeted=N rejected=N failed=N queue_high_water=N", then
  * " denied=N" and " tls_failed=N" as extras asks. accepted = greeted + rejected + failed +
  * denied; tls_failed is a part of failed. */
-void stats_format_summary(server_stats *stats, unsigned extras, char *buf, size_t len);
+void server_stats_format_summary(server_stats *stats, unsigned extras, char *buf, size_t len);
 
 #ifdef __cplusplus
 }
