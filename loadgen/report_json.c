@@ -28,7 +28,11 @@ static void set_setup(json_t *o, const lg_report *r)
     json_object_set_new(o, "rate_requested", json_real(cfg->rate));
     json_object_set_new(o, "poisson", json_boolean(cfg->poisson));
     json_object_set_new(o, "host", json_string(r->host));
-    json_object_set_new(o, "shard", json_null());
+    json_object_set_new(o, "shard", cfg->shard.count > 1
+                                        ? json_pack("{s:I, s:I}", "index",
+                                                    (json_int_t)cfg->shard.index, "count",
+                                                    (json_int_t)cfg->shard.count)
+                                        : json_null());
     json_object_set_new(o, "start_unix_ns", json_integer((json_int_t)r->start_unix_ns));
     json_object_set_new(o, "start_time", json_string(r->start_time));
     json_object_set_new(o, "warmup_s", json_real((double)cfg->warmup_us / 1e6));
