@@ -100,12 +100,6 @@ struct engine_worker {
 
 /* ---- small helpers ---- */
 
-/* The connection whose deadline in l comes first, or NULL. */
-static conn *first_to_expire(const dl_list *l)
-{
-    return l->head ? DL_ENTRY(l->head, conn, timer) : NULL;
-}
-
 static void atomic_inc_peak(atomic_long *value, atomic_long *peak)
 {
     long now = atomic_fetch_add_explicit(value, 1, memory_order_relaxed) + 1;
@@ -480,9 +474,9 @@ static void on_event(engine_worker *w, conn *c, uint32_t events)
 static void expire_timers(engine_worker *w, uint64_t now)
 {
     conn *c;
-    while ((c = first_to_expire(&w->timeouts)) && c->timer.deadline_ns <= now)
+    while ((c = DL_FIRST(&w->timeouts, conn, timer)) && c->timer.deadline_ns <= now)
         conn_end(w, c, now, failed_with(LG_ERR_TIMEOUT, ETIMEDOUT));
-    while ((c = first_to_expire(&w->backoffs)) && c->timer.deadline_ns <= now) {
+    while ((c = DL_FIRST(&w->backoffs, conn, timer)) && c->timer.deadline_ns <= now) {
         dl_remove(&c->timer);
         c->state = CONN_IDLE;
         w->idle[w->nidle++] = c->slot;
@@ -600,13 +594,6 @@ static void rotate_interval(engine_worker *w, uint64_t now)
     w->st = &fresh->stats;
 }
 
-static uint64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Nanoseconds this thread spent runnable but waiting for a CPU (the second field of
  * /proc/thread-self/schedstat); 0 when the kernel does not say. */
 static uint64_t thread_cpu_wait_ns(void)
@@ -628,7 +615,7 @@ void *engine_worker_main(void *arg)
     struct epoll_event events[MAX_EVENTS];
     /* The default 50 us timer slack would delay every scheduled start by up to that much. */
     (void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-    uint64_t cpu0 = thread_cpu_ns(), wait0 = thread_cpu_wait_ns(), wall0 = clock_now_ns();
+    uint64_t cpu0 = clock_thread_cpu_ns(), wait0 = thread_cpu_wait_ns(), wall0 = clock_now_ns();
     uint64_t now;
     for (;;) {
         now = clock_now_ns();
@@ -650,7 +637,7 @@ void *engine_worker_main(void *arg)
     }
     abandon_rest(w, now);
     publish_progress(w);
-    w->cpu_ns = thread_cpu_ns() - cpu0;
+    w->cpu_ns = clock_thread_cpu_ns() - cpu0;
     w->cpu_wait_ns = thread_cpu_wait_ns() - wait0;
     w->wall_ns = clock_now_ns() - wall0;
     w->slice->open_at_end = w->open;
