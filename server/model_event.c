@@ -272,7 +272,7 @@ static void on_accepted(event_loop *loop, conn_item *conn)
     stats_add(&loop->srv->stats->accepted, 1);
     if (!acceptor_admit(&loop->acc, conn))
         return;
-    if (h->access_log)
+    if (h->access_log == ACCESS_LOG_TUTORIAL)
         handler_log_peer(conn);
     /* The fast path (a plain greeting that fits the socket buffer) needs no state at all;
      * everything that waits, or must be released to the caps later, gets an event_conn. */
