@@ -177,11 +177,9 @@ static void *control_main(void *arg)
         int n = poll(fds, 3, next_timeout_ms(c, clock_now_ns()));
         if (n < 0 && errno != EINTR)
             break;
-        if (fds[0].revents)
-            break;
-        if (fds[1].revents)
-            on_signal(c);
-        if (!c->draining && fds[2].revents) {
+        /* The drain before the end: a model that drains at once may let both pipes become
+         * readable together, and STOPPING=1 must still be said. */
+        if (!c->draining && (fds[2].revents || shutdown_requested())) {
             c->draining = 1;
             if (c->pending.pid > 0) {
                 log_info("stopping: the upgrade to process %d is abandoned", (int)c->pending.pid);
@@ -189,6 +187,10 @@ static void *control_main(void *arg)
             }
             send_status(c, c->upgraded ? "" : "STOPPING=1\n");
         }
+        if (fds[0].revents)
+            break;
+        if (fds[1].revents)
+            on_signal(c);
         on_tick(c, clock_now_ns());
     }
     return NULL;
@@ -201,6 +203,7 @@ static int open_notifier(control *c, char *err, size_t errlen)
     if (systemd_notifier_open(&c->notifier, getenv("NOTIFY_SOCKET"), err, errlen) < 0)
         return -1;
     send_status(c, "READY=1\n");
+    c->next_status_ns = clock_now_ns() + (uint64_t)STATUS_INTERVAL_MS * 1000000u;
     if (next) {
         systemd_notifier_close(&c->notifier);
         if (systemd_notifier_open(&c->notifier, next, err, errlen) < 0)
