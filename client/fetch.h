@@ -1,24 +1,34 @@
-/* fetch.h -- getting the greeting: read a stream to its end, or ask by datagram with retries. */
+/* fetch.h -- getting the greeting: stream it to stdout within bounds, or ask by datagram with retries. */
 #ifndef GREETER_FETCH_H
 #define GREETER_FETCH_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
 #include "tls.h"
 
-/* Reads fd until the server closes or deadline_ns passes, then prints what came and a
- * newline. Returns the exit status: 0, or 1 with the reason on stderr naming `where`. */
-int fetch_stream(int fd, uint64_t deadline_ns, int timeout_ms, const char *where);
+/* The bounds on one exchange: a deadline for all of it (CLOCK_MONOTONIC; timeout_ms is the
+ * same bound as the user gave it, for messages) and the most greeting bytes to take. */
+typedef struct fetch_limits {
+    uint64_t deadline_ns;
+    int timeout_ms;
+    size_t max_bytes;
+} fetch_limits;
+
+/* Reads fd until the server closes, copying the greeting to stdout as it arrives, then prints
+ * a newline. Past the deadline or max_bytes it stops reading (what was printed is then
+ * incomplete). Returns the exit status: 0, or 1 with the reason on stderr naming `where`. */
+int fetch_stream(int fd, const fetch_limits *limits, const char *where);
 
 /* As fetch_stream, over an established TLS connection: the greeting counts only when the
  * server ends it with close_notify (an unannounced close could have cut it short). */
-int fetch_tls(tls_conn *tls, uint64_t deadline_ns, const char *where);
+int fetch_tls(tls_conn *tls, const fetch_limits *limits, const char *where);
 
 /* Sends a request datagram to `to` (NULL: fd is connected), waits up to timeout_ms for the
- * reply, resends up to `retries` more times, prints the first reply and a newline.
- * Returns the exit status: 0, or 1 with the reason on stderr. */
+ * reply, resends up to `retries` more times, prints the first reply and a newline. A reply
+ * longer than limits->max_bytes fails. Returns the exit status: 0, or 1 with the reason. */
 int fetch_datagram(int fd, const struct sockaddr *to, socklen_t tolen, int timeout_ms, int retries,
-                   const char *where);
+                   size_t max_bytes, const char *where);
 
 #endif

@@ -58,7 +58,8 @@ static int udp_socket(const client_options *opts, const char *host, const char *
 
 /* Handshakes on the connected fd (verifying the server unless --insecure) and prints the
  * greeting. Returns the exit status. */
-static int greet_over_tls(const client_options *opts, int fd, uint64_t deadline, const char *where)
+static int greet_over_tls(const client_options *opts, int fd, const fetch_limits *limits,
+                          const char *where)
 {
     char err[TLS_ERRLEN];
     const char *name = opts->servername ? opts->servername : opts->unix_path ? NULL : opts->host_only;
@@ -67,10 +68,10 @@ static int greet_over_tls(const client_options *opts, int fd, uint64_t deadline,
     int status = 1;
     if (tls == NULL)
         log_error("%s", err);
-    else if (tls_handshake_until(tls, deadline, err, sizeof(err)) < 0)
+    else if (tls_handshake_until(tls, limits->deadline_ns, err, sizeof(err)) < 0)
         log_error("%s: %s", where, err);
     else
-        status = fetch_tls(tls, deadline, where);
+        status = fetch_tls(tls, limits, where);
     tls_conn_free(tls);
     tls_ctx_free(ctx);
     return status;
@@ -98,10 +99,11 @@ int main(int argc, char **argv)
     int fd;
     struct sockaddr_storage to;
     socklen_t tolen = 0;
-    uint64_t deadline = clock_now_ns() + (uint64_t)opts.timeout_us * 1000u;
+    fetch_limits limits = {clock_now_ns() + (uint64_t)opts.timeout_us * 1000u, timeout_ms,
+                           (size_t)opts.max_bytes};
     if (opts.unix_path) {
         snprintf(where, sizeof(where), "%s", opts.unix_path);
-        fd = net_connect_unix(opts.unix_path, socktype, err, sizeof(err));
+        fd = net_connect_unix(opts.unix_path, socktype, timeout_ms, err, sizeof(err));
     } else {
         snprintf(where, sizeof(where), "%s:%s", opts.host_only, opts.port_only);
         fd = opts.udp ? udp_socket(&opts, opts.host_only, opts.port_only, &to, &tolen, err, sizeof(err))
@@ -114,12 +116,12 @@ int main(int argc, char **argv)
     }
     int status;
     if (opts.tls)
-        status = greet_over_tls(&opts, fd, deadline, where);
+        status = greet_over_tls(&opts, fd, &limits, where);
     else if (opts.udp)
         status = fetch_datagram(fd, tolen ? (struct sockaddr *)&to : NULL, tolen, timeout_ms,
-                                (int)opts.retries, where);
+                                (int)opts.retries, limits.max_bytes, where);
     else
-        status = fetch_stream(fd, deadline, timeout_ms, where);
+        status = fetch_stream(fd, &limits, where);
     close(fd);
     return status;
 }

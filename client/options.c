@@ -16,9 +16,12 @@ void client_options_usage(FILE *out, const char *program)
             "machine, or an integer taken as an IPv4 address; PORT a number or service name.\n\n"
             "  -H, --host HOST      server host (default localhost)\n"
             "  -p, --port PORT      server port (default 12345)\n"
-            "  -t, --timeout TIME   bound on connecting and on reading the whole greeting;\n"
-            "                       with --udp, the wait for each reply (default 5s, or 1s\n"
-            "                       with --udp; units us, ms, s, m)\n"
+            "  -t, --timeout TIME   deadline for the whole exchange, from connecting to the\n"
+            "                       greeting's end; with --udp, the wait for each reply, so\n"
+            "                       (retries + 1) x TIME in all (default 5s, or 1s with --udp;\n"
+            "                       units us, ms, s, m)\n"
+            "      --max-bytes N    the longest greeting taken: a longer one fails with exit 1\n"
+            "                       (default 1048576, the server's own limit)\n"
             "  -u, --udp            ask by datagram (sendto/recvfrom) instead of connecting\n"
             "  -r, --retries N      with --udp: datagrams to resend when no reply comes\n"
             "                       (default 3)\n"
@@ -34,7 +37,10 @@ void client_options_usage(FILE *out, const char *program)
             "      --tls-min V      lowest TLS version, 1.2 or 1.3 (default 1.2)\n"
             "  -h, --help           this help\n\n"
             "resolve prints the local host name and getaddrinfo's answers for HOST and SERVICE.\n"
-            "Exit status: 0 greeted, 1 could not connect or read, 2 bad usage.\n",
+            "The greeting is copied to stdout as it arrives: after a failure, what was printed\n"
+            "is incomplete.\n"
+            "Exit status: 0 greeted, 1 could not connect or read (or a bound was passed),\n"
+            "2 bad usage.\n",
             program, program);
 }
 
@@ -53,6 +59,7 @@ static const struct option long_options[] = {
     {"tls-cert", required_argument, NULL, 1002},
     {"tls-key", required_argument, NULL, 1003},
     {"tls-min", required_argument, NULL, 1004},
+    {"max-bytes", required_argument, NULL, 1005},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -94,6 +101,7 @@ static int apply_option(client_options *o, int opt, const char *arg, int *timeou
         if ((o->tls_opts.min_version = tls_parse_version(arg)) < 0)
             return usage_error(err, errlen, "--tls-min: give 1.2 or 1.3");
         return 0;
+    case 1005: return parse_long("--max-bytes", arg, 1, 1L << 30, &o->max_bytes, err, errlen);
     case 'h': o->help = 1; return 0;
     default: return usage_error(err, errlen, "unexpected option");
     }
@@ -126,6 +134,7 @@ int client_options_parse(int argc, char **argv, client_options *o, char *err, si
     o->port = "12345";
     o->timeout_us = 5000000;
     o->retries = 3;
+    o->max_bytes = CLIENT_DEFAULT_MAX_BYTES;
     int timeout_given = 0, retries_given = 0, opt;
     opterr = 0;
     optind = 0; /* glibc: start over, so the parser can run more than once (tests, fuzzing) */

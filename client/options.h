@@ -12,6 +12,9 @@
 extern "C" {
 #endif
 
+/* The server's own cap on a greeting (--greeting-file), the client's default --max-bytes. */
+#define CLIENT_DEFAULT_MAX_BYTES (1L << 20)
+
 /* Strings point into argv: keep argv alive while these are used. */
 typedef struct client_options {
     const char *host, *port, *unix_path, *servername;
@@ -22,6 +25,7 @@ typedef struct client_options {
     long long timeout_us;
     int udp, broadcast;
     long retries;
+    long max_bytes; /* the longest greeting (or reply) taken; longer ones fail */
     int help; /* --help: print the usage, do nothing else */
 } client_options;
 

@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -186,7 +187,7 @@ void net_unix_cleanup(int fd)
         unlink(sun.sun_path);
 }
 
-int net_connect_unix(const char *path, int socktype, char *err, size_t errlen)
+int net_connect_unix(const char *path, int socktype, int timeout_ms, char *err, size_t errlen)
 {
     struct sockaddr_un sun;
     socktype = socktype ? socktype : SOCK_STREAM;
@@ -205,8 +206,23 @@ int net_connect_unix(const char *path, int socktype, char *err, size_t errlen)
         close(fd);
         return -1;
     }
-    if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-        snprintf(err, errlen, "connect %s: %s", path, strerror(errno));
+    /* A UNIX connect cannot be polled for: it blocks, or says EAGAIN, while the listener's
+     * backlog is full. The kernel bounds that wait by the send timeout. */
+    struct timeval tv = {timeout_ms / 1000, (suseconds_t)(timeout_ms % 1000) * 1000};
+    if (timeout_ms > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
+        snprintf(err, errlen, "setsockopt SO_SNDTIMEO: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    int rc;
+    while ((rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun))) < 0 && errno == EINTR) {
+    }
+    if (rc < 0) {
+        if (errno == EAGAIN)
+            snprintf(err, errlen, "connect %s: timed out after %d ms (the server's backlog is full)",
+                     path, timeout_ms);
+        else
+            snprintf(err, errlen, "connect %s: %s", path, strerror(errno));
         close(fd);
         return -1;
     }

@@ -54,8 +54,10 @@ int net_listen_unix(const char *path, int socktype, int backlog, int mode, char 
 void net_unix_cleanup(int fd);
 
 /* Connects to a UNIX socket; for SOCK_DGRAM the socket is auto-bound so replies can reach it.
- * Returns the descriptor or -1 with err. */
-int net_connect_unix(const char *path, int socktype, char *err, size_t errlen);
+ * timeout_ms (<= 0: no bound) bounds the connect, which waits while the server's backlog is
+ * full, and every later send (SO_SNDTIMEO stays set). Returns the descriptor or -1 with err,
+ * e.g. "connect /run/g.sock: timed out after 2000 ms (the server's backlog is full)". */
+int net_connect_unix(const char *path, int socktype, int timeout_ms, char *err, size_t errlen);
 
 /*
  * Connects a blocking stream (or datagram) socket to host:port, trying each address, each

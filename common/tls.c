@@ -715,6 +715,13 @@ int tls_read_until(tls_conn *conn, void *buf, size_t len, size_t *got, uint64_t 
                    char *err, size_t errlen)
 {
     for (;;) {
+        /* Checked before reading too: a peer that always has bytes ready never makes us wait,
+         * and would otherwise keep a caller's read loop going past its deadline. */
+        if (deadline_ns && clock_now_ns() >= deadline_ns) {
+            *got = 0;
+            snprintf(conn->error, sizeof(conn->error), "%s: timed out", STEP_READ);
+            return fail(conn, err, errlen);
+        }
         tls_io_result r = tls_read(conn, buf, len, got);
         if (r == TLS_IO_DONE)
             return 1;

@@ -35,6 +35,8 @@ enum {
     OPT_TLS_RESUME,
     OPT_INSECURE,
     OPT_SERVERNAME,
+    OPT_SHARD,
+    OPT_START_AT,
 };
 
 static const struct option long_options[] = {
@@ -66,6 +68,8 @@ static const struct option long_options[] = {
     {"tls-resume", no_argument, NULL, OPT_TLS_RESUME},
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"servername", required_argument, NULL, OPT_SERVERNAME},
+    {"shard", required_argument, NULL, OPT_SHARD},
+    {"start-at", required_argument, NULL, OPT_START_AT},
     {NULL, 0, NULL, 0},
 };
 
@@ -119,6 +123,16 @@ void config_print_help(FILE *out)
         "                        127.0.0.0/8 such as 127.0.0.0/24, so that more than one\n"
         "                        ephemeral port range is available (default: the kernel's\n"
         "                        choice)\n"
+        "\n"
+        "Fleet (one loadgen per host, merged with 'loadgen merge'; see docs/fleet.md):\n"
+        "      --shard I/N       run shard I (0..N-1) of N: this process takes its share of -c,\n"
+        "                        -R, -n and every --stage target (the shares add up exactly),\n"
+        "                        its own --seed, and its own slice of --source when that lists\n"
+        "                        several addresses (default: 0/1, the whole test)\n"
+        "      --start-at TIME   wait, then start the warm-up at TIME, a Unix time (1764300000)\n"
+        "                        or RFC 3339 (2026-11-28T04:00:00Z), so that every shard's\n"
+        "                        intervals share the same wall-clock boundaries; a time more\n"
+        "                        than 1 s past is refused (default: start at once)\n"
         "\n"
         "Transports (default: TCP):\n"
         "      --udp             request/response by datagram: each start sends one datagram\n"
@@ -309,6 +323,8 @@ static int apply_option(int opt, const char *arg, lg_config *cfg, int *connectio
     case OPT_TLS_RESUME: cfg->tls_resume = 1; return 0;
     case OPT_INSECURE: cfg->insecure = 1; return 0;
     case OPT_SERVERNAME: cfg->servername = arg; return 0;
+    case OPT_SHARD: return shard_parse(arg, &cfg->shard, err, errlen);
+    case OPT_START_AT: return shard_parse_time(arg, &cfg->start_at_ns, err, errlen);
     case OPT_TLS_MIN:
         if ((cfg->tls_min = tls_parse_version(arg)) < 0)
             return snprintf(err, errlen, "--tls-min: '%s' is not 1.2 or 1.3", arg), -1;
@@ -361,6 +377,28 @@ static int check_transport(lg_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/* Cuts the whole test's -c, -R and -n to this shard's share; 0 or -1 with err. */
+static int apply_shard(lg_config *cfg, int connections_given, char *err, size_t errlen)
+{
+    const shard_spec *s = &cfg->shard;
+    if (s->count == 1)
+        return 0;
+    if (cfg->rate == 0 || connections_given) { /* the open loop's default cap is per process */
+        if (shard_share(cfg->connections, s) == 0)
+            return snprintf(err, errlen, "--shard %ld/%ld: -c %ld leaves shard %ld no connection "
+                            "(give -c at least %ld)", s->index, s->count, cfg->connections,
+                            s->index, s->count), -1;
+        cfg->connections = (long)shard_share(cfg->connections, s);
+    }
+    if (cfg->total && shard_share(cfg->total, s) == 0)
+        return snprintf(err, errlen, "--shard %ld/%ld: -n %lld leaves shard %ld nothing to do "
+                        "(give -n at least %ld)", s->index, s->count, cfg->total, s->index,
+                        s->count), -1;
+    cfg->total = cfg->total ? shard_share(cfg->total, s) : 0;
+    cfg->rate = shard_share_rate(cfg->rate, s);
+    return 0;
+}
+
 /* Cross-option rules and defaults that depend on several options. */
 static int finish_config(lg_config *cfg, int connections_given, char *err, size_t errlen)
 {
@@ -375,6 +413,8 @@ static int finish_config(lg_config *cfg, int connections_given, char *err, size_
         cfg->connections = CONFIG_DEFAULT_OPEN_LOOP_CAP;
     if (cfg->total == 0 && cfg->duration_us == 0)
         cfg->duration_us = CONFIG_DEFAULT_DURATION_US;
+    if (apply_shard(cfg, connections_given, err, errlen) != 0)
+        return -1;
     if (cfg->threads == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         cfg->threads = cores > 0 ? (int)(cores > 256 ? 256 : cores) : 1;
@@ -383,6 +423,8 @@ static int finish_config(lg_config *cfg, int connections_given, char *err, size_
         cfg->threads = (int)cfg->connections;
     if (cfg->seed == 0)
         cfg->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    if (cfg->shard.count > 1)
+        cfg->seed = shard_seed(cfg->seed, &cfg->shard);
     return 0;
 }
 
@@ -397,6 +439,7 @@ config_result config_parse(int argc, char **argv, lg_config *cfg, char *err, siz
     memset(cfg, 0, sizeof(*cfg));
     cfg->connections = CONFIG_DEFAULT_CONNECTIONS;
     cfg->timeout_us = CONFIG_DEFAULT_TIMEOUT_US;
+    cfg->shard.count = 1;
     int connections_given = 0, opt;
     opterr = 0;
     optind = 0; /* glibc: 0 also forgets a previous argv's half-scanned "-abc" cluster */

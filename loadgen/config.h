@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "shard.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,7 +53,9 @@ typedef struct lg_config {
     const char *json_path;   /* --json FILE, "-" = stdout */
     const char *csv_path;    /* --csv FILE */
     const char *hgrm_dir;    /* --hgrm DIR */
-    uint64_t seed;           /* --seed: for --poisson */
+    uint64_t seed;           /* --seed: for --poisson (with --shard: this shard's own) */
+    shard_spec shard;        /* --shard I/N: -c, -R, -n already cut to this shard's share */
+    int64_t start_at_ns;     /* --start-at: Unix time in ns to start the warm-up, 0 = now */
 } lg_config;
 
 typedef enum {

@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "log.h"
 #include "report.h"
+#include "start_at.h"
 
 #define PROGRESS_POLL_NS 50000000ull /* the main thread looks at the workers this often */
 
@@ -215,7 +216,8 @@ static int prepare_target(const lg_config *cfg, lg_target *target)
         log_error("%s", err);
         return 1;
     }
-    if (cfg->sources && target_set_sources(target, cfg->sources, err, sizeof(err)) != 0) {
+    if (cfg->sources && (target_set_sources(target, cfg->sources, err, sizeof(err)) != 0 ||
+                         target_shard_sources(target, &cfg->shard, err, sizeof(err)) != 0)) {
         log_error("%s (try 'loadgen --help')", err);
         return 2;
     }
@@ -231,6 +233,19 @@ static void cleanup(run_state *rs, lg_target *target, lg_stats *merged)
     free(rs->tids);
     stats_destroy(merged);
     target_free(target);
+}
+
+/* --start-at: waits for the fleet's common instant; 0, or -1 after saying why not. */
+static int wait_for_start(const lg_config *cfg)
+{
+    char err[512], label[64] = "";
+    if (cfg->shard.count > 1)
+        snprintf(label, sizeof(label), "shard %ld/%ld: ", cfg->shard.index, cfg->shard.count);
+    if (start_at_wait(cfg->start_at_ns, label, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    return 0;
 }
 
 int run_loadgen(const lg_config *cfg)
@@ -249,6 +264,10 @@ int run_loadgen(const lg_config *cfg)
         log_error("out of memory");
         target_free(&target);
         return 1;
+    }
+    if (cfg->start_at_ns && wait_for_start(cfg) != 0) {
+        cleanup(&rs, &target, &merged);
+        return 2;
     }
     rs.shared = (engine_shared){.cfg = cfg, .target = &target, .transport = pick_transport(cfg)};
     report.transport = rs.shared.transport;

@@ -167,6 +167,20 @@ int target_set_sources(lg_target *t, const char *list, char *err, size_t errlen)
     return rc;
 }
 
+int target_shard_sources(lg_target *t, const shard_spec *s, char *err, size_t errlen)
+{
+    size_t first, len;
+    if (t->nsources <= 1 || s->count == 1)
+        return 0;
+    if (t->nsources < (size_t)s->count)
+        return fail(err, errlen, "--source: %zu addresses for %ld shards: give one address "
+                    "shared by all, or at least one per shard", t->nsources, s->count);
+    shard_slice(t->nsources, s, &first, &len);
+    memmove(t->sources, t->sources + first, len * sizeof(*t->sources));
+    t->nsources = len;
+    return 0;
+}
+
 void target_free(lg_target *t)
 {
     free(t->sources);

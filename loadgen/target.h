@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "addr.h"
+#include "shard.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,6 +47,13 @@ int target_set_unix(lg_target *t, const char *path, char *err, size_t errlen);
  * 0, or -1 with a message.
  */
 int target_set_sources(lg_target *t, const char *list, char *err, size_t errlen);
+
+/*
+ * With --shard, keeps the shard's own contiguous slice of several --source addresses (one
+ * address is shared by every shard). 0, or -1 with a message when there are several but fewer
+ * than shards.
+ */
+int target_shard_sources(lg_target *t, const shard_spec *s, char *err, size_t errlen);
 
 void target_free(lg_target *t);
 

@@ -25,38 +25,7 @@
 
 namespace {
 
-const std::string kGreeting = "Thank you for connecting";
 const char *kActivate = "/usr/bin/systemd-socket-activate";
-
-// A temporary directory removed with everything in it at the end of the scope.
-struct TempDir {
-    std::string path;
-    TempDir()
-    {
-        std::string pattern = testing::TempDir() + "greeter-deploy-XXXXXX";
-        path = mkdtemp(&pattern[0]) ? pattern : "";
-    }
-    ~TempDir()
-    {
-        if (!path.empty())
-            (void)!system(("rm -rf '" + path + "'").c_str());
-    }
-    std::string file(const std::string &name) const { return path + "/" + name; }
-};
-
-// A loopback port nobody listens on right now (for launchers that need a number).
-int free_port()
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a = {};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof(a));
-    getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
 
 // Reads the greeting from a UNIX stream socket; "" on failure.
 std::string fetch_unix(const std::string &path)
@@ -84,17 +53,6 @@ std::string fetch_soon(int port)
     return "";
 }
 
-// Polls fn until it is true or timeout_ms pass.
-template <typename F> bool eventually(F fn, int timeout_ms = 5000)
-{
-    for (int waited = 0; waited < timeout_ms; waited += 20) {
-        if (fn())
-            return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return fn();
-}
-
 // Sums "key=N" over every summary line in text.
 long sum_field(const std::string &text, const std::string &key)
 {
@@ -112,7 +70,7 @@ void pump(TestProc &proc, int ms = 20) { proc.wait_for_line(std::string(1, '\x01
 // Waits until proc's stderr contains text (true) or timeout_ms pass (false).
 bool wait_err(TestProc &proc, const std::string &text, int timeout_ms = 5000)
 {
-    return eventually([&] {
+    return wait_until([&] {
         pump(proc);
         return proc.err().find(text) != std::string::npos;
     }, timeout_ms);
@@ -129,8 +87,8 @@ size_t count_of(const std::string &text, const std::string &what)
 TEST(SocketActivation, GreetsOnInheritedTcpAndUnixSockets)
 {
     TempDir dir;
-    int port = free_port();
-    std::string sock = dir.file("greeter.sock");
+    int port = closed_port();
+    std::string sock = dir.path("greeter.sock");
     TestProc server;
     ASSERT_TRUE(server.start({kActivate, "-l", "127.0.0.1:" + std::to_string(port), "-l", sock,
                               GREETER_SERVER_BIN, "--quiet"}))
@@ -148,19 +106,16 @@ TEST(SocketActivation, SocketNamedTlsServesTls)
 {
     if (!tls_available())
         GTEST_SKIP() << "built without OpenSSL";
-    TempDir dir;
-    TestProc make;
-    ASSERT_EQ(run_command(make, {"/bin/bash", GREETER_SOURCE_DIR "/tests/make-test-certs", dir.path}, 60000), 0);
-    int plain = free_port(), tls = free_port();
+    int plain = closed_port(), tls = closed_port();
     TestProc server;
     ASSERT_TRUE(server.start({kActivate, "-l", "127.0.0.1:" + std::to_string(plain), "-l",
                               "127.0.0.1:" + std::to_string(tls), "--fdname=plain:tls",
-                              GREETER_SERVER_BIN, "--quiet", "--tls-cert", dir.file("server.pem"),
-                              "--tls-key", dir.file("server.key")}));
+                              GREETER_SERVER_BIN, "--quiet", "--tls-cert", test_cert("server.pem"),
+                              "--tls-key", test_cert("server.key")}));
     EXPECT_EQ(fetch_soon(plain), kGreeting) << server.err();
     TestProc client;
-    EXPECT_EQ(run_command(client, {GREETER_CLIENT_BIN, "--tls", "--tls-ca", dir.file("ca.pem"), "-t", "5s",
-                                   "localhost", std::to_string(tls)}),
+    EXPECT_EQ(run_client(client, {"--tls", "--tls-ca", test_cert("ca.pem"), "-t", "5s", "localhost",
+                                  std::to_string(tls)}),
               0)
         << client.err();
     EXPECT_EQ(client.out(), kGreeting + "\n");
@@ -171,7 +126,7 @@ TEST(SocketActivation, SocketNamedTlsServesTls)
 
 TEST(SocketActivation, ConnectedSocketIsRefusedWithTheFix)
 {
-    int port = free_port();
+    int port = closed_port();
     TestProc launcher;
     // --accept hands each connection over as a connected socket: not something to listen on.
     ASSERT_TRUE(launcher.start({kActivate, "--accept", "-l", "127.0.0.1:" + std::to_string(port),
@@ -185,7 +140,7 @@ TEST(SocketActivation, ConnectedSocketIsRefusedWithTheFix)
 
 TEST(SocketActivation, DatagramSocketForAStreamOnlyModelAndAFileAreRefused)
 {
-    int port = free_port();
+    int port = closed_port();
     TestProc launcher;
     ASSERT_TRUE(launcher.start({kActivate, "--datagram", "-l", "127.0.0.1:" + std::to_string(port),
                                 GREETER_SERVER_BIN, "-m", "fork"}));
@@ -194,7 +149,7 @@ TEST(SocketActivation, DatagramSocketForAStreamOnlyModelAndAFileAreRefused)
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_TRUE(eventually([&] {
+    EXPECT_TRUE(wait_until([&] {
         sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr *>(&a), sizeof(a));
         pump(launcher, 50);
         return launcher.err().find("does not serve") != std::string::npos;
@@ -275,7 +230,7 @@ TEST(Notify, ReadyThenStatusThenStoppingInOrder)
 TEST(Reload, SighupSwapsTheGreetingFileAndKeepsTheOldOnABrokenOne)
 {
     TempDir dir;
-    std::string file = dir.file("greeting");
+    std::string file = dir.path("greeting");
     std::ofstream(file) << "first";
     TestProc server;
     int port = start_server(server, {"--greeting-file", file});
@@ -283,7 +238,7 @@ TEST(Reload, SighupSwapsTheGreetingFileAndKeepsTheOldOnABrokenOne)
     EXPECT_EQ(fetch_greeting(port), "first");
     std::ofstream(file) << "second";
     server.send_signal(SIGHUP);
-    EXPECT_TRUE(eventually([&] { return fetch_greeting(port) == "second"; }));
+    EXPECT_TRUE(wait_until([&] { return fetch_greeting(port) == "second"; }));
     std::ofstream(file, std::ios::trunc).flush(); // empty: not a greeting
     server.send_signal(SIGHUP);
     EXPECT_TRUE(wait_err(server, "reload failed, keeping the running configuration")) << server.err();
@@ -298,11 +253,9 @@ TEST(Reload, SighupWithABrokenCertificateKeepsServingTheOldOne)
     if (!tls_available())
         GTEST_SKIP() << "built without OpenSSL";
     TempDir dir;
-    TestProc make;
-    ASSERT_EQ(run_command(make, {"/bin/bash", GREETER_SOURCE_DIR "/tests/make-test-certs", dir.path}, 60000), 0);
-    std::string cert = dir.file("live.pem"), key = dir.file("live.key");
+    std::string cert = dir.path("live.pem"), key = dir.path("live.key");
     auto copy = [&](const std::string &from, const std::string &to) {
-        std::ifstream in(dir.file(from));
+        std::ifstream in(test_cert(from));
         std::ofstream(to) << in.rdbuf();
     };
     copy("server.pem", cert);
@@ -312,8 +265,8 @@ TEST(Reload, SighupWithABrokenCertificateKeepsServingTheOldOne)
     ASSERT_GT(port, 0) << server.err();
     auto client_ok = [&] {
         TestProc c;
-        return run_command(c, {GREETER_CLIENT_BIN, "--tls", "--tls-ca", dir.file("ca.pem"), "-t", "5s",
-                               "localhost", std::to_string(port)}) == 0 &&
+        return run_client(c, {"--tls", "--tls-ca", test_cert("ca.pem"), "-t", "5s", "localhost",
+                              std::to_string(port)}) == 0 &&
                c.out() == kGreeting + "\n";
     };
     EXPECT_TRUE(client_ok());
@@ -325,7 +278,7 @@ TEST(Reload, SighupWithABrokenCertificateKeepsServingTheOldOne)
     copy("wrongname.pem", cert);
     copy("wrongname.key", key);
     server.send_signal(SIGHUP);
-    EXPECT_TRUE(eventually([&] { return !client_ok(); })) << server.err();
+    EXPECT_TRUE(wait_until([&] { return !client_ok(); })) << server.err();
     std::string out = stop_server(server);
     EXPECT_EQ(summary_unaccounted(out), 0) << out;
 }
@@ -342,9 +295,8 @@ std::set<pid_t> successors(const std::string &err)
 
 TEST(Upgrade, SigusrTwoUnderLoadLosesNoClientAndTheCountsReconcile)
 {
-    TestProc server; // not --quiet: the log names each successor
-    ASSERT_TRUE(server.start({GREETER_SERVER_BIN, "-H", "127.0.0.1", "-p", "0", "-w", "4"}));
-    int port = server.wait_listening();
+    TestProc server;
+    int port = start_server(server, {"-w", "4"}, false); // not --quiet: the log names each successor
     ASSERT_GT(port, 0) << server.err();
     TestProc load;
     ASSERT_TRUE(load.start({GREETER_LOADGEN_BIN, "-c", "20", "-d", "3s", "--json", "-",
@@ -412,22 +364,24 @@ TEST(Signals, QuitDrainsWithTheSummaryAndOthersDoNotEndTheServer)
 TEST(Signals, UsrOneReopensTheAccessLogInTheFullFormat)
 {
     TempDir dir;
-    std::string log = dir.file("access.log");
+    std::string log = dir.path("access.log");
     TestProc server;
     int port = start_server(server, {"--access-log-file", log, "--access-log-format", "full"});
     ASSERT_GT(port, 0) << server.err();
-    EXPECT_EQ(fetch_greeting(port), kGreeting);
-    ASSERT_EQ(rename(log.c_str(), dir.file("access.log.1").c_str()), 0); // as logrotate does
-    server.send_signal(SIGUSR1);
-    EXPECT_TRUE(eventually([&] { return access(log.c_str(), F_OK) == 0; }));
-    EXPECT_EQ(fetch_greeting(port), kGreeting);
-    std::string out = stop_server(server);
     auto read = [](const std::string &path) {
         std::ifstream in(path);
         return std::string(std::istreambuf_iterator<char>(in), {});
     };
+    EXPECT_EQ(fetch_greeting(port), kGreeting);
+    // The line is written once the connection is closed, which the client may see first.
+    EXPECT_TRUE(wait_until([&] { return !read(log).empty(); }));
+    ASSERT_EQ(rename(log.c_str(), dir.path("access.log.1").c_str()), 0); // as logrotate does
+    server.send_signal(SIGUSR1);
+    EXPECT_TRUE(wait_until([&] { return access(log.c_str(), F_OK) == 0; }));
+    EXPECT_EQ(fetch_greeting(port), kGreeting);
+    std::string out = stop_server(server);
     std::regex line("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z 127\\.0\\.0\\.1:[0-9]+ greeted [0-9]+us\n$");
-    EXPECT_TRUE(std::regex_match(read(dir.file("access.log.1")), line)) << read(dir.file("access.log.1"));
+    EXPECT_TRUE(std::regex_match(read(dir.path("access.log.1")), line)) << read(dir.path("access.log.1"));
     EXPECT_TRUE(std::regex_match(read(log), line)) << read(log);
     EXPECT_EQ(out.find("greeted 0"), std::string::npos); // access lines never go to stdout
 }

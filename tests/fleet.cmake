@@ -1,0 +1,9 @@
+# fleet tests: --shard and --start-at arithmetic, the manifests, and a fleet in network namespaces.
+greeter_add_test(test_shard test_shard.cc LIBS loadgen_core)
+# A 3-host fleet in network namespaces (needs root; skipped with the reason otherwise).
+add_test(NAME fleet.three_hosts_in_namespaces
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/fleet_netns.py ${PROJECT_BINARY_DIR})
+set_tests_properties(fleet.three_hosts_in_namespaces PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+# The Kubernetes manifests parsed (PyYAML) and the fields the fleet recipe relies on checked.
+add_test(NAME fleet.kubernetes_manifests
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/fleet_manifests.py $<TARGET_FILE:loadgen>)
