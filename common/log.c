@@ -32,11 +32,15 @@ void log_set_program(const char *name) { program_name = name; }
 static int stderr_is_journal(void)
 {
     const char *js = getenv("JOURNAL_STREAM");
-    unsigned long long dev, ino;
     struct stat st;
-    if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+    if (js == NULL || fstat(STDERR_FILENO, &st) < 0)
         return 0;
-    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+    char *colon, *end;
+    unsigned long long dev = strtoull(js, &colon, 10);
+    if (colon == js || *colon != ':')
+        return 0;
+    unsigned long long ino = strtoull(colon + 1, &end, 10);
+    return *end == '\0' && (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
 void log_use_timestamps(void) { stamp = stderr_is_journal() ? STAMP_PRIORITY : STAMP_TIME; }
