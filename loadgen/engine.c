@@ -79,12 +79,6 @@ struct engine_worker {
 
 /* ---- small helpers ---- */
 
-/* The connection whose deadline in l comes first, or NULL. */
-static conn *first_to_expire(const dl_list *l)
-{
-    return l->head ? DL_ENTRY(l->head, conn, timer) : NULL;
-}
-
 static void atomic_inc_peak(atomic_long *value, atomic_long *peak)
 {
     long now = atomic_fetch_add_explicit(value, 1, memory_order_relaxed) + 1;
@@ -438,9 +432,9 @@ static void on_event(engine_worker *w, conn *c, uint32_t events)
 static void expire_timers(engine_worker *w, uint64_t now)
 {
     conn *c;
-    while ((c = first_to_expire(&w->timeouts)) && c->timer.deadline_ns <= now)
+    while ((c = DL_FIRST(&w->timeouts, conn, timer)) && c->timer.deadline_ns <= now)
         conn_end(w, c, now, LG_ERR_TIMEOUT, ETIMEDOUT);
-    while ((c = first_to_expire(&w->backoffs)) && c->timer.deadline_ns <= now) {
+    while ((c = DL_FIRST(&w->backoffs, conn, timer)) && c->timer.deadline_ns <= now) {
         dl_remove(&c->timer);
         c->state = CONN_IDLE;
         w->idle[w->nidle++] = c->slot;
@@ -520,13 +514,6 @@ static void publish_progress(engine_worker *w)
                           memory_order_relaxed);
 }
 
-static uint64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Nanoseconds this thread spent runnable but waiting for a CPU (the second field of
  * /proc/thread-self/schedstat); 0 when the kernel does not say. */
 static uint64_t thread_cpu_wait_ns(void)
@@ -548,7 +535,7 @@ void *engine_worker_main(void *arg)
     struct epoll_event events[MAX_EVENTS];
     /* The default 50 us timer slack would delay every scheduled start by up to that much. */
     (void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-    uint64_t cpu0 = thread_cpu_ns(), wait0 = thread_cpu_wait_ns(), wall0 = clock_now_ns();
+    uint64_t cpu0 = clock_thread_cpu_ns(), wait0 = thread_cpu_wait_ns(), wall0 = clock_now_ns();
     uint64_t now;
     for (;;) {
         now = clock_now_ns();
@@ -569,7 +556,7 @@ void *engine_worker_main(void *arg)
     }
     abandon_rest(w, now);
     publish_progress(w);
-    w->cpu_ns = thread_cpu_ns() - cpu0;
+    w->cpu_ns = clock_thread_cpu_ns() - cpu0;
     w->cpu_wait_ns = thread_cpu_wait_ns() - wait0;
     w->wall_ns = clock_now_ns() - wall0;
     atomic_store(&w->progress.done, 1);

@@ -57,9 +57,9 @@ void control_block_signals(void)
 static void send_status(control *c, const char *prefix)
 {
     server_stats *s = c->cfg.stats;
-    uint64_t accepted = stats_get(&s->accepted), greeted = stats_get(&s->greeted),
-             rejected = stats_get(&s->rejected), failed = stats_get(&s->failed),
-             denied = stats_get(&s->denied);
+    uint64_t accepted = server_stats_get(&s->accepted), greeted = server_stats_get(&s->greeted),
+             rejected = server_stats_get(&s->rejected), failed = server_stats_get(&s->failed),
+             denied = server_stats_get(&s->denied);
     uint64_t done = greeted + rejected + failed + denied;
     char msg[512];
     snprintf(msg, sizeof(msg),

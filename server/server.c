@@ -294,7 +294,7 @@ int server_run(const server_config *cfg)
     warn_about_limits(cfg, &set, nofile);
     if (cfg->user && drop_privileges(cfg, err, sizeof(err)) < 0)
         goto out;
-    if ((stats = stats_create()) == NULL) {
+    if ((stats = server_stats_create()) == NULL) {
         snprintf(err, sizeof(err), "counters: %s", strerror(errno));
         goto out;
     }
@@ -314,14 +314,14 @@ int server_run(const server_config *cfg)
         int tls = run_cfg.handler.tls != NULL;
         unsigned extras = (tls ? SUMMARY_TLS : 0) |
                           (cfg->access.allow_count || cfg->access.deny_count ? SUMMARY_DENIED : 0);
-        stats_format_summary(stats, extras, line, sizeof(line));
+        server_stats_format_summary(stats, extras, line, sizeof(line));
         print_line(line);
     }
 out:
     if (rc != 0)
         log_error("%s", err);
     listeners_close(&set, upgraded);
-    stats_destroy(stats);
+    server_stats_destroy(stats);
     teardown_shared(&run_cfg);
     return rc == 0 ? 0 : 1;
 }
