@@ -126,14 +126,18 @@ void handler_serve(const handler_config *cfg, const conn_item *conn, server_stat
 {
     handler_config view;
     reload_gen *gen = handler_view(cfg, &view);
+    /* Whoever serves one connection at a time (thread, process) is a busy worker meanwhile. */
+    server_stats_add(&stats->busy, 1);
     if (cfg->access_log == ACCESS_LOG_TUTORIAL)
         handler_log_peer(conn);
     const char *outcome = cfg->tls ? serve_tls(&view, conn, stats) : serve_plain(&view, conn, stats);
     if (gen)
         reload_release(gen);
+    server_stats_observe_duration(stats, conn->accepted_ns);
     handler_log_done(cfg, conn, outcome);
     if (cfg->admission)
         admission_release(cfg->admission, (const struct sockaddr *)&conn->peer);
+    server_stats_sub(&stats->busy, 1);
 }
 
 void handler_reject(const handler_config *cfg, int fd, server_stats *stats)

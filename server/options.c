@@ -1,7 +1,9 @@
 /* options.c -- greeter-server's command line: argv into a server_config, and the help text. */
 #include "options.h"
 
+#include "addr.h"
 #include "cidr.h"
+#include "metrics.h"
 #include "parse.h"
 #include "udp.h"
 
@@ -83,6 +85,10 @@ void server_options_usage(FILE *out, const char *program, int cores)
             "                          by SIGHUP and SIGUSR1)\n"
             "      --upgrade-binary F  the program SIGUSR2 starts for a hitless upgrade\n"
             "                          (default: the running executable's path)\n"
+            "      --metrics [HOST:]PORT\n"
+            "                          serve Prometheus metrics at http://HOST:PORT/metrics\n"
+            "                          (HOST defaults to 127.0.0.1, loopback only; there is no\n"
+            "                          default port; 0 picks one, printed on a 'metrics on' line)\n"
             "      --quiet             only warnings and errors on stderr\n"
             "  -h, --help              this help\n\n"
             "Prints 'listening on HOST:PORT' when ready. SIGINT, SIGTERM or SIGQUIT stops\n"
@@ -129,6 +135,7 @@ enum {
     OPT_ACCESS_LOG_FILE,
     OPT_LOG_FILE,
     OPT_UPGRADE_BINARY,
+    OPT_METRICS,
 };
 
 static const struct option long_options[] = {
@@ -169,6 +176,7 @@ static const struct option long_options[] = {
     {"access-log-file", required_argument, NULL, OPT_ACCESS_LOG_FILE},
     {"log-file", required_argument, NULL, OPT_LOG_FILE},
     {"upgrade-binary", required_argument, NULL, OPT_UPGRADE_BINARY},
+    {"metrics", required_argument, NULL, OPT_METRICS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -329,6 +337,13 @@ static int apply_option(server_options *out, int opt, const char *arg, char *err
     case OPT_ALLOW:
     case OPT_DENY:
         return add_rule(cfg, opt == OPT_ALLOW, arg, err, errlen);
+    case OPT_METRICS: {
+        char host[ADDR_HOSTLEN], port[ADDR_PORTLEN];
+        if (metrics_parse_spec(arg, host, sizeof(host), port, sizeof(port), err, errlen) < 0)
+            return -1;
+        cfg->metrics = arg;
+        return 0;
+    }
     case OPT_ACCESS_LOG:
         if (!cfg->handler.access_log)
             cfg->handler.access_log = ACCESS_LOG_TUTORIAL;

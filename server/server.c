@@ -206,7 +206,8 @@ static void *instance_main(void *arg)
 
 /* Runs the model on every listener until shutdown; 0, or -1 with the first error in err. */
 static int run_instances(const server_config *run_cfg, const server_model *model,
-                         const listener_set *set, server_stats *stats, char *err, size_t errlen)
+                         const listener_set *set, server_stats *stats, metrics *metrics,
+                         char *err, size_t errlen)
 {
     instance *ins = calloc((size_t)set->count, sizeof(*ins));
     if (ins == NULL) {
@@ -221,7 +222,8 @@ static int run_instances(const server_config *run_cfg, const server_model *model
         if (!l->tls)
             in->cfg.handler.tls = NULL;
         in->model = model;
-        in->srv = (server){.cfg = &in->cfg, .listen_fd = l->fd, .stats = stats};
+        in->srv = (server){.cfg = &in->cfg, .listen_fd = l->fd, .stats = stats,
+                           .metrics = i == 0 ? metrics : NULL}; /* the queue of the first */
         if (i == set->count - 1)
             instance_main(in); /* the calling thread: the one stop signals reach */
         else if ((in->rc = shutdown_thread_create(&in->thread, NULL, instance_main, in)) == 0)
@@ -271,6 +273,30 @@ static void upgrade_binary(const server_config *cfg, char *buf, size_t len)
         snprintf(buf, len, "%s", cfg->upgrade_binary ? cfg->upgrade_binary : "/proc/self/exe");
 }
 
+/* The most connections the model serves at once, for the metrics page. */
+static uint64_t model_capacity(const server_config *cfg)
+{
+    if (strcmp(cfg->model, "fork") == 0)
+        return (uint64_t)cfg->max_children;
+    if (strcmp(cfg->model, "thread") == 0)
+        return (uint64_t)cfg->max_threads;
+    if (strcmp(cfg->model, "iterative") == 0)
+        return 1;
+    return (uint64_t)cfg->workers; /* pool threads, prefork processes, event loops */
+}
+
+/* Binds --metrics (before dropping root, like the listener) and starts serving it. */
+static metrics *start_metrics(const server_config *cfg, const server_listener *l,
+                              server_stats *stats, char *err, size_t errlen)
+{
+    metrics_info info = {.model = cfg->model,
+                         .transport = l->udp ? "udp" : l->is_unix ? "unix" : "tcp",
+                         .tls = l->tls,
+                         .workers = model_capacity(cfg),
+                         .listen_fd = l->fd};
+    return metrics_start(cfg->metrics, stats, &info, err, errlen);
+}
+
 int server_run(const server_config *cfg)
 {
     char err[NET_ERRLEN + 128], binary[4096];
@@ -278,6 +304,7 @@ int server_run(const server_config *cfg)
     server_config run_cfg = *cfg;
     server_stats *stats = NULL;
     listener_set set = {0};
+    metrics *metrics = NULL;
     control *ctl = NULL;
     int rc = -1, upgraded = 0;
     control_block_signals(); /* before any thread: they wait for the control thread */
@@ -292,13 +319,23 @@ int server_run(const server_config *cfg)
     if (listeners_open(&set, cfg, err, sizeof(err)) < 0 || setup_shared(&run_cfg, &set, err, sizeof(err)) < 0)
         goto out;
     warn_about_limits(cfg, &set, nofile);
-    if (cfg->user && drop_privileges(cfg, err, sizeof(err)) < 0)
-        goto out;
     if ((stats = server_stats_create()) == NULL) {
         snprintf(err, sizeof(err), "counters: %s", strerror(errno));
         goto out;
     }
+    /* Bound before dropping root, like the listener; with SO_REUSEPORT, so that an upgrade's
+     * successor binds it beside us. */
+    if (cfg->metrics && (metrics = start_metrics(cfg, &set.items[0], stats, err, sizeof(err))) == NULL)
+        goto out;
+    if (cfg->user && drop_privileges(cfg, err, sizeof(err)) < 0)
+        goto out;
     print_listening(&set, cfg->quiet);
+    if (metrics) {
+        char name[128], line[256];
+        metrics_name(metrics, name, sizeof(name));
+        snprintf(line, sizeof(line), "metrics on http://%s/metrics", name);
+        print_line(line);
+    }
     if (!cfg->quiet)
         log_info("model %s: %s", model->name, model->summary);
     upgrade_binary(cfg, binary, sizeof(binary));
@@ -307,7 +344,7 @@ int server_run(const server_config *cfg)
                          .upgrade_binary = binary, .argv = cfg->argv};
     if ((ctl = control_start(&cc, err, sizeof(err))) == NULL)
         goto out;
-    rc = run_instances(&run_cfg, model, &set, stats, err, sizeof(err));
+    rc = run_instances(&run_cfg, model, &set, stats, metrics, err, sizeof(err));
     upgraded = control_stop(ctl);
     if (rc == 0) {
         char line[256];
@@ -320,6 +357,7 @@ int server_run(const server_config *cfg)
 out:
     if (rc != 0)
         log_error("%s", err);
+    metrics_stop(metrics); /* it reads the listener and the counters: stop it first */
     listeners_close(&set, upgraded);
     server_stats_destroy(stats);
     teardown_shared(&run_cfg);
