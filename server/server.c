@@ -163,8 +163,11 @@ int server_run(const server_config *cfg)
     net_local_name(listen_fd, name, sizeof(name));
     snprintf(line, sizeof(line), "listening on %s%s", name, cfg->udp ? " (udp)" : "");
     print_line(line);
-    if (!cfg->quiet)
+    if (!cfg->quiet && !cfg->udp)
         log_info("model %s: %s", model->name, model->summary);
+    else if (!cfg->quiet) /* datagrams have no accept step: see udp.c */
+        log_info("model %s over UDP: threads receive datagrams and answer each (no accept thread, no queue)",
+                 model->name);
 
     server srv = {.cfg = &run_cfg, .listen_fd = listen_fd, .stats = stats};
     rc = model->run(&srv, err, sizeof(err));
