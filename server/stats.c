@@ -4,20 +4,20 @@
 #include <stdio.h>
 #include <sys/mman.h>
 
-server_stats *stats_create(void)
+server_stats *server_stats_create(void)
 {
     void *block = mmap(NULL, sizeof(server_stats), PROT_READ | PROT_WRITE,
                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     return block == MAP_FAILED ? NULL : block; /* anonymous mappings start zeroed */
 }
 
-void stats_destroy(server_stats *stats)
+void server_stats_destroy(server_stats *stats)
 {
     if (stats)
         munmap(stats, sizeof(*stats));
 }
 
-void stats_max(_Atomic uint64_t *counter, uint64_t value)
+void server_stats_max(_Atomic uint64_t *counter, uint64_t value)
 {
     uint64_t seen = atomic_load_explicit(counter, memory_order_relaxed);
     while (seen < value &&
@@ -26,19 +26,19 @@ void stats_max(_Atomic uint64_t *counter, uint64_t value)
     }
 }
 
-void stats_format_summary(server_stats *stats, unsigned extras, char *buf, size_t len)
+void server_stats_format_summary(server_stats *stats, unsigned extras, char *buf, size_t len)
 {
     int n = snprintf(buf, len,
              "summary: accepted=%llu greeted=%llu rejected=%llu failed=%llu queue_high_water=%llu",
-             (unsigned long long)stats_get(&stats->accepted),
-             (unsigned long long)stats_get(&stats->greeted),
-             (unsigned long long)stats_get(&stats->rejected),
-             (unsigned long long)stats_get(&stats->failed),
-             (unsigned long long)stats_get(&stats->queue_high_water));
+             (unsigned long long)server_stats_get(&stats->accepted),
+             (unsigned long long)server_stats_get(&stats->greeted),
+             (unsigned long long)server_stats_get(&stats->rejected),
+             (unsigned long long)server_stats_get(&stats->failed),
+             (unsigned long long)server_stats_get(&stats->queue_high_water));
     if ((extras & SUMMARY_DENIED) && n > 0 && (size_t)n < len)
         n += snprintf(buf + n, len - (size_t)n, " denied=%llu",
-                      (unsigned long long)stats_get(&stats->denied));
+                      (unsigned long long)server_stats_get(&stats->denied));
     if ((extras & SUMMARY_TLS) && n > 0 && (size_t)n < len)
         snprintf(buf + n, len - (size_t)n, " tls_failed=%llu",
-                 (unsigned long long)stats_get(&stats->tls_failed));
+                 (unsigned long long)server_stats_get(&stats->tls_failed));
 }

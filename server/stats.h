@@ -27,21 +27,21 @@ typedef struct server_stats {
 } server_stats;
 
 /* Maps a zeroed block shared with future children; NULL on failure (errno set). */
-server_stats *stats_create(void);
-void stats_destroy(server_stats *stats);
+server_stats *server_stats_create(void);
+void server_stats_destroy(server_stats *stats);
 
-static inline void stats_add(_Atomic uint64_t *counter, uint64_t n)
+static inline void server_stats_add(_Atomic uint64_t *counter, uint64_t n)
 {
     atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
 }
 
-static inline uint64_t stats_get(_Atomic uint64_t *counter)
+static inline uint64_t server_stats_get(_Atomic uint64_t *counter)
 {
     return atomic_load_explicit(counter, memory_order_relaxed);
 }
 
 /* Raises *counter to at least value. */
-void stats_max(_Atomic uint64_t *counter, uint64_t value);
+void server_stats_max(_Atomic uint64_t *counter, uint64_t value);
 
 /* Extra fields of the summary line, shown only when the feature is on. */
 enum { SUMMARY_TLS = 1, SUMMARY_DENIED = 2 };
@@ -49,7 +49,7 @@ enum { SUMMARY_TLS = 1, SUMMARY_DENIED = 2 };
 /* Formats "summary: accepted=N greeted=N rejected=N failed=N queue_high_water=N", then
  * " denied=N" and " tls_failed=N" as extras asks. accepted = greeted + rejected + failed +
  * denied; tls_failed is a part of failed. */
-void stats_format_summary(server_stats *stats, unsigned extras, char *buf, size_t len);
+void server_stats_format_summary(server_stats *stats, unsigned extras, char *buf, size_t len);
 
 #ifdef __cplusplus
 }
