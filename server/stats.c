@@ -1,8 +1,13 @@
 /* stats.c -- the server's counters, shared by threads and by forked processes alike. */
 #include "stats.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/mman.h>
+
+/* stats_fold walks the block as an array: every field must be one _Atomic uint64_t. */
+_Static_assert(sizeof(server_stats) % sizeof(_Atomic uint64_t) == 0,
+               "server_stats holds only _Atomic uint64_t counters");
 
 server_stats *stats_create(void)
 {
@@ -24,6 +29,27 @@ void stats_max(_Atomic uint64_t *counter, uint64_t value)
            !atomic_compare_exchange_weak_explicit(counter, &seen, value, memory_order_relaxed,
                                                   memory_order_relaxed)) {
     }
+}
+
+void stats_fold(server_stats *into, server_stats *from, server_stats *seen)
+{
+    _Atomic uint64_t *dst = (_Atomic uint64_t *)into, *src = (_Atomic uint64_t *)from;
+    _Atomic uint64_t *old = (_Atomic uint64_t *)seen;
+    size_t high_water = offsetof(server_stats, queue_high_water) / sizeof(*dst);
+    for (size_t i = 0; i < sizeof(server_stats) / sizeof(*dst); i++) {
+        uint64_t now = stats_get(&src[i]), before = stats_get(&old[i]);
+        if (i == high_water)
+            stats_max(&dst[i], now);
+        else if (now != before)
+            stats_add(&dst[i], now - before); /* modular: a gauge that went down folds too */
+        atomic_store_explicit(&old[i], now, memory_order_relaxed);
+    }
+}
+
+uint64_t stats_outcomes(server_stats *s)
+{
+    return stats_get(&s->greeted) + stats_get(&s->rejected) + stats_get(&s->failed) +
+           stats_get(&s->denied);
 }
 
 void stats_format_summary(server_stats *stats, unsigned extras, char *buf, size_t len)
