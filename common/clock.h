@@ -22,6 +22,14 @@ static inline uint64_t clock_now_us(void)
     return clock_now_ns() / 1000u;
 }
 
+/* Nanoseconds of CPU time the calling thread has used (CLOCK_THREAD_CPUTIME_ID). */
+static inline uint64_t clock_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -25,6 +25,9 @@ typedef struct dl_list {
 
 #define DL_ENTRY(node, type, member) ((type *)(void *)((char *)(node) - offsetof(type, member)))
 
+/* The entry (of type, linked by member) that expires first in l, or NULL when l is empty. */
+#define DL_FIRST(l, type, member) ((l)->head ? DL_ENTRY((l)->head, type, member) : NULL)
+
 static inline int dl_listed(const dl_node *n) { return n->owner != NULL; }
 
 /* Takes n out of its list, if it is in one. */

@@ -38,8 +38,7 @@ double report_us_per_greeting(const lg_report *r)
     return all ? (r->cpu_user_s + r->cpu_sys_s) * 1e6 / (double)all : 0.0;
 }
 
-/* A latency for people: 845us, 12.34ms, 1.50s. */
-static const char *human_us(char *buf, size_t len, double us)
+const char *report_human_us(char *buf, size_t len, double us)
 {
     if (us < 1000)
         snprintf(buf, len, "%.0fus", us);
@@ -53,7 +52,8 @@ static const char *human_us(char *buf, size_t len, double us)
 static void print_setup(FILE *out, const lg_report *r)
 {
     const lg_config *cfg = r->cfg;
-    fprintf(out, "target %s (%s), ", r->target->text, report_transport_name(r));
+    fprintf(out, "target %s (%s%s), ", r->target->text, report_transport_name(r),
+            cfg->default_target ? "; no target given: the default " CONFIG_DEFAULT_TARGET : "");
     if (cfg->rate > 0)
         fprintf(out, "open loop: %.6g starts/s (%s), at most %ld connections in flight", cfg->rate,
                 cfg->poisson ? "poisson" : "uniform", cfg->connections);
@@ -91,14 +91,14 @@ static void print_tls(FILE *out, const lg_report *r)
 static void print_counts(FILE *out, const lg_report *r)
 {
     const lg_stats *s = r->stats;
-    uint64_t errors = stats_error_total(s);
+    uint64_t errors = lg_stats_error_total(s);
     fprintf(out, "greetings      %" PRIu64 " (%.1f/s), %" PRIu64 " bytes read\n", s->greetings,
             report_rate(r), s->bytes_read);
     const char *sep = ": ";
     fprintf(out, "errors         %" PRIu64, errors);
     for (int e = 0; e < LG_ERR_COUNT; e++) {
         if (s->errors[e]) {
-            fprintf(out, "%s%s %" PRIu64, sep, stats_error_names[e], s->errors[e]);
+            fprintf(out, "%s%s %" PRIu64, sep, lg_stats_error_names[e], s->errors[e]);
             sep = ", ";
         }
     }
@@ -129,11 +129,11 @@ static void print_phase_table(FILE *out, const lg_report *r)
         const hist *h = r->stats->phase[p];
         if (!report_phase_applies(r, p))
             continue;
-        fprintf(out, "%-22s %9" PRIu64, stats_phase_names[p], hist_count(h));
+        fprintf(out, "%-22s %9" PRIu64, lg_stats_phase_names[p], hist_count(h));
         for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
-            fprintf(out, " %9s", human_us(buf, sizeof(buf), (double)hist_percentile(h, pcts[i])));
-        fprintf(out, " %9s", human_us(buf, sizeof(buf), (double)hist_max(h)));
-        fprintf(out, " %9s\n", human_us(buf, sizeof(buf), hist_mean(h)));
+            fprintf(out, " %9s", report_human_us(buf, sizeof(buf), (double)hist_percentile(h, pcts[i])));
+        fprintf(out, " %9s", report_human_us(buf, sizeof(buf), (double)hist_max(h)));
+        fprintf(out, " %9s\n", report_human_us(buf, sizeof(buf), hist_mean(h)));
     }
     if (r->cfg->rate > 0)
         fputs("(greeting counts from the scheduled start; greeting_uncorrected from the actual "

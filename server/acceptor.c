@@ -23,6 +23,7 @@ void acceptor_init(acceptor *a, int listen_fd, const handler_config *handler, se
     a->listen_fd = listen_fd;
     a->handler = handler;
     a->stats = stats;
+    a->conn_flags = SOCK_CLOEXEC;
     a->spare_fd = open_spare();
     net_set_nonblocking(listen_fd, 1);
 }
@@ -65,7 +66,7 @@ void acceptor_reject_one(acceptor *a)
     close(a->spare_fd);
     int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd >= 0) {
-        stats_add(&a->stats->accepted, 1);
+        server_stats_add(&a->stats->accepted, 1);
         handler_reject(a->handler, fd, a->stats);
     }
     a->spare_fd = open_spare();
@@ -90,7 +91,7 @@ int acceptor_admit(acceptor *a, const conn_item *conn)
         return 1;
     case ADMIT_DENIED:
         close(conn->fd);
-        stats_add(&a->stats->denied, 1);
+        server_stats_add(&a->stats->denied, 1);
         return 0;
     case ADMIT_BUSY:
         handler_reject(a->handler, conn->fd, a->stats);
@@ -99,58 +100,66 @@ int acceptor_admit(acceptor *a, const conn_item *conn)
     return 0;
 }
 
+accept_result acceptor_accept(acceptor *a, conn_item *out)
+{
+    out->peer_len = sizeof(out->peer);
+    int fd = accept4(a->listen_fd, (struct sockaddr *)&out->peer, &out->peer_len, a->conn_flags);
+    if (fd >= 0) {
+        out->fd = fd;
+        out->accepted_ns = clock_now_ns();
+        server_stats_add(&a->stats->accepted, 1);
+        return acceptor_admit(a, out) ? ACCEPT_OK : ACCEPT_TRANSIENT;
+    }
+    switch (errno) {
+    case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+    case EWOULDBLOCK:
+#endif
+        return ACCEPT_AGAIN;
+    case EINTR:
+    case ECONNABORTED:
+    case EPROTO:
+        return ACCEPT_TRANSIENT; /* that client is gone; the next one may be fine */
+    case EMFILE:
+    case ENFILE:
+        acceptor_complain(a, errno);
+        acceptor_reject_one(a);
+        return ACCEPT_EXHAUSTED;
+    default: /* ENOBUFS, ENOMEM and the like: rest rather than spin */
+        acceptor_complain(a, errno);
+        return ACCEPT_EXHAUSTED;
+    }
+}
+
 int acceptor_try_next(acceptor *a, conn_item *out)
 {
     while (!shutdown_requested()) {
-        out->peer_len = sizeof(out->peer);
-        int fd = accept4(a->listen_fd, (struct sockaddr *)&out->peer, &out->peer_len, SOCK_CLOEXEC);
-        if (fd < 0)
-            return 0;
-        out->fd = fd;
-        out->accepted_ns = clock_now_ns();
-        stats_add(&a->stats->accepted, 1);
-        if (acceptor_admit(a, out))
+        accept_result r = acceptor_accept(a, out);
+        if (r == ACCEPT_OK)
             return 1;
+        if (r != ACCEPT_TRANSIENT)
+            return 0; /* none waiting, or an error acceptor_next deals with */
     }
     return 0;
 }
 
 int acceptor_next(acceptor *a, conn_item *out)
 {
-    for (;;) {
-        if (shutdown_requested())
-            return 0;
-        out->peer_len = sizeof(out->peer);
-        int fd = accept4(a->listen_fd, (struct sockaddr *)&out->peer, &out->peer_len, SOCK_CLOEXEC);
-        if (fd >= 0) {
-            out->fd = fd;
-            out->accepted_ns = clock_now_ns();
-            stats_add(&a->stats->accepted, 1);
-            if (acceptor_admit(a, out))
-                return 1;
-            continue;
-        }
-        switch (errno) {
-        case EAGAIN:
+    while (!shutdown_requested()) {
+        switch (acceptor_accept(a, out)) {
+        case ACCEPT_OK:
+            return 1;
+        case ACCEPT_AGAIN:
             if (!wait_readable(a))
                 return 0;
             break;
-        case EINTR:
-        case ECONNABORTED:
-        case EPROTO:
-            break; /* that client is gone; the next one may be fine */
-        case EMFILE:
-        case ENFILE:
-            acceptor_complain(a, errno);
-            acceptor_reject_one(a);
-            if (!rest(EXHAUSTED_BACKOFF_MS))
-                return 0;
+        case ACCEPT_TRANSIENT:
             break;
-        default: /* ENOBUFS, ENOMEM and the like: rest rather than spin */
-            acceptor_complain(a, errno);
+        case ACCEPT_EXHAUSTED:
             if (!rest(EXHAUSTED_BACKOFF_MS))
                 return 0;
             break;
         }
     }
+    return 0;
 }

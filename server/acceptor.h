@@ -5,7 +5,6 @@
 #include <stdint.h>
 
 #include "handler.h"
-#include "queue.h"
 #include "stats.h"
 
 #ifdef __cplusplus
@@ -14,6 +13,7 @@ extern "C" {
 
 typedef struct acceptor {
     int listen_fd; /* non-blocking; owned by the caller */
+    int conn_flags; /* accept4 flags for new connections: SOCK_CLOEXEC, | SOCK_NONBLOCK if wanted */
     int spare_fd;  /* held in reserve so we can still accept-and-reject at the descriptor limit */
     uint64_t last_complaint_ns;
     const handler_config *handler;
@@ -29,6 +29,18 @@ typedef struct acceptor {
 /* Does not take ownership of listen_fd; makes it non-blocking. */
 void acceptor_init(acceptor *a, int listen_fd, const handler_config *handler, server_stats *stats);
 void acceptor_destroy(acceptor *a);
+
+typedef enum {
+    ACCEPT_OK,        /* *out holds a connection, counted accepted and admitted */
+    ACCEPT_AGAIN,     /* nobody is waiting: wait until the listener is readable */
+    ACCEPT_TRANSIENT, /* nothing to serve (that client left, or admission closed it): try again */
+    ACCEPT_EXHAUSTED  /* out of descriptors or memory: complained (at the descriptor limit the
+                       * oldest client was turned away); rest before trying again */
+} accept_result;
+
+/* The one accept step every model shares: accept4, count, admission, errno sorted into the
+ * four outcomes above. Never waits. */
+accept_result acceptor_accept(acceptor *a, conn_item *out);
 
 /*
  * Waits for the next connection and fills *out (counted as accepted). Returns 1 for a

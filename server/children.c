@@ -113,7 +113,7 @@ void children_fold(children *ch)
 {
     for (int i = 0; i < ch->count; i++)
         if (ch->pids[i] != 0)
-            stats_fold(ch->stats, &ch->slots[i], &ch->seen[i]);
+            server_stats_fold(ch->stats, &ch->slots[i], &ch->seen[i]);
 }
 
 /* A child has been reaped: takes in its last counts, counts what it left unfinished as failed,
@@ -121,11 +121,11 @@ void children_fold(children *ch)
 static uint64_t retire(children *ch, int slot, int status)
 {
     server_stats *mine = &ch->slots[slot];
-    stats_fold(ch->stats, mine, &ch->seen[slot]);
-    uint64_t handed = (uint64_t)ch->held[slot] + stats_get(&mine->accepted);
-    uint64_t done = stats_outcomes(mine);
+    server_stats_fold(ch->stats, mine, &ch->seen[slot]);
+    uint64_t handed = (uint64_t)ch->held[slot] + server_stats_get(&mine->accepted);
+    uint64_t done = server_stats_outcomes(mine);
     uint64_t lost = handed > done ? handed - done : 0;
-    stats_add(&ch->stats->failed, lost);
+    server_stats_add(&ch->stats->failed, lost);
     char how[64];
     if (WIFSIGNALED(status))
         snprintf(how, sizeof(how), "died of signal %d", WTERMSIG(status));

@@ -10,9 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Bytes of unread client input we are willing to discard while closing gracefully. */
-#define DRAIN_LIMIT ((size_t)64 * 1024)
-
 void handler_log_peer(const conn_item *conn)
 {
     char peer[ADDR_STRLEN], line[ADDR_STRLEN + 32];
@@ -55,8 +52,8 @@ static void serve_tls(const handler_config *cfg, const conn_item *conn, server_s
         char peer[ADDR_STRLEN];
         addr_format_tutorial((const struct sockaddr *)&conn->peer, conn->peer_len, peer, sizeof(peer));
         log_info("TLS handshake with %s failed: %s", peer, err);
-        stats_add(&stats->tls_failed, 1);
-        stats_add(&stats->failed, 1);
+        server_stats_add(&stats->tls_failed, 1);
+        server_stats_add(&stats->failed, 1);
         tls_conn_free(tls);
         close(conn->fd);
         return;
@@ -71,11 +68,11 @@ static void serve_tls(const handler_config *cfg, const conn_item *conn, server_s
         /* The client answers our close_notify with its own: wait for it (and its EOF), or a
          * reset would greet it, and a client that then fails its own shutdown loses its
          * session for resumption. */
-        net_close_lingering(conn->fd, cfg->io_timeout_ms, DRAIN_LIMIT);
-        stats_add(&stats->greeted, 1);
+        net_close_lingering(conn->fd, cfg->io_timeout_ms, HANDLER_DRAIN_LIMIT);
+        server_stats_add(&stats->greeted, 1);
     } else {
         close(conn->fd);
-        stats_add(&stats->failed, 1);
+        server_stats_add(&stats->failed, 1);
     }
 }
 
@@ -85,11 +82,11 @@ static void serve_plain(const handler_config *cfg, const conn_item *conn, server
     net_io_result rc = net_write_all(conn->fd, cfg->greeting, cfg->greeting_len,
                                      deadline_after(cfg->io_timeout_ms), NULL);
     if (rc == NET_IO_DONE) {
-        net_close_graceful(conn->fd, cfg->io_timeout_ms, DRAIN_LIMIT);
-        stats_add(&stats->greeted, 1);
+        net_close_graceful(conn->fd, cfg->io_timeout_ms, HANDLER_DRAIN_LIMIT);
+        server_stats_add(&stats->greeted, 1);
     } else {
         close(conn->fd);
-        stats_add(&stats->failed, 1);
+        server_stats_add(&stats->failed, 1);
     }
 }
 
@@ -110,9 +107,9 @@ void handler_reject(const handler_config *cfg, int fd, server_stats *stats)
     if (cfg->busy_message_len > 0) {
         /* Whoever rejects is usually the accept thread: never wait on this peer. */
         net_write_all(fd, cfg->busy_message, cfg->busy_message_len, clock_now_ns(), NULL);
-        net_close_graceful(fd, 0, DRAIN_LIMIT);
+        net_close_graceful(fd, 0, HANDLER_DRAIN_LIMIT);
     } else {
         close(fd);
     }
-    stats_add(&stats->rejected, 1);
+    server_stats_add(&stats->rejected, 1);
 }

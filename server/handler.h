@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "queue.h"
+#include "conn.h"
 #include "stats.h"
 #include "tls.h"
 #include "admission.h"
@@ -12,6 +12,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Bytes of unread client input a server discards while closing gracefully, at most. */
+#define HANDLER_DRAIN_LIMIT ((size_t)64 * 1024)
 
 typedef enum { WORK_SLEEP = 0, WORK_SPIN = 1 } work_kind;
 

@@ -6,10 +6,10 @@
 #include "net.h"
 #include "server.h"
 #include "shutdown.h"
+#include "thread_set.h"
 #include "udp.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +19,6 @@
 
 #define MAX_EVENTS 256
 #define ACCEPT_BATCH 64           /* accepts per wake-up, so one busy listener cannot starve I/O */
-#define DRAIN_LIMIT ((size_t)64 * 1024)   /* unread client bytes we discard before closing anyway */
 
 typedef enum {
     PHASE_HANDSHAKE, /* TLS: the handshake wants to read or write */
@@ -52,20 +51,12 @@ typedef struct event_loop {
     /* Every connection in a list waits the same fixed time (work_us, or io_timeout), so
      * each list stays sorted by deadline (dlist.h). */
     dl_list working, waiting_io;
-    acceptor acc;     /* for its spare descriptor and rate-limited complaints */
-    pthread_t thread;
+    acceptor acc;     /* the shared accept step, with its spare descriptor */
 } event_loop;
 
 /* epoll data for the two descriptors that are not connections. */
 static char listener_tag, stop_tag;
 
-/* The connection that expires first in l, or NULL. (clang-analyzer follows expire()'s loops
- * through conn_free without seeing that freeing a connection takes it out of its list first,
- * and reports the next head as freed memory.) */
-static event_conn *first_to_expire(const dl_list *l)
-{
-    return l->head ? DL_ENTRY(l->head, event_conn, timer) : NULL; // NOLINT(clang-analyzer-unix.Malloc)
-}
 
 static dl_list *list_of(event_loop *loop, event_conn *c)
 {
@@ -116,11 +107,12 @@ static uint64_t io_deadline(event_loop *loop)
     return clock_now_ns() + (uint64_t)loop->srv->cfg->handler.io_timeout_ms * 1000000u;
 }
 
-/* The greeting is out: close now if that is safe, else (and always with linger: after a TLS
- * close_notify, which the client answers) wait for the client's EOF first. */
-static void finish(event_loop *loop, int fd, event_conn *c, int linger)
+/* The greeting is out: counts it greeted, and closes now if that is safe, else (and always
+ * with linger: after a TLS close_notify, which the client answers) waits for the client's
+ * EOF first. */
+static void close_greeted(event_loop *loop, int fd, event_conn *c, int linger)
 {
-    stats_add(&loop->srv->stats->greeted, 1);
+    server_stats_add(&loop->srv->stats->greeted, 1);
     if (!linger && net_close_is_safe(fd)) {
         if (c)
             conn_free(loop, c);
@@ -137,9 +129,10 @@ static void finish(event_loop *loop, int fd, event_conn *c, int linger)
         conn_free(loop, c);
 }
 
-static void fail(event_loop *loop, int fd, event_conn *c)
+/* Counts the connection failed and closes it. */
+static void close_failed(event_loop *loop, int fd, event_conn *c)
 {
-    stats_add(&loop->srv->stats->failed, 1);
+    server_stats_add(&loop->srv->stats->failed, 1);
     if (c)
         conn_free(loop, c);
     else
@@ -170,25 +163,25 @@ static void write_greeting(event_loop *loop, int fd, event_conn *c)
         break;
     }
     if (sent == h->greeting_len)
-        finish(loop, fd, c, 0);
+        close_greeted(loop, fd, c, 0);
     else
-        fail(loop, fd, c);
+        close_failed(loop, fd, c);
 }
 
-/* Sends close_notify, then closes as finish() does. */
+/* Sends close_notify, then closes as close_greeted() does. */
 static void tls_close_notify(event_loop *loop, event_conn *c)
 {
     tls_io_result r = tls_shutdown(c->tls);
     if (r == TLS_IO_DONE) {
         tls_conn_free(c->tls);
         c->tls = NULL;
-        finish(loop, c->fd, c, 1);
+        close_greeted(loop, c->fd, c, 1);
     } else if (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE) {
         if (conn_wait(loop, c, PHASE_CLOSING, r == TLS_IO_WANT_READ ? EPOLLIN : EPOLLOUT,
                       io_deadline(loop)) < 0)
-            fail(loop, c->fd, c);
+            close_failed(loop, c->fd, c);
     } else {
-        fail(loop, c->fd, c);
+        close_failed(loop, c->fd, c);
     }
 }
 
@@ -204,10 +197,10 @@ static void tls_write_greeting(event_loop *loop, event_conn *c)
         } else if (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE) {
             if (conn_wait(loop, c, PHASE_WRITING, r == TLS_IO_WANT_READ ? EPOLLIN : EPOLLOUT,
                           io_deadline(loop)) < 0)
-                fail(loop, c->fd, c);
+                close_failed(loop, c->fd, c);
             return;
         } else {
-            fail(loop, c->fd, c);
+            close_failed(loop, c->fd, c);
             return;
         }
     }
@@ -243,11 +236,11 @@ static void tls_step_handshake(event_loop *loop, event_conn *c)
     } else if (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE) {
         if (conn_wait(loop, c, PHASE_HANDSHAKE, r == TLS_IO_WANT_READ ? EPOLLIN : EPOLLOUT,
                       io_deadline(loop)) < 0)
-            fail(loop, c->fd, c);
+            close_failed(loop, c->fd, c);
     } else {
         log_info("TLS handshake failed: %s", tls_last_error(c->tls));
-        stats_add(&loop->srv->stats->tls_failed, 1);
-        fail(loop, c->fd, c);
+        server_stats_add(&loop->srv->stats->tls_failed, 1);
+        close_failed(loop, c->fd, c);
     }
 }
 
@@ -259,8 +252,8 @@ static void tls_accepted(event_loop *loop, event_conn *c)
     c->tls = tls_conn_new(loop->srv->cfg->handler.tls, fd, NULL, err, sizeof(err));
     if (c->tls == NULL) {
         log_warn("TLS: %s", err);
-        stats_add(&loop->srv->stats->tls_failed, 1);
-        fail(loop, fd, c);
+        server_stats_add(&loop->srv->stats->tls_failed, 1);
+        close_failed(loop, fd, c);
         return;
     }
     tls_step_handshake(loop, c);
@@ -269,9 +262,6 @@ static void tls_accepted(event_loop *loop, event_conn *c)
 static void on_accepted(event_loop *loop, conn_item *conn)
 {
     const handler_config *h = &loop->srv->cfg->handler;
-    stats_add(&loop->srv->stats->accepted, 1);
-    if (!acceptor_admit(&loop->acc, conn))
-        return;
     if (h->access_log)
         handler_log_peer(conn);
     /* The fast path (a plain greeting that fits the socket buffer) needs no state at all;
@@ -285,7 +275,7 @@ static void on_accepted(event_loop *loop, conn_item *conn)
     if (c == NULL) {
         if (h->admission)
             admission_release(h->admission, (struct sockaddr *)&conn->peer);
-        fail(loop, conn->fd, NULL);
+        close_failed(loop, conn->fd, NULL);
         return;
     }
     c->admitted = h->admission != NULL;
@@ -300,30 +290,18 @@ static void accept_batch(event_loop *loop)
 {
     for (int i = 0; i < ACCEPT_BATCH && loop->accepting; i++) {
         conn_item conn;
-        conn.peer_len = sizeof(conn.peer);
-        conn.fd = accept4(loop->listen_fd, (struct sockaddr *)&conn.peer, &conn.peer_len,
-                          SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (conn.fd >= 0) {
-            conn.accepted_ns = clock_now_ns();
+        accept_result r = acceptor_accept(&loop->acc, &conn);
+        if (r == ACCEPT_OK)
             on_accepted(loop, &conn);
-            continue;
-        }
-        if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
-            continue;
-        if (errno == EMFILE || errno == ENFILE) {
-            acceptor_complain(&loop->acc, errno);
-            acceptor_reject_one(&loop->acc);
-        } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            acceptor_complain(&loop->acc, errno);
-        }
-        return;
+        else if (r != ACCEPT_TRANSIENT)
+            return; /* none left, or out of descriptors: the listener wakes us again */
     }
 }
 
 static void drain(event_loop *loop, event_conn *c)
 {
     char sink[4096];
-    for (size_t total = 0; total < DRAIN_LIMIT;) {
+    for (size_t total = 0; total < HANDLER_DRAIN_LIMIT;) {
         ssize_t n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
         if (n > 0) {
             total += (size_t)n;
@@ -352,20 +330,23 @@ static void expire(event_loop *loop)
 {
     uint64_t now = clock_now_ns();
     event_conn *c;
-    while ((c = first_to_expire(&loop->working)) && c->timer.deadline_ns <= now) {
+    while ((c = DL_FIRST(&loop->working, event_conn, timer)) && c->timer.deadline_ns <= now) {
         c->phase = PHASE_WRITING; /* its I/O deadline starts now */
         dl_append(&loop->waiting_io, &c->timer, io_deadline(loop));
         greet(loop, c);
     }
-    /* conn_free and fail unlink c, so each pass sees a new head. */
-    while ((c = first_to_expire(&loop->waiting_io)) && c->timer.deadline_ns <= now) {
+    /* conn_free and close_failed unlink c, so each pass sees a new head. (clang-analyzer
+     * follows these calls without seeing that freeing a connection takes it out of its list
+     * first, and reports the next head as freed memory.) */
+    dl_list *io = &loop->waiting_io;
+    while ((c = DL_FIRST(io, event_conn, timer)) && c->timer.deadline_ns <= now) { // NOLINT(clang-analyzer-unix.Malloc)
         if (c->phase == PHASE_DRAINING) {
             conn_free(loop, c); /* already greeted: stop waiting for its EOF */
             continue;
         }
         if (c->phase == PHASE_HANDSHAKE)
-            stats_add(&loop->srv->stats->tls_failed, 1);
-        fail(loop, c->fd, c);
+            server_stats_add(&loop->srv->stats->tls_failed, 1);
+        close_failed(loop, c->fd, c);
     }
 }
 
@@ -430,6 +411,8 @@ static int loop_init(event_loop *loop, server *srv, int index, char *err, size_t
     memset(loop, 0, sizeof(*loop));
     loop->srv = srv;
     loop->accepting = 1;
+    loop->epfd = -1; /* loop_destroy after a failure here must close only what was opened */
+    loop->acc.spare_fd = -1;
     loop->listen_fd = srv->listen_fd;
     int shared = is_unix_socket(srv->listen_fd);
     if (index > 0 && !shared) {
@@ -439,6 +422,7 @@ static int loop_init(event_loop *loop, server *srv, int index, char *err, size_t
         loop->own_listener = 1;
     }
     acceptor_init(&loop->acc, loop->listen_fd, &srv->cfg->handler, srv->stats);
+    loop->acc.conn_flags |= SOCK_NONBLOCK;
     loop->epfd = epoll_create1(EPOLL_CLOEXEC);
     /* A shared listener wakes one loop per connection, not all of them. */
     struct epoll_event lev = {.events = EPOLLIN | (shared ? EPOLLEXCLUSIVE : 0),
@@ -457,38 +441,35 @@ static void loop_destroy(event_loop *loop)
     if (loop->accepting && loop->own_listener)
         close(loop->listen_fd);
     acceptor_destroy(&loop->acc);
-    if (loop->epfd > 0)
+    if (loop->epfd >= 0)
         close(loop->epfd);
 }
+
+static int loop_prepare(void *item, int index, char *err, size_t errlen)
+{
+    event_loop *loop = item;
+    if (loop_init(loop, loop->srv, index, err, errlen) == 0)
+        return 0;
+    loop_destroy(loop);
+    return -1;
+}
+
+static void loop_release(void *item) { loop_destroy(item); }
 
 int model_event_run(server *srv, char *err, size_t errlen)
 {
     if (srv->cfg->udp)
         return udp_serve(srv, srv->cfg->workers, !is_unix_socket(srv->listen_fd), err, errlen);
-    int n = srv->cfg->workers, started = 0, rc = 0;
+    int n = srv->cfg->workers;
     event_loop *loops = calloc((size_t)n, sizeof(*loops));
     if (loops == NULL) {
         snprintf(err, errlen, "event: out of memory for %d loops", n);
         return -1;
     }
-    for (int i = 0; i < n && rc == 0; i++) {
-        rc = loop_init(&loops[i], srv, i, err, errlen);
-        if (rc == 0 && (rc = shutdown_thread_create(&loops[i].thread, NULL, loop_main, &loops[i])) != 0) {
-            snprintf(err, errlen, "event: start loop %d: %s", i, strerror(rc));
-            loop_destroy(&loops[i]);
-            rc = -1;
-        } else if (rc == 0) {
-            started++;
-        } else {
-            loop_destroy(&loops[i]);
-        }
-    }
-    if (rc != 0)
-        shutdown_request(); /* stop the loops that did start */
-    for (int i = 0; i < started; i++) {
-        pthread_join(loops[i].thread, NULL);
-        loop_destroy(&loops[i]);
-    }
+    for (int i = 0; i < n; i++)
+        loops[i].srv = srv;
+    static const thread_set_ops ops = {loop_prepare, loop_main, loop_release};
+    int rc = thread_set_run("event", loops, sizeof(*loops), n, &ops, err, errlen);
     free(loops);
     return rc;
 }

@@ -2,6 +2,7 @@
 #include "acceptor.h"
 #include "clock.h"
 #include "net.h"
+#include "pool_policy.h"
 #include "queue.h"
 #include "server.h"
 #include "shutdown.h"
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Connections moved per lock acquisition, by the accept thread and by each worker: under load
  * this divides the queue's lock and wake-up traffic by up to this much. */
@@ -27,13 +27,6 @@ typedef struct pool {
     int started;
 } pool;
 
-static uint64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void *worker_main(void *arg)
 {
     pool *p = arg;
@@ -45,11 +38,11 @@ static void *worker_main(void *arg)
     /* pop keeps handing out queued work after close, so a drain loses nothing. */
     while ((n = conn_queue_pop_many(&p->queue, batch, BATCH_MAX, consumers, per_item_ns,
                                     per_item_cpu_ns)) > 0) {
-        uint64_t start = clock_now_ns(), start_cpu = thread_cpu_ns();
+        uint64_t start = clock_now_ns(), start_cpu = clock_thread_cpu_ns();
         for (size_t i = 0; i < n; i++)
             handler_serve(&p->srv->cfg->handler, &batch[i], p->srv->stats);
         per_item_ns = (clock_now_ns() - start) / n;
-        per_item_cpu_ns = (thread_cpu_ns() - start_cpu) / n;
+        per_item_cpu_ns = (clock_thread_cpu_ns() - start_cpu) / n;
     }
     return NULL;
 }
@@ -77,57 +70,35 @@ static int start_workers(pool *p, int count, char *err, size_t errlen)
     return 0;
 }
 
-/*
- * When the accept thread takes connections from the backlog, under --overload block: only
- * while the queue is short. A sleep and a wake-up cost more than an accept, and a thread that
- * empties the backlog each time it wakes sleeps again after a handful of connections; clients
- * wait as well in the kernel's backlog as in our queue, provided the backlog has room. So the
- * accept thread waits for the listener only while fewer than `low` connections are queued
- * (else for the queue to run that low), and once it holds `high` it stops accepting until the
- * queue is down to `low` again. Under load it then sleeps once per refill. `low` covers every
- * worker twice, and the time a woken accept thread may wait for a CPU; `high` makes each
- * refill worth its wake-up and leaves the queue room for a whole batch, so that the accept
- * thread never blocks on a full queue. It accepts at once instead under --overload reject
- * (an overload must be answered, not hidden), and when the kernel's backlog is too small to
- * hold clients for several refills (a small --backlog or net.core.somaxconn): there a
- * client left in it could have its connection attempt dropped.
- */
+/* The accept thread's refill marks (pool_policy.h), and the pool they refill. */
 typedef struct accept_policy {
     pool *pool;
-    int refill; /* 0: accept at once */
-    size_t low, high;
+    pool_refill marks;
 } accept_policy;
 
 static accept_policy accept_policy_for(pool *p)
 {
     const server_config *cfg = p->srv->cfg;
-    size_t cap = (size_t)cfg->queue_capacity, workers = (size_t)cfg->workers;
-    size_t low = 2 * workers > 4 * BATCH_MAX ? 2 * workers : 4 * BATCH_MAX;
-    size_t high = 2 * low;
-    if (cap > BATCH_MAX && high > cap - BATCH_MAX)
-        high = cap - BATCH_MAX;
-    if (high > cap)
-        high = cap;
-    if (low > high)
-        low = high;
-    size_t backlog = (size_t)net_effective_backlog(cfg->backlog);
-    accept_policy ap = {p, cfg->overload == OVERLOAD_BLOCK && backlog >= 4 * high, low, high};
+    accept_policy ap = {p, pool_refill_for((size_t)cfg->queue_capacity, (size_t)cfg->workers,
+                                           BATCH_MAX, (size_t)net_effective_backlog(cfg->backlog),
+                                           cfg->overload == OVERLOAD_BLOCK)};
     return ap;
 }
 
 /* Blocks until the queue is below the low mark (or a stop is asked). */
 static void wait_for_refill(accept_policy *ap)
 {
-    while (!conn_queue_wait_below(&ap->pool->queue, ap->low, QUEUE_STALLED_AFTER_MS) &&
+    while (!conn_queue_wait_below(&ap->pool->queue, ap->marks.low, POOL_STALLED_AFTER_MS) &&
            !shutdown_requested())
         ;
 }
 
-/* The acceptor's idle hook, before each wait for the listener: see accept_policy. */
+/* The acceptor's idle hook, before each wait for the listener: under the refill marks it
+ * waits there until the queue runs low (pool_refill_for), and it wakes stuck workers. */
 static int before_listener_wait(void *arg)
 {
     accept_policy *ap = arg;
-    if (ap->refill)
+    if (ap->marks.refill)
         wait_for_refill(ap);
     return conn_queue_nudge(&ap->pool->queue);
 }
@@ -145,7 +116,7 @@ static void accept_loop(pool *p)
     acc.idle_arg = &ap;
     size_t queued = 0; /* what the queue held after our last push */
     for (;;) {
-        if (ap.refill && queued >= ap.high)
+        if (ap.marks.refill && queued >= ap.marks.high)
             wait_for_refill(&ap);
         if (!acceptor_next(&acc, &batch[0]))
             break;
@@ -180,7 +151,7 @@ int model_pool_run(server *srv, char *err, size_t errlen)
     if (rc == 0)
         accept_loop(&p);
     stop_workers(&p);
-    stats_max(&srv->stats->queue_high_water, conn_queue_high_water(&p.queue));
+    server_stats_max(&srv->stats->queue_high_water, conn_queue_high_water(&p.queue));
     conn_queue_destroy(&p.queue);
     return rc;
 }

@@ -2,13 +2,18 @@
 #include "queue.h"
 
 #include "clock.h"
+#include "pool_policy.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The do_ functions run with q->lock held by the calling thread: this checks it. */
+#define ASSERT_HELD(q) assert((q)->held && pthread_equal((q)->holder, pthread_self()))
 
 int conn_queue_init(conn_queue *q, size_t capacity, char *err, size_t errlen)
 {
@@ -24,7 +29,7 @@ int conn_queue_init(conn_queue *q, size_t capacity, char *err, size_t errlen)
     }
     q->capacity = capacity;
     q->consumers = 1;
-    q->service_ns = QUEUE_WAKE_AFTER_NS; /* unknown until measured: assume slow, wake eagerly */
+    q->service_ns = POOL_WAKE_AFTER_NS; /* unknown until measured: assume slow, wake eagerly */
     q->service_cpu_ns = 1;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     q->cpus = cpus > 0 ? (unsigned)cpus : 1;
@@ -48,40 +53,46 @@ void conn_queue_destroy(conn_queue *q)
     q->ring = NULL;
 }
 
-/* Lock held. How many consumers can usefully be awake at once (see queue.h). */
-static unsigned do_useful_awake(const conn_queue *q)
+static void queue_lock(conn_queue *q)
 {
-    uint64_t per_cpu = q->service_ns / (q->service_cpu_ns ? q->service_cpu_ns : 1);
-    uint64_t useful = (uint64_t)q->cpus * (per_cpu > 0 ? per_cpu : 1);
-    return useful > q->consumers ? q->consumers : (unsigned)useful;
+    pthread_mutex_lock(&q->lock);
+    q->holder = pthread_self();
+    q->held = 1;
 }
 
-/* Lock held. Wakes one sleeping consumer when that helps (the policy in queue.h). Returns 1
- * when it woke one. */
-static int do_wake_if_needed(conn_queue *q, uint64_t now_ns)
+static void queue_unlock(conn_queue *q)
 {
-    if (q->count == 0 || q->idle_consumers <= q->wakeups_pending)
-        return 0;
-    unsigned idle = q->idle_consumers - q->wakeups_pending;
-    unsigned awake = q->consumers > idle ? q->consumers - idle : 0;
-    int needed;
+    ASSERT_HELD(q);
+    q->held = 0;
+    pthread_mutex_unlock(&q->lock);
+}
+
+/* Lock held. Waits on cond (until the absolute CLOCK_MONOTONIC deadline if one is given) and
+ * holds the lock again on return. Returns pthread_cond_*wait's result. */
+static int do_wait(conn_queue *q, pthread_cond_t *cond, const struct timespec *deadline)
+{
+    ASSERT_HELD(q);
+    q->held = 0;
+    int rc = deadline ? pthread_cond_timedwait(cond, &q->lock, deadline)
+                      : pthread_cond_wait(cond, &q->lock);
+    q->holder = pthread_self();
+    q->held = 1;
+    return rc;
+}
+
+/* Lock held. Wakes one sleeping consumer when the policy says it helps. */
+static void do_wake_if_needed(conn_queue *q, uint64_t now_ns)
+{
+    ASSERT_HELD(q);
+    unsigned asleep = q->idle_consumers > q->wakeups_pending
+                          ? q->idle_consumers - q->wakeups_pending : 0;
     /* now_ns may be a little older than last_pop_ns (an item's accept time): not stalled. */
-    int stalled = now_ns > q->last_pop_ns && now_ns - q->last_pop_ns > QUEUE_STALLED_AFTER_NS;
-    if (awake == 0 || stalled)
-        needed = 1; /* nobody awake, or the awake ones are stuck */
-    else if (awake >= do_useful_awake(q))
-        needed = 0;
-    else {
-        uint64_t backlog_ns = q->count * q->service_ns / awake;
-        int worth_spreading = q->service_ns >= 4 * q->service_cpu_ns ||
-                              q->service_cpu_ns >= QUEUE_SPREAD_CPU_NS;
-        needed = backlog_ns > (worth_spreading ? QUEUE_WAKE_AFTER_NS : QUEUE_LONG_BACKLOG_NS);
-    }
-    if (needed) {
+    pool_view v = {q->count, q->consumers, asleep, q->service_ns, q->service_cpu_ns,
+                   now_ns > q->last_pop_ns ? now_ns - q->last_pop_ns : 0, q->cpus};
+    if (pool_should_wake(&v)) {
         q->wakeups_pending++;
         pthread_cond_signal(&q->not_empty);
     }
-    return needed;
 }
 
 /* CLOCK_MONOTONIC now + ms, for the timed waits on not_full. */
@@ -99,14 +110,14 @@ static struct timespec deadline_after_ms(int ms)
 }
 
 /* Lock held. Waits on not_full until a consumer leaves fewer than mark items, or until the
- * absolute CLOCK_MONOTONIC deadline if one is given. Returns pthread_cond_*wait's result. */
+ * deadline. Returns pthread_cond_timedwait's result. */
 static int do_wait_for_room(conn_queue *q, size_t mark, const struct timespec *deadline)
 {
+    ASSERT_HELD(q);
     if (mark > q->wake_producers_below)
         q->wake_producers_below = mark;
     q->waiting_producers++;
-    int rc = deadline ? pthread_cond_timedwait(&q->not_full, &q->lock, deadline)
-                      : pthread_cond_wait(&q->not_full, &q->lock);
+    int rc = do_wait(q, &q->not_full, deadline);
     q->waiting_producers--;
     return rc;
 }
@@ -114,6 +125,7 @@ static int do_wait_for_room(conn_queue *q, size_t mark, const struct timespec *d
 /* Lock held, after consumers took items: lets waiting producers know once there is room. */
 static void do_signal_room(conn_queue *q)
 {
+    ASSERT_HELD(q);
     if (q->waiting_producers > 0 && q->count < q->wake_producers_below) {
         q->wake_producers_below = 0; /* one signal per wait: the waiters set it again */
         pthread_cond_broadcast(&q->not_full);
@@ -123,6 +135,8 @@ static void do_signal_room(conn_queue *q)
 /* Lock held, queue not full and open. */
 static void do_append(conn_queue *q, const conn_item *item)
 {
+    ASSERT_HELD(q);
+    assert(q->count < q->capacity && !q->closed);
     q->ring[(q->head + q->count) % q->capacity] = *item;
     q->count++;
     if (q->count > q->high_water)
@@ -131,48 +145,18 @@ static void do_append(conn_queue *q, const conn_item *item)
     do_wake_if_needed(q, item->accepted_ns);
 }
 
-int conn_queue_push(conn_queue *q, const conn_item *item)
-{
-    pthread_mutex_lock(&q->lock);
-    while (q->count == q->capacity && !q->closed)
-        do_wait_for_room(q, q->capacity, NULL);
-    int rc = -1;
-    if (!q->closed) {
-        do_append(q, item);
-        rc = 0;
-    }
-    pthread_mutex_unlock(&q->lock);
-    return rc;
-}
-
-int conn_queue_try_push(conn_queue *q, const conn_item *item)
-{
-    pthread_mutex_lock(&q->lock);
-    int rc;
-    if (q->closed)
-        rc = -1;
-    else if (q->count == q->capacity)
-        rc = 1;
-    else {
-        do_append(q, item);
-        rc = 0;
-    }
-    pthread_mutex_unlock(&q->lock);
-    return rc;
-}
-
 size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int wait,
                             size_t *queued)
 {
     size_t pushed = 0;
-    pthread_mutex_lock(&q->lock);
+    queue_lock(q);
     while (pushed < n && !q->closed) {
         if (q->count == q->capacity) {
             if (!wait)
                 break;
             /* Timed, so that consumers stuck with slow clients while others sleep are
              * noticed (as in conn_queue_wait_below) even though nothing is appended. */
-            struct timespec deadline = deadline_after_ms(QUEUE_STALLED_AFTER_MS);
+            struct timespec deadline = deadline_after_ms(POOL_STALLED_AFTER_MS);
             if (do_wait_for_room(q, q->capacity, &deadline) == ETIMEDOUT)
                 do_wake_if_needed(q, clock_now_ns());
             continue;
@@ -181,28 +165,27 @@ size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int
     }
     if (queued != NULL)
         *queued = q->count;
-    pthread_mutex_unlock(&q->lock);
+    queue_unlock(q);
     return pushed;
 }
 
 size_t conn_queue_pop_many(conn_queue *q, conn_item *out, size_t max, unsigned consumers,
                            uint64_t service_ns, uint64_t service_cpu_ns)
 {
-    pthread_mutex_lock(&q->lock);
+    queue_lock(q);
     q->consumers = consumers > 0 ? consumers : 1;
-    if (service_ns > 0) { /* moving averages over about eight batches */
-        q->service_ns = q->service_ns - q->service_ns / 8 + service_ns / 8;
-        q->service_cpu_ns = q->service_cpu_ns - q->service_cpu_ns / 8 + service_cpu_ns / 8;
+    if (service_ns > 0) {
+        q->service_ns = pool_average(q->service_ns, service_ns);
+        q->service_cpu_ns = pool_average(q->service_cpu_ns, service_cpu_ns);
     }
     while (q->count == 0 && !q->closed) {
         q->idle_consumers++;
-        pthread_cond_wait(&q->not_empty, &q->lock);
+        do_wait(q, &q->not_empty, NULL);
         q->idle_consumers--;
         if (q->wakeups_pending > 0)
             q->wakeups_pending--;
     }
-    size_t share = consumers > 1 ? (q->count + consumers - 1) / consumers : q->count;
-    size_t take = share < max ? share : max;
+    size_t take = pool_share(q->count, q->consumers, max);
     for (size_t i = 0; i < take; i++) {
         out[i] = q->ring[q->head];
         q->head = (q->head + 1) % q->capacity;
@@ -212,14 +195,14 @@ size_t conn_queue_pop_many(conn_queue *q, conn_item *out, size_t max, unsigned c
         q->last_pop_ns = clock_now_ns();
         do_signal_room(q);
     }
-    pthread_mutex_unlock(&q->lock);
+    queue_unlock(q);
     return take;
 }
 
 int conn_queue_wait_below(conn_queue *q, size_t mark, int timeout_ms)
 {
     struct timespec deadline = deadline_after_ms(timeout_ms);
-    pthread_mutex_lock(&q->lock);
+    queue_lock(q);
     while (q->count >= mark && !q->closed) {
         if (do_wait_for_room(q, mark, &deadline) == ETIMEDOUT)
             break;
@@ -227,55 +210,33 @@ int conn_queue_wait_below(conn_queue *q, size_t mark, int timeout_ms)
     int below = q->count < mark || q->closed;
     if (!below) /* the consumers took nothing for a while: they may be stuck */
         do_wake_if_needed(q, clock_now_ns());
-    pthread_mutex_unlock(&q->lock);
+    queue_unlock(q);
     return below;
 }
 
 int conn_queue_nudge(conn_queue *q)
 {
-    pthread_mutex_lock(&q->lock);
+    queue_lock(q);
     if (q->count > 0)
         do_wake_if_needed(q, clock_now_ns());
-    int again_ms = q->count > 0 ? QUEUE_STALLED_AFTER_MS : -1;
-    pthread_mutex_unlock(&q->lock);
+    int again_ms = q->count > 0 ? POOL_STALLED_AFTER_MS : -1;
+    queue_unlock(q);
     return again_ms;
-}
-
-int conn_queue_pop(conn_queue *q, conn_item *out)
-{
-    pthread_mutex_lock(&q->lock);
-    while (q->count == 0 && !q->closed) {
-        q->idle_consumers++;
-        pthread_cond_wait(&q->not_empty, &q->lock);
-        q->idle_consumers--;
-        if (q->wakeups_pending > 0)
-            q->wakeups_pending--;
-    }
-    int rc = -1;
-    if (q->count > 0) {
-        *out = q->ring[q->head];
-        q->head = (q->head + 1) % q->capacity;
-        q->count--;
-        do_signal_room(q);
-        rc = 0;
-    }
-    pthread_mutex_unlock(&q->lock);
-    return rc;
 }
 
 void conn_queue_close(conn_queue *q)
 {
-    pthread_mutex_lock(&q->lock);
+    queue_lock(q);
     q->closed = 1;
     pthread_cond_broadcast(&q->not_empty);
     pthread_cond_broadcast(&q->not_full);
-    pthread_mutex_unlock(&q->lock);
+    queue_unlock(q);
 }
 
 size_t conn_queue_high_water(conn_queue *q)
 {
-    pthread_mutex_lock(&q->lock);
+    queue_lock(q);
     size_t hw = q->high_water;
-    pthread_mutex_unlock(&q->lock);
+    queue_unlock(q);
     return hw;
 }

@@ -155,7 +155,7 @@ int server_run(const server_config *cfg)
         goto out;
     if (cfg->user && drop_privileges(cfg, err, sizeof(err)) < 0)
         goto out;
-    if ((stats = stats_create()) == NULL) {
+    if ((stats = server_stats_create()) == NULL) {
         snprintf(err, sizeof(err), "counters: %s", strerror(errno));
         goto out;
     }
@@ -171,7 +171,7 @@ int server_run(const server_config *cfg)
     if (rc == 0) {
         unsigned extras = (run_cfg.handler.tls ? SUMMARY_TLS : 0) |
                           (cfg->access.allow_count || cfg->access.deny_count ? SUMMARY_DENIED : 0);
-        stats_format_summary(stats, extras, line, sizeof(line));
+        server_stats_format_summary(stats, extras, line, sizeof(line));
         print_line(line);
     }
 out:
@@ -181,7 +181,7 @@ out:
         net_unix_cleanup(listen_fd);
         close(listen_fd);
     }
-    stats_destroy(stats);
+    server_stats_destroy(stats);
     teardown_shared(&run_cfg);
     return rc == 0 ? 0 : 1;
 }

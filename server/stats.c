@@ -5,24 +5,24 @@
 #include <stdio.h>
 #include <sys/mman.h>
 
-/* stats_fold walks the block as an array: every field must be one _Atomic uint64_t. */
+/* server_stats_fold walks the block as an array: every field must be one _Atomic uint64_t. */
 _Static_assert(sizeof(server_stats) % sizeof(_Atomic uint64_t) == 0,
                "server_stats holds only _Atomic uint64_t counters");
 
-server_stats *stats_create(void)
+server_stats *server_stats_create(void)
 {
     void *block = mmap(NULL, sizeof(server_stats), PROT_READ | PROT_WRITE,
                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     return block == MAP_FAILED ? NULL : block; /* anonymous mappings start zeroed */
 }
 
-void stats_destroy(server_stats *stats)
+void server_stats_destroy(server_stats *stats)
 {
     if (stats)
         munmap(stats, sizeof(*stats));
 }
 
-void stats_max(_Atomic uint64_t *counter, uint64_t value)
+void server_stats_max(_Atomic uint64_t *counter, uint64_t value)
 {
     uint64_t seen = atomic_load_explicit(counter, memory_order_relaxed);
     while (seen < value &&
@@ -31,40 +31,40 @@ void stats_max(_Atomic uint64_t *counter, uint64_t value)
     }
 }
 
-void stats_fold(server_stats *into, server_stats *from, server_stats *seen)
+void server_stats_fold(server_stats *into, server_stats *from, server_stats *seen)
 {
     _Atomic uint64_t *dst = (_Atomic uint64_t *)into, *src = (_Atomic uint64_t *)from;
     _Atomic uint64_t *old = (_Atomic uint64_t *)seen;
     size_t high_water = offsetof(server_stats, queue_high_water) / sizeof(*dst);
     for (size_t i = 0; i < sizeof(server_stats) / sizeof(*dst); i++) {
-        uint64_t now = stats_get(&src[i]), before = stats_get(&old[i]);
+        uint64_t now = server_stats_get(&src[i]), before = server_stats_get(&old[i]);
         if (i == high_water)
-            stats_max(&dst[i], now);
+            server_stats_max(&dst[i], now);
         else if (now != before)
-            stats_add(&dst[i], now - before); /* modular: a gauge that went down folds too */
+            server_stats_add(&dst[i], now - before); /* modular: a gauge that went down folds too */
         atomic_store_explicit(&old[i], now, memory_order_relaxed);
     }
 }
 
-uint64_t stats_outcomes(server_stats *s)
+uint64_t server_stats_outcomes(server_stats *s)
 {
-    return stats_get(&s->greeted) + stats_get(&s->rejected) + stats_get(&s->failed) +
-           stats_get(&s->denied);
+    return server_stats_get(&s->greeted) + server_stats_get(&s->rejected) + server_stats_get(&s->failed) +
+           server_stats_get(&s->denied);
 }
 
-void stats_format_summary(server_stats *stats, unsigned extras, char *buf, size_t len)
+void server_stats_format_summary(server_stats *stats, unsigned extras, char *buf, size_t len)
 {
     int n = snprintf(buf, len,
              "summary: accepted=%llu greeted=%llu rejected=%llu failed=%llu queue_high_water=%llu",
-             (unsigned long long)stats_get(&stats->accepted),
-             (unsigned long long)stats_get(&stats->greeted),
-             (unsigned long long)stats_get(&stats->rejected),
-             (unsigned long long)stats_get(&stats->failed),
-             (unsigned long long)stats_get(&stats->queue_high_water));
+             (unsigned long long)server_stats_get(&stats->accepted),
+             (unsigned long long)server_stats_get(&stats->greeted),
+             (unsigned long long)server_stats_get(&stats->rejected),
+             (unsigned long long)server_stats_get(&stats->failed),
+             (unsigned long long)server_stats_get(&stats->queue_high_water));
     if ((extras & SUMMARY_DENIED) && n > 0 && (size_t)n < len)
         n += snprintf(buf + n, len - (size_t)n, " denied=%llu",
-                      (unsigned long long)stats_get(&stats->denied));
+                      (unsigned long long)server_stats_get(&stats->denied));
     if ((extras & SUMMARY_TLS) && n > 0 && (size_t)n < len)
         snprintf(buf + n, len - (size_t)n, " tls_failed=%llu",
-                 (unsigned long long)stats_get(&stats->tls_failed));
+                 (unsigned long long)server_stats_get(&stats->tls_failed));
 }

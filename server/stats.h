@@ -27,30 +27,30 @@ typedef struct server_stats {
 } server_stats;
 
 /* Maps a zeroed block shared with future children; NULL on failure (errno set). */
-server_stats *stats_create(void);
-void stats_destroy(server_stats *stats);
+server_stats *server_stats_create(void);
+void server_stats_destroy(server_stats *stats);
 
-static inline void stats_add(_Atomic uint64_t *counter, uint64_t n)
+static inline void server_stats_add(_Atomic uint64_t *counter, uint64_t n)
 {
     atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
 }
 
-static inline uint64_t stats_get(_Atomic uint64_t *counter)
+static inline uint64_t server_stats_get(_Atomic uint64_t *counter)
 {
     return atomic_load_explicit(counter, memory_order_relaxed);
 }
 
 /* Raises *counter to at least value. */
-void stats_max(_Atomic uint64_t *counter, uint64_t value);
+void server_stats_max(_Atomic uint64_t *counter, uint64_t value);
 
 /* Adds to `into` what `from` counted since `seen` (a private copy the caller keeps per source,
  * zeroed at first), then updates `seen`: how a parent takes in the counts of a child process
  * that counts in a block of its own. Field by field, so a counter added later is folded too;
  * queue_high_water is raised, not added. */
-void stats_fold(server_stats *into, server_stats *from, server_stats *seen);
+void server_stats_fold(server_stats *into, server_stats *from, server_stats *seen);
 
 /* Connections with an outcome: greeted + rejected + failed + denied (once drained, accepted). */
-uint64_t stats_outcomes(server_stats *s);
+uint64_t server_stats_outcomes(server_stats *s);
 
 /* Extra fields of the summary line, shown only when the feature is on. */
 enum { SUMMARY_TLS = 1, SUMMARY_DENIED = 2 };
@@ -58,7 +58,7 @@ enum { SUMMARY_TLS = 1, SUMMARY_DENIED = 2 };
 /* Formats "summary: accepted=N greeted=N rejected=N failed=N queue_high_water=N", then
  * " denied=N" and " tls_failed=N" as extras asks. accepted = greeted + rejected + failed +
  * denied; tls_failed is a part of failed. */
-void stats_format_summary(server_stats *stats, unsigned extras, char *buf, size_t len);
+void server_stats_format_summary(server_stats *stats, unsigned extras, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

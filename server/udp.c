@@ -4,9 +4,9 @@
 #include "addr.h"
 #include "net.h"
 #include "shutdown.h"
+#include "thread_set.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,6 @@ typedef struct udp_worker {
     int fd;
     int own_fd;
     int shared; /* fd is shared with the other workers */
-    pthread_t thread;
     char error[160]; /* set when the worker could not start serving */
 } udp_worker;
 
@@ -27,14 +26,14 @@ static void answer(server *srv, int fd, size_t len, int truncated, const conn_it
 {
     const server_config *cfg = srv->cfg;
     server_stats *stats = srv->stats;
-    stats_add(&stats->accepted, 1);
+    server_stats_add(&stats->accepted, 1);
     if (cfg->handler.admission &&
         !admission_allowed(cfg->handler.admission, (const struct sockaddr *)&peer->peer)) {
-        stats_add(&stats->denied, 1);
+        server_stats_add(&stats->denied, 1);
         return;
     }
     if (truncated || len > (size_t)cfg->udp_max) {
-        stats_add(&stats->rejected, 1); /* oversized: dropped, never amplified */
+        server_stats_add(&stats->rejected, 1); /* oversized: dropped, never amplified */
         return;
     }
     if (cfg->handler.access_log)
@@ -42,7 +41,7 @@ static void answer(server *srv, int fd, size_t len, int truncated, const conn_it
     handler_do_work(&cfg->handler);
     ssize_t sent = sendto(fd, cfg->handler.greeting, cfg->handler.greeting_len, MSG_NOSIGNAL,
                           (const struct sockaddr *)&peer->peer, peer->peer_len);
-    stats_add(sent == (ssize_t)cfg->handler.greeting_len ? &stats->greeted : &stats->failed, 1);
+    server_stats_add(sent == (ssize_t)cfg->handler.greeting_len ? &stats->greeted : &stats->failed, 1);
 }
 
 int udp_answer_one(server *srv, int fd, char *buf, size_t cap)
@@ -109,6 +108,28 @@ static void *udp_worker_main(void *arg)
     return NULL;
 }
 
+/* Workers after the first get a socket of their own on the same address, unless they all
+ * share the server's. */
+static int udp_worker_prepare(void *item, int index, char *err, size_t errlen)
+{
+    udp_worker *w = item;
+    if (index == 0 || w->shared)
+        return 0;
+    w->fd = net_listen_clone(w->srv->listen_fd, 0, err, errlen);
+    if (w->fd < 0)
+        return -1;
+    w->own_fd = 1;
+    return 0;
+}
+
+static void udp_worker_release(void *item)
+{
+    udp_worker *w = item;
+    if (w->own_fd)
+        close(w->fd);
+    w->own_fd = 0;
+}
+
 int udp_serve(server *srv, int threads, int own_sockets, char *err, size_t errlen)
 {
     udp_worker *workers = calloc((size_t)threads, sizeof(*workers));
@@ -116,36 +137,15 @@ int udp_serve(server *srv, int threads, int own_sockets, char *err, size_t errle
         snprintf(err, errlen, "udp: out of memory for %d workers", threads);
         return -1;
     }
-    int started = 0, rc = 0;
-    for (; started < threads; started++) {
-        udp_worker *w = &workers[started];
-        w->srv = srv;
-        w->fd = srv->listen_fd;
-        w->shared = !own_sockets && threads > 1;
-        if (own_sockets && started > 0) {
-            w->fd = net_listen_clone(srv->listen_fd, 0, err, errlen);
-            if (w->fd < 0) {
-                rc = -1;
-                break;
-            }
-            w->own_fd = 1;
-        }
-        int prc = shutdown_thread_create(&w->thread, NULL, udp_worker_main, w);
-        if (prc != 0) {
-            snprintf(err, errlen, "udp: start worker %d: %s", started + 1, strerror(prc));
-            if (w->own_fd)
-                close(w->fd);
-            rc = -1;
-            break;
-        }
+    for (int i = 0; i < threads; i++) {
+        workers[i].srv = srv;
+        workers[i].fd = srv->listen_fd;
+        workers[i].shared = !own_sockets && threads > 1;
     }
-    if (rc != 0)
-        shutdown_request();
-    for (int i = 0; i < started; i++) {
-        pthread_join(workers[i].thread, NULL);
-        if (workers[i].own_fd)
-            close(workers[i].fd);
-        if (workers[i].error[0] && rc == 0) {
+    static const thread_set_ops ops = {udp_worker_prepare, udp_worker_main, udp_worker_release};
+    int rc = thread_set_run("udp", workers, sizeof(*workers), threads, &ops, err, errlen);
+    for (int i = 0; i < threads && rc == 0; i++) {
+        if (workers[i].error[0]) { /* a worker that could not start serving stopped the rest */
             snprintf(err, errlen, "%s", workers[i].error);
             rc = -1;
         }

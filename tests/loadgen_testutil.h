@@ -1,5 +1,5 @@
 // loadgen_testutil.h -- what the loadgen process tests share: running loadgen, reading its
-// JSON, a scratch directory.
+// JSON.
 #pragma once
 
 #include <stdlib.h>
@@ -32,21 +32,3 @@ inline double json_number(const std::string &json, const std::vector<std::string
     }
     return strtod(json.c_str() + at, nullptr);
 }
-
-// A directory under /tmp, removed with everything in it at the end. The path stays short:
-// UNIX socket paths must fit in 108 bytes.
-class TempDir {
-  public:
-    TempDir()
-    {
-        char tmpl[] = "/tmp/loadgen-test-XXXXXX";
-        path_ = mkdtemp(tmpl);
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    TempDir(const TempDir &) = delete;
-    TempDir &operator=(const TempDir &) = delete;
-    std::string path(const std::string &name) const { return path_ + "/" + name; }
-
-  private:
-    std::string path_;
-};

@@ -31,40 +31,28 @@ struct SilentListener {
     ~SilentListener() { close(fd); }
 };
 
-// A port with nothing listening: bind it, note it, close it.
-int closed_port()
-{
-    SilentListener l;
-    return l.port;
-}
-
 TEST(Client, GreetsThroughEveryAddressForm)
 {
     TestProc server;
-    ASSERT_TRUE(server.start({GREETER_SERVER_BIN, "-H", "127.0.0.1", "-p", "0", "--quiet"}));
-    int port = server.wait_listening();
+    int port = start_server(server);
     ASSERT_GT(port, 0) << server.err();
     std::string p = std::to_string(port);
     const std::vector<std::vector<std::string>> forms = {
         {"127.0.0.1", p}, {"-H", "127.0.0.1", "-p", p}, {"127.0.0.1:" + p}, {"2130706433", p},
         {"localhost", p}, {"--host=127.0.0.1", "--port=" + p}};
     for (const auto &form : forms) {
-        std::vector<std::string> argv = {GREETER_CLIENT_BIN};
-        argv.insert(argv.end(), form.begin(), form.end());
         TestProc client;
-        EXPECT_EQ(run_command(client, argv), 0) << form[0] << ": " << client.err();
-        EXPECT_EQ(client.out(), "Thank you for connecting\n") << form[0];
+        EXPECT_EQ(run_client(client, form), 0) << form[0] << ": " << client.err();
+        EXPECT_EQ(client.out(), kGreeting + "\n") << form[0];
     }
-    server.send_signal(SIGTERM);
-    EXPECT_EQ(server.wait_exit(10000), 0);
-    EXPECT_EQ(summary_field(server.out(), "greeted"), (long)forms.size());
+    EXPECT_EQ(summary_field(stop_server(server), "greeted"), (long)forms.size());
 }
 
 TEST(Client, RefusedSaysSoAndExitsOne)
 {
     TestProc client;
     int port = closed_port();
-    EXPECT_EQ(run_command(client, {GREETER_CLIENT_BIN, "127.0.0.1", std::to_string(port)}), 1);
+    EXPECT_EQ(run_client(client, {"127.0.0.1", std::to_string(port)}), 1);
     EXPECT_NE(client.err().find("connect 127.0.0.1:" + std::to_string(port) + ": Connection refused"),
               std::string::npos)
         << client.err();
@@ -75,7 +63,7 @@ TEST(Client, SilentServerTimesOut)
 {
     SilentListener silent;
     TestProc client;
-    EXPECT_EQ(run_command(client, {GREETER_CLIENT_BIN, "-t", "300ms", "127.0.0.1",
+    EXPECT_EQ(run_client(client, {"-t", "300ms", "127.0.0.1",
                                    std::to_string(silent.port)}),
               1);
     EXPECT_NE(client.err().find("no complete greeting within 300 ms"), std::string::npos)
@@ -85,26 +73,26 @@ TEST(Client, SilentServerTimesOut)
 TEST(Client, UnknownHostAndServiceAreNamed)
 {
     TestProc a;
-    EXPECT_EQ(run_command(a, {GREETER_CLIENT_BIN, "no-such-host.invalid", "80"}), 1);
+    EXPECT_EQ(run_client(a, {"no-such-host.invalid", "80"}), 1);
     EXPECT_NE(a.err().find("unknown host 'no-such-host.invalid'"), std::string::npos) << a.err();
     TestProc b;
-    EXPECT_EQ(run_command(b, {GREETER_CLIENT_BIN, "127.0.0.1", "wwx"}), 2);
+    EXPECT_EQ(run_client(b, {"127.0.0.1", "wwx"}), 2);
     EXPECT_NE(b.err().find("unknown service 'wwx'"), std::string::npos) << b.err();
     TestProc c;
-    EXPECT_EQ(run_command(c, {GREETER_CLIENT_BIN, "--timeout", "never"}), 2);
+    EXPECT_EQ(run_client(c, {"--timeout", "never"}), 2);
     EXPECT_NE(c.err().find("--timeout"), std::string::npos) << c.err();
 }
 
 TEST(Client, ResolvePrintsGetaddrinfoAnswers)
 {
     TestProc r;
-    ASSERT_EQ(run_command(r, {GREETER_CLIENT_BIN, "resolve", "localhost", "http"}), 0) << r.err();
+    ASSERT_EQ(run_client(r, {"resolve", "localhost", "http"}), 0) << r.err();
     EXPECT_EQ(r.out().rfind("local host name: ", 0), 0u) << r.out();
     EXPECT_NE(r.out().find("(AF_INET, SOCK_STREAM, 6, 'localhost', ('127.0.0.1', 80))"),
               std::string::npos)
         << r.out();
     TestProc bad;
-    EXPECT_EQ(run_command(bad, {GREETER_CLIENT_BIN, "resolve", "localhost"}), 2);
+    EXPECT_EQ(run_client(bad, {"resolve", "localhost"}), 2);
 }
 
 } // namespace

@@ -36,25 +36,6 @@ long file_size(const std::string &path)
     return stat(path.c_str(), &st) == 0 ? (long)st.st_size : -1;
 }
 
-// A temporary directory removed (with its contents) when the test ends.
-struct TempDir {
-    std::string path;
-    TempDir()
-    {
-        char tmpl[] = "/tmp/test_compare.XXXXXX";
-        if (mkdtemp(tmpl))
-            path = tmpl;
-    }
-    ~TempDir()
-    {
-        if (!path.empty()) {
-            std::string cmd = "rm -rf '" + path + "'";
-            int ignored = system(cmd.c_str());
-            (void)ignored;
-        }
-    }
-};
-
 // The median rows of results.csv for one work label ("bare", "tls-full", ...): model ->
 // greetings/s.
 std::map<std::string, double> median_rates(const std::string &csv_path,
@@ -98,16 +79,16 @@ bool server_has_tls()
 TEST(Compare, QuickRunWritesCsvWithEveryModelAndPlots)
 {
     TempDir out;
-    ASSERT_FALSE(out.path.empty());
+    ASSERT_FALSE(out.dir().empty());
     TestProc proc;
     int code = run_command(proc,
                            {GREETER_SOURCE_DIR "/results/compare", "--quick", "--bin",
-                            GREETER_BINARY_DIR, "--out", out.path},
+                            GREETER_BINARY_DIR, "--out", out.dir()},
                            120000);
     ASSERT_EQ(code, 0) << proc.err();
 
     std::string header;
-    auto rates = median_rates(out.path + "/results.csv", "bare", &header);
+    auto rates = median_rates(out.path("results.csv"), "bare", &header);
     EXPECT_NE(header.find("greetings_per_s"), std::string::npos) << header;
     EXPECT_NE(header.find("server_cpu_us_per_greeting"), std::string::npos) << header;
     EXPECT_NE(header.find("server_peak_rss_mib"), std::string::npos) << header;
@@ -116,19 +97,19 @@ TEST(Compare, QuickRunWritesCsvWithEveryModelAndPlots)
         EXPECT_GT(rates[model], 0) << model;
     }
     for (const char *ext : {".svg", ".png"}) {
-        std::string plot = out.path + "/plots/throughput-bare" + ext;
+        std::string plot = out.path(std::string("plots/throughput-bare") + ext);
         EXPECT_GT(file_size(plot), 0) << plot;
     }
     EXPECT_NE(header.find("server_cpu_us_per_handshake"), std::string::npos) << header;
     if (server_has_tls()) {
         // --quick adds one TLS row: the pool with full handshakes
-        auto tls = median_rates(out.path + "/results.csv", "tls-full", &header);
+        auto tls = median_rates(out.path("results.csv"), "tls-full", &header);
         ASSERT_TRUE(tls.count("pool")) << "no TLS (tls-full) median row for pool";
         EXPECT_GT(tls["pool"], 0);
     } else {
         std::cout << "greeter-server built without TLS: no TLS row expected\n";
     }
-    EXPECT_GT(file_size(out.path + "/README.md"), 0);
+    EXPECT_GT(file_size(out.path("README.md")), 0);
 }
 
 } // namespace

@@ -17,8 +17,6 @@
 
 namespace {
 
-const std::string kGreeting = "Thank you for connecting";
-
 class Caps : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Caps, MaxConnsTurnsTheRestAwayWithTheBusyMessage)
@@ -30,7 +28,7 @@ TEST_P(Caps, MaxConnsTurnsTheRestAwayWithTheBusyMessage)
     std::vector<int> fds;
     for (int i = 0; i < 5; i++) {
         fds.push_back(connect_tcp(port, "127.0.0.1"));
-        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        ASSERT_TRUE(wait_until([&] { return accept_backlog(port) == 0; })); // in turn
     }
     int greeted = 0, busy = 0;
     for (int fd : fds) {
@@ -54,7 +52,7 @@ TEST_P(Caps, MaxPerIpCountsEachAddressApart)
                               "--busy-message", ""});
     ASSERT_GT(port, 0) << server.err();
     int first = connect_tcp(port, "127.0.0.1");
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_TRUE(wait_until([&] { return accept_backlog(port) == 0; })); // first in
     int second = connect_tcp(port, "127.0.0.1");
     int other = connect_tcp(port, "127.0.0.2");
     EXPECT_EQ(read_to_eof(second), ""); // silently closed: --busy-message ''
@@ -100,29 +98,12 @@ TEST(Access, DeniedDatagramsGetNoReply)
     int port = start_server(server, {"--udp", "--deny", "127.0.0.1"});
     ASSERT_GT(port, 0) << server.err();
     TestProc c;
-    EXPECT_EQ(run_command(c, {GREETER_CLIENT_BIN, "--udp", "-t", "200ms", "-r", "0", "127.0.0.1",
+    EXPECT_EQ(run_client(c, {"--udp", "-t", "200ms", "-r", "0", "127.0.0.1",
                               std::to_string(port)}),
               1);
     std::string out = stop_server(server);
     EXPECT_EQ(summary_field(out, "denied"), 1) << out;
     EXPECT_EQ(summary_field(out, "greeted"), 0) << out;
-}
-
-TEST(Access, BadRulesAndCapsAreRefused)
-{
-    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-        {{"--allow", "10.0.0.1/8"}, "bits set beyond /8"},
-        {{"--deny", "nonsense"}, "not an IPv4 or IPv6 address (--deny)"},
-        {{"--max-conns", "0"}, "--max-conns: 0 is out of range"},
-        {{"--udp", "--max-per-ip", "3"}, "do not apply with --udp"},
-    };
-    for (const auto &[args, message] : cases) {
-        std::vector<std::string> argv = {GREETER_SERVER_BIN};
-        argv.insert(argv.end(), args.begin(), args.end());
-        TestProc p;
-        EXPECT_EQ(run_command(p, argv), 2) << message;
-        EXPECT_NE(p.err().find(message), std::string::npos) << p.err();
-    }
 }
 
 // Reads "Uid:" or "Gid:" (the real id) and "Groups:" of a running process.
@@ -154,9 +135,6 @@ TEST(Privileges, UnknownUserIsFatal)
     TestProc p;
     EXPECT_EQ(run_command(p, {GREETER_SERVER_BIN, "-p", "0", "--user", "no-such-user-here"}), 1);
     EXPECT_NE(p.err().find("--user no-such-user-here: no such user"), std::string::npos) << p.err();
-    TestProc g;
-    EXPECT_EQ(run_command(g, {GREETER_SERVER_BIN, "-p", "0", "--group", "nogroup"}), 2);
-    EXPECT_NE(g.err().find("--group goes with --user"), std::string::npos) << g.err();
 }
 
 } // namespace

@@ -27,23 +27,7 @@
 
 namespace {
 
-const std::string kGreeting = "Thank you for connecting";
-
 std::string target(int port) { return "127.0.0.1:" + std::to_string(port); }
-
-// A free port on 127.0.0.1 with nothing listening (bound, read, closed).
-int closed_port()
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in sin = {};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(sin);
-    bind(fd, reinterpret_cast<sockaddr *>(&sin), sizeof(sin));
-    getsockname(fd, reinterpret_cast<sockaddr *>(&sin), &len);
-    close(fd);
-    return ntohs(sin.sin_port);
-}
 
 // A one-thread TCP server on 127.0.0.1 port 0 for the cases greeter-server does not cover.
 // handle(fd) serves one accepted connection (the server closes it after); pause_ms, when set,
@@ -453,9 +437,7 @@ TEST(LoadgenRun, WarnsWhenConnectionsCannotFit)
 TEST(LoadgenRun, Ipv6Target)
 {
     TestProc server, lg;
-    std::vector<std::string> argv = {GREETER_SERVER_BIN, "-H", "::1", "-p", "0", "--quiet"};
-    ASSERT_TRUE(server.start(argv));
-    int port = server.wait_listening();
+    int port = start_server(server, {"-H", "::1"});
     ASSERT_GT(port, 0) << server.err();
     EXPECT_EQ(loadgen(lg, {"-n", "50", "-c", "5", "-q", "--json", "-",
                            "[::1]:" + std::to_string(port)}),
@@ -470,11 +452,12 @@ TEST(LoadgenRun, Ipv6Target)
 TEST(LoadgenRun, InterruptStillReports)
 {
     TestProc server, lg;
-    int port = start_server(server);
+    int port = start_server(server, {"--access-log"});
     ASSERT_GT(port, 0);
     ASSERT_TRUE(lg.start({GREETER_LOADGEN_BIN, "-d", "60", "-c", "4", "-q", "--json", "-",
                           target(port)}));
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // Interrupted mid-run: once the server has seen its first connections.
+    EXPECT_NE(server.wait_for_line("Got connection from", 10000), "");
     lg.send_signal(SIGINT);
     EXPECT_EQ(lg.wait_exit(10000), 0) << lg.err();
     EXPECT_NE(lg.out().find("\"interrupted\": true"), std::string::npos) << lg.out();
@@ -509,7 +492,7 @@ TEST(LoadgenUsage, BadFlagsExit2WithOneLine)
              {"--nope", "127.0.0.1:1"},
              {"-c", "x", "127.0.0.1:1"},
              {"127.0.0.1"},
-             {},
+             {"127.0.0.1:1", "127.0.0.1:2"},
              {"--source", "10.0.0.0/24", "127.0.0.1:1"},
          }) {
         TestProc lg;

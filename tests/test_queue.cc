@@ -1,4 +1,4 @@
-// test_queue.cc -- the bounded connection queue: order, bounds, blocking, wake-ups, close.
+// test_queue.cc -- the bounded connection queue: order, bounds, blocking, close, and the paths the pool uses.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -17,16 +17,18 @@ conn_item item(int fd)
     return it;
 }
 
-int push(conn_queue *q, int fd)
+// Pushes one item without waiting: 1 pushed, 0 full or closed.
+size_t push(conn_queue *q, int fd)
 {
     conn_item it = item(fd);
-    return conn_queue_push(q, &it);
+    return conn_queue_push_many(q, &it, 1, 0, nullptr);
 }
 
-int try_push(conn_queue *q, int fd)
+// Takes one item as a lone consumer; -1 when closed and empty.
+int pop(conn_queue *q)
 {
-    conn_item it = item(fd);
-    return conn_queue_try_push(q, &it);
+    conn_item out;
+    return conn_queue_pop_many(q, &out, 1, 1, 0, 0) == 1 ? out.fd : -1;
 }
 
 class QueueTest : public ::testing::Test {
@@ -50,116 +52,14 @@ TEST(QueueInit, ZeroCapacityIsRefused)
 
 TEST_F(QueueTest, FifoOrderAcrossWrapAround)
 {
-    conn_item out;
     int next_in = 0, next_out = 0;
     for (int round = 0; round < 5; round++) {
         for (int i = 0; i < 3; i++)
-            ASSERT_EQ(push(&q, next_in++), 0);
-        for (int i = 0; i < 3; i++) {
-            ASSERT_EQ(conn_queue_pop(&q, &out), 0);
-            EXPECT_EQ(out.fd, next_out++);
-        }
+            ASSERT_EQ(push(&q, next_in++), 1u);
+        for (int i = 0; i < 3; i++)
+            EXPECT_EQ(pop(&q), next_out++);
     }
     EXPECT_EQ(conn_queue_high_water(&q), 3u);
-}
-
-TEST_F(QueueTest, TryPushReportsFull)
-{
-    for (int i = 0; i < 4; i++)
-        ASSERT_EQ(try_push(&q, i), 0);
-    conn_item extra = item(99);
-    EXPECT_EQ(conn_queue_try_push(&q, &extra), 1);
-    EXPECT_EQ(conn_queue_high_water(&q), 4u);
-}
-
-TEST_F(QueueTest, PushBlocksWhileFullUntilAPop)
-{
-    for (int i = 0; i < 4; i++)
-        ASSERT_EQ(push(&q, i), 0);
-    std::atomic<bool> pushed{false};
-    std::thread producer([&] {
-        conn_item fifth = item(4);
-        EXPECT_EQ(conn_queue_push(&q, &fifth), 0);
-        pushed = true;
-    });
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    EXPECT_FALSE(pushed.load()) << "push must wait while the queue is full";
-    conn_item out;
-    ASSERT_EQ(conn_queue_pop(&q, &out), 0);
-    EXPECT_EQ(out.fd, 0);
-    producer.join();
-    EXPECT_TRUE(pushed.load());
-    for (int want = 1; want <= 4; want++) {
-        ASSERT_EQ(conn_queue_pop(&q, &out), 0);
-        EXPECT_EQ(out.fd, want);
-    }
-}
-
-TEST_F(QueueTest, PopWaitsForAPush)
-{
-    std::atomic<int> got{-1};
-    std::thread consumer([&] {
-        conn_item out;
-        if (conn_queue_pop(&q, &out) == 0)
-            got = out.fd;
-    });
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    EXPECT_EQ(got.load(), -1);
-    conn_item seven = item(7);
-    ASSERT_EQ(conn_queue_push(&q, &seven), 0);
-    consumer.join();
-    EXPECT_EQ(got.load(), 7);
-}
-
-TEST_F(QueueTest, CloseReleasesEveryWaiterAndDrainsFirst)
-{
-    std::vector<std::thread> consumers;
-    std::atomic<int> finished{0};
-    for (int i = 0; i < 6; i++)
-        consumers.emplace_back([&] {
-            conn_item out;
-            while (conn_queue_pop(&q, &out) == 0) {
-            }
-            finished++;
-        });
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    conn_queue_close(&q);
-    for (auto &t : consumers)
-        t.join();
-    EXPECT_EQ(finished.load(), 6);
-
-    // After close: pushes fail; items queued before close are still handed out.
-    conn_item x = item(1);
-    EXPECT_EQ(conn_queue_push(&q, &x), -1);
-    EXPECT_EQ(conn_queue_try_push(&q, &x), -1);
-}
-
-TEST_F(QueueTest, ClosedQueueHandsOutWhatItHolds)
-{
-    for (int i = 0; i < 3; i++)
-        ASSERT_EQ(push(&q, i), 0);
-    conn_queue_close(&q);
-    conn_item out;
-    for (int i = 0; i < 3; i++) {
-        ASSERT_EQ(conn_queue_pop(&q, &out), 0);
-        EXPECT_EQ(out.fd, i);
-    }
-    EXPECT_EQ(conn_queue_pop(&q, &out), -1);
-}
-
-TEST_F(QueueTest, CloseReleasesABlockedProducer)
-{
-    for (int i = 0; i < 4; i++)
-        ASSERT_EQ(push(&q, i), 0);
-    std::atomic<int> rc{1};
-    std::thread producer([&] {
-        conn_item x = item(9);
-        rc = conn_queue_push(&q, &x);
-    });
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    conn_queue_close(&q);
-    producer.join();
-    EXPECT_EQ(rc.load(), -1);
 }
 
 TEST_F(QueueTest, PushManyReportsHowManyTheQueueHolds)
@@ -171,11 +71,99 @@ TEST_F(QueueTest, PushManyReportsHowManyTheQueueHolds)
     // One slot left: a non-waiting push stops at it and says the queue is full.
     EXPECT_EQ(conn_queue_push_many(&q, items, 3, 0, &queued), 1u);
     EXPECT_EQ(queued, 4u);
+    EXPECT_EQ(conn_queue_high_water(&q), 4u);
+}
+
+TEST_F(QueueTest, PopManyTakesItsShareInOrder)
+{
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(push(&q, i), 1u);
+    conn_item out[4];
+    // Two consumers: each takes half of what is queued per lock.
+    ASSERT_EQ(conn_queue_pop_many(&q, out, 4, 2, 0, 0), 2u);
+    EXPECT_EQ(out[0].fd, 0);
+    EXPECT_EQ(out[1].fd, 1);
+    ASSERT_EQ(conn_queue_pop_many(&q, out, 1, 1, 0, 0), 1u);
+    EXPECT_EQ(out[0].fd, 2);
+}
+
+TEST_F(QueueTest, AWaitingPushBlocksWhileFullUntilAPop)
+{
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(push(&q, i), 1u);
+    std::atomic<bool> pushed{false};
+    std::thread producer([&] {
+        conn_item fifth = item(4);
+        EXPECT_EQ(conn_queue_push_many(&q, &fifth, 1, 1, nullptr), 1u);
+        pushed = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_FALSE(pushed.load()) << "push must wait while the queue is full";
+    EXPECT_EQ(pop(&q), 0);
+    producer.join();
+    EXPECT_TRUE(pushed.load());
+    for (int want = 1; want <= 4; want++)
+        EXPECT_EQ(pop(&q), want);
+}
+
+TEST_F(QueueTest, PopWaitsForAPush)
+{
+    std::atomic<int> got{-2};
+    std::thread consumer([&] { got = pop(&q); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(got.load(), -2);
+    ASSERT_EQ(push(&q, 7), 1u);
+    consumer.join();
+    EXPECT_EQ(got.load(), 7);
+}
+
+TEST_F(QueueTest, CloseReleasesEveryWaiterAndRefusesPushes)
+{
+    std::vector<std::thread> consumers;
+    std::atomic<int> finished{0};
+    for (int i = 0; i < 6; i++)
+        consumers.emplace_back([&] {
+            while (pop(&q) >= 0) {
+            }
+            finished++;
+        });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    conn_queue_close(&q);
+    for (auto &t : consumers)
+        t.join();
+    EXPECT_EQ(finished.load(), 6);
+    conn_item x = item(1);
+    EXPECT_EQ(conn_queue_push_many(&q, &x, 1, 1, nullptr), 0u);
+}
+
+TEST_F(QueueTest, ClosedQueueHandsOutWhatItHolds)
+{
+    for (int i = 0; i < 3; i++)
+        ASSERT_EQ(push(&q, i), 1u);
+    conn_queue_close(&q);
+    for (int i = 0; i < 3; i++)
+        EXPECT_EQ(pop(&q), i);
+    EXPECT_EQ(pop(&q), -1);
+}
+
+TEST_F(QueueTest, CloseReleasesABlockedProducer)
+{
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(push(&q, i), 1u);
+    std::atomic<size_t> pushed{9};
+    std::thread producer([&] {
+        conn_item x = item(9);
+        pushed = conn_queue_push_many(&q, &x, 1, 1, nullptr);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    conn_queue_close(&q);
+    producer.join();
+    EXPECT_EQ(pushed.load(), 0u);
 }
 
 TEST_F(QueueTest, WaitBelowReturnsAtOnceWhenTheQueueIsShort)
 {
-    ASSERT_EQ(push(&q, 1), 0);
+    ASSERT_EQ(push(&q, 1), 1u);
     auto start = std::chrono::steady_clock::now();
     EXPECT_EQ(conn_queue_wait_below(&q, 2, 10000), 1);
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
@@ -184,7 +172,7 @@ TEST_F(QueueTest, WaitBelowReturnsAtOnceWhenTheQueueIsShort)
 TEST_F(QueueTest, WaitBelowGivesUpAfterItsTimeoutWhileTheQueueStaysDeep)
 {
     for (int i = 0; i < 3; i++)
-        ASSERT_EQ(push(&q, i), 0);
+        ASSERT_EQ(push(&q, i), 1u);
     auto start = std::chrono::steady_clock::now();
     EXPECT_EQ(conn_queue_wait_below(&q, 2, 60), 0);
     EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(60));
@@ -194,7 +182,7 @@ TEST_F(QueueTest, WaitBelowGivesUpAfterItsTimeoutWhileTheQueueStaysDeep)
 TEST_F(QueueTest, WaitBelowWakesOnceConsumersDrainBelowTheMark)
 {
     for (int i = 0; i < 4; i++)
-        ASSERT_EQ(push(&q, i), 0);
+        ASSERT_EQ(push(&q, i), 1u);
     std::atomic<int> result{-1};
     std::thread producer([&] { result = conn_queue_wait_below(&q, 2, 20000); });
     conn_item out[2];
@@ -209,7 +197,7 @@ TEST_F(QueueTest, WaitBelowWakesOnceConsumersDrainBelowTheMark)
 TEST_F(QueueTest, CloseReleasesAProducerWaitingForTheQueueToDrain)
 {
     for (int i = 0; i < 4; i++)
-        ASSERT_EQ(push(&q, i), 0);
+        ASSERT_EQ(push(&q, i), 1u);
     std::atomic<int> result{-1};
     std::thread producer([&] { result = conn_queue_wait_below(&q, 1, 20000); });
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -218,64 +206,54 @@ TEST_F(QueueTest, CloseReleasesAProducerWaitingForTheQueueToDrain)
     EXPECT_EQ(result.load(), 1);
 }
 
-// The wake-up policy, driven through the queue's fields: one consumer awake, one asleep
-// (idle_consumers is faked; a signal to nobody is harmless). The awake one counts as stuck
-// only when it has taken nothing for QUEUE_STALLED_AFTER_NS.
-class QueueWakePolicy : public QueueTest {
-  protected:
-    unsigned wakes_after_push(uint64_t accepted_ns, uint64_t last_pop_ns)
-    {
-        q.consumers = 2;
-        q.idle_consumers = 1;
-        q.wakeups_pending = 0;
-        q.last_pop_ns = last_pop_ns;
-        conn_item it = item(1);
-        it.accepted_ns = accepted_ns;
-        EXPECT_EQ(conn_queue_try_push(&q, &it), 0);
-        unsigned wakes = q.wakeups_pending;
-        q.idle_consumers = 0;
-        conn_item out;
-        EXPECT_EQ(conn_queue_pop(&q, &out), 0);
-        return wakes;
+// A sleeping consumer is woken through the policy: with nobody awake, one push wakes it.
+TEST_F(QueueTest, APushWakesASleepingConsumerWhenNobodyIsAwake)
+{
+    std::atomic<int> got{-2};
+    std::thread consumer([&] { got = pop(&q); });
+    while (true) { // wait until it sleeps in the queue
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        pthread_mutex_lock(&q.lock);
+        unsigned idle = q.idle_consumers;
+        pthread_mutex_unlock(&q.lock);
+        if (idle == 1)
+            break;
     }
-};
-
-TEST_F(QueueWakePolicy, AConsumerThatTookNothingForLongLooksStuck)
-{
-    const uint64_t now = 1000000000000u;
-    EXPECT_EQ(wakes_after_push(now, now - 2 * (uint64_t)QUEUE_STALLED_AFTER_NS), 1u);
-    EXPECT_EQ(wakes_after_push(now, now - QUEUE_STALLED_AFTER_NS / 2), 0u);
+    conn_item it = item(5);
+    ASSERT_EQ(conn_queue_push_many(&q, &it, 1, 0, nullptr), 1u);
+    consumer.join();
+    EXPECT_EQ(got.load(), 5);
 }
 
-// An item's accept time can be older than the last pop (the pop happened between the accept
-// and the push): that is not a stall, or every batch would wake a second consumer.
-TEST_F(QueueWakePolicy, AnItemAcceptedBeforeTheLastPopIsNoStall)
-{
-    const uint64_t now = 1000000000000u;
-    EXPECT_EQ(wakes_after_push(now, now + 1000), 0u);
-}
-
-// Many producers and consumers: every item comes out exactly once.
+// Many producers and consumers on the pool's own paths (batches both ways, the consumers'
+// service times feeding the wake-up policy): every item comes out exactly once.
 TEST(QueueStress, ManyThreadsEveryItemExactlyOnce)
 {
     conn_queue q;
     char err[128];
     ASSERT_EQ(conn_queue_init(&q, 8, err, sizeof(err)), 0);
-    const int producers = 4, consumers = 6, per_producer = 20000;
+    const int producers = 4, consumers = 6, per_producer = 20000, batch = 5;
     std::vector<std::atomic<int>> seen(producers * per_producer);
     std::vector<std::thread> threads;
     for (int c = 0; c < consumers; c++)
         threads.emplace_back([&] {
-            conn_item out;
-            while (conn_queue_pop(&q, &out) == 0)
-                seen[out.fd]++;
+            conn_item out[batch];
+            size_t n;
+            uint64_t service = 0;
+            while ((n = conn_queue_pop_many(&q, out, batch, consumers, service, service / 2)) > 0) {
+                for (size_t i = 0; i < n; i++)
+                    seen[out[i].fd]++;
+                service = 1000 + n * 100;
+            }
         });
     std::vector<std::thread> makers;
     for (int p = 0; p < producers; p++)
         makers.emplace_back([&, p] {
-            for (int i = 0; i < per_producer; i++) {
-                conn_item it = item(p * per_producer + i);
-                ASSERT_EQ(conn_queue_push(&q, &it), 0);
+            conn_item in[batch];
+            for (int i = 0; i < per_producer; i += batch) {
+                for (int k = 0; k < batch; k++)
+                    in[k] = item(p * per_producer + i + k);
+                ASSERT_EQ(conn_queue_push_many(&q, in, batch, 1, nullptr), (size_t)batch);
             }
         });
     for (auto &t : makers)

@@ -15,11 +15,13 @@
 #include <vector>
 
 #include "clock.h"
+#include "testproc.h"
 #include "tls.h"
 
 namespace {
 
-const char kGreeting[] = "Thank you for connecting\n";
+// The greeting as the server sends it over TLS in these tests: one line.
+const char kGreetingLine[] = "Thank you for connecting\n";
 const int kTimeoutMs = 5000;
 
 using CtxPtr = std::unique_ptr<tls_ctx, decltype(&tls_ctx_free)>;
@@ -103,7 +105,7 @@ Outcome serve_greeting(tls_ctx *ctx, int fd)
     tls_conn *conn = handshaken(ctx, fd, nullptr, &out.error);
     if (conn) {
         note_handshake(&out, conn);
-        if (tls_write_all_until(conn, kGreeting, strlen(kGreeting), deadline_in_ms(kTimeoutMs), nullptr,
+        if (tls_write_all_until(conn, kGreetingLine, strlen(kGreetingLine), deadline_in_ms(kTimeoutMs), nullptr,
                                 err, sizeof(err)) < 0 ||
             tls_shutdown_until(conn, deadline_in_ms(kTimeoutMs), err, sizeof(err)) < 0)
             out.error = err;
@@ -207,34 +209,13 @@ Outcome serve_plaintext_client(tls_ctx *server_ctx, const char *bytes)
 
 class Tls : public ::testing::Test {
 protected:
-    static std::string dir_;
-
-    static void SetUpTestSuite()
-    {
-        if (!tls_available())
-            return;
-        std::string tmpl = testing::TempDir() + "greeter-tls-XXXXXX";
-        ASSERT_NE(mkdtemp(&tmpl[0]), nullptr) << strerror(errno);
-        dir_ = tmpl;
-        std::string cmd = GREETER_SOURCE_DIR "/tests/make-test-certs '" + dir_ + "'";
-        ASSERT_EQ(system(cmd.c_str()), 0) << cmd;
-    }
-
-    static void TearDownTestSuite()
-    {
-        if (!dir_.empty() && system(("rm -rf '" + dir_ + "'").c_str()) != 0)
-            ADD_FAILURE() << "could not remove " << dir_;
-        dir_.clear();
-    }
-
     void SetUp() override
     {
         if (!tls_available())
             GTEST_SKIP() << "built without OpenSSL";
-        ASSERT_FALSE(dir_.empty());
     }
 
-    static std::string path(const char *name) { return dir_ + "/" + name; }
+    static std::string path(const char *name) { return test_cert(name); }
 
     // A server with NAME.pem / NAME.key.
     static Side server_side(const char *name = "server")
@@ -266,7 +247,6 @@ protected:
     }
 };
 
-std::string Tls::dir_;
 
 TEST_F(Tls, GreetingEndsWithCloseNotify)
 {
@@ -274,7 +254,7 @@ TEST_F(Tls, GreetingEndsWithCloseNotify)
     EXPECT_TRUE(r.server.handshake_ok) << r.server.error;
     EXPECT_EQ(r.server.error, "");
     EXPECT_TRUE(r.client.handshake_ok) << r.client.error;
-    EXPECT_EQ(r.client.received, kGreeting);
+    EXPECT_EQ(r.client.received, kGreetingLine);
     EXPECT_EQ(r.client.read_rc, 0) << "no close_notify: " << r.client.error;
     EXPECT_EQ(r.client.version, "TLSv1.3");
     EXPECT_EQ(r.client.cipher, r.server.cipher);
@@ -286,8 +266,8 @@ TEST_F(Tls, ServerVerifiedByIpAddress)
 {
     CtxPtr server = make_server(server_side()), client = make_client(client_side());
     ASSERT_TRUE(server && client);
-    EXPECT_EQ(greet(server.get(), client.get(), "127.0.0.1").client.received, kGreeting);
-    EXPECT_EQ(greet(server.get(), client.get(), "::1").client.received, kGreeting);
+    EXPECT_EQ(greet(server.get(), client.get(), "127.0.0.1").client.received, kGreetingLine);
+    EXPECT_EQ(greet(server.get(), client.get(), "::1").client.received, kGreetingLine);
     PairOutcome r = greet(server.get(), client.get(), "127.0.0.2");
     EXPECT_FALSE(r.client.handshake_ok);
     EXPECT_EQ(r.client.error, "certificate verify failed: IP address mismatch");
@@ -318,8 +298,8 @@ TEST_F(Tls, StepFunctionsInterleaveInOneThread)
     ASSERT_EQ(rc, TLS_IO_DONE);
 
     size_t n = 0;
-    ASSERT_EQ(tls_write(server, kGreeting, strlen(kGreeting), &n), TLS_IO_DONE);
-    EXPECT_EQ(n, strlen(kGreeting));
+    ASSERT_EQ(tls_write(server, kGreetingLine, strlen(kGreetingLine), &n), TLS_IO_DONE);
+    EXPECT_EQ(n, strlen(kGreetingLine));
     EXPECT_EQ(tls_shutdown(server), TLS_IO_DONE);
 
     char buf[256];
@@ -328,7 +308,7 @@ TEST_F(Tls, StepFunctionsInterleaveInOneThread)
     while ((r = tls_read(client, buf, sizeof(buf), &n)) == TLS_IO_DONE)
         received.append(buf, n);
     EXPECT_EQ(r, TLS_IO_CLOSED) << tls_last_error(client);
-    EXPECT_EQ(received, kGreeting);
+    EXPECT_EQ(received, kGreetingLine);
     EXPECT_EQ(tls_read(client, buf, sizeof(buf), &n), TLS_IO_CLOSED);
     EXPECT_STREQ(tls_last_error(client), "");
     tls_conn_free(server);
@@ -340,7 +320,7 @@ TEST_F(Tls, Tls12WithEcdheAead)
     Side client_opts = client_side();
     client_opts.max_version = TLS_VERSION_1_2;
     PairOutcome r = greet_with(server_side(), client_opts);
-    EXPECT_EQ(r.client.received, kGreeting) << r.client.error;
+    EXPECT_EQ(r.client.received, kGreetingLine) << r.client.error;
     EXPECT_EQ(r.client.read_rc, 0);
     EXPECT_EQ(r.client.version, "TLSv1.2");
     EXPECT_EQ(r.client.cipher.rfind("ECDHE-ECDSA-", 0), 0u) << r.client.cipher;
@@ -362,7 +342,7 @@ TEST_F(Tls, MutualTlsAcceptsGoodClientCertificate)
 {
     PairOutcome r = greet_with(mutual_tls_server(), client_side("client"));
     EXPECT_EQ(r.server.error, "");
-    EXPECT_EQ(r.client.received, kGreeting) << r.client.error;
+    EXPECT_EQ(r.client.received, kGreetingLine) << r.client.error;
     EXPECT_EQ(r.client.read_rc, 0);
 }
 
@@ -400,7 +380,7 @@ TEST_F(Tls, WrongNameServerCertificateRefused)
     EXPECT_EQ(r.client.error, "certificate verify failed: hostname mismatch");
     // ... and right for the name it carries.
     r = greet_with(server_side("wrongname"), client_side(), "wrong.example");
-    EXPECT_EQ(r.client.received, kGreeting) << r.client.error;
+    EXPECT_EQ(r.client.received, kGreetingLine) << r.client.error;
 }
 
 TEST_F(Tls, UnknownIssuerRefusedBySystemStore)
@@ -415,7 +395,7 @@ TEST_F(Tls, InsecureClientAcceptsExpiredAndWrongName)
     insecure.insecure = true;
     for (const char *name : {"expired", "wrongname"}) {
         PairOutcome r = greet_with(server_side(name), insecure);
-        EXPECT_EQ(r.client.received, kGreeting) << name << ": " << r.client.error;
+        EXPECT_EQ(r.client.received, kGreetingLine) << name << ": " << r.client.error;
         EXPECT_EQ(r.client.read_rc, 0) << name;
     }
 }
@@ -505,7 +485,7 @@ TEST_F(Tls, PlaintextClientFailsTheHandshake)
     EXPECT_EQ(out.error, "peer did not speak TLS (http request)");
     // The context is unharmed: the next client is served.
     CtxPtr client = make_client(client_side());
-    EXPECT_EQ(greet(server.get(), client.get()).client.received, kGreeting);
+    EXPECT_EQ(greet(server.get(), client.get()).client.received, kGreetingLine);
 }
 
 TEST_F(Tls, PlaintextServerFailsTheClientHandshake)
@@ -513,7 +493,7 @@ TEST_F(Tls, PlaintextServerFailsTheClientHandshake)
     CtxPtr client = make_client(client_side());
     ASSERT_TRUE(client);
     SocketPair pair;
-    ASSERT_EQ(write(pair.fds[0], kGreeting, strlen(kGreeting)), (ssize_t)strlen(kGreeting));
+    ASSERT_EQ(write(pair.fds[0], kGreetingLine, strlen(kGreetingLine)), (ssize_t)strlen(kGreetingLine));
     Outcome out = fetch_greeting(client.get(), pair.take(1), "localhost");
     EXPECT_EQ(out.error, "peer did not speak TLS (wrong version number)");
 }
@@ -527,14 +507,14 @@ TEST_F(Tls, CloseWithoutCloseNotifyIsUnexpectedEof)
         std::string error;
         tls_conn *conn = handshaken(server_ctx.get(), pair.fds[0], nullptr, &error);
         if (conn)
-            tls_write_all_until(conn, kGreeting, strlen(kGreeting), deadline_in_ms(kTimeoutMs), nullptr,
+            tls_write_all_until(conn, kGreetingLine, strlen(kGreetingLine), deadline_in_ms(kTimeoutMs), nullptr,
                                 nullptr, 0);
         tls_conn_free(conn);
         close(pair.take(0)); // no close_notify
     });
     Outcome out = fetch_greeting(client.get(), pair.take(1), "localhost");
     server.join();
-    EXPECT_EQ(out.received, kGreeting);
+    EXPECT_EQ(out.received, kGreetingLine);
     EXPECT_EQ(out.read_rc, -1);
     EXPECT_EQ(out.error, "TLS read: unexpected EOF (the peer closed the connection without close_notify)");
 }
@@ -637,8 +617,8 @@ void expect_resumption(const Side &server_opts, const Side &client_opts, int exp
     ASSERT_TRUE(server && client);
     PairOutcome first = greet(server.get(), client.get());
     PairOutcome second = greet(server.get(), client.get());
-    EXPECT_EQ(first.client.received, kGreeting) << first.client.error;
-    EXPECT_EQ(second.client.received, kGreeting) << second.client.error;
+    EXPECT_EQ(first.client.received, kGreetingLine) << first.client.error;
+    EXPECT_EQ(second.client.received, kGreetingLine) << second.client.error;
     EXPECT_EQ(first.client.resumed, 0);
     EXPECT_EQ(second.client.resumed, expect_resumed);
     EXPECT_EQ(second.server.resumed, expect_resumed);
@@ -696,7 +676,7 @@ std::pair<int, int> greet_from_threads(tls_ctx *server, ClientFor client_for)
         threads.emplace_back([&, t] {
             for (int i = 0; i < 8; i++) {
                 PairOutcome r = greet(server, client_for(t));
-                greeted += r.client.received == kGreeting && r.client.read_rc == 0;
+                greeted += r.client.received == kGreetingLine && r.client.read_rc == 0;
                 resumed += r.client.resumed == 1;
             }
         });

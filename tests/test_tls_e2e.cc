@@ -12,57 +12,33 @@
 
 namespace {
 
-const std::string kGreeting = "Thank you for connecting";
-
 class TlsEndToEnd : public ::testing::Test {
   protected:
-    static void SetUpTestSuite()
-    {
-        if (!tls_available())
-            return;
-        dir_ = testing::TempDir() + "greeter-e2e-certs-" + std::to_string(getpid());
-        TestProc make;
-        int rc = run_command(make, {"/bin/bash", GREETER_SOURCE_DIR "/tests/make-test-certs", dir_}, 60000);
-        ASSERT_EQ(rc, 0) << make.err();
-    }
     void SetUp() override
     {
         if (!tls_available())
             GTEST_SKIP() << "built without OpenSSL";
     }
-    static std::string cert(const std::string &name) { return dir_ + "/" + name; }
+    static std::string cert(const std::string &name) { return test_cert(name); }
 
-    // Starts a TLS server of the given model; returns its port.
+    // Starts a TLS server of the given model (its log lines not --quiet); returns its port.
     int start(TestProc &server, const std::string &model, std::vector<std::string> extra = {})
     {
-        std::vector<std::string> argv = {GREETER_SERVER_BIN, "-m", model, "-H", "127.0.0.1", "-p", "0",
-                                         "--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")};
-        argv.insert(argv.end(), extra.begin(), extra.end());
-        if (!server.start(argv))
-            return -1;
-        return server.wait_listening();
+        std::vector<std::string> args = {"-m", model, "--tls-cert", cert("server.pem"), "--tls-key",
+                                         cert("server.key")};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return start_server(server, args, false);
     }
 
     int client(TestProc &c, int port, std::vector<std::string> extra, const std::string &host = "localhost")
     {
-        std::vector<std::string> argv = {GREETER_CLIENT_BIN, "--tls", "-t", "5s"};
-        argv.insert(argv.end(), extra.begin(), extra.end());
-        argv.push_back(host);
-        argv.push_back(std::to_string(port));
-        return run_command(c, argv, 20000);
+        std::vector<std::string> args = {"--tls", "-t", "5s"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        args.push_back(host);
+        args.push_back(std::to_string(port));
+        return run_client(c, args);
     }
-
-    std::string stop(TestProc &server)
-    {
-        server.send_signal(SIGTERM);
-        EXPECT_EQ(server.wait_exit(10000), 0) << server.err();
-        return server.out();
-    }
-
-    static std::string dir_;
 };
-
-std::string TlsEndToEnd::dir_;
 
 // The client prints the greeting only after the server's close_notify: an exit status of 0
 // with the greeting is the proof that close_notify arrived.
@@ -77,7 +53,7 @@ TEST_F(TlsEndToEnd, GreetingWithCloseNotifyInEveryModel)
             EXPECT_EQ(client(c, port, {"--tls-ca", cert("ca.pem")}), 0) << model << ": " << c.err();
             EXPECT_EQ(c.out(), kGreeting + "\n") << model;
         }
-        std::string out = stop(server);
+        std::string out = stop_server(server);
         EXPECT_EQ(summary_field(out, "greeted"), 3) << model << ": " << out;
         EXPECT_EQ(summary_field(out, "tls_failed"), 0) << out;
     }
@@ -98,7 +74,7 @@ TEST_F(TlsEndToEnd, MutualTlsNeedsAGoodClientCertificate)
     EXPECT_EQ(client(none, port, {"--tls-ca", cert("ca.pem")}), 1);
     EXPECT_EQ(none.out(), "");
     EXPECT_NE(none.err().find("certificate required"), std::string::npos) << none.err();
-    std::string out = stop(server);
+    std::string out = stop_server(server);
     EXPECT_EQ(summary_field(out, "greeted"), 1) << out;
     EXPECT_EQ(summary_field(out, "tls_failed"), 1) << out;
 }
@@ -112,7 +88,7 @@ TEST_F(TlsEndToEnd, PlaintextClientIsAFailedHandshakeAndServingGoesOn)
     EXPECT_EQ(got.find(kGreeting), std::string::npos) << "no plaintext greeting on a TLS port";
     TestProc c;
     EXPECT_EQ(client(c, port, {"--tls-ca", cert("ca.pem")}), 0) << c.err();
-    std::string out = stop(server);
+    std::string out = stop_server(server);
     EXPECT_EQ(summary_field(out, "tls_failed"), 1) << out;
     EXPECT_EQ(summary_field(out, "greeted"), 1) << out;
     EXPECT_NE(server.err().find("TLS handshake with ('127.0.0.1', "), std::string::npos) << server.err();
@@ -126,10 +102,7 @@ TEST_F(TlsEndToEnd, ClientRefusesExpiredAndWrongNameCertificatesWithAReason)
     for (const Case &k : {Case{"expired.pem", "expired.key", "expired"},
                           Case{"wrongname.pem", "wrongname.key", "mismatch"}}) {
         TestProc server;
-        std::vector<std::string> argv = {GREETER_SERVER_BIN, "-H", "127.0.0.1", "-p", "0", "--tls-cert",
-                                         cert(k.cert), "--tls-key", cert(k.key), "--quiet"};
-        ASSERT_TRUE(server.start(argv));
-        int port = server.wait_listening();
+        int port = start_server(server, {"--tls-cert", cert(k.cert), "--tls-key", cert(k.key)});
         ASSERT_GT(port, 0) << server.err();
         TestProc c;
         EXPECT_EQ(client(c, port, {"--tls-ca", cert("ca.pem")}), 1) << k.cert;
@@ -137,7 +110,7 @@ TEST_F(TlsEndToEnd, ClientRefusesExpiredAndWrongNameCertificatesWithAReason)
         EXPECT_NE(c.err().find(k.reason), std::string::npos) << c.err();
         TestProc insecure;
         EXPECT_EQ(client(insecure, port, {"--insecure"}), 0) << insecure.err();
-        stop(server);
+        stop_server(server);
     }
 }
 
@@ -165,7 +138,7 @@ TEST_F(TlsEndToEnd, MinimumVersionIsEnforced)
     ASSERT_GT(port, 0) << server.err();
     TestProc c;
     EXPECT_EQ(client(c, port, {"--tls-ca", cert("ca.pem"), "--tls-min", "1.3"}), 0) << c.err();
-    stop(server);
+    stop_server(server);
 }
 
 } // namespace

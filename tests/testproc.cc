@@ -1,8 +1,12 @@
-// testproc.cc -- start a built greeter binary, read its output, signal it, reap it (for tests).
+// testproc.cc -- what the tests share: starting the built binaries, talking to them, scratch
+// space and certificates that remove themselves.
 #include "testproc.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,7 +18,13 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+
+const std::string kGreeting = "Thank you for connecting";
 
 static long long now_ms()
 {
@@ -121,11 +131,11 @@ std::string TestProc::wait_for_line(const std::string &prefix, int timeout_ms)
 
 int TestProc::wait_listening(int timeout_ms)
 {
-    std::string line = wait_for_line("listening on ", timeout_ms);
-    size_t colon = line.rfind(':');
-    if (line.empty() || colon == std::string::npos)
+    listening_ = wait_for_line("listening on ", timeout_ms);
+    if (listening_.empty())
         return -1;
-    return atoi(line.c_str() + colon + 1);
+    size_t colon = listening_.rfind(':');
+    return colon == std::string::npos ? 0 : atoi(listening_.c_str() + colon + 1);
 }
 
 void TestProc::send_signal(int sig)
@@ -242,20 +252,151 @@ long summary_unaccounted(const std::string &text)
     return accepted - sum;
 }
 
-int start_server(TestProc &server, const std::vector<std::string> &extra)
+int start_server(TestProc &server, const std::vector<std::string> &args, bool quiet)
 {
-    std::vector<std::string> argv = {GREETER_SERVER_BIN, "-H", "127.0.0.1", "-p", "0", "--quiet"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
+    std::vector<std::string> argv = {GREETER_SERVER_BIN, "-H", "127.0.0.1", "-p", "0"};
+    if (quiet)
+        argv.push_back("--quiet");
+    argv.insert(argv.end(), args.begin(), args.end());
     if (!server.start(argv))
         return -1;
     return server.wait_listening();
 }
 
-std::string stop_server(TestProc &server)
+std::string stop_server(TestProc &server, int timeout_ms)
 {
     server.send_signal(SIGTERM);
-    EXPECT_EQ(server.wait_exit(20000), 0) << server.err();
+    EXPECT_EQ(server.wait_exit(timeout_ms), 0) << server.err();
     return server.out();
+}
+
+int run_client(TestProc &client, const std::vector<std::string> &args, int timeout_ms)
+{
+    std::vector<std::string> argv = {GREETER_CLIENT_BIN};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(client, argv, timeout_ms);
+}
+
+int closed_port()
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin = {};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(sin);
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr *>(&sin), sizeof(sin)) < 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr *>(&sin), &len) < 0)
+        ADD_FAILURE() << "closed_port: " << strerror(errno);
+    if (fd >= 0)
+        close(fd);
+    return ntohs(sin.sin_port);
+}
+
+// Adds the accept queues of the TCP listeners of one address family on port, from a
+// sock_diag dump of listening sockets only (cheap however many connections the machine holds,
+// unlike /proc/net/tcp). -1 when there is none, -2 when the dump failed.
+static int listen_queue_of_family(int family, int port)
+{
+    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0)
+        return -2;
+    struct {
+        struct nlmsghdr nlh;
+        struct inet_diag_req_v2 req;
+    } msg = {};
+    msg.nlh.nlmsg_len = sizeof(msg);
+    msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    msg.req.sdiag_family = (uint8_t)family;
+    msg.req.sdiag_protocol = IPPROTO_TCP;
+    msg.req.idiag_states = 1u << 10; // TCP_LISTEN
+    int total = -1;
+    if (send(fd, &msg, sizeof(msg), 0) < 0) {
+        close(fd);
+        return -2;
+    }
+    alignas(struct nlmsghdr) char buf[32768];
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        if (n <= 0) {
+            total = -2;
+            break;
+        }
+        for (auto *h = reinterpret_cast<struct nlmsghdr *>(buf); NLMSG_OK(h, (size_t)n);
+             h = NLMSG_NEXT(h, n)) {
+            if (h->nlmsg_type == NLMSG_DONE) {
+                close(fd);
+                return total;
+            }
+            if (h->nlmsg_type == NLMSG_ERROR) {
+                close(fd);
+                return -2;
+            }
+            auto *diag = reinterpret_cast<struct inet_diag_msg *>(NLMSG_DATA(h));
+            if (ntohs(diag->id.idiag_sport) == port) // for a listener: its accept queue
+                total = std::max(total, 0) + (int)diag->idiag_rqueue;
+        }
+    }
+    close(fd);
+    return total;
+}
+
+int accept_backlog(int port)
+{
+    int v4 = listen_queue_of_family(AF_INET, port), v6 = listen_queue_of_family(AF_INET6, port);
+    if (v4 == -2 || v6 == -2)
+        ADD_FAILURE() << "accept_backlog: the sock_diag dump failed: " << strerror(errno);
+    if (v4 < 0 && v6 < 0)
+        return -1;
+    return std::max(v4, 0) + std::max(v6, 0);
+}
+
+bool wait_until(const std::function<bool()> &cond, int timeout_ms)
+{
+    long long deadline = now_ms() + timeout_ms;
+    for (;;) {
+        if (cond())
+            return true;
+        if (now_ms() >= deadline)
+            return false;
+        usleep(2000);
+    }
+}
+
+TempDir::TempDir() : owner_(getpid())
+{
+    const char *base = getenv("TMPDIR");
+    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/greeter-test-XXXXXX";
+    if (mkdtemp(&tmpl[0]))
+        dir_ = tmpl;
+    else
+        ADD_FAILURE() << "mkdtemp " << tmpl << ": " << strerror(errno);
+}
+
+TempDir::~TempDir()
+{
+    std::error_code ignored;
+    if (!dir_.empty() && getpid() == owner_)
+        std::filesystem::remove_all(dir_, ignored);
+}
+
+std::string test_cert(const std::string &name)
+{
+    // Static: destroyed (and so removed) when the binary exits, once for all its tests.
+    static std::unique_ptr<TempDir> certs;
+    static bool made = false;
+    if (!certs) {
+        certs = std::make_unique<TempDir>();
+        TestProc make;
+        int rc = run_command(make, {"/bin/bash", GREETER_SOURCE_DIR "/tests/make-test-certs", certs->dir()},
+                             60000);
+        made = rc == 0;
+        if (!made)
+            ADD_FAILURE() << "tests/make-test-certs exited " << rc << ": " << make.err();
+    }
+    if (!made)
+        throw std::runtime_error("no test certificates");
+    return certs->path(name);
 }
 
 int connect_tcp(int port, const char *source, int rcvbuf)

@@ -1,8 +1,11 @@
-// testproc.h -- start a built greeter binary, read its output, signal it, reap it (for tests).
+// testproc.h -- what the tests share: starting the built binaries (one way each), talking to
+// them, waiting on something observable, and scratch space and certificates that remove
+// themselves.
 #pragma once
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,8 +37,10 @@ class TestProc {
     // newline, or "" after timeout_ms or when the child closes stdout first.
     std::string wait_for_line(const std::string &prefix, int timeout_ms);
 
-    // For servers: waits for "listening on HOST:PORT" and returns the port, or -1.
+    // For servers: waits for "listening on ADDRESS" and returns the port: 0 for a UNIX
+    // socket (no port), -1 when the line did not come. The line stays in listening().
     int wait_listening(int timeout_ms = 10000);
+    const std::string &listening() const { return listening_; }
 
     void send_signal(int sig);
 
@@ -56,7 +61,7 @@ class TestProc {
     int out_fd_ = -1;
     int err_fd_ = -1;
     size_t out_scan_ = 0; // how much of out_ wait_for_line has already looked at
-    std::string out_, err_, error_;
+    std::string out_, err_, error_, listening_;
 };
 
 // Runs a command to completion (bounded by timeout_ms) and returns its exit code; output in proc.
@@ -74,12 +79,57 @@ long summary_field(const std::string &text, const std::string &key);
 // denied). 0 when every accepted connection is accounted for.
 long summary_unaccounted(const std::string &text);
 
-// Starts greeter-server on 127.0.0.1, port 0, --quiet, plus extra; returns its port or -1.
-int start_server(TestProc &server, const std::vector<std::string> &extra = {});
+// How many connections wait in the kernel's accept queue of the TCP listener(s) on port (all
+// of them, for SO_REUSEPORT groups), from the kernel's sock_diag; -1 when none listens there.
+// 0 means the server has accepted every client that connected: the observable sign that
+// connections have reached the server's queue or workers.
+int accept_backlog(int port);
 
-// Sends SIGTERM, expects a clean exit within 20 s (a failed expectation otherwise) and
-// returns everything the server printed on stdout.
-std::string stop_server(TestProc &server);
+// What greeter-server sends unless told otherwise.
+extern const std::string kGreeting;
+
+// THE way tests start greeter-server: "-H 127.0.0.1 -p 0 --quiet" followed by args, which
+// may override them (the last -H wins: {"-H", "::1"}; {"--unix", path} listens there
+// instead). Waits for "listening on" and returns the port (0 for a UNIX socket), or -1 with
+// the reason in server.err(). quiet=false leaves out --quiet, for tests that read the
+// server's informational log lines.
+int start_server(TestProc &server, const std::vector<std::string> &args = {}, bool quiet = true);
+
+// THE way tests stop one: SIGTERM, a clean exit (0) expected within timeout_ms (a failed
+// expectation otherwise); returns everything the server printed on stdout (the summary).
+std::string stop_server(TestProc &server, int timeout_ms = 20000);
+
+// Runs greeter-client with args to completion; its exit code, its output in client.
+int run_client(TestProc &client, const std::vector<std::string> &args, int timeout_ms = 20000);
+
+// A port on 127.0.0.1 with nothing listening (bound, read, closed).
+int closed_port();
+
+// Polls cond every few milliseconds until it holds (true) or timeout_ms passes (false): the
+// way to wait for something observable instead of sleeping and hoping.
+bool wait_until(const std::function<bool()> &cond, int timeout_ms = 10000);
+
+// A fresh directory under $TMPDIR (else /tmp), removed with everything in it when the object
+// goes, whether the test passed or failed (a forked child never removes its parent's). The
+// path stays short: UNIX socket paths must fit in 108 bytes.
+class TempDir {
+  public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir &) = delete;
+    TempDir &operator=(const TempDir &) = delete;
+    const std::string &dir() const { return dir_; }
+    std::string path(const std::string &name) const { return dir_ + "/" + name; }
+
+  private:
+    std::string dir_;
+    pid_t owner_;
+};
+
+// A file of the test certificates that tests/make-test-certs writes (ca.pem, server.pem,
+// server.key, client.pem, ...). They are made on first use, once per test binary, in a
+// TempDir removed when the binary exits. A failed make is a fatal test failure.
+std::string test_cert(const std::string &name);
 
 // A TCP connection to 127.0.0.1:port, from the loopback address source when given (all of
 // 127.0.0.0/8 is ours), with a receive buffer of rcvbuf bytes when > 0; -1 on failure.

@@ -36,8 +36,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     cfg.greeting_len = strlen(GREETING);
     cfg.busy_message = "";
     cfg.io_timeout_ms = 200; /* the client has shut down its side: nothing should wait this long */
-    stats = stats_create();
-    require(stats != NULL, "stats_create");
+    stats = server_stats_create();
+    require(stats != NULL, "server_stats_create");
     return 0;
 }
 
@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     conn.fd = sv[1];
     conn.peer.ss_family = AF_UNIX;
     conn.peer_len = sizeof(sa_family_t);
-    uint64_t greeted = stats_get(&stats->greeted);
+    uint64_t greeted = server_stats_get(&stats->greeted);
     handler_serve(&cfg, &conn, stats); /* closes sv[1] */
 
     /* The server has closed: everything it sent is already queued, so this never blocks.
@@ -86,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     require(len == strlen(GREETING) && memcmp(got, GREETING, len) == 0,
             "the client did not get exactly the greeting");
-    require(stats_get(&stats->greeted) == greeted + 1, "greeted not counted");
+    require(server_stats_get(&stats->greeted) == greeted + 1, "greeted not counted");
     close(sv[0]);
     return 0;
 }

@@ -50,7 +50,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     cfg.handler.io_timeout_ms = 100;
     srv.cfg = &cfg;
     srv.listen_fd = fds[1];
-    srv.stats = stats_create();
+    srv.stats = server_stats_create();
     request_buf = malloc(FUZZ_UDP_MAX + 1); /* what udp_serve gives each worker */
     require(srv.stats != NULL && request_buf != NULL, "setup");
     return 0;
@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (send(client_fd, data, size, MSG_DONTWAIT) != (ssize_t)size)
         return 0; /* larger than the socket buffer: not a datagram anyone can send */
-    uint64_t greeted = stats_get(&srv.stats->greeted), rejected = stats_get(&srv.stats->rejected);
+    uint64_t greeted = server_stats_get(&srv.stats->greeted), rejected = server_stats_get(&srv.stats->rejected);
     require(udp_answer_one(&srv, srv.listen_fd, request_buf, FUZZ_UDP_MAX + 1) == 1,
             "the waiting datagram was not handled");
     char reply[sizeof(GREETING) + 64];
@@ -69,11 +69,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size <= FUZZ_UDP_MAX) {
         require(n == (ssize_t)strlen(GREETING) && memcmp(reply, GREETING, (size_t)n) == 0,
                 "a datagram within --udp-max did not get exactly the greeting");
-        require(stats_get(&srv.stats->greeted) == greeted + 1, "greeted not counted");
+        require(server_stats_get(&srv.stats->greeted) == greeted + 1, "greeted not counted");
     } else {
         require(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK),
                 "an oversized datagram was answered");
-        require(stats_get(&srv.stats->rejected) == rejected + 1, "rejected not counted");
+        require(server_stats_get(&srv.stats->rejected) == rejected + 1, "rejected not counted");
     }
     require(udp_answer_one(&srv, srv.listen_fd, request_buf, FUZZ_UDP_MAX + 1) == 0,
             "a second datagram appeared");

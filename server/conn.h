@@ -1,0 +1,24 @@
+/* conn.h -- one accepted connection, as the accept step hands it to whoever serves it. */
+#ifndef GREETER_CONN_H
+#define GREETER_CONN_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One accepted connection on its way to the handler. Copied by value (the pool's queue holds
+ * these); whoever holds it owns fd until it passes it on. */
+typedef struct conn_item {
+    int fd;
+    socklen_t peer_len;
+    struct sockaddr_storage peer;
+    uint64_t accepted_ns; /* CLOCK_MONOTONIC when accept returned */
+} conn_item;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

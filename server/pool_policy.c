@@ -1,0 +1,51 @@
+/* pool_policy.c -- the pool's hand-off policy, stated once: when to wake a worker, how much a worker takes, when the accept thread refills the queue. */
+#include "pool_policy.h"
+
+/* How many workers can usefully be awake at once: CPUs x (wall time / CPU time) per item. */
+static unsigned useful_awake(const pool_view *v)
+{
+    uint64_t per_cpu = v->service_ns / (v->service_cpu_ns ? v->service_cpu_ns : 1);
+    uint64_t useful = (uint64_t)v->cpus * (per_cpu > 0 ? per_cpu : 1);
+    return useful > v->consumers ? v->consumers : (unsigned)useful;
+}
+
+int pool_should_wake(const pool_view *v)
+{
+    if (v->queued == 0 || v->asleep == 0)
+        return 0;
+    unsigned awake = v->consumers > v->asleep ? v->consumers - v->asleep : 0;
+    if (awake == 0 || v->since_pop_ns > POOL_STALLED_AFTER_NS)
+        return 1; /* nobody awake, or the awake ones are stuck */
+    if (awake >= useful_awake(v))
+        return 0;
+    uint64_t backlog_ns = v->queued * v->service_ns / awake;
+    int worth_spreading = v->service_ns >= 4 * v->service_cpu_ns ||
+                          v->service_cpu_ns >= POOL_SPREAD_CPU_NS;
+    return backlog_ns > (worth_spreading ? POOL_WAKE_AFTER_NS : POOL_LONG_BACKLOG_NS);
+}
+
+size_t pool_share(size_t queued, unsigned consumers, size_t max)
+{
+    size_t share = consumers > 1 ? (queued + consumers - 1) / consumers : queued;
+    return share < max ? share : max;
+}
+
+uint64_t pool_average(uint64_t average, uint64_t sample)
+{
+    return average - average / 8 + sample / 8;
+}
+
+pool_refill pool_refill_for(size_t capacity, size_t workers, size_t batch, size_t backlog,
+                            int block)
+{
+    size_t low = 2 * workers > 4 * batch ? 2 * workers : 4 * batch;
+    size_t high = 2 * low;
+    if (capacity > batch && high > capacity - batch)
+        high = capacity - batch;
+    if (high > capacity)
+        high = capacity;
+    if (low > high)
+        low = high;
+    pool_refill r = {block && backlog >= 4 * high, low, high};
+    return r;
+}

@@ -1,0 +1,87 @@
+/* pool_policy.h -- the pool's hand-off policy, stated once: when to wake a worker, how much a worker takes, when the accept thread refills the queue. */
+#ifndef GREETER_POOL_POLICY_H
+#define GREETER_POOL_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Wake-ups are the expensive part of a hand-off (a futex call and a context switch on each
+ * side), so the queue wakes a sleeping worker only when it helps:
+ *   - nobody is awake, or the awake workers have taken nothing for POOL_STALLED_AFTER_NS
+ *     (they are stuck with slow clients). That is longer than a scheduler time slice: on a
+ *     busy machine a worker that is merely preempted must not look stuck, or one wake-up
+ *     cascades into the whole pool running and sleeping in turn;
+ *   - otherwise only while fewer are awake than can usefully run at once (the CPUs times the
+ *     ratio of an item's wall time to its CPU time: work that mostly waits can use many
+ *     workers per CPU; work that mostly computes gains nothing past one per CPU), and only
+ *     when the queued items would keep the awake ones busy for long: queued x service time /
+ *     awake above POOL_WAKE_AFTER_NS for work worth spreading, above POOL_LONG_BACKLOG_NS for
+ *     the rest. Work is worth spreading when an item mostly waits (wall time at least 4x its
+ *     CPU time, more than preemption alone explains) or costs at least POOL_SPREAD_CPU_NS of
+ *     CPU. Below that, as for a bare greeting whose cost is mostly the kernel's, one worker
+ *     serving items back to back beats two on two CPUs: they would pay a wake-up each, share
+ *     the kernel's socket structures across CPUs, and take the CPU from the very clients
+ *     that send the work.
+ * Bare greetings then run on one busy worker that drains many items per wake-up, CPU work
+ * (TLS handshakes) on one worker per CPU, and slow work (a 1 ms sleep) wakes as many as it
+ * needs. Each worker takes its fair share of the queue per lock (pool_share).
+ *
+ * The accept thread (under --overload block) refills the queue between two marks instead of
+ * emptying the kernel's backlog at each wake-up: it waits for the listener only while fewer
+ * than `low` connections are queued, and once it holds `high` it stops accepting until the
+ * queue is down to `low` again (pool_refill_for). A sleep and a wake-up cost more than an
+ * accept; clients wait as well in the kernel's backlog as in the queue, provided the backlog
+ * has room. `low` covers every worker twice and the time a woken accept thread may wait for
+ * a CPU; `high` makes each refill worth its wake-up and leaves the queue room for a whole
+ * batch, so the accept thread never blocks on a full queue. It accepts at once instead under
+ * --overload reject (an overload must be answered, not hidden), and when the kernel's
+ * backlog is too small to hold clients for several refills: there a client left in it could
+ * have its connection attempt dropped.
+ */
+#define POOL_WAKE_AFTER_NS 200000u
+#define POOL_LONG_BACKLOG_NS 10000000u
+#define POOL_SPREAD_CPU_NS 50000u
+#define POOL_STALLED_AFTER_NS 5000000u
+#define POOL_STALLED_AFTER_MS ((int)(POOL_STALLED_AFTER_NS / 1000000u))
+
+/* What the wake-up rule looks at: a snapshot of the queue, taken under its lock. */
+typedef struct pool_view {
+    size_t queued;           /* items in the queue */
+    unsigned consumers;      /* workers that pop, asleep or not (at least 1) */
+    unsigned asleep;         /* asleep and not yet signalled */
+    uint64_t service_ns;     /* moving average of the wall time one item takes a worker */
+    uint64_t service_cpu_ns; /* ... and of its CPU time */
+    uint64_t since_pop_ns;   /* since a worker last took items (0 when that is newer than now) */
+    unsigned cpus;           /* CPUs online */
+} pool_view;
+
+/* 1 when the queue should wake one sleeping worker now (the rules above). */
+int pool_should_wake(const pool_view *v);
+
+/* How many of `queued` items one of `consumers` workers takes per lock: its fair share,
+ * rounded up, at most max. */
+size_t pool_share(size_t queued, unsigned consumers, size_t max);
+
+/* A moving average over about eight samples (of per-item service times). */
+uint64_t pool_average(uint64_t average, uint64_t sample);
+
+/* The accept thread's refill marks; refill 0 means accept at once (no marks). */
+typedef struct pool_refill {
+    int refill;
+    size_t low, high;
+} pool_refill;
+
+/* The marks for a queue of `capacity`, `workers` workers taking up to `batch` items per lock,
+ * and a kernel backlog of `backlog`; `block` is --overload block. */
+pool_refill pool_refill_for(size_t capacity, size_t workers, size_t batch, size_t backlog,
+                            int block);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
