@@ -25,7 +25,7 @@ typedef enum {
     PHASE_WORKING,   /* simulated sleep work: waiting for a timer, not in epoll */
     PHASE_WRITING,   /* the greeting did not fit the socket buffer: waiting for EPOLLOUT */
     PHASE_CLOSING,   /* TLS: close_notify wants to be written */
-    PHASE_DRAINING   /* greeted; reading the client's leftovers until its EOF before closing */
+    PHASE_DRAINING   /* greeted; until the client's EOF (TLS: its close_notify) before closing */
 } conn_phase;
 
 /* A connection that has to wait for something. Connections that are greeted and closed at
@@ -109,7 +109,7 @@ static uint64_t io_deadline(event_loop *loop)
 
 /* The greeting is out: counts it greeted, and closes now if that is safe, else (and always
  * with linger: after a TLS close_notify, which the client answers) waits for the client's
- * EOF first. */
+ * EOF (TLS: its close_notify) first. */
 static void close_greeted(event_loop *loop, int fd, event_conn *c, int linger)
 {
     server_stats_add(&loop->srv->stats->greeted, 1);
@@ -173,9 +173,7 @@ static void tls_close_notify(event_loop *loop, event_conn *c)
 {
     tls_io_result r = tls_shutdown(c->tls);
     if (r == TLS_IO_DONE) {
-        tls_conn_free(c->tls);
-        c->tls = NULL;
-        close_greeted(loop, c->fd, c, 1);
+        close_greeted(loop, c->fd, c, 1); /* drain() awaits the client's close_notify */
     } else if (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE) {
         if (conn_wait(loop, c, PHASE_CLOSING, r == TLS_IO_WANT_READ ? EPOLLIN : EPOLLOUT,
                       io_deadline(loop)) < 0)
@@ -301,6 +299,13 @@ static void accept_batch(event_loop *loop)
 static void drain(event_loop *loop, event_conn *c)
 {
     char sink[4096];
+    if (c->tls) {
+        /* The client's close_notify is what closing must not reset; its EOF may trail. */
+        if (tls_await_close_notify(c->tls) == TLS_IO_WANT_READ)
+            return;
+        conn_free(loop, c);
+        return;
+    }
     for (size_t total = 0; total < HANDLER_DRAIN_LIMIT;) {
         ssize_t n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
         if (n > 0) {
