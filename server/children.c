@@ -126,6 +126,8 @@ static uint64_t retire(children *ch, int slot, int status)
     uint64_t done = server_stats_outcomes(mine);
     uint64_t lost = handed > done ? handed - done : 0;
     server_stats_add(&ch->stats->failed, lost);
+    /* A child killed while serving left its busy gauge raised: it serves no more. */
+    server_stats_sub(&ch->stats->busy, server_stats_get(&mine->busy));
     char how[64];
     if (WIFSIGNALED(status))
         snprintf(how, sizeof(how), "died of signal %d", WTERMSIG(status));

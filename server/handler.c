@@ -94,14 +94,18 @@ static void serve_plain(const handler_config *cfg, const conn_item *conn, server
 
 void handler_serve(const handler_config *cfg, const conn_item *conn, server_stats *stats)
 {
+    /* Whoever serves one connection at a time (thread, process) is a busy worker meanwhile. */
+    server_stats_add(&stats->busy, 1);
     if (cfg->access_log)
         handler_log_peer(conn);
     if (cfg->tls)
         serve_tls(cfg, conn, stats);
     else
         serve_plain(cfg, conn, stats);
+    server_stats_observe_duration(stats, conn->accepted_ns);
     if (cfg->admission)
         admission_release(cfg->admission, (const struct sockaddr *)&conn->peer);
+    server_stats_sub(&stats->busy, 1);
 }
 
 void handler_reject(const handler_config *cfg, int fd, server_stats *stats)

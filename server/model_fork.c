@@ -1,6 +1,7 @@
 /* model_fork.c -- a child process per accepted connection, reaped without blocking the accept loop. */
 #include "acceptor.h"
 #include "children.h"
+#include "clock.h"
 #include "log.h"
 #include "server.h"
 
@@ -17,6 +18,7 @@ typedef struct fork_state {
     server *srv;
     children *kids;
     conn_item *held; /* per child slot: the connection that child serves */
+    uint64_t folded_ns; /* when the live children's counts were last folded in */
 } fork_state;
 
 /* A child died before it finished its connection, so before it released the connection's
@@ -29,10 +31,16 @@ static void release_lost(void *arg, int slot)
         admission_release(adm, (const struct sockaddr *)&st->held[slot].peer);
 }
 
-/* Reaps every exited child; with block set, waits for at least one first. */
+/* Reaps every exited child (with block set, waits for at least one first), and now and then
+ * folds the live children's counts in, so live readers (metrics) see their busy gauge. */
 static void reap(fork_state *st, int block)
 {
     children_reap(st->kids, block, release_lost, st);
+    uint64_t now = clock_now_ns();
+    if (now - st->folded_ns >= (uint64_t)REAP_INTERVAL_MS * 1000000u) {
+        children_fold(st->kids);
+        st->folded_ns = now;
+    }
 }
 
 static int reap_idle(void *arg)

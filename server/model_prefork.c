@@ -12,8 +12,9 @@
 #include <unistd.h>
 
 /* The parent's check on its children, between waits for a stop: restarts, and the children's
- * counts folded into the server's for live readers. */
-#define SUPERVISE_INTERVAL_MS 100
+ * counts folded into the server's, so live readers (metrics) lag the children by at most this
+ * (a fold costs a pass over -w small blocks). */
+#define SUPERVISE_INTERVAL_MS 10
 
 /* A child's whole life: the iterative model on the shared listener, counting into its slot,
  * until asked to stop. */

@@ -1,11 +1,14 @@
 /* stats.c -- the server's counters, shared by threads and by forked processes alike. */
 #include "stats.h"
 
+#include "clock.h"
+
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/mman.h>
 
-/* server_stats_fold walks the block as an array: every field must be one _Atomic uint64_t. */
+/* server_stats_fold walks the block as an array: every field must be one _Atomic uint64_t
+ * (alignment padding, zero on both sides, folds as nothing). */
 _Static_assert(sizeof(server_stats) % sizeof(_Atomic uint64_t) == 0,
                "server_stats holds only _Atomic uint64_t counters");
 
@@ -22,6 +25,17 @@ void server_stats_destroy(server_stats *stats)
         munmap(stats, sizeof(*stats));
 }
 
+void server_stats_observe_duration(server_stats *stats, uint64_t accepted_ns)
+{
+    static const uint64_t bounds[STATS_DURATION_BUCKETS - 1] = STATS_DURATION_BOUNDS_NS;
+    uint64_t now = clock_now_ns(), took = now > accepted_ns ? now - accepted_ns : 0;
+    size_t i = 0;
+    while (i < STATS_DURATION_BUCKETS - 1 && took > bounds[i])
+        i++;
+    server_stats_add(&stats->duration_buckets[i], 1);
+    server_stats_add(&stats->duration_sum_ns, took);
+}
+
 void server_stats_max(_Atomic uint64_t *counter, uint64_t value)
 {
     uint64_t seen = atomic_load_explicit(counter, memory_order_relaxed);
@@ -36,7 +50,10 @@ void server_stats_fold(server_stats *into, server_stats *from, server_stats *see
     _Atomic uint64_t *dst = (_Atomic uint64_t *)into, *src = (_Atomic uint64_t *)from;
     _Atomic uint64_t *old = (_Atomic uint64_t *)seen;
     size_t high_water = offsetof(server_stats, queue_high_water) / sizeof(*dst);
-    for (size_t i = 0; i < sizeof(server_stats) / sizeof(*dst); i++) {
+    /* Backwards, so `accepted` (the first field) is read last: every outcome follows its
+     * accept, so a fold taken while connections are served shows them in flight, never a
+     * count that looks finished and is not. */
+    for (size_t i = sizeof(server_stats) / sizeof(*dst); i-- > 0;) {
         uint64_t now = server_stats_get(&src[i]), before = server_stats_get(&old[i]);
         if (i == high_water)
             server_stats_max(&dst[i], now);
