@@ -5,6 +5,7 @@
 #include "shutdown.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,9 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* Signals the server handles: held back in a new child until it has its own handling. */
+static const int STOP_SIGNALS[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, 0};
 
 struct children {
     server_stats *stats;    /* the server's: slots are folded into it */
@@ -92,14 +96,26 @@ pid_t children_fork(children *ch, int held, int *slot, server_stats **counters)
         errno = EAGAIN;
         return -1;
     }
+    /* A stop signal that reached the child before shutdown_reset_after_fork would run the
+     * parent's handler there and then be forgotten, leaving a child the parent waits for
+     * forever: signals stay blocked (pending) until the child's own handling is in place. */
+    sigset_t block, saved;
+    sigemptyset(&block);
+    for (const int *sig = STOP_SIGNALS; *sig; sig++)
+        sigaddset(&block, *sig);
+    pthread_sigmask(SIG_BLOCK, &block, &saved);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
         die_with_parent(parent);
         shutdown_reset_after_fork();
+        pthread_sigmask(SIG_SETMASK, &saved, NULL);
         *counters = &ch->slots[s];
         return 0;
     }
+    int saved_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    errno = saved_errno;
     if (pid < 0)
         return -1;
     ch->pids[s] = pid;
