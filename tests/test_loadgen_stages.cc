@@ -74,7 +74,7 @@ TEST(Stages, ConflictsAreRefusedClearly)
     for (const auto &b : bad) {
         lg_config cfg;
         std::string err;
-        EXPECT_EQ(parse_args(b.first, &cfg, &err), CONFIG_USAGE) << b.second;
+        EXPECT_EQ(parse_args(b.first, &cfg, &err), -1) << b.second;
         EXPECT_NE(err.find(b.second), std::string::npos) << err;
         config_free(&cfg);
     }
@@ -82,7 +82,7 @@ TEST(Stages, ConflictsAreRefusedClearly)
     std::string err;
     ASSERT_EQ(parse_args({"--stage", "2s:30", "--stage", "1s:10", "--warmup", "500ms", "h:1"},
                          &cfg, &err),
-              CONFIG_RUN)
+              0)
         << err;
     EXPECT_EQ(cfg.connections, 30) << "slots for the peak";
     EXPECT_EQ(cfg.duration_us, 2500000) << "the stages less the warm-up";
@@ -108,8 +108,8 @@ TEST(StagesRun, InFlightFollowsTheRamp)
         json_t *iv = json_array_get(intervals, i);
         EXPECT_NEAR(json_number_value(json_object_get(iv, "target")), expected[i], 0.01) << i;
         // Sampled at the boundary: a ramp-up may trail by the 1 ms the loop looks again in,
-        // and connections end when they end on the way down.
-        EXPECT_NEAR(static_cast<double>(int_at(iv, "in_flight")), expected[i], 3) << i;
+        // and on the way down connections end when the (loaded) server greets them.
+        EXPECT_NEAR(static_cast<double>(int_at(iv, "in_flight")), expected[i], 6) << i;
     }
     stop_server(server);
 }
