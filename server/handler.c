@@ -49,11 +49,7 @@ static void serve_tls(const handler_config *cfg, const conn_item *conn, server_s
     char err[TLS_ERRLEN];
     tls_conn *tls = tls_conn_new(cfg->tls, conn->fd, NULL, err, sizeof(err));
     if (tls == NULL || tls_handshake_until(tls, deadline_after(cfg->io_timeout_ms), err, sizeof(err)) < 0) {
-        char peer[ADDR_STRLEN];
-        addr_format_tutorial((const struct sockaddr *)&conn->peer, conn->peer_len, peer, sizeof(peer));
-        log_info("TLS handshake with %s failed: %s", peer, err);
-        server_stats_add(&stats->tls_failed, 1);
-        server_stats_add(&stats->failed, 1);
+        handler_tls_failed(conn, err, stats);
         tls_conn_free(tls);
         close(conn->fd);
         return;
@@ -100,6 +96,15 @@ void handler_serve(const handler_config *cfg, const conn_item *conn, server_stat
         serve_plain(cfg, conn, stats);
     if (cfg->admission)
         admission_release(cfg->admission, (const struct sockaddr *)&conn->peer);
+}
+
+void handler_tls_failed(const conn_item *conn, const char *why, server_stats *stats)
+{
+    char peer[ADDR_STRLEN];
+    addr_format_tutorial((const struct sockaddr *)&conn->peer, conn->peer_len, peer, sizeof(peer));
+    log_info("TLS handshake with %s failed: %s", peer, why);
+    server_stats_add(&stats->tls_failed, 1);
+    server_stats_add(&stats->failed, 1);
 }
 
 void handler_reject(const handler_config *cfg, int fd, server_stats *stats)
