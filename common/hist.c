@@ -79,6 +79,11 @@ static uint64_t width_at(int index)
 static uint64_t highest_at(int index) { return lowest_at(index) + width_at(index) - 1; }
 static uint64_t middle_at(int index) { return lowest_at(index) + (width_at(index) >> 1); }
 
+int hist_index_len(void) { return COUNTS_LEN; }
+uint64_t hist_count_at(const hist *h, int index) { return h->counts[index]; }
+uint64_t hist_value_at(int index) { return lowest_at(index); }
+int hist_index_of(uint64_t value) { return index_of(value > HIST_HIGHEST ? HIST_HIGHEST : value); }
+
 void hist_record_n(hist *h, uint64_t value, uint64_t count)
 {
     if (count == 0)
@@ -123,7 +128,7 @@ uint64_t hist_percentile(const hist *h, double percentile)
         percentile = 0.0;
     if (percentile > 100.0)
         percentile = 100.0;
-    uint64_t rank = (uint64_t)(percentile / 100.0 * (double)h->total + 0.5);
+    uint64_t rank = (uint64_t)ceil(percentile / 100.0 * (double)h->total);
     if (rank < 1)
         rank = 1;
     if (rank > h->total)

@@ -51,7 +51,8 @@ uint64_t hist_max(const hist *h);
 
 /*
  * The value at a percentile (0..100; outside is clamped) by nearest rank: the highest value
- * equivalent to the bucket holding the round(p/100 * count)-th value (at least the first),
+ * equivalent to the bucket holding the ceil(p/100 * count)-th value (at least the first), as
+ * HdrHistogram's getValueAtPercentile, so its tools read the same percentiles from our logs;
  * limited to [hist_min, hist_max]. Within 1/1024 of the exact value. 0 when empty.
  */
 uint64_t hist_percentile(const hist *h, double percentile);
@@ -60,6 +61,16 @@ uint64_t hist_percentile(const hist *h, double percentile);
  * 0 when empty. */
 double hist_mean(const hist *h);
 double hist_stddev(const hist *h);
+
+/*
+ * The counts in HdrHistogram's flat index order (the order its V2 encoding writes them), for
+ * encoders and decoders: the array's length, the count at an index, the lowest value that
+ * lands at an index, and the index a value lands at (values above HIST_HIGHEST are clamped).
+ */
+int hist_index_len(void);
+uint64_t hist_count_at(const hist *h, int index);
+uint64_t hist_value_at(int index);
+int hist_index_of(uint64_t value);
 
 /* Layout figures printed in the .hgrm footer: buckets (powers of two) and sub-buckets. */
 int hist_bucket_count(void);

@@ -35,6 +35,10 @@ enum {
     OPT_TLS_RESUME,
     OPT_INSECURE,
     OPT_SERVERNAME,
+    OPT_INTERVAL,
+    OPT_FAIL_IF,
+    OPT_HLOG,
+    OPT_CSV_INTERVALS,
     OPT_SHARD,
     OPT_START_AT,
 };
@@ -68,6 +72,10 @@ static const struct option long_options[] = {
     {"tls-resume", no_argument, NULL, OPT_TLS_RESUME},
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"servername", required_argument, NULL, OPT_SERVERNAME},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"fail-if", required_argument, NULL, OPT_FAIL_IF},
+    {"hlog", required_argument, NULL, OPT_HLOG},
+    {"csv-intervals", required_argument, NULL, OPT_CSV_INTERVALS},
     {"shard", required_argument, NULL, OPT_SHARD},
     {"start-at", required_argument, NULL, OPT_START_AT},
     {NULL, 0, NULL, 0},
@@ -76,7 +84,7 @@ static const struct option long_options[] = {
 void config_print_help(FILE *out)
 {
     fputs(
-        "usage: loadgen [options] HOST:PORT\n"
+        "usage: loadgen [options] [HOST:PORT]   (default target: " CONFIG_DEFAULT_TARGET ")\n"
         "       loadgen [options] --unix PATH\n"
         "       loadgen merge [-o FILE] FILE...\n"
         "\n"
@@ -160,29 +168,48 @@ void config_print_help(FILE *out)
         "                        handshake is full)\n"
         "\n"
         "Output:\n"
-        "  -q, --quiet           no progress line on stderr (default: one line per second)\n"
+        "  -q, --quiet           no progress line on stderr (default: one line per interval,\n"
+        "                        with that interval's figures)\n"
+        "      --interval TIME   length of the recorded intervals: starts, greetings, errors,\n"
+        "                        connections in flight and latency per phase, for each\n"
+        "                        interval of wall-clock time after the warm-up (default: 1s)\n"
         "      --json FILE       write the results as JSON; '-' for stdout, in which case the\n"
         "                        human report goes to stderr (default: none)\n"
         "      --csv FILE        write one CSV row per latency phase; '-' for stdout, as for\n"
         "                        --json (default: none)\n"
+        "      --csv-intervals FILE  write one CSV row per interval ('-' for stdout) (default:\n"
+        "                        none)\n"
+        "      --hlog FILE       write the intervals as an HdrHistogram interval log (one line\n"
+        "                        per phase and interval, Tag=PHASE, values in us), which\n"
+        "                        HdrHistogram's HistogramLogProcessor reads (default: none)\n"
         "      --hgrm DIR        write each phase as an HdrHistogram percentile distribution,\n"
         "                        DIR/PHASE.hgrm, values in ms, with exact bucket counts that\n"
         "                        'loadgen merge' reads (default: none)\n"
+        "\n"
+        "Pass/fail (for CI):\n"
+        "      --fail-if COND    a condition a good run meets, repeatable; at the end each one\n"
+        "                        is listed with its measured value, and loadgen exits 3 when\n"
+        "                        one does not hold. COND: [PHASE.]pNN<TIME (p99<50ms,\n"
+        "                        connect.p999<200ms, max<1s; PHASE defaults to greeting),\n"
+        "                        errors<0.1% (share of finished connections; without % a\n"
+        "                        count), rate>20000 (greetings/s), unfinished<1 (or a share\n"
+        "                        with %); operators < <= > >= (default: none)\n"
         "  -h, --help            this text\n"
         "\n"
-        "JSON fields: target, transport (tcp, tls, udp, unix, unix-dgram), mode, threads,\n"
-        "connections, starts, greetings, rate, errors {refused, reset, timeout, addr_unavail,\n"
-        "fd_limit, bad_greeting, tls_handshake, tls_stream, other, total}, tls_handshakes\n"
-        "{full, resumed}, tls_reasons {REASON: count of tls_* errors}, latency_us {PHASE: {count min p50 p90\n"
-        "p99 p999 max mean stddev}} with the phases connect (not for datagrams), tls (--tls\n"
-        "only), first_byte, greeting and greeting_uncorrected (-R only), cpu, kernel.\n"
+        "JSON fields (docs/loadgen-json.md): target, transport (tcp, tls, udp, unix,\n"
+        "unix-dgram), mode, threads, connections, starts, greetings, rate, errors {refused,\n"
+        "reset, timeout, addr_unavail, fd_limit, bad_greeting, tls_handshake, tls_stream,\n"
+        "other, total}, tls_handshakes {full, resumed}, tls_reasons {REASON: count},\n"
+        "latency_us {PHASE: {count min p50 p90 p99 p999 max mean stddev hist}} with the phases\n"
+        "connect (not for datagrams), tls (--tls only), first_byte, greeting and\n"
+        "greeting_uncorrected (-R only), intervals [...], host, start_unix_ns, cpu, kernel.\n"
         "\n"
         "loadgen merge [-o FILE] FILE...  adds the exact bucket counts of .hgrm files written by\n"
         "--hgrm (e.g. one per process or host) and writes the merged .hgrm to FILE (default:\n"
         "stdout) and its percentiles to stderr.\n"
         "\n"
         "Exit status: 0 when at least one greeting succeeded, 1 when none did (or the run\n"
-        "could not start), 2 for bad usage.\n",
+        "could not start), 2 for bad usage, 3 when a --fail-if condition was not met.\n",
         out);
 }
 
@@ -314,6 +341,14 @@ static int apply_option(int opt, const char *arg, lg_config *cfg, int *connectio
     case OPT_JSON: cfg->json_path = arg; return 0;
     case OPT_CSV: cfg->csv_path = arg; return 0;
     case OPT_HGRM: cfg->hgrm_dir = arg; return 0;
+    case OPT_HLOG: cfg->hlog_path = arg; return 0;
+    case OPT_CSV_INTERVALS: cfg->csv_intervals_path = arg; return 0;
+    case OPT_FAIL_IF:
+        if (cfg->nfail_if == FAILIF_MAX)
+            return snprintf(err, errlen, "--fail-if: at most %d conditions", FAILIF_MAX), -1;
+        return failif_parse(arg, &cfg->fail_if[cfg->nfail_if++], err, errlen);
+    case OPT_INTERVAL:
+        return parse_time("--interval", arg, 10000, &cfg->interval_us, err, errlen);
     case OPT_UDP: cfg->udp = 1; return 0;
     case OPT_UNIX: cfg->unix_path = arg; return 0;
     case OPT_TLS: cfg->tls = 1; return 0;
@@ -399,10 +434,30 @@ static int apply_shard(lg_config *cfg, int connections_given, char *err, size_t 
     return 0;
 }
 
+/* A --fail-if condition on a phase this run does not have is refused, not ignored. */
+static int check_fail_if(const lg_config *cfg, char *err, size_t errlen)
+{
+    for (int i = 0; i < cfg->nfail_if; i++) {
+        const failif_cond *c = &cfg->fail_if[i];
+        const char *why = NULL;
+        if (c->kind != FAILIF_LATENCY)
+            continue;
+        if (c->phase == LG_PHASE_TLS && !cfg->tls)
+            why = "the tls phase needs --tls";
+        else if (c->phase == LG_PHASE_GREETING_UNCORRECTED && cfg->rate <= 0)
+            why = "greeting_uncorrected needs an open-loop rate (-R)";
+        else if (c->phase == LG_PHASE_CONNECT && cfg->udp)
+            why = "datagrams have no connect phase";
+        if (why)
+            return snprintf(err, errlen, "--fail-if '%s': %s", c->text, why), -1;
+    }
+    return 0;
+}
+
 /* Cross-option rules and defaults that depend on several options. */
 static int finish_config(lg_config *cfg, int connections_given, char *err, size_t errlen)
 {
-    if (check_transport(cfg, err, errlen) != 0)
+    if (check_transport(cfg, err, errlen) != 0 || check_fail_if(cfg, err, errlen) != 0)
         return -1;
     if (cfg->poisson && cfg->rate == 0)
         return snprintf(err, errlen, "--poisson needs an open-loop rate (-R)"), -1;
@@ -439,6 +494,7 @@ config_result config_parse(int argc, char **argv, lg_config *cfg, char *err, siz
     memset(cfg, 0, sizeof(*cfg));
     cfg->connections = CONFIG_DEFAULT_CONNECTIONS;
     cfg->timeout_us = CONFIG_DEFAULT_TIMEOUT_US;
+    cfg->interval_us = CONFIG_DEFAULT_INTERVAL_US;
     cfg->shard.count = 1;
     int connections_given = 0, opt;
     opterr = 0;
@@ -455,9 +511,11 @@ config_result config_parse(int argc, char **argv, lg_config *cfg, char *err, siz
         if (apply_option(opt, optarg, cfg, &connections_given, err, errlen) != 0)
             return CONFIG_USAGE;
     }
-    int targets = cfg->unix_path ? 0 : 1; /* --unix PATH takes the place of HOST:PORT */
-    if (argc - optind < targets)
-        return usage_error(err, errlen, "%s", "missing target HOST:PORT");
+    /* --unix PATH takes the place of HOST:PORT; with neither, the server's default. */
+    int targets = cfg->unix_path || optind == argc ? 0 : 1;
+    cfg->default_target = !cfg->unix_path && optind == argc;
+    if (cfg->default_target)
+        memcpy(cfg->target, CONFIG_DEFAULT_TARGET, sizeof(CONFIG_DEFAULT_TARGET));
     if (argc - optind > targets)
         return usage_error(err, errlen,
                            cfg->unix_path ? "unexpected argument '%s' (--unix PATH is the target)"

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "failif.h"
 #include "shard.h"
 
 #ifdef __cplusplus
@@ -20,11 +21,15 @@ extern "C" {
 #define CONFIG_DEFAULT_OPEN_LOOP_CAP 1000
 #define CONFIG_DEFAULT_DURATION_US 10000000LL
 #define CONFIG_DEFAULT_TIMEOUT_US 10000000LL
+#define CONFIG_DEFAULT_INTERVAL_US 1000000LL
+/* With no HOST:PORT and no --unix: the server's own default address. */
+#define CONFIG_DEFAULT_TARGET "localhost:12345"
 /* What --udp sends when --send is not given: the server answers any datagram. */
 #define CONFIG_DEFAULT_UDP_REQUEST "greeting?"
 
 typedef struct lg_config {
     char target[ADDR_HOSTLEN + ADDR_PORTLEN + 4]; /* HOST:PORT as given; "" with --unix */
+    int default_target;      /* no target was given: CONFIG_DEFAULT_TARGET */
     const char *unix_path;   /* --unix PATH: connect to a UNIX socket instead of HOST:PORT */
     int udp;                 /* --udp: one datagram out, one back (SOCK_DGRAM) */
     int tls;                 /* --tls and the options that go with it (see tls.h) */
@@ -53,6 +58,11 @@ typedef struct lg_config {
     const char *json_path;   /* --json FILE, "-" = stdout */
     const char *csv_path;    /* --csv FILE */
     const char *hgrm_dir;    /* --hgrm DIR */
+    const char *hlog_path;   /* --hlog FILE: HdrHistogram interval log */
+    const char *csv_intervals_path; /* --csv-intervals FILE: one row per interval */
+    long long interval_us;   /* --interval: length of the recorded intervals */
+    failif_cond fail_if[FAILIF_MAX]; /* --fail-if, in the order given */
+    int nfail_if;
     uint64_t seed;           /* --seed: for --poisson (with --shard: this shard's own) */
     shard_spec shard;        /* --shard I/N: -c, -R, -n already cut to this shard's share */
     int64_t start_at_ns;     /* --start-at: Unix time in ns to start the warm-up, 0 = now */

@@ -14,6 +14,7 @@
 
 #include "clock.h"
 #include "dlist.h"
+#include "handoff.h"
 #include "schedule.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
@@ -24,7 +25,6 @@
 #define READ_BUF 16384
 #define BACKOFF_NS 10000000ull    /* after fd_limit or addr_unavail, a slot waits 10 ms */
 #define MAX_WAIT_NS 100000000ull  /* wake at least this often to notice a stop */
-#define GOOD LG_ERR_COUNT         /* the outcome "good greeting" next to the lg_error causes */
 
 /*
  * Per connection: CONNECTING -> HANDSHAKE (the transport's; nothing for TCP) -> SENDING (only
@@ -40,6 +40,20 @@ typedef enum {
     CONN_SENDING,
     CONN_READING,
 } conn_state;
+
+/* How a connection ended: a good greeting, or the cause that stopped it. */
+typedef struct conn_outcome {
+    int good;       /* 1: a good greeting (cause and errnum unused) */
+    lg_error cause;
+    int errnum;     /* the errno behind cause, 0 when none */
+} conn_outcome;
+
+static const conn_outcome greeted = {1, LG_ERR_OTHER, 0};
+
+static conn_outcome failed_with(lg_error cause, int errnum)
+{
+    return (conn_outcome){0, cause, errnum};
+}
 
 typedef struct conn {
     transport_conn tc;
@@ -67,11 +81,18 @@ struct engine_worker {
     schedule sched;         /* open loop: the starts; closed loop: the --connect-rate ramp */
     int64_t quota;          /* counted starts left; -1 = no bound */
     long open;              /* connections open on this thread */
+    long awaiting;          /* of which established, no greeting byte yet */
     uint64_t timeout_ns, drain_deadline_ns;
     size_t next_source;
     /* Deadlines are now + a constant per list, so each stays sorted: O(1) timers. */
     dl_list timeouts, backoffs;
-    lg_stats stats;
+    lg_slice *slice;        /* this interval's figures, recorded without a lock */
+    lg_stats *st;           /* &slice->stats */
+    uint64_t slice_end_ns;  /* when the interval being recorded ends */
+    uint64_t interval_ns;
+    handoff box;            /* finished slices on their way to the main thread */
+    int box_ready;
+    uint64_t past_greetings, past_errors; /* in slices already handed over (progress line) */
     engine_progress progress;
     uint64_t cpu_ns, cpu_wait_ns, wall_ns;
     char buf[READ_BUF];
@@ -94,6 +115,18 @@ static void atomic_dec(atomic_long *value)
     atomic_fetch_sub_explicit(value, 1, memory_order_relaxed);
 }
 
+/* A connection established (1) or no longer waiting for its first byte (-1): counted per
+ * thread for the intervals and in the shared gauge for the run's peak. */
+static void count_awaiting(engine_worker *w, conn *c, int delta)
+{
+    c->awaiting = delta > 0;
+    w->awaiting += delta;
+    if (delta > 0)
+        atomic_inc_peak(&w->sh->established, &w->sh->peak_established);
+    else
+        atomic_dec(&w->sh->established);
+}
+
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static uint64_t us_between(uint64_t from_ns, uint64_t to_ns)
 {
@@ -102,26 +135,27 @@ static uint64_t us_between(uint64_t from_ns, uint64_t to_ns)
 
 static void conn_start(engine_worker *w, conn *c, uint64_t sched_ns);
 static int may_start(const engine_worker *w, uint64_t due_ns);
+static void rotate_interval(engine_worker *w, uint64_t now);
 
 /* ---- ending a connection ---- */
 
-/* Counts the outcome of a connection that ended at now (GOOD or an lg_error). */
-static void record_outcome(engine_worker *w, conn *c, uint64_t now, int outcome, int errnum)
+/* Counts the outcome of a connection that ended at now. */
+static void record_outcome(engine_worker *w, conn *c, uint64_t now, conn_outcome o)
 {
-    lg_stats *s = &w->stats;
+    lg_stats *s = w->st;
     if (!c->counted) {
-        s->warmup_greetings += outcome == GOOD;
+        s->warmup_greetings += o.good;
         return;
     }
-    if (outcome == GOOD) {
+    if (o.good) {
         s->greetings++;
         hist_record(s->phase[LG_PHASE_GREETING], us_between(c->sched_ns, now));
         if (w->open_loop)
             hist_record(s->phase[LG_PHASE_GREETING_UNCORRECTED], us_between(c->start_ns, now));
     } else {
-        s->errors[outcome]++;
-        if (outcome == LG_ERR_OTHER)
-            s->last_other_errno = errnum;
+        s->errors[o.cause]++;
+        if (o.cause == LG_ERR_OTHER)
+            s->last_other_errno = o.errnum;
     }
     s->conn_time_ns += now - c->start_ns;
     s->last_finish_ns = now;
@@ -129,9 +163,10 @@ static void record_outcome(engine_worker *w, conn *c, uint64_t now, int outcome,
 
 /* Returns the slot for another start: at once, or after a pause when local resources ran out
  * (retrying a full descriptor table or port range at once would only spin). */
-static void release_slot(engine_worker *w, conn *c, uint64_t now, int outcome)
+static void release_slot(engine_worker *w, conn *c, uint64_t now, conn_outcome o)
 {
-    if (!w->open_loop && (outcome == LG_ERR_FD_LIMIT || outcome == LG_ERR_ADDR_UNAVAIL)) {
+    if (!w->open_loop && !o.good &&
+        (o.cause == LG_ERR_FD_LIMIT || o.cause == LG_ERR_ADDR_UNAVAIL)) {
         c->state = CONN_BACKOFF;
         dl_append(&w->backoffs, &c->timer, now + BACKOFF_NS);
         return;
@@ -141,18 +176,16 @@ static void release_slot(engine_worker *w, conn *c, uint64_t now, int outcome)
 }
 
 /* Closes an open connection and counts how it ended. */
-static void conn_end(engine_worker *w, conn *c, uint64_t now, int outcome, int errnum)
+static void conn_end(engine_worker *w, conn *c, uint64_t now, conn_outcome o)
 {
     dl_remove(&c->timer);
-    if (c->awaiting) {
-        c->awaiting = 0;
-        atomic_dec(&w->sh->established);
-    }
+    if (c->awaiting)
+        count_awaiting(w, c, -1);
     w->tp->close(&c->tc);
     w->open--;
     atomic_dec(&w->sh->in_flight);
-    record_outcome(w, c, now, outcome, errnum);
-    release_slot(w, c, now, outcome);
+    record_outcome(w, c, now, o);
+    release_slot(w, c, now, o);
     /* Closed loop: replace it at once. (A start that fails only goes back on the idle stack,
      * so this never recurses.) */
     if (!w->open_loop && c->state == CONN_IDLE && may_start(w, now)) {
@@ -166,9 +199,9 @@ static void start_failed(engine_worker *w, conn *c, uint64_t now, int errnum)
 {
     if (c->tc.fd >= 0)
         w->tp->close(&c->tc);
-    lg_error cause = stats_classify_errno(errnum);
-    record_outcome(w, c, now, cause, errnum);
-    release_slot(w, c, now, cause);
+    conn_outcome o = failed_with(lg_stats_classify_errno(errnum), errnum);
+    record_outcome(w, c, now, o);
+    release_slot(w, c, now, o);
 }
 
 /* ---- starting a connection ---- */
@@ -198,6 +231,7 @@ static void conn_start(engine_worker *w, conn *c, uint64_t sched_ns)
 {
     const lg_target *t = w->sh->target;
     uint64_t now = clock_now_ns();
+    rotate_interval(w, now); /* each figure lands in the interval of its own time */
     c->sched_ns = sched_ns ? sched_ns : now;
     c->start_ns = now;
     c->counted = c->sched_ns >= w->sh->measure_ns;
@@ -205,11 +239,11 @@ static void conn_start(engine_worker *w, conn *c, uint64_t sched_ns)
     c->awaiting = 0;
     c->tc.state = NULL;
     if (c->counted) {
-        w->stats.starts++;
+        w->st->starts++;
         if (w->quota > 0)
             w->quota--;
         if (w->open_loop && now - c->sched_ns > ENGINE_LATE_NS)
-            w->stats.late_starts++;
+            w->st->late_starts++;
     }
     int is_unix = t->addr.ss_family == AF_UNIX, dgram = w->tp->socktype == SOCK_DGRAM;
     c->tc.fd = socket(t->addr.ss_family, w->tp->socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -270,72 +304,82 @@ static void start_due(engine_worker *w, uint64_t now)
 static void on_first_byte(engine_worker *w, conn *c, uint64_t now)
 {
     if (c->counted)
-        hist_record(w->stats.phase[LG_PHASE_FIRST_BYTE], us_between(c->start_ns, now));
-    if (c->awaiting) {
-        c->awaiting = 0;
-        atomic_dec(&w->sh->established);
-    }
+        hist_record(w->st->phase[LG_PHASE_FIRST_BYTE], us_between(c->start_ns, now));
+    if (c->awaiting)
+        count_awaiting(w, c, -1);
+}
+
+/* 1 when a transport's failure text says the peer reset the connection (OpenSSL 3 reports a
+ * reset through its error queue, not always through errno). */
+static int says_reset(const char *why)
+{
+    return strstr(why, strerror(ECONNRESET)) != NULL || strstr(why, strerror(EPIPE)) != NULL;
 }
 
 /* The cause of a failed transport step: errno's class, or for TLS, tls_handshake (during the
- * handshake) or tls_stream (after it), with the reason counted by its text. */
-static int failure_outcome(engine_worker *w, conn *c, int *errnum)
+ * handshake) or tls_stream (after it), with the reason counted by its text. A reset is a
+ * reset in every phase: its reason (which names the step) is counted too. */
+static conn_outcome failure_outcome(engine_worker *w, conn *c)
 {
     int e = errno;
     const char *why = w->tp->failure ? w->tp->failure(w->tp_ctx, &c->tc) : NULL;
-    if (!why) {
-        *errnum = e;
-        return stats_classify_errno(e);
-    }
+    if (!why)
+        return failed_with(lg_stats_classify_errno(e), e);
     if (c->counted)
-        stats_count_reason(&w->stats, why[0] ? why : "unknown failure", 1);
-    return c->state == CONN_HANDSHAKE ? LG_ERR_TLS_HANDSHAKE : LG_ERR_TLS_STREAM;
+        lg_stats_count_reason(w->st, why[0] ? why : "unknown failure", 1);
+    if (lg_stats_classify_errno(e) == LG_ERR_RESET || says_reset(why))
+        return failed_with(LG_ERR_RESET, e ? e : ECONNRESET);
+    return failed_with(c->state == CONN_HANDSHAKE ? LG_ERR_TLS_HANDSHAKE : LG_ERR_TLS_STREAM, 0);
 }
 
 /* How a connection ended at EOF: a good greeting unless nothing (or too little) arrived. */
-static int eof_outcome(const engine_worker *w, const conn *c)
+static conn_outcome eof_outcome(const engine_worker *w, const conn *c)
 {
     int short_read = c->got == 0 || (w->cfg->expect && c->got < w->cfg->expect_len);
-    return short_read ? LG_ERR_BAD_GREETING : GOOD;
+    return short_read ? failed_with(LG_ERR_BAD_GREETING, 0) : greeted;
 }
 
-/* Reads until the transport would block (-1) or the outcome is known (GOOD or a cause). */
-static int read_outcome(engine_worker *w, conn *c, uint32_t events, uint64_t now, int *errnum)
+/* Reads until the transport would block (0) or the outcome is known (1, in *o). */
+static int read_outcome(engine_worker *w, conn *c, uint32_t events, uint64_t now,
+                        conn_outcome *o)
 {
     const lg_config *cfg = w->cfg;
     for (;;) {
         size_t n = 0;
         transport_result r = w->tp->read(&c->tc, w->buf, sizeof(w->buf), &n);
         if (r == TRANSPORT_AGAIN)
-            return -1;
-        if (r == TRANSPORT_EOF)
-            return eof_outcome(w, c);
-        if (r == TRANSPORT_FAILED)
-            return failure_outcome(w, c, errnum);
+            return 0;
+        if (r != TRANSPORT_DONE) {
+            *o = r == TRANSPORT_EOF ? eof_outcome(w, c) : failure_outcome(w, c);
+            return 1;
+        }
         if (c->got == 0)
             on_first_byte(w, c, now);
         c->got += n;
-        w->stats.bytes_read += n;
+        w->st->bytes_read += n;
         if (cfg->expect) {
-            if (c->got > cfg->expect_len || memcmp(w->buf, cfg->expect + c->got - n, n) != 0)
-                return LG_ERR_BAD_GREETING;
-            if (c->got == cfg->expect_len)
-                return GOOD;
+            int wrong = c->got > cfg->expect_len ||
+                        memcmp(w->buf, cfg->expect + c->got - n, n) != 0;
+            if (wrong || c->got == cfg->expect_len) {
+                *o = wrong ? failed_with(LG_ERR_BAD_GREETING, 0) : greeted;
+                return 1;
+            }
         }
-        /* A datagram is the whole reply. */
-        if (w->tp->one_reply)
-            return eof_outcome(w, c);
-        /* The peer's FIN came before this event: a short read took everything left. */
-        if (w->tp->eof_on_short_read && n < sizeof(w->buf) && (events & EPOLLRDHUP))
-            return eof_outcome(w, c);
+        /* A datagram is the whole reply. The peer's FIN came before this event: a short
+         * read took everything left. */
+        if (w->tp->one_reply ||
+            (w->tp->eof_on_short_read && n < sizeof(w->buf) && (events & EPOLLRDHUP))) {
+            *o = eof_outcome(w, c);
+            return 1;
+        }
     }
 }
 
 static void read_greeting(engine_worker *w, conn *c, uint32_t events, uint64_t now)
 {
-    int errnum = 0, outcome = read_outcome(w, c, events, now, &errnum);
-    if (outcome >= 0)
-        conn_end(w, c, now, outcome, errnum);
+    conn_outcome o;
+    if (read_outcome(w, c, events, now, &o))
+        conn_end(w, c, now, o);
 }
 
 /* Writes the rest of --send; 1 when it is all out (the connection moves on to READING). */
@@ -348,8 +392,7 @@ static int send_payload(engine_worker *w, conn *c, uint64_t now)
         if (r == TRANSPORT_AGAIN)
             return 0;
         if (r != TRANSPORT_DONE) {
-            int e = 0, outcome = failure_outcome(w, c, &e);
-            conn_end(w, c, now, outcome, e);
+            conn_end(w, c, now, failure_outcome(w, c));
             return 0;
         }
         c->sent += n;
@@ -367,14 +410,13 @@ static int on_connected(engine_worker *w, conn *c, uint64_t now)
     if (getsockopt(c->tc.fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
         soerr = errno;
     if (soerr != 0) {
-        conn_end(w, c, now, stats_classify_errno(soerr), soerr);
+        conn_end(w, c, now, failed_with(lg_stats_classify_errno(soerr), soerr));
         return 0;
     }
     if (c->counted && !w->tp->one_reply)
-        hist_record(w->stats.phase[LG_PHASE_CONNECT], us_between(c->start_ns, now));
+        hist_record(w->st->phase[LG_PHASE_CONNECT], us_between(c->start_ns, now));
     c->connected_ns = now;
-    c->awaiting = 1;
-    atomic_inc_peak(&w->sh->established, &w->sh->peak_established);
+    count_awaiting(w, c, 1);
     c->state = CONN_HANDSHAKE;
     dl_append(&w->timeouts, &c->timer, now + w->timeout_ns);
     return 1;
@@ -388,18 +430,17 @@ static int step_handshake(engine_worker *w, conn *c, uint64_t *now)
     if (r == TRANSPORT_AGAIN)
         return 0;
     if (r != TRANSPORT_DONE) {
-        int e = 0, outcome = failure_outcome(w, c, &e);
-        conn_end(w, c, *now, outcome, e);
+        conn_end(w, c, *now, failure_outcome(w, c));
         return 0;
     }
     if (w->tp->timed_handshake) {
         *now = clock_now_ns();
         if (c->counted) {
-            hist_record(w->stats.phase[LG_PHASE_TLS], us_between(c->connected_ns, *now));
+            hist_record(w->st->phase[LG_PHASE_TLS], us_between(c->connected_ns, *now));
             if (w->tp->resumed(&c->tc))
-                w->stats.tls_resumed++;
+                w->st->tls_resumed++;
             else
-                w->stats.tls_full++;
+                w->st->tls_full++;
         }
         dl_append(&w->timeouts, &c->timer, *now + w->timeout_ns);
     }
@@ -410,6 +451,7 @@ static int step_handshake(engine_worker *w, conn *c, uint64_t *now)
 static void on_event(engine_worker *w, conn *c, uint32_t events)
 {
     uint64_t now = clock_now_ns();
+    rotate_interval(w, now);
     if (c->state == CONN_CONNECTING) {
         if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) || !on_connected(w, c, now))
             return;
@@ -433,7 +475,7 @@ static void expire_timers(engine_worker *w, uint64_t now)
 {
     conn *c;
     while ((c = DL_FIRST(&w->timeouts, conn, timer)) && c->timer.deadline_ns <= now)
-        conn_end(w, c, now, LG_ERR_TIMEOUT, ETIMEDOUT);
+        conn_end(w, c, now, failed_with(LG_ERR_TIMEOUT, ETIMEDOUT));
     while ((c = DL_FIRST(&w->backoffs, conn, timer)) && c->timer.deadline_ns <= now) {
         dl_remove(&c->timer);
         c->state = CONN_IDLE;
@@ -457,6 +499,7 @@ static uint64_t next_wakeup(const engine_worker *w, uint64_t now)
         wake = min_u64(wake, w->timeouts.head->deadline_ns);
     if (w->backoffs.head)
         wake = min_u64(wake, w->backoffs.head->deadline_ns);
+    wake = min_u64(wake, w->slice_end_ns);
     if (w->drain_deadline_ns)
         return min_u64(wake, w->drain_deadline_ns);
     wake = min_u64(wake, w->sh->end_ns);
@@ -490,16 +533,16 @@ static void abandon_rest(engine_worker *w, uint64_t now)
             continue;
         dl_remove(&c->timer);
         if (c->awaiting)
-            atomic_dec(&w->sh->established);
+            count_awaiting(w, c, -1);
         w->tp->close(&c->tc);
         atomic_dec(&w->sh->in_flight);
-        w->stats.unfinished += c->counted;
+        w->st->unfinished += c->counted;
         c->state = CONN_IDLE;
     }
     w->open = 0;
     uint64_t bound = min_u64(now, w->sh->end_ns);
     while (w->open_loop && w->quota != 0 && schedule_due(&w->sched) < bound) {
-        w->stats.unfinished += schedule_due(&w->sched) >= w->sh->measure_ns;
+        w->st->unfinished += schedule_due(&w->sched) >= w->sh->measure_ns;
         if (w->quota > 0)
             w->quota--;
         schedule_take(&w->sched);
@@ -508,10 +551,47 @@ static void abandon_rest(engine_worker *w, uint64_t now)
 
 static void publish_progress(engine_worker *w)
 {
-    atomic_store_explicit(&w->progress.greetings, w->stats.greetings + w->stats.warmup_greetings,
+    atomic_store_explicit(&w->progress.greetings,
+                          w->past_greetings + w->st->greetings + w->st->warmup_greetings,
                           memory_order_relaxed);
-    atomic_store_explicit(&w->progress.errors, stats_error_total(&w->stats),
+    atomic_store_explicit(&w->progress.errors, w->past_errors + lg_stats_error_total(w->st),
                           memory_order_relaxed);
+}
+
+/* ---- intervals ---- */
+
+/* The interval holding time t: -1 in the warm-up, then 0, 1, ... from the warm-up's end. */
+static int64_t interval_at(const engine_worker *w, uint64_t t)
+{
+    return t < w->sh->measure_ns ? -1 : (int64_t)((t - w->sh->measure_ns) / w->interval_ns);
+}
+
+static uint64_t interval_end(const engine_worker *w, int64_t index)
+{
+    return w->sh->measure_ns + (uint64_t)(index + 1) * w->interval_ns;
+}
+
+/* Once now has passed the end of the interval being recorded, hands its figures to the main
+ * thread and records into an empty slice. Without memory for one, keeps recording into the
+ * same slice (its figures then land in an earlier interval, never lost). */
+static void rotate_interval(engine_worker *w, uint64_t now)
+{
+    if (now < w->slice_end_ns)
+        return;
+    int64_t next = interval_at(w, now);
+    /* Read before posting: once posted, the slice is the main thread's. */
+    uint64_t greetings = w->st->greetings + w->st->warmup_greetings;
+    uint64_t errors = lg_stats_error_total(w->st);
+    w->slice->open_at_end = w->open;
+    w->slice->established_at_end = w->awaiting;
+    lg_slice *fresh = handoff_swap(&w->box, w->slice, next);
+    w->slice_end_ns = interval_end(w, next);
+    if (!fresh)
+        return;
+    w->past_greetings += greetings;
+    w->past_errors += errors;
+    w->slice = fresh;
+    w->st = &fresh->stats;
 }
 
 /* Nanoseconds this thread spent runnable but waiting for a CPU (the second field of
@@ -539,6 +619,7 @@ void *engine_worker_main(void *arg)
     uint64_t now;
     for (;;) {
         now = clock_now_ns();
+        rotate_interval(w, now);
         start_due(w, now); /* before the drain check: open-loop starts due before the end run */
         if (!w->drain_deadline_ns &&
             (atomic_load_explicit(&w->sh->stop, memory_order_relaxed) || now >= w->sh->end_ns))
@@ -559,6 +640,11 @@ void *engine_worker_main(void *arg)
     w->cpu_ns = clock_thread_cpu_ns() - cpu0;
     w->cpu_wait_ns = thread_cpu_wait_ns() - wait0;
     w->wall_ns = clock_now_ns() - wall0;
+    w->slice->open_at_end = w->open;
+    w->slice->established_at_end = w->awaiting;
+    handoff_finish(&w->box, w->slice);
+    w->slice = NULL;
+    w->st = NULL;
     atomic_store(&w->progress.done, 1);
     return NULL;
 }
@@ -591,9 +677,16 @@ engine_worker *engine_worker_create(engine_shared *sh, int id, int threads, char
     if (!w)
         goto out_nomem;
     w->epfd = -1;
-    if (stats_init(&w->stats) != 0)
-        goto out_nomem;
     w->sh = sh;
+    w->interval_ns = (uint64_t)cfg->interval_us * 1000u;
+    if (handoff_init(&w->box) != 0)
+        goto out_nomem;
+    w->box_ready = 1;
+    int64_t first = interval_at(w, clock_now_ns());
+    if (!(w->slice = handoff_swap(&w->box, NULL, first)))
+        goto out_nomem;
+    w->st = &w->slice->stats;
+    w->slice_end_ns = interval_end(w, first);
     w->cfg = cfg;
     w->tp = sh->transport;
     w->id = id;
@@ -632,7 +725,7 @@ out_nomem:
     return NULL;
 }
 
-const lg_stats *engine_worker_stats(const engine_worker *w) { return &w->stats; }
+handoff *engine_worker_handoff(engine_worker *w) { return &w->box; }
 engine_progress *engine_worker_progress(engine_worker *w) { return &w->progress; }
 
 void engine_worker_times(const engine_worker *w, uint64_t *cpu_ns, uint64_t *cpu_wait_ns,
@@ -651,7 +744,12 @@ void engine_worker_destroy(engine_worker *w)
         close(w->epfd);
     if (w->tp_ctx)
         w->tp->thread_free(w->tp_ctx);
-    stats_destroy(&w->stats);
+    if (w->slice) {
+        lg_stats_destroy(&w->slice->stats);
+        free(w->slice);
+    }
+    if (w->box_ready)
+        handoff_destroy(&w->box);
     free(w->conns);
     free(w->idle);
     free(w);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "handoff.h"
 #include "stats.h"
 #include "target.h"
 #include "transport.h"
@@ -53,8 +54,9 @@ engine_worker *engine_worker_create(engine_shared *shared, int id, int threads, 
 /* pthread start routine: runs the loop until the run's bounds are met. */
 void *engine_worker_main(void *worker);
 
-/* Valid once the worker's thread was joined. The worker keeps ownership. */
-const lg_stats *engine_worker_stats(const engine_worker *w);
+/* Where the worker posts each interval's figures (its last slice once it is done). The worker
+ * keeps ownership; the main thread takes and gives back slices while the worker runs. */
+handoff *engine_worker_handoff(engine_worker *w);
 /* Over the worker's loop, in nanoseconds: its thread's CPU time, the time it was runnable but
  * waiting for a CPU (0 when the kernel does not report it), and the wall time. */
 void engine_worker_times(const engine_worker *w, uint64_t *cpu_ns, uint64_t *cpu_wait_ns,

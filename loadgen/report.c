@@ -38,8 +38,7 @@ double report_us_per_greeting(const lg_report *r)
     return all ? (r->cpu_user_s + r->cpu_sys_s) * 1e6 / (double)all : 0.0;
 }
 
-/* A latency for people: 845us, 12.34ms, 1.50s. */
-static const char *human_us(char *buf, size_t len, double us)
+const char *report_human_us(char *buf, size_t len, double us)
 {
     if (us < 1000)
         snprintf(buf, len, "%.0fus", us);
@@ -53,7 +52,8 @@ static const char *human_us(char *buf, size_t len, double us)
 static void print_setup(FILE *out, const lg_report *r)
 {
     const lg_config *cfg = r->cfg;
-    fprintf(out, "target %s (%s), ", r->target->text, report_transport_name(r));
+    fprintf(out, "target %s (%s%s), ", r->target->text, report_transport_name(r),
+            cfg->default_target ? "; no target given: the default " CONFIG_DEFAULT_TARGET : "");
     if (cfg->rate > 0)
         fprintf(out, "open loop: %.6g starts/s (%s), at most %ld connections in flight", cfg->rate,
                 cfg->poisson ? "poisson" : "uniform", cfg->connections);
@@ -91,14 +91,14 @@ static void print_tls(FILE *out, const lg_report *r)
 static void print_counts(FILE *out, const lg_report *r)
 {
     const lg_stats *s = r->stats;
-    uint64_t errors = stats_error_total(s);
+    uint64_t errors = lg_stats_error_total(s);
     fprintf(out, "greetings      %" PRIu64 " (%.1f/s), %" PRIu64 " bytes read\n", s->greetings,
             report_rate(r), s->bytes_read);
     const char *sep = ": ";
     fprintf(out, "errors         %" PRIu64, errors);
     for (int e = 0; e < LG_ERR_COUNT; e++) {
         if (s->errors[e]) {
-            fprintf(out, "%s%s %" PRIu64, sep, stats_error_names[e], s->errors[e]);
+            fprintf(out, "%s%s %" PRIu64, sep, lg_stats_error_names[e], s->errors[e]);
             sep = ", ";
         }
     }
@@ -129,11 +129,11 @@ static void print_phase_table(FILE *out, const lg_report *r)
         const hist *h = r->stats->phase[p];
         if (!report_phase_applies(r, p))
             continue;
-        fprintf(out, "%-22s %9" PRIu64, stats_phase_names[p], hist_count(h));
+        fprintf(out, "%-22s %9" PRIu64, lg_stats_phase_names[p], hist_count(h));
         for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
-            fprintf(out, " %9s", human_us(buf, sizeof(buf), (double)hist_percentile(h, pcts[i])));
-        fprintf(out, " %9s", human_us(buf, sizeof(buf), (double)hist_max(h)));
-        fprintf(out, " %9s\n", human_us(buf, sizeof(buf), hist_mean(h)));
+            fprintf(out, " %9s", report_human_us(buf, sizeof(buf), (double)hist_percentile(h, pcts[i])));
+        fprintf(out, " %9s", report_human_us(buf, sizeof(buf), (double)hist_max(h)));
+        fprintf(out, " %9s\n", report_human_us(buf, sizeof(buf), hist_mean(h)));
     }
     if (r->cfg->rate > 0)
         fputs("(greeting counts from the scheduled start; greeting_uncorrected from the actual "
@@ -174,6 +174,37 @@ static void print_cpu_and_kernel(FILE *out, const lg_report *r)
     fputc('\n', out);
 }
 
+int report_judge(lg_report *r)
+{
+    int failed = 0;
+    for (int i = 0; i < r->cfg->nfail_if; i++) {
+        const failif_cond *c = &r->cfg->fail_if[i];
+        r->fail_if_measured[i] = failif_measure(c, r->stats, report_rate(r));
+        r->fail_if_pass[i] = failif_holds(c, r->fail_if_measured[i]);
+        failed += !r->fail_if_pass[i];
+    }
+    return failed;
+}
+
+/* Each --fail-if condition, what was measured, and whether it held. */
+static void print_fail_if(FILE *out, const lg_report *r)
+{
+    if (r->cfg->nfail_if)
+        fputc('\n', out);
+    for (int i = 0; i < r->cfg->nfail_if; i++) {
+        const failif_cond *c = &r->cfg->fail_if[i];
+        char name[64], value[32];
+        const char *unit;
+        failif_describe(c, name, sizeof(name), &unit);
+        if (c->kind == FAILIF_LATENCY)
+            report_human_us(value, sizeof(value), r->fail_if_measured[i]);
+        else
+            snprintf(value, sizeof(value), "%.6g%s", r->fail_if_measured[i], unit);
+        fprintf(out, "fail-if        %-24s %s = %s: %s\n", c->text, name, value,
+                r->fail_if_pass[i] ? "pass" : "FAILED");
+    }
+}
+
 void report_text(FILE *out, const lg_report *r)
 {
     print_setup(out, r);
@@ -181,5 +212,6 @@ void report_text(FILE *out, const lg_report *r)
     print_phase_table(out, r);
     print_ab_table(out, r);
     print_cpu_and_kernel(out, r);
+    print_fail_if(out, r);
     fflush(out);
 }

@@ -13,6 +13,11 @@
 /* A thread running or waiting to run more than this fraction of its wall time had no idle
  * moment to spare: it may have bounded the results. */
 #define REPORT_SATURATED 0.90
+/* The JSON result's format (docs/loadgen-json.md); the number changes when a field changes
+ * meaning or goes away, not when one is added. */
+#define REPORT_JSON_SCHEMA "loadgen-result/1"
+
+struct lg_timeline;
 
 /* Everything a finished run reports. The pointers are borrowed from the run. */
 typedef struct lg_report {
@@ -32,6 +37,12 @@ typedef struct lg_report {
     double busiest_thread_wait; /* that thread's time waiting for a CPU / wall time */
     int busiest_id;
     kstats kernel;             /* after minus before; present[] only where both were read */
+    const struct lg_timeline *timeline; /* the intervals, NULL when none were recorded */
+    char host[256];            /* gethostname() */
+    uint64_t start_unix_ns;    /* the warm-up's end (the first interval's start), wall clock */
+    char start_time[64];       /* the same in RFC 3339, UTC */
+    double fail_if_measured[FAILIF_MAX]; /* cfg->fail_if[i]'s metric as measured */
+    int fail_if_pass[FAILIF_MAX];        /* 1 when it held */
 } lg_report;
 
 /* 1 when the busiest loadgen thread was saturated (see REPORT_SATURATED). */
@@ -48,6 +59,12 @@ const char *report_transport_name(const lg_report *r);
 double report_rate(const lg_report *r);
 /* Loadgen's CPU microseconds (user + sys) per greeting, warm-up greetings included. */
 double report_us_per_greeting(const lg_report *r);
+
+/* Measures every --fail-if condition into r; returns how many did not hold. */
+int report_judge(lg_report *r);
+
+/* A latency for people in buf: 845us, 12.34ms, 1.50s. Returns buf. */
+const char *report_human_us(char *buf, size_t len, double us);
 
 /* The human report: throughput, phase table, ab-style percentiles, errors, CPU, kernel. */
 void report_text(FILE *out, const lg_report *r);

@@ -21,7 +21,7 @@ int report_csv(FILE *out, const lg_report *r)
         fprintf(out,
                 "%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
                 ",%" PRIu64 ",%.1f,%.1f\n",
-                stats_phase_names[p], hist_count(h), hist_min(h), hist_percentile(h, 50),
+                lg_stats_phase_names[p], hist_count(h), hist_min(h), hist_percentile(h, 50),
                 hist_percentile(h, 90), hist_percentile(h, 99), hist_percentile(h, 99.9),
                 hist_max(h), hist_mean(h), hist_stddev(h));
     }
@@ -38,7 +38,7 @@ int report_hgrm(const char *dir, const lg_report *r, char *err, size_t errlen)
         char path[4096];
         if (!report_phase_applies(r, p))
             continue;
-        snprintf(path, sizeof(path), "%s/%s.hgrm", dir, stats_phase_names[p]);
+        snprintf(path, sizeof(path), "%s/%s.hgrm", dir, lg_stats_phase_names[p]);
         FILE *f = fopen(path, "we");
         if (!f) {
             snprintf(err, errlen, "--hgrm %s: %s", path, strerror(errno));

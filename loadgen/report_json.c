@@ -1,112 +1,130 @@
-/* report_json.c -- the machine-readable report of a loadgen run (--json). */
+/* report_json.c -- the machine-readable report of a loadgen run (--json, docs/loadgen-json.md). */
 #include "report.h"
 
-#include <inttypes.h>
+#include <jansson.h>
 
-/* Writes s as a JSON string: quotes, backslashes and control characters escaped. */
-static void json_string(FILE *out, const char *s)
+#include "timeline.h"
+
+/* The layout every "hist" field is encoded in, so a reader can check it before merging. */
+static json_t *histogram_layout(void)
 {
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
+    return json_pack("{s:s, s:s, s:i, s:I, s:i}", "encoding",
+                     "HdrHistogram V2 compressed, base64 (as in HdrHistogram interval logs)",
+                     "unit", "us", "lowest", 1, "highest", (json_int_t)HIST_HIGHEST,
+                     "significant_digits", HIST_SIGNIFICANT_DIGITS);
 }
 
-static void json_phase(FILE *out, const hist *h)
-{
-    fprintf(out,
-            "{\"count\": %" PRIu64 ", \"min\": %" PRIu64 ", \"p50\": %" PRIu64
-            ", \"p90\": %" PRIu64 ", \"p99\": %" PRIu64 ", \"p999\": %" PRIu64
-            ", \"max\": %" PRIu64 ", \"mean\": %.1f, \"stddev\": %.1f}",
-            hist_count(h), hist_min(h), hist_percentile(h, 50), hist_percentile(h, 90),
-            hist_percentile(h, 99), hist_percentile(h, 99.9), hist_max(h), hist_mean(h),
-            hist_stddev(h));
-}
-
-static void json_setup(FILE *out, const lg_report *r)
+static void set_setup(json_t *o, const lg_report *r)
 {
     const lg_config *cfg = r->cfg;
-    fputs("{\n  \"target\": ", out);
-    json_string(out, r->target->text);
-    fprintf(out, ",\n  \"transport\": \"%s\"", report_transport_name(r));
-    fprintf(out, ",\n  \"mode\": \"%s\",\n  \"threads\": %d,\n", cfg->rate > 0 ? "open" : "closed",
-            r->threads);
-    fprintf(out, "  \"connections\": %ld,\n  \"connect_rate\": %ld,\n", cfg->connections,
-            cfg->connect_rate);
-    fprintf(out, "  \"rate_requested\": %.3f,\n  \"poisson\": %s,\n", cfg->rate,
-            cfg->poisson ? "true" : "false");
-    fprintf(out, "  \"warmup_s\": %.3f,\n  \"duration_s\": %.6f,\n  \"interrupted\": %s,\n",
-            (double)cfg->warmup_us / 1e6, r->duration_s, r->interrupted ? "true" : "false");
+    json_object_set_new(o, "schema", json_string(REPORT_JSON_SCHEMA));
+    json_object_set_new(o, "target", json_string(r->target->text));
+    json_object_set_new(o, "default_target", json_boolean(cfg->default_target));
+    json_object_set_new(o, "transport", json_string(report_transport_name(r)));
+    json_object_set_new(o, "mode", json_string(cfg->rate > 0 ? "open" : "closed"));
+    json_object_set_new(o, "threads", json_integer(r->threads));
+    json_object_set_new(o, "connections", json_integer(cfg->connections));
+    json_object_set_new(o, "connect_rate", json_integer(cfg->connect_rate));
+    json_object_set_new(o, "rate_requested", json_real(cfg->rate));
+    json_object_set_new(o, "poisson", json_boolean(cfg->poisson));
+    json_object_set_new(o, "host", json_string(r->host));
+    json_object_set_new(o, "shard", cfg->shard.count > 1
+                                        ? json_pack("{s:I, s:I}", "index",
+                                                    (json_int_t)cfg->shard.index, "count",
+                                                    (json_int_t)cfg->shard.count)
+                                        : json_null());
+    json_object_set_new(o, "start_unix_ns", json_integer((json_int_t)r->start_unix_ns));
+    json_object_set_new(o, "start_time", json_string(r->start_time));
+    json_object_set_new(o, "warmup_s", json_real((double)cfg->warmup_us / 1e6));
+    json_object_set_new(o, "duration_s", json_real(r->duration_s));
+    json_object_set_new(o, "interval_s", json_real((double)cfg->interval_us / 1e6));
+    json_object_set_new(o, "interrupted", json_boolean(r->interrupted));
 }
 
-static void json_counts(FILE *out, const lg_report *r)
+static void set_counts(json_t *o, const lg_report *r)
 {
     const lg_stats *s = r->stats;
-    fprintf(out, "  \"starts\": %" PRIu64 ",\n  \"greetings\": %" PRIu64 ",\n  \"rate\": %.3f,\n",
-            s->starts, s->greetings, report_rate(r));
-    fprintf(out, "  \"bytes_read\": %" PRIu64 ",\n  \"errors\": {", s->bytes_read);
-    for (int e = 0; e < LG_ERR_COUNT; e++)
-        fprintf(out, "\"%s\": %" PRIu64 ", ", stats_error_names[e], s->errors[e]);
-    fprintf(out, "\"total\": %" PRIu64 "},\n", stats_error_total(s));
-    fprintf(out, "  \"tls_handshakes\": {\"full\": %" PRIu64 ", \"resumed\": %" PRIu64 "},\n",
-            s->tls_full, s->tls_resumed);
-    fputs("  \"tls_reasons\": {", out);
-    for (int i = 0; i < s->ntls_reasons; i++) {
-        fputs(i ? ", " : "", out);
-        json_string(out, s->tls_reasons[i].text);
-        fprintf(out, ": %" PRIu64, s->tls_reasons[i].count);
-    }
-    fputs("},\n", out);
-    fprintf(out, "  \"unfinished\": %" PRIu64 ",\n  \"late_starts\": %" PRIu64 ",\n",
-            s->unfinished, s->late_starts);
-    fprintf(out, "  \"concurrency\": {\"requested\": %ld, \"peak\": %ld, \"mean\": %.3f},\n",
-            r->cfg->connections, r->peak_in_flight, r->mean_concurrency);
-    fprintf(out, "  \"peak_established_not_greeted\": %ld,\n", r->peak_established);
+    json_object_set_new(o, "starts", json_integer((json_int_t)s->starts));
+    json_object_set_new(o, "greetings", json_integer((json_int_t)s->greetings));
+    json_object_set_new(o, "rate", json_real(report_rate(r)));
+    json_object_set_new(o, "bytes_read", json_integer((json_int_t)s->bytes_read));
+    json_object_set_new(o, "errors", timeline_errors_json(s));
+    json_object_set_new(o, "tls_handshakes",
+                        json_pack("{s:I, s:I}", "full", (json_int_t)s->tls_full, "resumed",
+                                  (json_int_t)s->tls_resumed));
+    json_t *reasons = json_object();
+    for (int i = 0; i < s->ntls_reasons; i++)
+        json_object_set_new(reasons, s->tls_reasons[i].text,
+                            json_integer((json_int_t)s->tls_reasons[i].count));
+    json_object_set_new(o, "tls_reasons", reasons);
+    json_object_set_new(o, "unfinished", json_integer((json_int_t)s->unfinished));
+    json_object_set_new(o, "late_starts", json_integer((json_int_t)s->late_starts));
+    json_object_set_new(o, "warmup_greetings", json_integer((json_int_t)s->warmup_greetings));
+    json_object_set_new(o, "concurrency",
+                        json_pack("{s:i, s:i, s:f}", "requested", (int)r->cfg->connections,
+                                  "peak", (int)r->peak_in_flight, "mean", r->mean_concurrency));
+    json_object_set_new(o, "peak_established_not_greeted", json_integer(r->peak_established));
 }
 
-static void json_latency(FILE *out, const lg_report *r)
+static void set_latency(json_t *o, const lg_report *r)
 {
-    const char *sep = "";
-    fputs("  \"latency_us\": {", out);
-    for (int p = 0; p < LG_PHASE_COUNT; p++) {
-        if (!report_phase_applies(r, p))
-            continue;
-        fprintf(out, "%s\n    \"%s\": ", sep, stats_phase_names[p]);
-        json_phase(out, r->stats->phase[p]);
-        sep = ",";
-    }
-    fputs("\n  },\n", out);
+    json_t *lat = json_object();
+    for (int p = 0; p < LG_PHASE_COUNT; p++)
+        if (report_phase_applies(r, p))
+            json_object_set_new(lat, lg_stats_phase_names[p],
+                                timeline_phase_json(r->stats->phase[p]));
+    json_object_set_new(o, "histogram", histogram_layout());
+    json_object_set_new(o, "latency_us", lat);
+    json_object_set_new(o, "intervals", r->timeline ? timeline_json(r->timeline) : json_array());
 }
 
-static void json_cpu_kernel(FILE *out, const lg_report *r)
+static void set_fail_if(json_t *o, const lg_report *r)
 {
-    fprintf(out,
-            "  \"cpu\": {\"user_s\": %.3f, \"sys_s\": %.3f, \"us_per_greeting\": %.3f, "
-            "\"busiest_thread\": %.3f, \"busiest_thread_wait\": %.3f, \"saturated\": %s},\n",
-            r->cpu_user_s, r->cpu_sys_s, report_us_per_greeting(r), r->busiest_thread,
-            r->busiest_thread_wait, report_saturated(r) ? "true" : "false");
-    const char *sep = "";
-    fputs("  \"kernel\": {", out);
-    for (int k = 0; k < KSTAT_COUNT; k++) {
-        if (!r->kernel.present[k])
-            continue;
-        fprintf(out, "%s\"%s\": %" PRIu64, sep, kstats_name((kstat_id)k), r->kernel.value[k]);
-        sep = ", ";
+    json_t *list = json_array();
+    for (int i = 0; i < r->cfg->nfail_if; i++) {
+        const failif_cond *c = &r->cfg->fail_if[i];
+        char name[64];
+        const char *unit;
+        failif_describe(c, name, sizeof(name), &unit);
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:f, s:f, s:b}", "condition",
+                                              c->text, "metric", name, "unit", unit, "measured",
+                                              r->fail_if_measured[i], "limit", c->limit, "pass",
+                                              r->fail_if_pass[i]));
     }
-    fputs("}\n}\n", out);
+    json_object_set_new(o, "fail_if", list);
+}
+
+static void set_cpu_kernel(json_t *o, const lg_report *r)
+{
+    json_object_set_new(o, "cpu",
+                        json_pack("{s:f, s:f, s:f, s:f, s:f, s:b}", "user_s", r->cpu_user_s,
+                                  "sys_s", r->cpu_sys_s, "us_per_greeting",
+                                  report_us_per_greeting(r), "busiest_thread", r->busiest_thread,
+                                  "busiest_thread_wait", r->busiest_thread_wait, "saturated",
+                                  report_saturated(r)));
+    json_t *kernel = json_object();
+    for (int k = 0; k < KSTAT_COUNT; k++)
+        if (r->kernel.present[k])
+            json_object_set_new(kernel, kstats_name((kstat_id)k),
+                                json_integer((json_int_t)r->kernel.value[k]));
+    json_object_set_new(o, "kernel", kernel);
 }
 
 int report_json(FILE *out, const lg_report *r)
 {
-    json_setup(out, r);
-    json_counts(out, r);
-    json_latency(out, r);
-    json_cpu_kernel(out, r);
-    return ferror(out) ? -1 : 0;
+    json_t *o = json_object();
+    if (!o)
+        return -1;
+    set_setup(o, r);
+    set_counts(o, r);
+    set_latency(o, r);
+    set_fail_if(o, r);
+    set_cpu_kernel(o, r);
+    /* Keys in insertion order; 15 significant digits print 0.3 as 0.3 and keep every
+     * measured figure. */
+    int rc = json_dumpf(o, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    json_decref(o);
+    if (rc == 0)
+        fputc('\n', out);
+    return rc != 0 || ferror(out) ? -1 : 0;
 }

@@ -8,11 +8,13 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "engine.h"
 #include "log.h"
 #include "report.h"
+#include "timeline.h"
 #include "start_at.h"
 
 #define PROGRESS_POLL_NS 50000000ull /* the main thread looks at the workers this often */
@@ -44,8 +46,10 @@ typedef struct run_state {
     const lg_config *cfg;
     engine_shared shared;
     engine_worker **workers;
+    handoff **boxes;  /* each worker's, for the timeline */
     pthread_t *tids;
     int started;
+    lg_timeline *timeline;
 } run_state;
 
 static int start_workers(run_state *rs, char *err, size_t errlen)
@@ -56,11 +60,14 @@ static int start_workers(run_state *rs, char *err, size_t errlen)
     /* workers is an array of pointers: one engine_worker pointer per thread. */
     rs->workers = calloc((size_t)threads, sizeof(*rs->workers)); // NOLINT(bugprone-sizeof-expression)
     rs->tids = calloc((size_t)threads, sizeof(*rs->tids));
-    if (!rs->workers || !rs->tids)
+    rs->boxes = calloc((size_t)threads, sizeof(*rs->boxes)); // NOLINT(bugprone-sizeof-expression)
+    if (!rs->workers || !rs->tids || !rs->boxes)
         return snprintf(err, errlen, "out of memory"), -1;
-    for (int i = 0; i < threads; i++)
+    for (int i = 0; i < threads; i++) {
         if (!(rs->workers[i] = engine_worker_create(&rs->shared, i, threads, err, errlen)))
             return -1;
+        rs->boxes[i] = engine_worker_handoff(rs->workers[i]);
+    }
     pthread_sigmask(SIG_BLOCK, &blocked, &old);
     for (; rs->started < threads; rs->started++) {
         int rc = pthread_create(&rs->tids[rs->started], NULL, engine_worker_main,
@@ -75,7 +82,8 @@ static int start_workers(run_state *rs, char *err, size_t errlen)
     return rs->started == threads ? 0 : -1;
 }
 
-static void print_progress(run_state *rs, uint64_t now, uint64_t *last_greetings)
+/* The progress line during the warm-up (afterwards each interval prints its own). */
+static void print_warmup_progress(run_state *rs, uint64_t now, uint64_t *last_greetings)
 {
     uint64_t greetings = 0, errors = 0;
     for (int i = 0; i < rs->started; i++) {
@@ -84,8 +92,8 @@ static void print_progress(run_state *rs, uint64_t now, uint64_t *last_greetings
         errors += atomic_load_explicit(&p->errors, memory_order_relaxed);
     }
     double t = (double)(now - rs->shared.start_ns) / 1e9;
-    fprintf(stderr, "loadgen: %6.1fs%s greetings %llu (%llu/s), errors %llu, open %ld\n", t,
-            now < rs->shared.measure_ns ? " warm-up" : "", (unsigned long long)greetings,
+    fprintf(stderr, "loadgen: %6.1fs warm-up greetings %llu (%llu/s), errors %llu, open %ld\n", t,
+            (unsigned long long)greetings,
             (unsigned long long)(greetings - *last_greetings), (unsigned long long)errors,
             atomic_load_explicit(&rs->shared.in_flight, memory_order_relaxed));
     *last_greetings = greetings;
@@ -99,7 +107,8 @@ static int workers_done(run_state *rs)
     return 1;
 }
 
-/* Waits for the workers, printing progress once a second and passing on a stop signal. */
+/* Waits for the workers, gathering their intervals (which print the progress), printing the
+ * warm-up's progress once a second, and passing on a stop signal. */
 static void watch_workers(run_state *rs)
 {
     uint64_t next_print = rs->shared.start_ns + 1000000000u, last_greetings = 0;
@@ -108,10 +117,11 @@ static void watch_workers(run_state *rs)
         nanosleep(&pause, NULL);
         if (stop_requested)
             atomic_store(&rs->shared.stop, 1);
+        timeline_collect(rs->timeline, rs->boxes, rs->started);
         uint64_t now = clock_now_ns();
-        if (now >= next_print) {
+        if (now >= next_print && now < rs->shared.measure_ns) {
             if (!rs->cfg->quiet)
-                print_progress(rs, now, &last_greetings);
+                print_warmup_progress(rs, now, &last_greetings);
             next_print += 1000000000u;
         }
     }
@@ -122,14 +132,15 @@ static double timeval_s(struct timeval tv)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-/* Joins the workers and fills the report from their merged results. */
+/* Joins the workers and fills the report from their merged results (the timeline adds every
+ * interval into merged). */
 static void collect(run_state *rs, lg_stats *merged, lg_report *r)
 {
     for (int i = 0; i < rs->started; i++)
         pthread_join(rs->tids[i], NULL);
+    timeline_finish(rs->timeline, rs->boxes, rs->started, clock_now_ns());
     for (int i = 0; i < rs->started; i++) {
         uint64_t cpu_ns, wait_ns, wall_ns;
-        stats_merge(merged, engine_worker_stats(rs->workers[i]));
         engine_worker_times(rs->workers[i], &cpu_ns, &wait_ns, &wall_ns);
         double busy = wall_ns ? (double)cpu_ns / (double)wall_ns : 0.0;
         double waiting = wall_ns ? (double)wait_ns / (double)wall_ns : 0.0;
@@ -149,8 +160,13 @@ static void collect(run_state *rs, lg_stats *merged, lg_report *r)
     if (!r->interrupted && rs->shared.end_ns != UINT64_MAX)
         end = rs->shared.end_ns;
     r->duration_s = end > rs->shared.measure_ns ? (double)(end - rs->shared.measure_ns) / 1e9 : 0;
-    r->mean_concurrency = r->duration_s > 0 ? (double)merged->conn_time_ns / 1e9 / r->duration_s
-                                            : 0.0;
+    /* Little's law over the span in which the counted connections were open: from the
+     * warm-up's end to the last one's end, tail included (dividing the tail's time by the
+     * planned window alone could put the mean above the peak). */
+    uint64_t span_end = merged->last_finish_ns > end ? merged->last_finish_ns : end;
+    double span_s = span_end > rs->shared.measure_ns
+                        ? (double)(span_end - rs->shared.measure_ns) / 1e9 : 0;
+    r->mean_concurrency = span_s > 0 ? (double)merged->conn_time_ns / 1e9 / span_s : 0.0;
     r->peak_in_flight = atomic_load(&rs->shared.peak_in_flight);
     r->peak_established = atomic_load(&rs->shared.peak_established);
 }
@@ -225,13 +241,54 @@ static int prepare_target(const lg_config *cfg, lg_target *target)
     return 0;
 }
 
+/* The host name and the wall-clock time of the warm-up's end, for the JSON. */
+static void describe_start(lg_report *r, uint64_t measure_ns, uint64_t *unix_ns)
+{
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    uint64_t now_mono = clock_now_ns();
+    uint64_t now_unix = (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec;
+    *unix_ns = now_unix + measure_ns - now_mono; /* measure_ns is at or after now_mono */
+    r->start_unix_ns = *unix_ns;
+    time_t secs = (time_t)(*unix_ns / 1000000000u);
+    struct tm tm;
+    if (gmtime_r(&secs, &tm))
+        snprintf(r->start_time, sizeof(r->start_time), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (int)(*unix_ns / 1000000u % 1000u));
+    if (gethostname(r->host, sizeof(r->host)) != 0)
+        snprintf(r->host, sizeof(r->host), "unknown");
+    r->host[sizeof(r->host) - 1] = '\0';
+}
+
+/* The timeline of this run, its files open; 0, or -1 after logging why. */
+static int start_timeline(run_state *rs, lg_report *r, lg_stats *merged)
+{
+    char err[TIMELINE_ERRLEN];
+    int applies[LG_PHASE_COUNT];
+    timeline_clock clk = {.measure_ns = rs->shared.measure_ns,
+                          .interval_ns = (uint64_t)rs->cfg->interval_us * 1000u};
+    describe_start(r, rs->shared.measure_ns, &clk.measure_unix_ns);
+    for (int p = 0; p < LG_PHASE_COUNT; p++)
+        applies[p] = report_phase_applies(r, p);
+    rs->timeline = timeline_create(rs->cfg, &clk, applies, merged, err, sizeof(err));
+    if (!rs->timeline) {
+        log_error("%s", err);
+        return -1;
+    }
+    r->timeline = rs->timeline;
+    return 0;
+}
+
 static void cleanup(run_state *rs, lg_target *target, lg_stats *merged)
 {
+    timeline_destroy(rs->timeline);
     for (int i = 0; rs->workers && i < rs->cfg->threads; i++)
         engine_worker_destroy(rs->workers[i]);
     free(rs->workers);
+    free(rs->boxes);
     free(rs->tids);
-    stats_destroy(merged);
+    lg_stats_destroy(merged);
     target_free(target);
 }
 
@@ -260,7 +317,7 @@ int run_loadgen(const lg_config *cfg)
     int status = prepare_target(cfg, &target);
     if (status != 0)
         return status;
-    if (stats_init(&merged) != 0) {
+    if (lg_stats_init(&merged) != 0) {
         log_error("out of memory");
         target_free(&target);
         return 1;
@@ -277,6 +334,10 @@ int run_loadgen(const lg_config *cfg)
     rs.shared.measure_ns = rs.shared.start_ns + (uint64_t)cfg->warmup_us * 1000u;
     rs.shared.end_ns = cfg->duration_us ? rs.shared.measure_ns + (uint64_t)cfg->duration_us * 1000u
                                         : UINT64_MAX;
+    if (start_timeline(&rs, &report, &merged) != 0) {
+        cleanup(&rs, &target, &merged);
+        return 1;
+    }
     if (start_workers(&rs, err, sizeof(err)) != 0) {
         log_error("%s", err);
         status = 1;
@@ -284,15 +345,25 @@ int run_loadgen(const lg_config *cfg)
     if (rs.started > 0)
         watch_workers(&rs);
     collect(&rs, &merged, &report);
+    if (timeline_close(rs.timeline, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        status = 1;
+    }
     getrusage(RUSAGE_SELF, &ru1);
     kstats_read(&kernel_after);
     kernel_delta(&kernel_before, &kernel_after, &report.kernel);
     report.cpu_user_s = timeval_s(ru1.ru_utime) - timeval_s(ru0.ru_utime);
     report.cpu_sys_s = timeval_s(ru1.ru_stime) - timeval_s(ru0.ru_stime);
+    int unmet = report_judge(&report);
     if (status == 0 && write_outputs(&report) != 0)
         status = 1;
     if (status == 0 && merged.greetings == 0)
         status = 1;
+    if (status == 0 && unmet) {
+        log_error("%d of %d --fail-if condition%s not met", unmet, cfg->nfail_if,
+                  cfg->nfail_if == 1 ? "" : "s");
+        status = 3;
+    }
     cleanup(&rs, &target, &merged);
     return status;
 }

@@ -5,29 +5,29 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const stats_error_names[LG_ERR_COUNT] = {
+const char *const lg_stats_error_names[LG_ERR_COUNT] = {
     "refused",      "reset",         "timeout",    "addr_unavail", "fd_limit",
     "bad_greeting", "tls_handshake", "tls_stream", "other",
 };
 
-const char *const stats_phase_names[LG_PHASE_COUNT] = {
+const char *const lg_stats_phase_names[LG_PHASE_COUNT] = {
     "connect", "tls", "first_byte", "greeting", "greeting_uncorrected",
 };
 
-int stats_init(lg_stats *s)
+int lg_stats_init(lg_stats *s)
 {
     memset(s, 0, sizeof(*s));
     for (int p = 0; p < LG_PHASE_COUNT; p++) {
         s->phase[p] = hist_create();
         if (!s->phase[p]) {
-            stats_destroy(s);
+            lg_stats_destroy(s);
             return -1;
         }
     }
     return 0;
 }
 
-void stats_destroy(lg_stats *s)
+void lg_stats_destroy(lg_stats *s)
 {
     for (int p = 0; p < LG_PHASE_COUNT; p++) {
         hist_destroy(s->phase[p]);
@@ -35,7 +35,17 @@ void stats_destroy(lg_stats *s)
     }
 }
 
-void stats_merge(lg_stats *dst, const lg_stats *src)
+void lg_stats_reset(lg_stats *s)
+{
+    hist *phase[LG_PHASE_COUNT];
+    memcpy(phase, s->phase, sizeof(phase));
+    memset(s, 0, sizeof(*s));
+    memcpy(s->phase, phase, sizeof(phase));
+    for (int p = 0; p < LG_PHASE_COUNT; p++)
+        hist_reset(s->phase[p]);
+}
+
+void lg_stats_merge(lg_stats *dst, const lg_stats *src)
 {
     dst->starts += src->starts;
     dst->greetings += src->greetings;
@@ -53,12 +63,12 @@ void stats_merge(lg_stats *dst, const lg_stats *src)
     dst->tls_full += src->tls_full;
     dst->tls_resumed += src->tls_resumed;
     for (int i = 0; i < src->ntls_reasons; i++)
-        stats_count_reason(dst, src->tls_reasons[i].text, src->tls_reasons[i].count);
+        lg_stats_count_reason(dst, src->tls_reasons[i].text, src->tls_reasons[i].count);
     for (int p = 0; p < LG_PHASE_COUNT; p++)
         hist_merge(dst->phase[p], src->phase[p]);
 }
 
-void stats_count_reason(lg_stats *s, const char *text, uint64_t n)
+void lg_stats_count_reason(lg_stats *s, const char *text, uint64_t n)
 {
     lg_reason *r = NULL;
     for (int i = 0; i < s->ntls_reasons && !r; i++)
@@ -75,7 +85,7 @@ void stats_count_reason(lg_stats *s, const char *text, uint64_t n)
     r->count += n;
 }
 
-uint64_t stats_error_total(const lg_stats *s)
+uint64_t lg_stats_error_total(const lg_stats *s)
 {
     uint64_t total = 0;
     for (int e = 0; e < LG_ERR_COUNT; e++)
@@ -83,7 +93,7 @@ uint64_t stats_error_total(const lg_stats *s)
     return total;
 }
 
-lg_error stats_classify_errno(int err)
+lg_error lg_stats_classify_errno(int err)
 {
     switch (err) {
     case ECONNREFUSED: return LG_ERR_REFUSED;

@@ -45,8 +45,8 @@ typedef struct lg_reason {
     uint64_t count;
 } lg_reason;
 
-extern const char *const stats_error_names[LG_ERR_COUNT];
-extern const char *const stats_phase_names[LG_PHASE_COUNT];
+extern const char *const lg_stats_error_names[LG_ERR_COUNT];
+extern const char *const lg_stats_phase_names[LG_PHASE_COUNT];
 
 typedef struct lg_stats {
     uint64_t starts;            /* counted connection attempts (after the warm-up) */
@@ -66,21 +66,23 @@ typedef struct lg_stats {
     hist *phase[LG_PHASE_COUNT];
 } lg_stats;
 
-/* Zeroes s and allocates its histograms (owned by s, freed by stats_destroy). -1 on ENOMEM. */
-int stats_init(lg_stats *s);
-void stats_destroy(lg_stats *s);
+/* Zeroes s and allocates its histograms (owned by s, freed by lg_stats_destroy). -1 on ENOMEM. */
+int lg_stats_init(lg_stats *s);
+void lg_stats_destroy(lg_stats *s);
+/* Zeroes every figure and empties the histograms, keeping them allocated. */
+void lg_stats_reset(lg_stats *s);
 
 /* Adds src into dst: counters summed, histograms merged exactly, latest times kept. */
-void stats_merge(lg_stats *dst, const lg_stats *src);
+void lg_stats_merge(lg_stats *dst, const lg_stats *src);
 
-uint64_t stats_error_total(const lg_stats *s);
+uint64_t lg_stats_error_total(const lg_stats *s);
 
 /* Adds n failures with reason text (truncated to LG_REASON_LEN - 1); once the table is full,
  * new reasons go to its last entry, renamed LG_REASON_OVERFLOW. */
-void stats_count_reason(lg_stats *s, const char *text, uint64_t n);
+void lg_stats_count_reason(lg_stats *s, const char *text, uint64_t n);
 
 /* Maps an errno from connect/read/write to its cause. */
-lg_error stats_classify_errno(int err);
+lg_error lg_stats_classify_errno(int err);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,7 @@
 #include "net.h"
 
 #include <stdio.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,17 +60,18 @@ static void serve_tls(const handler_config *cfg, const conn_item *conn, server_s
     int ok = tls_write_all_until(tls, cfg->greeting, cfg->greeting_len, deadline, NULL, err,
                                  sizeof(err)) == 0 &&
              tls_shutdown_until(tls, deadline, err, sizeof(err)) == 0;
-    tls_conn_free(tls);
     if (ok) {
-        /* The client answers our close_notify with its own: wait for it (and its EOF), or a
-         * reset would greet it, and a client that then fails its own shutdown loses its
-         * session for resumption. */
-        net_close_lingering(conn->fd, cfg->io_timeout_ms, HANDLER_DRAIN_LIMIT);
+        /* The client answers our close_notify with its own: wait for it, or a reset would
+         * greet it, and a client that then fails its own shutdown loses its session for
+         * resumption. Not for the EOF that trails it: that wait cost a wake-up more. */
+        shutdown(conn->fd, SHUT_WR);
+        (void)tls_await_close_notify_until(tls, deadline_after(cfg->io_timeout_ms), NULL, 0);
         server_stats_add(&stats->greeted, 1);
     } else {
-        close(conn->fd);
         server_stats_add(&stats->failed, 1);
     }
+    tls_conn_free(tls);
+    close(conn->fd);
 }
 
 static void serve_plain(const handler_config *cfg, const conn_item *conn, server_stats *stats)
@@ -88,14 +90,18 @@ static void serve_plain(const handler_config *cfg, const conn_item *conn, server
 
 void handler_serve(const handler_config *cfg, const conn_item *conn, server_stats *stats)
 {
+    /* Whoever serves one connection at a time (thread, process) is a busy worker meanwhile. */
+    server_stats_add(&stats->busy, 1);
     if (cfg->access_log)
         handler_log_peer(conn);
     if (cfg->tls)
         serve_tls(cfg, conn, stats);
     else
         serve_plain(cfg, conn, stats);
+    server_stats_observe_duration(stats, conn->accepted_ns);
     if (cfg->admission)
         admission_release(cfg->admission, (const struct sockaddr *)&conn->peer);
+    server_stats_sub(&stats->busy, 1);
 }
 
 void handler_tls_failed(const conn_item *conn, const char *why, server_stats *stats)

@@ -1,7 +1,9 @@
 /* options.c -- greeter-server's command line: argv into a server_config, and the help text. */
 #include "options.h"
 
+#include "addr.h"
 #include "cidr.h"
+#include "metrics.h"
 #include "parse.h"
 #include "udp.h"
 
@@ -74,6 +76,10 @@ void server_options_usage(FILE *out, const char *program, int cores)
             "                          microseconds (default 0)\n"
             "      --work-kind KIND    sleep (blocking I/O, default) or spin (CPU work)\n"
             "      --access-log        print \"Got connection from ('127.0.0.1', 48437)\" per client\n"
+            "      --metrics [HOST:]PORT\n"
+            "                          serve Prometheus metrics at http://HOST:PORT/metrics\n"
+            "                          (HOST defaults to 127.0.0.1, loopback only; there is no\n"
+            "                          default port; 0 picks one, printed on a 'metrics on' line)\n"
             "      --quiet             only warnings and errors on stderr\n"
             "  -h, --help              this help\n\n"
             "Prints 'listening on HOST:PORT' when ready. SIGINT or SIGTERM stops accepting,\n"
@@ -111,6 +117,7 @@ enum {
     OPT_DENY,
     OPT_USER,
     OPT_GROUP,
+    OPT_METRICS,
 };
 
 static const struct option long_options[] = {
@@ -147,6 +154,7 @@ static const struct option long_options[] = {
     {"deny", required_argument, NULL, OPT_DENY},
     {"user", required_argument, NULL, OPT_USER},
     {"group", required_argument, NULL, OPT_GROUP},
+    {"metrics", required_argument, NULL, OPT_METRICS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -307,6 +315,13 @@ static int apply_option(server_config *cfg, int opt, const char *arg, const char
     case OPT_ALLOW:
     case OPT_DENY:
         return add_rule(cfg, opt == OPT_ALLOW, arg, err, errlen);
+    case OPT_METRICS: {
+        char host[ADDR_HOSTLEN], port[ADDR_PORTLEN];
+        if (metrics_parse_spec(arg, host, sizeof(host), port, sizeof(port), err, errlen) < 0)
+            return -1;
+        cfg->metrics = arg;
+        return 0;
+    }
     case OPT_ACCESS_LOG: cfg->handler.access_log = 1; return 0;
     case OPT_QUIET: cfg->quiet = 1; return 0;
     case 'h': return 1;

@@ -136,12 +136,37 @@ static int drop_privileges(const server_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/* The most connections the model serves at once, for the metrics page. */
+static uint64_t model_capacity(const server_config *cfg)
+{
+    if (strcmp(cfg->model, "fork") == 0)
+        return (uint64_t)cfg->max_children;
+    if (strcmp(cfg->model, "thread") == 0)
+        return (uint64_t)cfg->max_threads;
+    if (strcmp(cfg->model, "iterative") == 0)
+        return 1;
+    return (uint64_t)cfg->workers; /* pool threads, prefork processes, event loops */
+}
+
+/* Binds --metrics (before dropping root, like the listener) and starts serving it. */
+static metrics *start_metrics(const server_config *cfg, int listen_fd, server_stats *stats,
+                              char *err, size_t errlen)
+{
+    metrics_info info = {.model = cfg->model,
+                         .transport = cfg->udp ? "udp" : cfg->unix_path ? "unix" : "tcp",
+                         .tls = cfg->tls.cert_file != NULL,
+                         .workers = model_capacity(cfg),
+                         .listen_fd = listen_fd};
+    return metrics_start(cfg->metrics, stats, &info, err, errlen);
+}
+
 int server_run(const server_config *cfg)
 {
     char err[NET_ERRLEN + 128];
     const server_model *model = server_find_model(cfg->model);
     server_config run_cfg = *cfg;
     server_stats *stats = NULL;
+    metrics *metrics = NULL;
     int listen_fd = -1, rc = -1;
     if (model == NULL) {
         snprintf(err, sizeof(err), "unknown model '%s'", cfg->model);
@@ -153,20 +178,27 @@ int server_run(const server_config *cfg)
     net_raise_nofile(1L << 20);
     if ((listen_fd = open_listener(cfg, model, err, sizeof(err))) < 0)
         goto out;
-    if (cfg->user && drop_privileges(cfg, err, sizeof(err)) < 0)
-        goto out;
     if ((stats = server_stats_create()) == NULL) {
         snprintf(err, sizeof(err), "counters: %s", strerror(errno));
         goto out;
     }
+    if (cfg->metrics && (metrics = start_metrics(cfg, listen_fd, stats, err, sizeof(err))) == NULL)
+        goto out;
+    if (cfg->user && drop_privileges(cfg, err, sizeof(err)) < 0)
+        goto out;
     char name[128], line[256];
     net_local_name(listen_fd, name, sizeof(name));
     snprintf(line, sizeof(line), "listening on %s%s", name, cfg->udp ? " (udp)" : "");
     print_line(line);
+    if (metrics) {
+        metrics_name(metrics, name, sizeof(name));
+        snprintf(line, sizeof(line), "metrics on http://%s/metrics", name);
+        print_line(line);
+    }
     if (!cfg->quiet)
         log_info("model %s: %s", model->name, model->summary);
 
-    server srv = {.cfg = &run_cfg, .listen_fd = listen_fd, .stats = stats};
+    server srv = {.cfg = &run_cfg, .listen_fd = listen_fd, .stats = stats, .metrics = metrics};
     rc = model->run(&srv, err, sizeof(err));
     if (rc == 0) {
         unsigned extras = (run_cfg.handler.tls ? SUMMARY_TLS : 0) |
@@ -177,6 +209,7 @@ int server_run(const server_config *cfg)
 out:
     if (rc != 0)
         log_error("%s", err);
+    metrics_stop(metrics); /* it reads the listener and the counters: stop it first */
     if (listen_fd >= 0) {
         net_unix_cleanup(listen_fd);
         close(listen_fd);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "handler.h"
+#include "metrics.h"
 #include "stats.h"
 #include "admission.h"
 
@@ -47,6 +48,7 @@ typedef struct server_config {
     int max_threads;      /* thread: connection threads alive at once */
     unsigned options_set; /* MODEL_OPT_* bits the user gave explicitly */
     int quiet;
+    const char *metrics;  /* --metrics [HOST:]PORT: serve the Prometheus page there; NULL: off */
     handler_config handler;
 } server_config;
 
@@ -55,6 +57,7 @@ typedef struct server {
     const server_config *cfg;
     int listen_fd;
     server_stats *stats;
+    metrics *metrics; /* NULL without --metrics; the pool shows it its queue */
 } server;
 
 /* A model runs until shutdown is requested, drains what it accepted, and returns 0, or -1

@@ -100,8 +100,10 @@ static void *udp_worker_main(void *arg)
     while (!shutdown_requested()) {
         if (epoll_wait(ep, ev, 2, -1) < 0 && errno != EINTR)
             break;
+        server_stats_add(&w->srv->stats->busy, 1); /* a busy worker until the socket is empty */
         while (udp_answer_one(w->srv, w->fd, buf, cap)) {
         }
+        server_stats_sub(&w->srv->stats->busy, 1);
     }
     close(ep);
     free(buf);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -29,7 +30,7 @@ HistPtr make_hist()
 // Nearest-rank percentile of sorted values, the definition hist_percentile documents.
 uint64_t exact_percentile(const std::vector<uint64_t> &sorted, double p)
 {
-    auto rank = static_cast<size_t>(p / 100.0 * static_cast<double>(sorted.size()) + 0.5);
+    auto rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size())));
     rank = std::max<size_t>(rank, 1);
     return sorted[std::min(rank, sorted.size()) - 1];
 }
