@@ -75,13 +75,20 @@ static void enter_phase(waiting_room *room, room_conn *c, room_phase phase)
     c->deadline_ns = phase_deadline(room);
 }
 
-/* Done with c: releases its admission slot, frees it, closes its socket. Counted before. */
-static void conn_close(waiting_room *room, room_conn *c)
+/* The end of every connection, counted greeted or failed before: releases its admission
+ * slot, closes its socket (which also takes it out of the room's epoll set), and times it. */
+static void item_close(waiting_room *room, const conn_item *item)
 {
     if (room->h->admission)
-        admission_release(room->h->admission, (const struct sockaddr *)&c->conn.peer);
+        admission_release(room->h->admission, (const struct sockaddr *)&item->peer);
+    close(item->fd);
+    server_stats_observe_duration(room->stats, item->accepted_ns);
+}
+
+static void conn_close(waiting_room *room, room_conn *c)
+{
     tls_conn_free(c->tls);
-    close(c->conn.fd); /* also takes it out of the room's epoll set */
+    item_close(room, &c->conn);
     free(c);
 }
 
@@ -199,9 +206,7 @@ static room_conn *conn_new(waiting_room *room, const conn_item *item)
     if (c == NULL) {
         log_warn("waiting room: out of memory");
         server_stats_add(&room->stats->failed, 1);
-        if (room->h->admission)
-            admission_release(room->h->admission, (const struct sockaddr *)&item->peer);
-        close(item->fd);
+        item_close(room, item);
         return NULL;
     }
     c->conn = *item;
@@ -235,9 +240,7 @@ static void serve_new_plain(waiting_room *room, const conn_item *item)
     net_io_result r = net_write_all(item->fd, h->greeting, h->greeting_len, NO_WAIT_NS, &sent);
     if (r == NET_IO_DONE && net_close_is_safe(item->fd)) {
         server_stats_add(&room->stats->greeted, 1);
-        if (h->admission)
-            admission_release(h->admission, (const struct sockaddr *)&item->peer);
-        close(item->fd);
+        item_close(room, item);
         return;
     }
     room_conn *c = conn_new(room, item);
@@ -256,16 +259,18 @@ static void serve_new_plain(waiting_room *room, const conn_item *item)
 
 void waiting_room_serve(waiting_room *room, const conn_item *item)
 {
+    server_stats_add(&room->stats->busy, 1); /* a worker busy with a connection */
     if (item->resume != NULL) {
         serve_tls(room, item->resume); /* the room hands back only TLS work */
-        return;
+    } else {
+        if (room->h->access_log)
+            handler_log_peer(item);
+        if (room->h->tls)
+            serve_new_tls(room, item);
+        else
+            serve_new_plain(room, item);
     }
-    if (room->h->access_log)
-        handler_log_peer(item);
-    if (room->h->tls)
-        serve_new_tls(room, item);
-    else
-        serve_new_plain(room, item);
+    server_stats_sub(&room->stats->busy, 1);
 }
 
 /* ---- the room's thread ---- */
