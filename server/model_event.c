@@ -274,7 +274,7 @@ static void on_accepted(event_loop *loop, conn_item *conn)
 {
     const handler_config *h = &loop->srv->cfg->handler;
     loop->accepting_ns = conn->accepted_ns;
-    if (h->access_log)
+    if (h->access_log == ACCESS_LOG_TUTORIAL)
         handler_log_peer(conn);
     /* The fast path (a plain greeting that fits the socket buffer) needs no state at all;
      * everything that waits, or must be released to the caps later, gets an event_conn. */
