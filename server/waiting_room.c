@@ -34,6 +34,11 @@ typedef enum {
  * serving it, or the room while it is parked (from waiting_room_park to the hand-back). */
 typedef struct room_conn {
     conn_item conn;
+    /* The handler's settings with the greeting and TLS context of the generation this
+     * connection started with (handler_view), held until it closes (gen NULL: no reloads). */
+    handler_config view;
+    reload_gen *gen;
+    const char *outcome;  /* for the access log: greeted, failed or tls_failed */
     tls_conn *tls;        /* NULL for plain TCP, and after close_notify */
     room_phase phase;
     uint64_t deadline_ns; /* of the phase: set when the phase starts, kept across its waits */
@@ -77,24 +82,35 @@ static void enter_phase(waiting_room *room, room_conn *c, room_phase phase)
 
 /* The end of every connection, counted greeted or failed before: releases its admission
  * slot, closes its socket (which also takes it out of the room's epoll set), and times it. */
-static void item_close(waiting_room *room, const conn_item *item)
+static void item_close(waiting_room *room, const conn_item *item, reload_gen *gen,
+                       const char *outcome)
 {
     if (room->h->admission)
         admission_release(room->h->admission, (const struct sockaddr *)&item->peer);
     close(item->fd);
+    if (gen)
+        reload_release(gen);
     server_stats_observe_duration(room->stats, item->accepted_ns);
+    handler_log_done(room->h, item, outcome);
 }
 
 static void conn_close(waiting_room *room, room_conn *c)
 {
     tls_conn_free(c->tls);
-    item_close(room, &c->conn);
+    item_close(room, &c->conn, c->gen, c->outcome);
     free(c);
 }
 
 static void conn_failed(waiting_room *room, room_conn *c)
 {
     server_stats_add(&room->stats->failed, 1);
+    conn_close(room, c);
+}
+
+static void conn_tls_failed(waiting_room *room, room_conn *c, const char *why)
+{
+    handler_tls_failed(&c->conn, why, room->stats);
+    c->outcome = "tls_failed";
     conn_close(room, c);
 }
 
@@ -120,6 +136,7 @@ static void park(waiting_room *room, room_conn *c, uint32_t events)
 static void greeted(waiting_room *room, room_conn *c, int linger)
 {
     server_stats_add(&room->stats->greeted, 1);
+    c->outcome = "greeted";
     if (!linger && net_close_is_safe(c->conn.fd)) {
         conn_close(room, c);
         return;
@@ -134,8 +151,8 @@ static void greeted(waiting_room *room, room_conn *c, int linger)
 static void write_plain(waiting_room *room, room_conn *c)
 {
     size_t written = 0;
-    net_io_result r = net_write_all(c->conn.fd, room->h->greeting + c->done,
-                                    room->h->greeting_len - c->done, NO_WAIT_NS, &written);
+    net_io_result r = net_write_all(c->conn.fd, c->view.greeting + c->done,
+                                    c->view.greeting_len - c->done, NO_WAIT_NS, &written);
     c->done += written;
     if (r == NET_IO_DONE)
         greeted(room, c, 0);
@@ -148,7 +165,7 @@ static void write_plain(waiting_room *room, room_conn *c)
 /* TLS: one step of the current phase; DONE moves on to the next phase. */
 static tls_io_result tls_step(waiting_room *room, room_conn *c)
 {
-    const handler_config *h = room->h;
+    const handler_config *h = &c->view;
     switch (c->phase) {
     case ROOM_HANDSHAKE: {
         tls_io_result r = tls_handshake(c->tls);
@@ -191,8 +208,7 @@ static void serve_tls(waiting_room *room, room_conn *c)
             return;
         }
         if (phase == ROOM_HANDSHAKE) {
-            handler_tls_failed(&c->conn, tls_last_error(c->tls), room->stats);
-            conn_close(room, c);
+            conn_tls_failed(room, c, tls_last_error(c->tls));
         } else {
             conn_failed(room, c);
         }
@@ -200,30 +216,37 @@ static void serve_tls(waiting_room *room, room_conn *c)
     }
 }
 
-static room_conn *conn_new(waiting_room *room, const conn_item *item)
+/* The state of a connection about to wait, or NULL (then it was closed, counted failed). It
+ * takes over the generation gen of view. */
+static room_conn *conn_new(waiting_room *room, const conn_item *item, const handler_config *view,
+                           reload_gen *gen)
 {
     room_conn *c = calloc(1, sizeof(*c));
     if (c == NULL) {
         log_warn("waiting room: out of memory");
         server_stats_add(&room->stats->failed, 1);
-        item_close(room, item);
+        item_close(room, item, gen, "failed");
         return NULL;
     }
     c->conn = *item;
     c->conn.resume = NULL;
+    c->view = *view;
+    c->gen = gen;
+    c->outcome = "failed";
     return c;
 }
 
 static void serve_new_tls(waiting_room *room, const conn_item *item)
 {
-    room_conn *c = conn_new(room, item);
+    handler_config view;
+    reload_gen *gen = handler_view(room->h, &view);
+    room_conn *c = conn_new(room, item, &view, gen);
     if (c == NULL)
         return;
     char err[TLS_ERRLEN];
-    c->tls = tls_conn_new(room->h->tls, c->conn.fd, NULL, err, sizeof(err));
+    c->tls = tls_conn_new(c->view.tls, c->conn.fd, NULL, err, sizeof(err));
     if (c->tls == NULL) {
-        handler_tls_failed(&c->conn, err, room->stats);
-        conn_close(room, c);
+        conn_tls_failed(room, c, err);
         return;
     }
     enter_phase(room, c, ROOM_HANDSHAKE);
@@ -234,16 +257,17 @@ static void serve_new_tls(waiting_room *room, const conn_item *item)
  * allocation); a connection is made to wait only for what did not fit, or for a linger. */
 static void serve_new_plain(waiting_room *room, const conn_item *item)
 {
-    const handler_config *h = room->h;
-    handler_do_work(h);
+    handler_config view;
+    reload_gen *gen = handler_view(room->h, &view);
+    handler_do_work(&view);
     size_t sent = 0;
-    net_io_result r = net_write_all(item->fd, h->greeting, h->greeting_len, NO_WAIT_NS, &sent);
+    net_io_result r = net_write_all(item->fd, view.greeting, view.greeting_len, NO_WAIT_NS, &sent);
     if (r == NET_IO_DONE && net_close_is_safe(item->fd)) {
         server_stats_add(&room->stats->greeted, 1);
-        item_close(room, item);
+        item_close(room, item, gen, "greeted");
         return;
     }
-    room_conn *c = conn_new(room, item);
+    room_conn *c = conn_new(room, item, &view, gen);
     if (c == NULL)
         return;
     if (r == NET_IO_DONE) {
@@ -263,7 +287,7 @@ void waiting_room_serve(waiting_room *room, const conn_item *item)
     if (item->resume != NULL) {
         serve_tls(room, item->resume); /* the room hands back only TLS work */
     } else {
-        if (room->h->access_log)
+        if (room->h->access_log == ACCESS_LOG_TUTORIAL)
             handler_log_peer(item);
         if (room->h->tls)
             serve_new_tls(room, item);
@@ -364,8 +388,7 @@ static void expire(waiting_room *room)
         if (c->phase == ROOM_DRAINING) {
             conn_close(room, c); /* greeted already: stop waiting for its EOF */
         } else if (c->phase == ROOM_HANDSHAKE) {
-            handler_tls_failed(&c->conn, "TLS handshake: timed out", room->stats);
-            conn_close(room, c);
+            conn_tls_failed(room, c, "TLS handshake: timed out");
         } else {
             conn_failed(room, c);
         }
