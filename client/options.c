@@ -169,6 +169,9 @@ int client_options_parse(int argc, char **argv, client_options *o, char *err, si
         return -1;
     if (o->port_only[0] == '\0')
         snprintf(o->port_only, sizeof(o->port_only), "%.*s", (int)sizeof(o->port_only) - 1, o->port);
+    /* A stream cannot go to everyone: without this the connect fails "Network is unreachable". */
+    if (!o->udp && strcmp(o->host_only, "<broadcast>") == 0)
+        return usage_error(err, errlen, "<broadcast> is for datagrams: add --udp");
     unsigned portnum;
     return addr_parse_port(o->port_only, o->udp ? SOCK_DGRAM : SOCK_STREAM, &portnum, err, errlen);
 }
