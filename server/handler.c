@@ -156,3 +156,10 @@ void handler_reject(const handler_config *cfg, int fd, server_stats *stats)
     }
     server_stats_add(&stats->rejected, 1);
 }
+
+void handler_turn_away(const handler_config *cfg, const conn_item *conn, server_stats *stats)
+{
+    handler_reject(cfg, conn->fd, stats);
+    if (cfg->admission)
+        admission_release(cfg->admission, (const struct sockaddr *)&conn->peer);
+}

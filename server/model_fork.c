@@ -94,9 +94,7 @@ int model_fork_run(server *srv, char *err, size_t errlen)
         reap(&st, 0);
         if (children_alive(st.kids) >= cfg->max_children) {
             if (cfg->overload == OVERLOAD_REJECT) {
-                handler_reject(&cfg->handler, conn.fd, srv->stats);
-                if (cfg->handler.admission) /* admitted by the acceptor: give the place back */
-                    admission_release(cfg->handler.admission, (const struct sockaddr *)&conn.peer);
+                handler_turn_away(&cfg->handler, &conn, srv->stats);
                 continue;
             }
             reap(&st, 1); /* the cap is reached: wait for a child to finish */

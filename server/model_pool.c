@@ -129,7 +129,7 @@ static void accept_loop(pool *p)
         size_t pushed = conn_queue_push_many(&p->queue, batch, n, cfg->overload == OVERLOAD_BLOCK,
                                              &queued);
         for (size_t i = pushed; i < n; i++)
-            handler_reject(&cfg->handler, batch[i].fd, p->srv->stats);
+            handler_turn_away(&cfg->handler, &batch[i], p->srv->stats);
     }
     acceptor_destroy(&acc);
 }

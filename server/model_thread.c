@@ -94,7 +94,7 @@ int model_thread_run(server *srv, char *err, size_t errlen)
             do_wait_below(&st, cfg->max_threads);
         pthread_mutex_unlock(&st.lock);
         if (full && cfg->overload == OVERLOAD_REJECT)
-            handler_reject(&cfg->handler, conn.fd, srv->stats);
+            handler_turn_away(&cfg->handler, &conn, srv->stats);
         else
             spawn(&st, &attr, &conn);
     }
