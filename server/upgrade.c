@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,18 @@ static int replaced_variable(const char *entry)
     return 0;
 }
 
+/* One NAME=value entry, allocated to fit (no fixed buffer to outgrow); NULL when out of memory. */
+__attribute__((format(printf, 1, 2))) static char *env_entry(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *entry = NULL;
+    if (vasprintf(&entry, fmt, ap) < 0)
+        entry = NULL; /* its content is undefined on failure */
+    va_end(ap);
+    return entry;
+}
+
 /* The successor's environment, built before fork (malloc is not safe after it). *pid_slot is
  * the LISTEN_PID entry, whose digits the successor writes itself. Free with free_env. */
 static char **build_env(const listener_set *set, const char *notify, const char *next,
@@ -51,20 +64,13 @@ static char **build_env(const listener_set *set, const char *notify, const char 
     for (int i = 0; i < set->count; i++)
         snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? ":" : "",
                  listeners_role(&set->items[i]));
-    char line[512];
-    snprintf(line, sizeof(line), "LISTEN_FDS=%d", set->count);
-    env[k++] = strdup(line);
-    snprintf(line, sizeof(line), "LISTEN_FDNAMES=%s", names);
-    env[k++] = strdup(line);
-    snprintf(line, sizeof(line), "NOTIFY_SOCKET=%s", notify);
-    env[k++] = strdup(line);
-    snprintf(line, sizeof(line), "%s=%s", LISTENERS_UPGRADE_ENV,
-             set->origin == LISTENERS_SYSTEMD ? "systemd" : "1");
-    env[k++] = strdup(line);
-    if (next) {
-        snprintf(line, sizeof(line), "%s=%s", UPGRADE_NOTIFY_NEXT_ENV, next);
-        env[k++] = strdup(line);
-    }
+    env[k++] = env_entry("LISTEN_FDS=%d", set->count);
+    env[k++] = env_entry("LISTEN_FDNAMES=%s", names);
+    env[k++] = env_entry("NOTIFY_SOCKET=%s", notify);
+    env[k++] = env_entry("%s=%s", LISTENERS_UPGRADE_ENV,
+                         set->origin == LISTENERS_SYSTEMD ? "systemd" : "1");
+    if (next)
+        env[k++] = env_entry("%s=%s", UPGRADE_NOTIFY_NEXT_ENV, next);
     *pid_slot = env[k++] = calloc(1, sizeof("LISTEN_PID=") + PID_DIGITS);
     for (size_t i = 0; i < k; i++)
         if (env[i] == NULL)
