@@ -6,7 +6,7 @@ GREETER_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian packages, one list per use; a tool installs only the lists it uses. Add a package to
 # the list of what needs it (a test's tool goes in the test list).
 # Building the tools (the -dev packages are optional features the build finds when present).
-GREETER_BUILD_PACKAGES="cmake make gcc g++ pkg-config libssl-dev libjansson-dev zlib1g-dev libsystemd-dev"
+GREETER_BUILD_PACKAGES="cmake make gcc g++ pkg-config libssl-dev libjansson-dev zlib1g-dev"
 # Running the test suite: GoogleTest, and the real things the tests check against (systemd:
 # systemd-socket-activate and systemd-analyze for the deploy tests; dpkg-dev: cpack -G DEB).
 GREETER_TEST_PACKAGES="libgtest-dev netbase python3 python3-yaml procps iproute2 valgrind
