@@ -49,7 +49,8 @@ int main(int argc, char **argv)
     }
     status = 0;
     if (opts.help) {
-        server_options_usage(stdout, program, cores);
+        /* The man page is made on a build machine: it states the rule, not that machine's cores. */
+        server_options_usage(stdout, program, getenv("GREETER_HELP_FOR_MAN") ? 0 : cores);
         goto out_free_options;
     }
     status = 1;

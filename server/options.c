@@ -18,6 +18,9 @@
 
 void server_options_usage(FILE *out, const char *program, int cores)
 {
+    char here[32] = ""; /* this machine's figure, after the rule */
+    if (cores > 0)
+        snprintf(here, sizeof(here), ": %d", cores * 4);
     fprintf(out,
             "Usage: %s [OPTIONS]\n"
             "Greets every client that connects, then closes the connection.\n\n"
@@ -30,7 +33,7 @@ void server_options_usage(FILE *out, const char *program, int cores)
             "                          IPv4 address, '::' any IPv6 and IPv4 address\n"
             "  -p, --port PORT         port number or service name (default 12345; 0 picks a\n"
             "                          free port, printed on the 'listening on' line)\n"
-            "  -w, --workers N         pool: worker threads (default 4 per core: %d);\n"
+            "  -w, --workers N         pool: worker threads (default 4 per core%s);\n"
             "                          prefork: processes (default 4 per core);\n"
             "                          event: epoll loops (default one per core)\n"
             "  -q, --queue N           pool: accepted connections that may wait for a worker\n"
@@ -100,7 +103,7 @@ void server_options_usage(FILE *out, const char *program, int cores)
             "Under systemd, the listeners may be inherited (LISTEN_FDS; a socket named 'tls'\n"
             "serves TLS) and readiness is reported (NOTIFY_SOCKET). Exit status: 0 done,\n"
             "1 could not start, 2 bad usage (a bad port or service name included).\n",
-            cores * 4);
+            here);
 }
 
 enum {

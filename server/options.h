@@ -29,7 +29,7 @@ int server_options_parse(int argc, char **argv, int cores, server_options *out, 
                          size_t errlen);
 void server_options_free(server_options *opts);
 
-/* The --help text. */
+/* The --help text. cores 0 gives the rules without this machine's figures (for the man page). */
 void server_options_usage(FILE *out, const char *program, int cores);
 
 #ifdef __cplusplus
