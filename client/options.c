@@ -40,7 +40,7 @@ void client_options_usage(FILE *out, const char *program)
             "The greeting is copied to stdout as it arrives: after a failure, what was printed\n"
             "is incomplete.\n"
             "Exit status: 0 greeted, 1 could not connect or read (or a bound was passed),\n"
-            "2 bad usage.\n",
+            "2 bad usage (a bad port or service name included).\n",
             program, program);
 }
 
