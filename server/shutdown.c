@@ -4,15 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 static int stop_pipe[2] = {-1, -1};
-/* Atomic, not just sig_atomic_t: the handler bumps it in the thread that took the signal while
- * others (the control thread, workers) read it; a lock-free atomic is async-signal-safe. */
-static atomic_int stop_count;
+/* Atomic, not just sig_atomic_t: the control thread and the pool's threads read it too. */
+static _Atomic int stop_count;
 static volatile sig_atomic_t in_child;
 
 static void on_stop_signal(int sig)
