@@ -1,10 +1,11 @@
-/* main.c -- loadgen's entry point: argv to a configuration, then a run or 'merge'. */
+/* main.c -- loadgen's entry point: argv to a configuration, then a run, 'merge' or 'plot'. */
 #include <stdio.h>
 #include <string.h>
 
 #include "config.h"
 #include "log.h"
 #include "merge.h"
+#include "plot.h"
 #include "run.h"
 #include "target.h"
 
@@ -21,6 +22,8 @@ int main(int argc, char **argv)
     log_set_program("loadgen");
     if (argc > 1 && strcmp(argv[1], "merge") == 0)
         return merge_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "plot") == 0)
+        return plot_main(argc - 1, argv + 1);
     config_result parsed = config_parse(argc, argv, &cfg, err, sizeof(err));
     if (parsed == CONFIG_RUN && !cfg.unix_path && target_check_syntax(cfg.target, err, sizeof(err)) != 0)
         parsed = CONFIG_USAGE;
