@@ -129,6 +129,17 @@ tls_io_result tls_write(tls_conn *conn, const void *buf, size_t len, size_t *wri
  * socket afterwards (net_close_graceful drains unread input so no reset destroys it). */
 tls_io_result tls_shutdown(tls_conn *conn);
 
+/*
+ * After tls_shutdown (and, for a server, shutdown(fd, SHUT_WR) so the FIN travels with the
+ * close_notify): reads until the peer answers with its own close_notify, discarding any
+ * application data up to TLS_DISCARD_LIMIT bytes. DONE once there is nothing left to wait for
+ * (close_notify, or the peer's EOF or reset); WANT_READ: wait on the fd and call again; FAILED
+ * when the peer sent too much. Closing the socket then cannot reset a close_notify in flight,
+ * and, unlike draining the socket until EOF, it does not wait for the FIN that trails it.
+ */
+#define TLS_DISCARD_LIMIT 65536
+tls_io_result tls_await_close_notify(tls_conn *conn);
+
 /* Why the last step failed, as one line; "" when nothing failed. Owned by conn. */
 const char *tls_last_error(const tls_conn *conn);
 
@@ -154,6 +165,9 @@ int tls_write_all_until(tls_conn *conn, const void *buf, size_t len, uint64_t de
 
 /* Sends close_notify; 0 once sent, -1 on failure or timeout. */
 int tls_shutdown_until(tls_conn *conn, uint64_t deadline_ns, char *err, size_t errlen);
+
+/* tls_await_close_notify with poll(): 0 when done, -1 on failure or timeout. */
+int tls_await_close_notify_until(tls_conn *conn, uint64_t deadline_ns, char *err, size_t errlen);
 
 /* Waits for and reads some bytes: 1 with *got > 0, 0 at the peer's close_notify, -1 on failure
  * or timeout. */

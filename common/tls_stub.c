@@ -71,6 +71,12 @@ tls_io_result tls_shutdown(tls_conn *conn)
     return TLS_IO_FAILED;
 }
 
+tls_io_result tls_await_close_notify(tls_conn *conn)
+{
+    (void)conn;
+    return TLS_IO_FAILED;
+}
+
 const char *tls_last_error(const tls_conn *conn)
 {
     (void)conn;
@@ -113,6 +119,13 @@ int tls_write_all_until(tls_conn *conn, const void *buf, size_t len, uint64_t de
 }
 
 int tls_shutdown_until(tls_conn *conn, uint64_t deadline_ns, char *err, size_t errlen)
+{
+    (void)conn, (void)deadline_ns;
+    not_built_in(err, errlen);
+    return -1;
+}
+
+int tls_await_close_notify_until(tls_conn *conn, uint64_t deadline_ns, char *err, size_t errlen)
 {
     (void)conn, (void)deadline_ns;
     not_built_in(err, errlen);

@@ -36,6 +36,7 @@ enum {
     OPT_INSECURE,
     OPT_SERVERNAME,
     OPT_INTERVAL,
+    OPT_FAIL_IF,
     OPT_HLOG,
     OPT_CSV_INTERVALS,
     OPT_SHARD,
@@ -72,6 +73,7 @@ static const struct option long_options[] = {
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"servername", required_argument, NULL, OPT_SERVERNAME},
     {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"fail-if", required_argument, NULL, OPT_FAIL_IF},
     {"hlog", required_argument, NULL, OPT_HLOG},
     {"csv-intervals", required_argument, NULL, OPT_CSV_INTERVALS},
     {"shard", required_argument, NULL, OPT_SHARD},
@@ -184,6 +186,15 @@ void config_print_help(FILE *out)
         "      --hgrm DIR        write each phase as an HdrHistogram percentile distribution,\n"
         "                        DIR/PHASE.hgrm, values in ms, with exact bucket counts that\n"
         "                        'loadgen merge' reads (default: none)\n"
+        "\n"
+        "Pass/fail (for CI):\n"
+        "      --fail-if COND    a condition a good run meets, repeatable; at the end each one\n"
+        "                        is listed with its measured value, and loadgen exits 3 when\n"
+        "                        one does not hold. COND: [PHASE.]pNN<TIME (p99<50ms,\n"
+        "                        connect.p999<200ms, max<1s; PHASE defaults to greeting),\n"
+        "                        errors<0.1% (share of finished connections; without % a\n"
+        "                        count), rate>20000 (greetings/s), unfinished<1 (or a share\n"
+        "                        with %); operators < <= > >= (default: none)\n"
         "  -h, --help            this text\n"
         "\n"
         "JSON fields (docs/loadgen-json.md): target, transport (tcp, tls, udp, unix,\n"
@@ -202,7 +213,7 @@ void config_print_help(FILE *out)
         "--help' say more.\n"
         "\n"
         "Exit status: 0 when at least one greeting succeeded, 1 when none did (or the run\n"
-        "could not start), 2 for bad usage.\n",
+        "could not start), 2 for bad usage, 3 when a --fail-if condition was not met.\n",
         out);
 }
 
@@ -336,6 +347,10 @@ static int apply_option(int opt, const char *arg, lg_config *cfg, int *connectio
     case OPT_HGRM: cfg->hgrm_dir = arg; return 0;
     case OPT_HLOG: cfg->hlog_path = arg; return 0;
     case OPT_CSV_INTERVALS: cfg->csv_intervals_path = arg; return 0;
+    case OPT_FAIL_IF:
+        if (cfg->nfail_if == FAILIF_MAX)
+            return snprintf(err, errlen, "--fail-if: at most %d conditions", FAILIF_MAX), -1;
+        return failif_parse(arg, &cfg->fail_if[cfg->nfail_if++], err, errlen);
     case OPT_INTERVAL:
         return parse_time("--interval", arg, 10000, &cfg->interval_us, err, errlen);
     case OPT_UDP: cfg->udp = 1; return 0;
@@ -423,10 +438,30 @@ static int apply_shard(lg_config *cfg, int connections_given, char *err, size_t 
     return 0;
 }
 
+/* A --fail-if condition on a phase this run does not have is refused, not ignored. */
+static int check_fail_if(const lg_config *cfg, char *err, size_t errlen)
+{
+    for (int i = 0; i < cfg->nfail_if; i++) {
+        const failif_cond *c = &cfg->fail_if[i];
+        const char *why = NULL;
+        if (c->kind != FAILIF_LATENCY)
+            continue;
+        if (c->phase == LG_PHASE_TLS && !cfg->tls)
+            why = "the tls phase needs --tls";
+        else if (c->phase == LG_PHASE_GREETING_UNCORRECTED && cfg->rate <= 0)
+            why = "greeting_uncorrected needs an open-loop rate (-R)";
+        else if (c->phase == LG_PHASE_CONNECT && cfg->udp)
+            why = "datagrams have no connect phase";
+        if (why)
+            return snprintf(err, errlen, "--fail-if '%s': %s", c->text, why), -1;
+    }
+    return 0;
+}
+
 /* Cross-option rules and defaults that depend on several options. */
 static int finish_config(lg_config *cfg, int connections_given, char *err, size_t errlen)
 {
-    if (check_transport(cfg, err, errlen) != 0)
+    if (check_transport(cfg, err, errlen) != 0 || check_fail_if(cfg, err, errlen) != 0)
         return -1;
     if (cfg->poisson && cfg->rate == 0)
         return snprintf(err, errlen, "--poisson needs an open-loop rate (-R)"), -1;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "failif.h"
 #include "shard.h"
 
 #ifdef __cplusplus
@@ -60,6 +61,8 @@ typedef struct lg_config {
     const char *hlog_path;   /* --hlog FILE: HdrHistogram interval log */
     const char *csv_intervals_path; /* --csv-intervals FILE: one row per interval */
     long long interval_us;   /* --interval: length of the recorded intervals */
+    failif_cond fail_if[FAILIF_MAX]; /* --fail-if, in the order given */
+    int nfail_if;
     uint64_t seed;           /* --seed: for --poisson (with --shard: this shard's own) */
     shard_spec shard;        /* --shard I/N: -c, -R, -n already cut to this shard's share */
     int64_t start_at_ns;     /* --start-at: Unix time in ns to start the warm-up, 0 = now */

@@ -174,6 +174,37 @@ static void print_cpu_and_kernel(FILE *out, const lg_report *r)
     fputc('\n', out);
 }
 
+int report_judge(lg_report *r)
+{
+    int failed = 0;
+    for (int i = 0; i < r->cfg->nfail_if; i++) {
+        const failif_cond *c = &r->cfg->fail_if[i];
+        r->fail_if_measured[i] = failif_measure(c, r->stats, report_rate(r));
+        r->fail_if_pass[i] = failif_holds(c, r->fail_if_measured[i]);
+        failed += !r->fail_if_pass[i];
+    }
+    return failed;
+}
+
+/* Each --fail-if condition, what was measured, and whether it held. */
+static void print_fail_if(FILE *out, const lg_report *r)
+{
+    if (r->cfg->nfail_if)
+        fputc('\n', out);
+    for (int i = 0; i < r->cfg->nfail_if; i++) {
+        const failif_cond *c = &r->cfg->fail_if[i];
+        char name[64], value[32];
+        const char *unit;
+        failif_describe(c, name, sizeof(name), &unit);
+        if (c->kind == FAILIF_LATENCY)
+            report_human_us(value, sizeof(value), r->fail_if_measured[i]);
+        else
+            snprintf(value, sizeof(value), "%.6g%s", r->fail_if_measured[i], unit);
+        fprintf(out, "fail-if        %-24s %s = %s: %s\n", c->text, name, value,
+                r->fail_if_pass[i] ? "pass" : "FAILED");
+    }
+}
+
 void report_text(FILE *out, const lg_report *r)
 {
     print_setup(out, r);
@@ -181,5 +212,6 @@ void report_text(FILE *out, const lg_report *r)
     print_phase_table(out, r);
     print_ab_table(out, r);
     print_cpu_and_kernel(out, r);
+    print_fail_if(out, r);
     fflush(out);
 }

@@ -41,6 +41,8 @@ typedef struct lg_report {
     char host[256];            /* gethostname() */
     uint64_t start_unix_ns;    /* the warm-up's end (the first interval's start), wall clock */
     char start_time[64];       /* the same in RFC 3339, UTC */
+    double fail_if_measured[FAILIF_MAX]; /* cfg->fail_if[i]'s metric as measured */
+    int fail_if_pass[FAILIF_MAX];        /* 1 when it held */
 } lg_report;
 
 /* 1 when the busiest loadgen thread was saturated (see REPORT_SATURATED). */
@@ -57,6 +59,9 @@ const char *report_transport_name(const lg_report *r);
 double report_rate(const lg_report *r);
 /* Loadgen's CPU microseconds (user + sys) per greeting, warm-up greetings included. */
 double report_us_per_greeting(const lg_report *r);
+
+/* Measures every --fail-if condition into r; returns how many did not hold. */
+int report_judge(lg_report *r);
 
 /* A latency for people in buf: 845us, 12.34ms, 1.50s. Returns buf. */
 const char *report_human_us(char *buf, size_t len, double us);

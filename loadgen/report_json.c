@@ -78,6 +78,22 @@ static void set_latency(json_t *o, const lg_report *r)
     json_object_set_new(o, "intervals", r->timeline ? timeline_json(r->timeline) : json_array());
 }
 
+static void set_fail_if(json_t *o, const lg_report *r)
+{
+    json_t *list = json_array();
+    for (int i = 0; i < r->cfg->nfail_if; i++) {
+        const failif_cond *c = &r->cfg->fail_if[i];
+        char name[64];
+        const char *unit;
+        failif_describe(c, name, sizeof(name), &unit);
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:f, s:f, s:b}", "condition",
+                                              c->text, "metric", name, "unit", unit, "measured",
+                                              r->fail_if_measured[i], "limit", c->limit, "pass",
+                                              r->fail_if_pass[i]));
+    }
+    json_object_set_new(o, "fail_if", list);
+}
+
 static void set_cpu_kernel(json_t *o, const lg_report *r)
 {
     json_object_set_new(o, "cpu",
@@ -102,6 +118,7 @@ int report_json(FILE *out, const lg_report *r)
     set_setup(o, r);
     set_counts(o, r);
     set_latency(o, r);
+    set_fail_if(o, r);
     set_cpu_kernel(o, r);
     /* Keys in insertion order; 15 significant digits print 0.3 as 0.3 and keep every
      * measured figure. */

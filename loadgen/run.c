@@ -354,10 +354,16 @@ int run_loadgen(const lg_config *cfg)
     kernel_delta(&kernel_before, &kernel_after, &report.kernel);
     report.cpu_user_s = timeval_s(ru1.ru_utime) - timeval_s(ru0.ru_utime);
     report.cpu_sys_s = timeval_s(ru1.ru_stime) - timeval_s(ru0.ru_stime);
+    int unmet = report_judge(&report);
     if (status == 0 && write_outputs(&report) != 0)
         status = 1;
     if (status == 0 && merged.greetings == 0)
         status = 1;
+    if (status == 0 && unmet) {
+        log_error("%d of %d --fail-if condition%s not met", unmet, cfg->nfail_if,
+                  cfg->nfail_if == 1 ? "" : "s");
+        status = 3;
+    }
     cleanup(&rs, &target, &merged);
     return status;
 }

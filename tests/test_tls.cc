@@ -273,6 +273,22 @@ TEST_F(Tls, ServerVerifiedByIpAddress)
     EXPECT_EQ(r.client.error, "certificate verify failed: IP address mismatch");
 }
 
+// Drives both ends' handshakes by the non-blocking steps until both are done.
+void handshake_in_one_thread(tls_conn *server, tls_conn *client)
+{
+    tls_io_result rs = TLS_IO_WANT_READ, rc = TLS_IO_WANT_READ;
+    for (int i = 0; i < 20 && (rs != TLS_IO_DONE || rc != TLS_IO_DONE); i++) {
+        if (rc != TLS_IO_DONE)
+            rc = tls_handshake(client);
+        if (rs != TLS_IO_DONE)
+            rs = tls_handshake(server);
+        ASSERT_NE(rc, TLS_IO_FAILED) << tls_last_error(client);
+        ASSERT_NE(rs, TLS_IO_FAILED) << tls_last_error(server);
+    }
+    ASSERT_EQ(rs, TLS_IO_DONE);
+    ASSERT_EQ(rc, TLS_IO_DONE);
+}
+
 // Both ends in one thread, driven only by the non-blocking steps, as an epoll loop would.
 TEST_F(Tls, StepFunctionsInterleaveInOneThread)
 {
@@ -285,17 +301,7 @@ TEST_F(Tls, StepFunctionsInterleaveInOneThread)
     ASSERT_TRUE(server && client) << err;
 
     EXPECT_EQ(tls_handshake(server), TLS_IO_WANT_READ); // nothing sent yet
-    tls_io_result rs = TLS_IO_WANT_READ, rc = TLS_IO_WANT_READ;
-    for (int i = 0; i < 20 && (rs != TLS_IO_DONE || rc != TLS_IO_DONE); i++) {
-        if (rc != TLS_IO_DONE)
-            rc = tls_handshake(client);
-        if (rs != TLS_IO_DONE)
-            rs = tls_handshake(server);
-        ASSERT_NE(rc, TLS_IO_FAILED) << tls_last_error(client);
-        ASSERT_NE(rs, TLS_IO_FAILED) << tls_last_error(server);
-    }
-    ASSERT_EQ(rs, TLS_IO_DONE);
-    ASSERT_EQ(rc, TLS_IO_DONE);
+    ASSERT_NO_FATAL_FAILURE(handshake_in_one_thread(server, client));
 
     size_t n = 0;
     ASSERT_EQ(tls_write(server, kGreetingLine, strlen(kGreetingLine), &n), TLS_IO_DONE);
@@ -313,6 +319,82 @@ TEST_F(Tls, StepFunctionsInterleaveInOneThread)
     EXPECT_STREQ(tls_last_error(client), "");
     tls_conn_free(server);
     tls_conn_free(client);
+}
+
+// A one-thread pair past its handshake, the server's close_notify sent: the close of a greeting.
+class TlsClose : public Tls {
+protected:
+    void SetUp() override
+    {
+        Tls::SetUp();
+        if (IsSkipped() || HasFatalFailure())
+            return;
+        server_ctx_ = make_server(server_side());
+        client_ctx_ = make_client(client_side());
+        ASSERT_TRUE(server_ctx_ && client_ctx_);
+        char err[TLS_ERRLEN] = "";
+        server_ = tls_conn_new(server_ctx_.get(), pair_.fds[0], nullptr, err, sizeof(err));
+        client_ = tls_conn_new(client_ctx_.get(), pair_.fds[1], "localhost", err, sizeof(err));
+        ASSERT_TRUE(server_ && client_) << err;
+        ASSERT_NO_FATAL_FAILURE(handshake_in_one_thread(server_, client_));
+        ASSERT_EQ(tls_shutdown(server_), TLS_IO_DONE);
+    }
+    void TearDown() override
+    {
+        tls_conn_free(server_);
+        tls_conn_free(client_);
+    }
+    CtxPtr server_ctx_{nullptr, tls_ctx_free}, client_ctx_{nullptr, tls_ctx_free};
+    SocketPair pair_;
+    tls_conn *server_ = nullptr, *client_ = nullptr;
+};
+
+TEST_F(TlsClose, AwaitsThePeersCloseNotifyNotItsEof)
+{
+    EXPECT_EQ(tls_await_close_notify(server_), TLS_IO_WANT_READ); // the client has not answered
+    char buf[64];
+    size_t n = 0;
+    EXPECT_EQ(tls_read(client_, buf, sizeof(buf), &n), TLS_IO_CLOSED);
+    EXPECT_EQ(tls_shutdown(client_), TLS_IO_DONE);
+    // The client's socket stays open (no EOF): its close_notify alone ends the wait.
+    EXPECT_EQ(tls_await_close_notify(server_), TLS_IO_DONE) << tls_last_error(server_);
+    EXPECT_EQ(tls_await_close_notify(server_), TLS_IO_DONE);
+}
+
+TEST_F(TlsClose, DiscardsDataBeforeTheCloseNotify)
+{
+    size_t n = 0;
+    ASSERT_EQ(tls_write(client_, "late request", 12, &n), TLS_IO_DONE);
+    EXPECT_EQ(tls_await_close_notify(server_), TLS_IO_WANT_READ);
+    EXPECT_EQ(tls_shutdown(client_), TLS_IO_DONE);
+    EXPECT_EQ(tls_await_close_notify_until(server_, deadline_in_ms(kTimeoutMs), nullptr, 0), 0);
+}
+
+TEST_F(TlsClose, PeerEofWithoutCloseNotifyEndsTheWait)
+{
+    close(pair_.take(1));
+    EXPECT_EQ(tls_await_close_notify(server_), TLS_IO_DONE);
+}
+
+TEST_F(TlsClose, PeerThatKeepsSendingFails)
+{
+    std::string chunk(16384, 'x');
+    tls_io_result r = TLS_IO_WANT_READ;
+    for (int i = 0; i < 8 && r == TLS_IO_WANT_READ; i++) {
+        size_t n = 0;
+        ASSERT_EQ(tls_write(client_, chunk.data(), chunk.size(), &n), TLS_IO_DONE);
+        r = tls_await_close_notify(server_);
+    }
+    EXPECT_EQ(r, TLS_IO_FAILED);
+    EXPECT_STREQ(tls_last_error(server_),
+                 "TLS close: the peer sent more than 65536 bytes instead of close_notify");
+}
+
+TEST_F(TlsClose, SilentPeerTimesOut)
+{
+    char err[TLS_ERRLEN] = "";
+    EXPECT_EQ(tls_await_close_notify_until(server_, deadline_in_ms(50), err, sizeof(err)), -1);
+    EXPECT_STREQ(err, "TLS close: timed out");
 }
 
 TEST_F(Tls, Tls12WithEcdheAead)
