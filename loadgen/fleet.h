@@ -19,8 +19,11 @@ extern "C" {
     "give; intervals are aligned by wall-clock time. Refused, with the file and the reason:\n"  \
     "different targets, transports, modes, warm-ups, interval lengths, phases or histogram\n"   \
     "layouts; a shard given twice or missing; shards not started together (--start-at);\n"     \
-    "truncated or malformed files. With .hgrm files (--hgrm), adds their exact bucket counts\n" \
-    "into one .hgrm and prints its percentiles.\n"
+    "truncated or malformed files. --fail-if COND (repeatable; the grammar of loadgen's own)\n" \
+    "is judged on the fleet; without it, the conditions the shards ran with are (a shard does\n" \
+    "not exit 3 on its own share). Exit 3 when one is not met.\n"                               \
+    "With .hgrm files (--hgrm), adds their exact bucket counts into one .hgrm and prints its\n" \
+    "percentiles.\n"
 
 /*
  * Checks that the n results (checked by result_parse; paths name them in messages) are shards

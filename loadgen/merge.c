@@ -9,10 +9,12 @@
 #include <string.h>
 
 #include "fleet.h"
+#include "fleet_judge.h"
 #include "hist.h"
 #include "result.h"
 
-#define MERGE_USAGE "usage: loadgen merge [-o FILE] FILE.json... | [-o FILE] FILE.hgrm..."
+#define MERGE_USAGE \
+    "usage: loadgen merge [-o FILE] [--fail-if COND]... FILE.json... | [-o FILE] FILE.hgrm..."
 
 static void print_summary(const hist *h, int files)
 {
@@ -95,30 +97,63 @@ static int write_json(FILE *out, const void *fleet)
     return rc != 0 || fputc('\n', out) == EOF ? -1 : 0;
 }
 
-/* Loads every result, merges them into the fleet's, writes it and prints the fleet report. */
-static int merge_json(const char *out_path, char **paths, int count)
+/* What 'loadgen merge' was asked for. */
+typedef struct merge_options {
+    const char *out_path;           /* -o FILE, NULL = stdout */
+    failif_cond conds[FAILIF_MAX];  /* --fail-if, judged on the fleet */
+    int nconds;
+    char **paths;
+    int npaths;
+} merge_options;
+
+/* Judges the conditions (given, or the shards' own) on the fleet; unmet count, or -1. */
+static int judge(json_t *fleet, json_t **shards, merge_options *o, FILE *report)
+{
+    char err[RESULT_ERRLEN];
+    int n = o->nconds;
+    if (n == 0)
+        n = fleet_conditions(shards, (const char *const *)o->paths, o->npaths, o->conds, err,
+                             sizeof(err));
+    int unmet = n < 0 ? -1 : fleet_judge(fleet, o->conds, n, report, err, sizeof(err));
+    if (unmet < 0)
+        fprintf(stderr, "loadgen merge: %s\n", err);
+    return unmet;
+}
+
+/* Loads every result, merges them into the fleet's, prints the fleet report, judges the
+ * --fail-if conditions and writes the result. 0, 1 on failure, 3 when a condition failed. */
+static int merge_json(merge_options *o)
 {
     char err[RESULT_ERRLEN];
     /* shards is an array of pointers: one json_t pointer per file. */
-    json_t **shards = calloc((size_t)count, sizeof(*shards)); // NOLINT(bugprone-sizeof-expression)
+    json_t **shards = calloc((size_t)o->npaths, sizeof(*shards)); // NOLINT(bugprone-sizeof-expression)
     json_t *fleet = NULL;
-    int status = shards ? 0 : 1;
-    for (int i = 0; status == 0 && i < count; i++)
-        if (!(shards[i] = result_load(paths[i], err, sizeof(err)))) {
-            fprintf(stderr, "loadgen merge: %s: %s\n", paths[i], err);
+    FILE *report = o->out_path ? stdout : stderr;
+    int status = shards ? 0 : 1, unmet = 0;
+    for (int i = 0; status == 0 && i < o->npaths; i++)
+        if (!(shards[i] = result_load(o->paths[i], err, sizeof(err)))) {
+            fprintf(stderr, "loadgen merge: %s: %s\n", o->paths[i], err);
             status = 1;
         }
-    if (status == 0 && !(fleet = fleet_merge(shards, (const char *const *)paths, count, err,
-                                             sizeof(err)))) {
+    if (status == 0 && !(fleet = fleet_merge(shards, (const char *const *)o->paths, o->npaths,
+                                             err, sizeof(err)))) {
         fprintf(stderr, "loadgen merge: %s\n", err);
         status = 1;
     }
+    if (status == 0) {
+        fleet_report(report, fleet);
+        unmet = judge(fleet, shards, o, report);
+        status = unmet < 0 ? 1 : 0;
+    }
     if (status == 0)
-        status = write_output(out_path, write_json, fleet);
-    if (status == 0)
-        fleet_report(out_path ? stdout : stderr, fleet);
+        status = write_output(o->out_path, write_json, fleet);
+    if (status == 0 && unmet > 0) {
+        fprintf(stderr, "loadgen merge: %d --fail-if condition%s not met by the fleet\n", unmet,
+                unmet == 1 ? "" : "s");
+        status = 3;
+    }
     json_decref(fleet);
-    for (int i = 0; shards && i < count; i++)
+    for (int i = 0; shards && i < o->npaths; i++)
         json_decref(shards[i]);
     free(shards);
     return status;
@@ -130,30 +165,54 @@ static int has_suffix(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* Reads the options before the files; 0, or the exit status of a usage error. */
+static int parse_options(int argc, char **argv, merge_options *o)
+{
+    int i = 1;
+    char err[RESULT_ERRLEN];
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+        if (i + 1 == argc)
+            return usage(strcmp(argv[i], "-o") == 0 ? "-o needs a file name"
+                         : strcmp(argv[i], "--fail-if") == 0 ? "--fail-if needs a condition"
+                                                             : "unknown option");
+        if (strcmp(argv[i], "-o") == 0) {
+            o->out_path = argv[++i];
+        } else if (strcmp(argv[i], "--fail-if") == 0) {
+            if (o->nconds == FAILIF_MAX)
+                return usage("too many --fail-if conditions");
+            if (failif_parse(argv[++i], &o->conds[o->nconds++], err, sizeof(err)) != 0)
+                return usage(err);
+        } else {
+            return usage("unknown option");
+        }
+    }
+    o->paths = argv + i;
+    o->npaths = argc - i;
+    if (o->npaths == 0)
+        return usage("no files to merge");
+    for (int k = 0; k < o->npaths; k++)
+        if (o->paths[k][0] == '-' && o->paths[k][1] != '\0')
+            return usage("options go before the files");
+    return 0;
+}
+
 int merge_main(int argc, char **argv)
 {
-    const char *out_path = NULL;
-    int first = 1;
+    static merge_options o; /* FAILIF_MAX conditions: kept off the stack */
+    memset(&o, 0, sizeof(o));
     if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
         printf("%s\n%s", MERGE_USAGE, FLEET_MERGE_HELP);
         return 0;
     }
-    if (argc > 1 && strcmp(argv[1], "-o") == 0) {
-        if (argc < 3)
-            return usage("-o needs a file name");
-        out_path = argv[2];
-        first = 3;
-    }
-    if (first >= argc)
-        return usage("no files to merge");
+    int rc = parse_options(argc, argv, &o);
+    if (rc != 0)
+        return rc;
     int json = 0;
-    for (int i = first; i < argc; i++) {
-        if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return usage("options go before the files");
-        json += has_suffix(argv[i], ".json");
-    }
-    if (json != 0 && json != argc - first)
+    for (int i = 0; i < o.npaths; i++)
+        json += has_suffix(o.paths[i], ".json");
+    if (json != 0 && json != o.npaths)
         return usage("give either .json results or .hgrm files, not both");
-    return json ? merge_json(out_path, argv + first, argc - first)
-                : merge_hgrm(out_path, argv + first, argc - first);
+    if (!json && o.nconds)
+        return usage("--fail-if needs .json results");
+    return json ? merge_json(&o) : merge_hgrm(o.out_path, o.paths, o.npaths);
 }

@@ -5,7 +5,8 @@ Runs tools/fleet 3 for 2 s of load against the build in BIN_DIR and checks what 
 the merged greeting count equals the server's `greeted`; every merged histogram (whole run and
 each interval) equals the bucket-by-bucket sum of the shards', decoded here independently of
 loadgen's C code; the intervals line up (the shards started within a few ms of each other and
-each fleet interval sums the shards' same interval); the shares of -c add up to the whole.
+each fleet interval sums the shards' same interval); the shares of -c add up to the whole;
+the shards' --fail-if conditions are judged on the fleet.
 Exit 0 pass, 1 fail, 77 skip (no network namespaces here: the message says why).
 Usage: tests/fleet_netns.py BIN_DIR
 """
@@ -73,7 +74,7 @@ def main():
     with tempfile.TemporaryDirectory() as out:
         run = subprocess.run(
             [os.path.join(ROOT, "tools", "fleet"), str(HOSTS), "--seconds", "2", "--bin", sys.argv[1],
-             "--out", out, "--", "-c", str(CONNECTIONS)],
+             "--out", out, "--", "-c", str(CONNECTIONS), "--fail-if", "rate>1", "--fail-if", "p99<100s"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
         print(run.stdout)
         if run.returncode == 77:
@@ -93,6 +94,8 @@ def main():
           "fleet greetings %d, server greeted %s" % (fleet["greetings"], match and match.group(1)))
     check(sum(s["connections"] for s in shards) == CONNECTIONS, "the shares of -c do not add up")
     check(sorted(s["shard"]["index"] for s in shards) == list(range(HOSTS)), "shard indexes")
+    verdicts = [(v["condition"], v["pass"]) for v in fleet.get("fail_if", [])]
+    check(verdicts == [("rate>1", True), ("p99<100s", True)], "the fleet's --fail-if verdicts: %s" % verdicts)
     for key in ("starts", "greetings", "unfinished"):
         check(fleet[key] == sum(s[key] for s in shards), "fleet %s is not the shards' sum" % key)
     summed = collections.defaultdict(collections.Counter)

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fleet.h"
+#include "fleet_judge.h"
 #include "hdr_codec.h"
 #include "hist.h"
 #include "result.h"
@@ -177,6 +178,31 @@ TEST(FleetMerge, IntervalsAreSummedBucketByBucketAtTheSameWallClockTime)
     EXPECT_EQ(hist_min(second.get()), 300u);
     EXPECT_EQ(hist_max(second.get()), 1000u);
     EXPECT_EQ(result_int(json_array_get(ivs, 2), "in_flight"), 20);
+}
+
+TEST(FleetMerge, FailIfIsJudgedOnTheFleet)
+{
+    Fleet fleet;
+    std::vector<uint64_t> samples(1500, 1000); // 1 ms each
+    fleet.add(make_result({samples}, shard(0, 2)));
+    fleet.add(make_result({samples}, shard(1, 2)));
+    ASSERT_NE(fleet.merge(), nullptr) << fleet.err;
+    failif_cond conds[3];
+    char err[RESULT_ERRLEN];
+    // Each shard alone greets 1500/s: only the fleet meets rate>2000.
+    ASSERT_EQ(failif_parse("rate>2000", &conds[0], err, sizeof(err)), 0) << err;
+    ASSERT_EQ(failif_parse("p99<2ms", &conds[1], err, sizeof(err)), 0) << err;
+    ASSERT_EQ(failif_parse("errors<0.01%", &conds[2], err, sizeof(err)), 0) << err;
+    FILE *out = fopen("/dev/null", "w");
+    ASSERT_NE(out, nullptr);
+    EXPECT_EQ(fleet_judge(fleet.merged, conds, 3, out, err, sizeof(err)), 1) << err;
+    fclose(out);
+    const json_t *verdicts = json_object_get(fleet.merged, "fail_if");
+    ASSERT_EQ(json_array_size(verdicts), 3u);
+    EXPECT_TRUE(json_is_true(json_object_get(json_array_get(verdicts, 0), "pass")));
+    EXPECT_DOUBLE_EQ(result_number(json_array_get(verdicts, 0), "measured"), 3000.0);
+    EXPECT_TRUE(json_is_true(json_object_get(json_array_get(verdicts, 1), "pass")));
+    EXPECT_FALSE(json_is_true(json_object_get(json_array_get(verdicts, 2), "pass"))); // 2 of 3002
 }
 
 void expect_refused(Fleet &fleet, const std::string &needle)
