@@ -37,18 +37,22 @@ static const char *phase_color(const char *phase)
 typedef struct timeline_points {
     size_t n;
     double *t;          /* seconds after the warm-up, at each interval's middle */
+    double *t_end;      /* and at its end, where in_flight and target are taken */
     double *greetings;  /* per second */
     double *errors;     /* per second */
     double *in_flight;  /* at the interval's end */
     double *target;     /* the --stage target, NaN when the result has none */
     double start, end;  /* the time axis: from the warm-up's start to the last interval's end */
     double measured;    /* the measured window's length (duration_s) */
+    double stage_s[16]; /* the first --stage durations (the plan starts with the warm-up) */
+    size_t nstages;
     int has_target;
 } timeline_points;
 
 static void points_free(timeline_points *p)
 {
     free(p->t);
+    free(p->t_end);
     free(p->greetings);
     free(p->errors);
     free(p->in_flight);
@@ -62,11 +66,16 @@ static int points_load(const json_t *result, timeline_points *p)
     memset(p, 0, sizeof(*p));
     p->n = n;
     p->t = calloc(1, size), p->greetings = calloc(1, size), p->errors = calloc(1, size);
-    p->in_flight = calloc(1, size), p->target = calloc(1, size);
-    if (!p->t || !p->greetings || !p->errors || !p->in_flight || !p->target)
+    p->in_flight = calloc(1, size), p->target = calloc(1, size), p->t_end = calloc(1, size);
+    if (!p->t || !p->t_end || !p->greetings || !p->errors || !p->in_flight || !p->target)
         return -1;
     p->start = -result_number(result, "warmup_s");
     p->measured = result_number(result, "duration_s");
+    const json_t *stages = json_object_get(result, "stages"), *st;
+    json_array_foreach(stages, i, st) {
+        if (p->nstages < sizeof(p->stage_s) / sizeof(p->stage_s[0]))
+            p->stage_s[p->nstages++] = fmax(0, result_number(st, "duration_s"));
+    }
     json_array_foreach(intervals, i, iv) {
         double start = result_number(iv, "start_s"), length = result_number(iv, "length_s");
         const json_t *target = json_object_get(iv, "target");
@@ -77,6 +86,7 @@ static int points_load(const json_t *result, timeline_points *p)
             break;
         }
         p->t[i] = start + length / 2;
+        p->t_end[i] = start + length;
         p->greetings[i] = result_number(iv, "rate");
         p->errors[i] = length > 0 ? (double)result_int(json_object_get(iv, "errors"), "total") / length : 0;
         p->in_flight[i] = (double)result_int(iv, "in_flight");
@@ -108,10 +118,19 @@ static svg_chart time_chart(FILE *out, const timeline_points *p, double left, do
     return c;
 }
 
+/* The warm-up shaded, and the end of each --stage but the last marked. */
 static void mark_warmup(const svg_chart *c, const timeline_points *p)
 {
     if (p->start < 0)
         svg_chart_band(c, p->start, 0, "warm-up (not measured)");
+    double at = p->start;
+    for (size_t i = 0; i + 1 < p->nstages; i++) {
+        char label[32];
+        at += p->stage_s[i];
+        snprintf(label, sizeof(label), "stage %zu", i + 2);
+        if (at > p->start && at < p->end)
+            svg_chart_mark(c, at, label);
+    }
 }
 
 static void draw_throughput(FILE *out, const timeline_points *p, double top)
@@ -136,8 +155,8 @@ static void draw_in_flight(FILE *out, const timeline_points *p, const json_t *re
                              SVG_AXIS_LINEAR, 0, ymax);
     mark_warmup(&c, p);
     svg_chart_axes(&c, "Connections in flight", "time since the warm-up ended (s)", "connections");
-    svg_series s[] = {{"in flight (interval end)", "#59a14f", NULL, p->t, p->in_flight, p->n},
-                      {"stage target", "#8a7f6a", "6 4", p->t, p->target, p->n}};
+    svg_series s[] = {{"in flight (interval end)", "#59a14f", NULL, p->t_end, p->in_flight, p->n},
+                      {"stage target", "#8a7f6a", "6 4", p->t_end, p->target, p->n}};
     svg_chart_series(&c, s, p->has_target && !open_loop ? 2 : 1);
 }
 
