@@ -13,3 +13,6 @@ greeter_add_test(test_hostile test_hostile.cc)
 if(NOT GREETER_SANITIZE)
   greeter_add_test(test_valgrind test_valgrind.cc)
 endif()
+# The process models when their processes die: counts that add up, no orphans.
+greeter_add_test(test_robust_server test_robust_server.cc)
+add_dependencies(test_robust_server greeter-server loadgen)
