@@ -37,6 +37,8 @@ enum {
     OPT_SERVERNAME,
     OPT_INTERVAL,
     OPT_FAIL_IF,
+    OPT_STAGE,
+    OPT_ABORT_AFTER,
     OPT_HLOG,
     OPT_CSV_INTERVALS,
     OPT_SHARD,
@@ -74,6 +76,8 @@ static const struct option long_options[] = {
     {"servername", required_argument, NULL, OPT_SERVERNAME},
     {"interval", required_argument, NULL, OPT_INTERVAL},
     {"fail-if", required_argument, NULL, OPT_FAIL_IF},
+    {"stage", required_argument, NULL, OPT_STAGE},
+    {"abort-after", required_argument, NULL, OPT_ABORT_AFTER},
     {"hlog", required_argument, NULL, OPT_HLOG},
     {"csv-intervals", required_argument, NULL, OPT_CSV_INTERVALS},
     {"shard", required_argument, NULL, OPT_SHARD},
@@ -106,6 +110,13 @@ void config_print_help(FILE *out)
         "      --connect-rate N  closed loop ramp-up: open the -c connections at N per second\n"
         "                        (default: unlimited, all at once)\n"
         "      --seed N          random seed for --poisson (default: from the clock)\n"
+        "      --stage DUR:TARGET  a load stage, repeatable, run in order: over DUR the level\n"
+        "                        moves linearly to TARGET from the previous stage's (the first\n"
+        "                        from 0; with -R from -R's rate): connections in flight in the\n"
+        "                        closed loop (--stage 10s:100 --stage 30s:1000 --stage 10s:0),\n"
+        "                        starts per second with -R. The stages set the run's length\n"
+        "                        (not with -d) and the connections (not with -c, except as\n"
+        "                        the cap with -R); --warmup is their first part (default: none)\n"
         "\n"
         "Bounds (a run ends at whichever comes first):\n"
         "  -n, --number N        connections to make after the warm-up; each ends as a greeting\n"
@@ -116,6 +127,9 @@ void config_print_help(FILE *out)
         "                        as unfinished\n"
         "      --warmup TIME     run this long before measuring; nothing in it is counted\n"
         "                        (default: 0)\n"
+        "      --abort-after TIME  stop early, exit 1, when every connection that ended in\n"
+        "                        the last TIME failed (a closed port, a dead server); 0 never\n"
+        "                        stops (default: 5s)\n"
         "      --timeout TIME    bound on each step of a connection: connect, TLS handshake,\n"
         "                        send, read (default: 10s)\n"
         "TIME is a number with an optional unit us, ms, s or m (default unit: s).\n"
@@ -343,6 +357,9 @@ static int apply_option(int opt, const char *arg, lg_config *cfg, int *connectio
     case OPT_HGRM: cfg->hgrm_dir = arg; return 0;
     case OPT_HLOG: cfg->hlog_path = arg; return 0;
     case OPT_CSV_INTERVALS: cfg->csv_intervals_path = arg; return 0;
+    case OPT_STAGE: return stages_add(&cfg->stages, arg, err, errlen);
+    case OPT_ABORT_AFTER:
+        return parse_time("--abort-after", arg, 0, &cfg->abort_after_us, err, errlen);
     case OPT_FAIL_IF:
         if (cfg->nfail_if == FAILIF_MAX)
             return snprintf(err, errlen, "--fail-if: at most %d conditions", FAILIF_MAX), -1;
@@ -454,10 +471,43 @@ static int check_fail_if(const lg_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/* --stage against the options it replaces: -d (the length), -c (closed loop), --connect-rate
+ * (the ramp). The warm-up is the stages' first part; the rest is measured. */
+static int check_stages(lg_config *cfg, int connections_given, char *err, size_t errlen)
+{
+    stage_plan *plan = &cfg->stages;
+    if (!plan->n)
+        return 0;
+    long long total = stages_total_us(plan);
+    if (cfg->duration_us)
+        return snprintf(err, errlen, "-d does not apply with --stage: the stages set the run's "
+                                     "length (their sum); drop -d or the stages"), -1;
+    if (cfg->connect_rate)
+        return snprintf(err, errlen, "--connect-rate does not apply with --stage: the stages "
+                                     "are the ramp"), -1;
+    if (cfg->warmup_us >= total)
+        return snprintf(err, errlen, "--warmup must be shorter than the stages (%.3gs in all): "
+                                     "the warm-up is their first part", (double)total / 1e6), -1;
+    if (cfg->rate > 0) {
+        plan->start_level = cfg->rate;
+    } else {
+        if (connections_given)
+            return snprintf(err, errlen, "-c does not apply with --stage in the closed loop: "
+                                         "the stage targets are the connections in flight"), -1;
+        if (stages_peak(plan) < 1 || stages_peak(plan) > 1000000)
+            return snprintf(err, errlen, "--stage: the closed loop needs a target of 1 to "
+                                         "1000000 connections"), -1;
+        cfg->connections = (long)ceil(stages_peak(plan));
+    }
+    cfg->duration_us = total - cfg->warmup_us;
+    return 0;
+}
+
 /* Cross-option rules and defaults that depend on several options. */
 static int finish_config(lg_config *cfg, int connections_given, char *err, size_t errlen)
 {
-    if (check_transport(cfg, err, errlen) != 0 || check_fail_if(cfg, err, errlen) != 0)
+    if (check_transport(cfg, err, errlen) != 0 || check_fail_if(cfg, err, errlen) != 0 ||
+        check_stages(cfg, connections_given, err, errlen) != 0)
         return -1;
     if (cfg->poisson && cfg->rate == 0)
         return snprintf(err, errlen, "--poisson needs an open-loop rate (-R)"), -1;
@@ -495,6 +545,7 @@ config_result config_parse(int argc, char **argv, lg_config *cfg, char *err, siz
     cfg->connections = CONFIG_DEFAULT_CONNECTIONS;
     cfg->timeout_us = CONFIG_DEFAULT_TIMEOUT_US;
     cfg->interval_us = CONFIG_DEFAULT_INTERVAL_US;
+    cfg->abort_after_us = CONFIG_DEFAULT_ABORT_AFTER_US;
     cfg->shard.count = 1;
     int connections_given = 0, opt;
     opterr = 0;

@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "failif.h"
+#include "stages.h"
 #include "shard.h"
 
 #ifdef __cplusplus
@@ -22,6 +23,7 @@ extern "C" {
 #define CONFIG_DEFAULT_DURATION_US 10000000LL
 #define CONFIG_DEFAULT_TIMEOUT_US 10000000LL
 #define CONFIG_DEFAULT_INTERVAL_US 1000000LL
+#define CONFIG_DEFAULT_ABORT_AFTER_US 5000000LL
 /* With no HOST:PORT and no --unix: the server's own default address. */
 #define CONFIG_DEFAULT_TARGET "localhost:12345"
 /* What --udp sends when --send is not given: the server answers any datagram. */
@@ -61,6 +63,8 @@ typedef struct lg_config {
     const char *hlog_path;   /* --hlog FILE: HdrHistogram interval log */
     const char *csv_intervals_path; /* --csv-intervals FILE: one row per interval */
     long long interval_us;   /* --interval: length of the recorded intervals */
+    long long abort_after_us; /* --abort-after: stop when every attempt failed this long; 0 = never */
+    stage_plan stages;       /* --stage: connections (closed loop) or starts/s (-R) over time */
     failif_cond fail_if[FAILIF_MAX]; /* --fail-if, in the order given */
     int nfail_if;
     uint64_t seed;           /* --seed: for --poisson (with --shard: this shard's own) */

@@ -49,6 +49,7 @@ typedef struct run_state {
     handoff **boxes;  /* each worker's, for the timeline */
     pthread_t *tids;
     int started;
+    int aborted;      /* --abort-after stopped the run */
     lg_timeline *timeline;
 } run_state;
 
@@ -83,14 +84,12 @@ static int start_workers(run_state *rs, char *err, size_t errlen)
 }
 
 /* The progress line during the warm-up (afterwards each interval prints its own). */
+static void progress_totals(run_state *rs, uint64_t *greetings, uint64_t *errors);
+
 static void print_warmup_progress(run_state *rs, uint64_t now, uint64_t *last_greetings)
 {
-    uint64_t greetings = 0, errors = 0;
-    for (int i = 0; i < rs->started; i++) {
-        engine_progress *p = engine_worker_progress(rs->workers[i]);
-        greetings += atomic_load_explicit(&p->greetings, memory_order_relaxed);
-        errors += atomic_load_explicit(&p->errors, memory_order_relaxed);
-    }
+    uint64_t greetings, errors;
+    progress_totals(rs, &greetings, &errors);
     double t = (double)(now - rs->shared.start_ns) / 1e9;
     fprintf(stderr, "loadgen: %6.1fs warm-up greetings %llu (%llu/s), errors %llu, open %ld\n", t,
             (unsigned long long)greetings,
@@ -107,16 +106,48 @@ static int workers_done(run_state *rs)
     return 1;
 }
 
+/* Totals so far over the workers' progress figures (warm-up included). */
+static void progress_totals(run_state *rs, uint64_t *greetings, uint64_t *errors)
+{
+    *greetings = *errors = 0;
+    for (int i = 0; i < rs->started; i++) {
+        engine_progress *p = engine_worker_progress(rs->workers[i]);
+        *greetings += atomic_load_explicit(&p->greetings, memory_order_relaxed);
+        *errors += atomic_load_explicit(&p->errors, memory_order_relaxed);
+    }
+}
+
+/* --abort-after: 1 once connections kept failing, and none succeeding, for that long. */
+static int all_failing(run_state *rs, uint64_t now, uint64_t *last_good_ns, uint64_t *greetings)
+{
+    uint64_t g, e;
+    if (!rs->cfg->abort_after_us)
+        return 0;
+    progress_totals(rs, &g, &e);
+    if (g != *greetings || e == 0) { /* a greeting, or nothing failed yet */
+        *greetings = g;
+        *last_good_ns = now;
+        return 0;
+    }
+    return now - *last_good_ns >= (uint64_t)rs->cfg->abort_after_us * 1000u;
+}
+
 /* Waits for the workers, gathering their intervals (which print the progress), printing the
- * warm-up's progress once a second, and passing on a stop signal. */
+ * warm-up's progress once a second, passing on a stop signal, and stopping the run when every
+ * attempt fails. */
 static void watch_workers(run_state *rs)
 {
     uint64_t next_print = rs->shared.start_ns + 1000000000u, last_greetings = 0;
+    uint64_t last_good_ns = rs->shared.start_ns, seen_greetings = 0;
     struct timespec pause = {0, (long)PROGRESS_POLL_NS};
     while (!workers_done(rs)) {
         nanosleep(&pause, NULL);
         if (stop_requested)
             atomic_store(&rs->shared.stop, 1);
+        if (!rs->aborted && all_failing(rs, clock_now_ns(), &last_good_ns, &seen_greetings)) {
+            rs->aborted = 1;
+            atomic_store(&rs->shared.stop, 1);
+        }
         timeline_collect(rs->timeline, rs->boxes, rs->started);
         uint64_t now = clock_now_ns();
         if (now >= next_print && now < rs->shared.measure_ns) {
@@ -156,7 +187,7 @@ static void collect(run_state *rs, lg_stats *merged, lg_report *r)
      * window must not dilute it. With -n, or when a signal cut the run short, it runs to the
      * last counted end. */
     uint64_t end = merged->last_finish_ns ? merged->last_finish_ns : clock_now_ns();
-    r->interrupted = stop_requested != 0;
+    r->interrupted = stop_requested != 0 || rs->aborted;
     if (!r->interrupted && rs->shared.end_ns != UINT64_MAX)
         end = rs->shared.end_ns;
     r->duration_s = end > rs->shared.measure_ns ? (double)(end - rs->shared.measure_ns) / 1e9 : 0;
@@ -239,6 +270,16 @@ static int prepare_target(const lg_config *cfg, lg_target *target)
     }
     target_preflight(target, cfg->connections, cfg->threads);
     return 0;
+}
+
+/* The most frequent error cause, for the abort message. */
+static const char *first_error_name(const lg_stats *s)
+{
+    int top = 0;
+    for (int e = 1; e < LG_ERR_COUNT; e++)
+        if (s->errors[e] > s->errors[top])
+            top = e;
+    return lg_stats_error_names[top];
 }
 
 /* The host name and the wall-clock time of the warm-up's end, for the JSON. */
@@ -357,6 +398,13 @@ int run_loadgen(const lg_config *cfg)
     int unmet = report_judge(&report);
     if (status == 0 && write_outputs(&report) != 0)
         status = 1;
+    if (rs.aborted) {
+        log_error("every connection that ended in the last %.1f s failed (%s): stopped early "
+                  "(--abort-after %.1fs; 0 turns this off)",
+                  (double)cfg->abort_after_us / 1e6, first_error_name(&merged),
+                  (double)cfg->abort_after_us / 1e6);
+        status = 1;
+    }
     if (status == 0 && merged.greetings == 0)
         status = 1;
     if (status == 0 && unmet) {

@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "stages.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -21,11 +23,21 @@ typedef struct schedule {
     uint64_t issued;  /* starts taken so far */
     double next_ns;   /* due time of the next start, from first_ns */
     uint64_t rng;     /* generator state for Poisson gaps */
+    /* --stage with -R: the rate follows plan; starts are positions on the plan's cumulative
+     * count (this thread's: id, id + threads, ... uniform; exponential steps for Poisson). */
+    const stage_plan *plan;
+    double count_pos, count_step;
+    uint64_t staged_due;
 } schedule;
 
 void schedule_init(schedule *s, double rate_per_s, int poisson, uint64_t first_ns, uint64_t seed);
 
-/* CLOCK_MONOTONIC nanoseconds at which the next start is due. */
+/* A schedule whose rate follows plan (borrowed; it must outlive s) from first_ns: thread id
+ * of threads takes its share of the plan's starts. */
+void schedule_init_staged(schedule *s, const stage_plan *plan, int threads, int id, int poisson,
+                          uint64_t first_ns, uint64_t seed);
+
+/* CLOCK_MONOTONIC nanoseconds at which the next start is due (UINT64_MAX: none will be). */
 uint64_t schedule_due(const schedule *s);
 
 /* Takes the next start: the one schedule_due names. */

@@ -62,6 +62,14 @@ json_t *timeline_errors_json(const lg_stats *s)
     return o;
 }
 
+/* The --stage level in force at the end of interval k (the plan starts with the warm-up). */
+static double stage_target(const lg_timeline *tl, int64_t k, double length_s)
+{
+    double end_s = (double)tl->cfg->warmup_us / 1e6 +
+                   (double)k * (double)tl->clk.interval_ns / 1e9 + length_s;
+    return stages_level(&tl->cfg->stages, (uint64_t)(end_s * 1e9));
+}
+
 static json_t *interval_json(const lg_timeline *tl, int64_t k, double length_s)
 {
     const lg_stats *s = &tl->acc;
@@ -82,6 +90,8 @@ static json_t *interval_json(const lg_timeline *tl, int64_t k, double length_s)
     json_object_set_new(o, "late_starts", json_integer((json_int_t)s->late_starts));
     json_object_set_new(o, "in_flight", json_integer(tl->open_at_end));
     json_object_set_new(o, "established_not_greeted", json_integer(tl->established_at_end));
+    if (tl->cfg->stages.n)
+        json_object_set_new(o, "target", json_real(stage_target(tl, k, length_s)));
     for (int p = 0; p < LG_PHASE_COUNT; p++)
         if (tl->applies[p])
             json_object_set_new(lat, lg_stats_phase_names[p], timeline_phase_json(s->phase[p]));
@@ -95,6 +105,8 @@ static void write_csv_header(lg_timeline *tl)
     for (int e = 0; e < LG_ERR_COUNT; e++)
         fprintf(tl->csv, ",%s", lg_stats_error_names[e]);
     fputs(",unfinished,in_flight,established_not_greeted", tl->csv);
+    if (tl->cfg->stages.n)
+        fputs(",target", tl->csv);
     for (int p = 0; p < LG_PHASE_COUNT; p++) {
         if (!tl->applies[p])
             continue;
@@ -116,6 +128,8 @@ static void write_csv_row(lg_timeline *tl, int64_t k, double length_s)
         fprintf(tl->csv, ",%" PRIu64, s->errors[e]);
     fprintf(tl->csv, ",%" PRIu64 ",%ld,%ld", s->unfinished, tl->open_at_end,
             tl->established_at_end);
+    if (tl->cfg->stages.n)
+        fprintf(tl->csv, ",%.1f", stage_target(tl, k, length_s));
     for (int p = 0; p < LG_PHASE_COUNT; p++) {
         if (!tl->applies[p])
             continue;
@@ -173,11 +187,14 @@ static void print_progress(const lg_timeline *tl, int64_t k, double length_s)
     const hist *g = s->phase[LG_PHASE_GREETING];
     char p50[32], p99[32];
     double end_s = (double)k * (double)tl->clk.interval_ns / 1e9 + length_s;
+    char target[48] = "";
+    if (tl->cfg->stages.n)
+        snprintf(target, sizeof(target), " (stage target %.0f)", stage_target(tl, k, length_s));
     fprintf(stderr,
-            "loadgen: %6.1fs %8.0f greetings/s, errors %" PRIu64 ", in flight %ld (%ld not "
+            "loadgen: %6.1fs %8.0f greetings/s, errors %" PRIu64 ", in flight %ld%s (%ld not "
             "greeted), greeting p50 %s p99 %s\n",
             end_s, length_s > 0 ? (double)s->greetings / length_s : 0, lg_stats_error_total(s),
-            tl->open_at_end, tl->established_at_end, report_human_us(p50, sizeof(p50), (double)hist_percentile(g, 50)),
+            tl->open_at_end, target, tl->established_at_end, report_human_us(p50, sizeof(p50), (double)hist_percentile(g, 50)),
             report_human_us(p99, sizeof(p99), (double)hist_percentile(g, 99)));
 }
 

@@ -17,8 +17,36 @@ void handler_log_peer(const conn_item *conn)
     addr_format_tutorial((const struct sockaddr *)&conn->peer, conn->peer_len, peer, sizeof(peer));
     int n = snprintf(line, sizeof(line), "Got connection from %s\n", peer);
     /* One write per line keeps lines from concurrent workers whole. */
-    ssize_t ignored = write(STDOUT_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-    (void)ignored;
+    log_access_write(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+void handler_log_done(const handler_config *cfg, const conn_item *conn, const char *outcome)
+{
+    if (cfg->access_log != ACCESS_LOG_FULL)
+        return;
+    char when[40], peer[ADDR_STRLEN], line[ADDR_STRLEN + 128];
+    log_format_time(when, sizeof(when));
+    if (conn->peer_len > 0)
+        addr_format_hostport((const struct sockaddr *)&conn->peer, conn->peer_len, peer, sizeof(peer));
+    else
+        snprintf(peer, sizeof(peer), "-"); /* an unnamed UNIX socket client */
+    uint64_t took_us = conn->accepted_ns ? (clock_now_ns() - conn->accepted_ns) / 1000u : 0;
+    int n = snprintf(line, sizeof(line), "%s %s %s %lluus\n", when, peer, outcome,
+                     (unsigned long long)took_us);
+    log_access_write(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+reload_gen *handler_view(const handler_config *cfg, handler_config *view)
+{
+    *view = *cfg;
+    if (cfg->live == NULL)
+        return NULL;
+    reload_gen *gen = reload_acquire(cfg->live);
+    view->greeting = gen->greeting;
+    view->greeting_len = gen->greeting_len;
+    if (cfg->tls)
+        view->tls = gen->tls;
+    return gen;
 }
 
 void handler_do_work(const handler_config *cfg)
@@ -45,7 +73,7 @@ static uint64_t deadline_after(int timeout_ms)
 }
 
 /* The TLS path: handshake (bounded), greeting, close_notify, then the same careful close. */
-static void serve_tls(const handler_config *cfg, const conn_item *conn, server_stats *stats)
+static const char *serve_tls(const handler_config *cfg, const conn_item *conn, server_stats *stats)
 {
     char err[TLS_ERRLEN];
     tls_conn *tls = tls_conn_new(cfg->tls, conn->fd, NULL, err, sizeof(err));
@@ -57,7 +85,7 @@ static void serve_tls(const handler_config *cfg, const conn_item *conn, server_s
         server_stats_add(&stats->failed, 1);
         tls_conn_free(tls);
         close(conn->fd);
-        return;
+        return "tls_failed";
     }
     handler_do_work(cfg);
     uint64_t deadline = deadline_after(cfg->io_timeout_ms);
@@ -76,9 +104,10 @@ static void serve_tls(const handler_config *cfg, const conn_item *conn, server_s
     }
     tls_conn_free(tls);
     close(conn->fd);
+    return ok ? "greeted" : "failed";
 }
 
-static void serve_plain(const handler_config *cfg, const conn_item *conn, server_stats *stats)
+static const char *serve_plain(const handler_config *cfg, const conn_item *conn, server_stats *stats)
 {
     handler_do_work(cfg);
     net_io_result rc = net_write_all(conn->fd, cfg->greeting, cfg->greeting_len,
@@ -86,22 +115,29 @@ static void serve_plain(const handler_config *cfg, const conn_item *conn, server
     if (rc == NET_IO_DONE) {
         net_close_graceful(conn->fd, cfg->io_timeout_ms, HANDLER_DRAIN_LIMIT);
         server_stats_add(&stats->greeted, 1);
-    } else {
-        close(conn->fd);
-        server_stats_add(&stats->failed, 1);
+        return "greeted";
     }
+    close(conn->fd);
+    server_stats_add(&stats->failed, 1);
+    return "failed";
 }
 
 void handler_serve(const handler_config *cfg, const conn_item *conn, server_stats *stats)
 {
-    if (cfg->access_log)
+    handler_config view;
+    reload_gen *gen = handler_view(cfg, &view);
+    /* Whoever serves one connection at a time (thread, process) is a busy worker meanwhile. */
+    server_stats_add(&stats->busy, 1);
+    if (cfg->access_log == ACCESS_LOG_TUTORIAL)
         handler_log_peer(conn);
-    if (cfg->tls)
-        serve_tls(cfg, conn, stats);
-    else
-        serve_plain(cfg, conn, stats);
+    const char *outcome = cfg->tls ? serve_tls(&view, conn, stats) : serve_plain(&view, conn, stats);
+    if (gen)
+        reload_release(gen);
+    server_stats_observe_duration(stats, conn->accepted_ns);
+    handler_log_done(cfg, conn, outcome);
     if (cfg->admission)
         admission_release(cfg->admission, (const struct sockaddr *)&conn->peer);
+    server_stats_sub(&stats->busy, 1);
 }
 
 void handler_reject(const handler_config *cfg, int fd, server_stats *stats)

@@ -8,6 +8,7 @@
 #include "stats.h"
 #include "tls.h"
 #include "admission.h"
+#include "reload.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -18,6 +19,10 @@ extern "C" {
 
 typedef enum { WORK_SLEEP = 0, WORK_SPIN = 1 } work_kind;
 
+/* --access-log: the tutorial's line when a client arrives, or one line when it is done with
+ * time, peer, outcome and duration (--access-log-format full). */
+enum { ACCESS_LOG_OFF = 0, ACCESS_LOG_TUTORIAL = 1, ACCESS_LOG_FULL = 2 };
+
 /* Read-only after start-up; shared by every worker. The strings are owned by the caller. */
 typedef struct handler_config {
     const char *greeting;
@@ -25,12 +30,18 @@ typedef struct handler_config {
     const char *busy_message; /* sent to rejected clients; "" closes silently */
     size_t busy_message_len;
     int io_timeout_ms;  /* bound on writing the greeting and on draining before close */
-    int access_log;     /* print "Got connection from ('127.0.0.1', 48437)" per client */
+    int access_log;     /* ACCESS_LOG_*: a line per client, to stdout or --access-log-file */
     unsigned work_us;   /* simulated per-connection work before the greeting */
     work_kind work;
     tls_ctx *tls;       /* non-NULL: handshake first, greet over TLS, end with close_notify */
     admission *admission; /* non-NULL: access rules or caps; connections are released here */
+    reload_state *live;   /* non-NULL: greeting and TLS context come from its current
+                           * generation (SIGHUP swaps it); tls then only says "use TLS" */
 } handler_config;
+
+/* The greeting and TLS context of the live generation in a copy of cfg, for one connection;
+ * returns the generation to release (NULL when cfg has no live state: view is then *cfg). */
+reload_gen *handler_view(const handler_config *cfg, handler_config *view);
 
 /* Greets one accepted connection and closes it, counting it as greeted or failed (a failed
  * TLS handshake also counts in tls_failed). Takes ownership of conn->fd. Blocks at most
@@ -43,8 +54,11 @@ void handler_reject(const handler_config *cfg, int fd, server_stats *stats);
 /* Does the configured simulated work (sleep or spin for work_us). */
 void handler_do_work(const handler_config *cfg);
 
-/* Prints the access-log line for a peer to stdout, one write per line. */
+/* Prints the tutorial's access-log line for a peer, one write per line. */
 void handler_log_peer(const conn_item *conn);
+
+/* With --access-log-format full: "TIME PEER OUTCOME DURATION" for a connection done. */
+void handler_log_done(const handler_config *cfg, const conn_item *conn, const char *outcome);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /* main.c -- greeter-server: the command line turned into a server_config, then server_run. */
 #include "options.h"
 #include "server.h"
+#include "reload.h"
 #include "udp.h"
 
 #include "log.h"
@@ -11,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define GREETING_FILE_MAX ((size_t)1024 * 1024)
+#define GREETING_FILE_MAX RELOAD_GREETING_MAX
 #define ERRLEN 512
 
 static const char *program = "greeter-server";
@@ -22,26 +23,14 @@ static int bad_usage(const char *message)
     return 2;
 }
 
-/* Reads a whole greeting file into a malloc'd buffer the caller owns. */
-static char *read_greeting_file(const char *path, size_t *len, char *err, size_t errlen)
+/* Opens --log-file and --access-log-file; 0, or -1 with err. */
+static int open_log_files(const server_options *opts, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(err, errlen, "--greeting-file %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = malloc(GREETING_FILE_MAX + 1);
-    size_t n = buf ? fread(buf, 1, GREETING_FILE_MAX + 1, f) : 0;
-    int failed = buf == NULL || ferror(f);
-    fclose(f);
-    if (failed || n == 0 || n > GREETING_FILE_MAX) {
-        snprintf(err, errlen, "--greeting-file %s: %s", path,
-                 failed ? "cannot read it" : n == 0 ? "the file is empty" : "larger than 1 MiB");
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
+    if (opts->log_file && log_open_file(LOG_FILE_MESSAGES, opts->log_file, err, errlen) < 0)
+        return -1;
+    if (opts->access_log_file && log_open_file(LOG_FILE_ACCESS, opts->access_log_file, err, errlen) < 0)
+        return -1;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -65,9 +54,15 @@ int main(int argc, char **argv)
     }
     status = 1;
     char *file_greeting = NULL;
+    log_use_timestamps(); /* a server's messages are read later: say when, or let the journal */
+    if (open_log_files(&opts, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        goto out_free_options;
+    }
+    cfg->argv = argv;
     if (opts.greeting_file) {
-        file_greeting = read_greeting_file(opts.greeting_file, &cfg->handler.greeting_len, err,
-                                           sizeof(err));
+        file_greeting = reload_read_greeting(opts.greeting_file, GREETING_FILE_MAX,
+                                             &cfg->handler.greeting_len, err, sizeof(err));
         if (file_greeting == NULL) {
             log_error("%s", err);
             goto out_free_options;

@@ -38,6 +38,7 @@ typedef struct event_conn {
     conn_phase phase;
     int in_epoll;
     size_t sent;
+    uint64_t accepted_ns; /* for the accept-to-close histogram */
     dl_node timer; /* in the loop's list for its phase, by deadline */
 } event_conn;
 
@@ -48,6 +49,9 @@ typedef struct event_loop {
     int own_listener; /* loop 0 uses the server's listener; the others made theirs */
     int accepting;
     int live;         /* event_conns allocated */
+    /* When the connection on_accepted is handling was accepted: a connection greeted and
+     * closed at once has no event_conn to keep it in. */
+    uint64_t accepting_ns;
     /* Every connection in a list waits the same fixed time (work_us, or io_timeout), so
      * each list stays sorted by deadline (dlist.h). */
     dl_list working, waiting_io;
@@ -70,6 +74,7 @@ static void conn_free(event_loop *loop, event_conn *c)
         admission_release(loop->srv->cfg->handler.admission, (struct sockaddr *)&c->peer);
     tls_conn_free(c->tls);
     close(c->fd); /* also removes it from epoll */
+    server_stats_observe_duration(loop->srv->stats, c->accepted_ns);
     free(c);
     loop->live--;
 }
@@ -80,8 +85,16 @@ static event_conn *conn_new(event_loop *loop, int fd)
     if (c == NULL)
         return NULL;
     c->fd = fd;
+    c->accepted_ns = loop->accepting_ns; /* only ever called while on_accepted runs */
     loop->live++;
     return c;
+}
+
+/* Closes a connection that never got an event_conn (so on_accepted is still running). */
+static void close_at_once(event_loop *loop, int fd)
+{
+    close(fd);
+    server_stats_observe_duration(loop->srv->stats, loop->accepting_ns);
 }
 
 /* Moves c to phase, waiting for events (EPOLLIN/EPOLLOUT, 0 for none) until its deadline.
@@ -117,12 +130,12 @@ static void close_greeted(event_loop *loop, int fd, event_conn *c, int linger)
         if (c)
             conn_free(loop, c);
         else
-            close(fd);
+            close_at_once(loop, fd);
         return;
     }
     shutdown(fd, SHUT_WR);
     if (c == NULL && (c = conn_new(loop, fd)) == NULL) {
-        close(fd);
+        close_at_once(loop, fd);
         return;
     }
     if (conn_wait(loop, c, PHASE_DRAINING, EPOLLIN | EPOLLRDHUP, io_deadline(loop)) < 0)
@@ -136,7 +149,7 @@ static void close_failed(event_loop *loop, int fd, event_conn *c)
     if (c)
         conn_free(loop, c);
     else
-        close(fd);
+        close_at_once(loop, fd);
 }
 
 /* Writes what is left of the greeting; c may be NULL for a connection that never waited. */
@@ -260,7 +273,8 @@ static void tls_accepted(event_loop *loop, event_conn *c)
 static void on_accepted(event_loop *loop, conn_item *conn)
 {
     const handler_config *h = &loop->srv->cfg->handler;
-    if (h->access_log)
+    loop->accepting_ns = conn->accepted_ns;
+    if (h->access_log == ACCESS_LOG_TUTORIAL)
         handler_log_peer(conn);
     /* The fast path (a plain greeting that fits the socket buffer) needs no state at all;
      * everything that waits, or must be released to the caps later, gets an event_conn. */
@@ -389,6 +403,7 @@ static void *loop_main(void *arg)
             log_error("epoll_wait: %s", strerror(errno));
             break;
         }
+        server_stats_add(&loop->srv->stats->busy, 1); /* a loop is a busy worker while not waiting */
         for (int i = 0; i < n; i++) {
             void *tag = events[i].data.ptr;
             if (tag == &listener_tag)
@@ -399,6 +414,7 @@ static void *loop_main(void *arg)
                 on_conn_event(loop, tag);
         }
         expire(loop);
+        server_stats_sub(&loop->srv->stats->busy, 1);
     }
     return NULL;
 }

@@ -147,10 +147,12 @@ int model_pool_run(server *srv, char *err, size_t errlen)
     pool p = {.srv = srv};
     if (conn_queue_init(&p.queue, (size_t)srv->cfg->queue_capacity, err, errlen) < 0)
         return -1;
+    metrics_watch_queue(srv->metrics, &p.queue);
     int rc = start_workers(&p, srv->cfg->workers, err, errlen);
     if (rc == 0)
         accept_loop(&p);
     stop_workers(&p);
+    metrics_watch_queue(srv->metrics, NULL);
     server_stats_max(&srv->stats->queue_high_water, conn_queue_high_water(&p.queue));
     conn_queue_destroy(&p.queue);
     return rc;

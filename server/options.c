@@ -1,7 +1,9 @@
 /* options.c -- greeter-server's command line: argv into a server_config, and the help text. */
 #include "options.h"
 
+#include "addr.h"
 #include "cidr.h"
+#include "metrics.h"
 #include "parse.h"
 #include "udp.h"
 
@@ -74,11 +76,29 @@ void server_options_usage(FILE *out, const char *program, int cores)
             "                          microseconds (default 0)\n"
             "      --work-kind KIND    sleep (blocking I/O, default) or spin (CPU work)\n"
             "      --access-log        print \"Got connection from ('127.0.0.1', 48437)\" per client\n"
+            "      --access-log-format F  tutorial (that line, when the client arrives) or full\n"
+            "                          (a line when it is done: time, peer, outcome, duration);\n"
+            "                          implies --access-log\n"
+            "      --access-log-file F append the access log to file F instead of stdout\n"
+            "                          (implies --access-log; SIGHUP and SIGUSR1 reopen it)\n"
+            "      --log-file F        append messages to file F instead of stderr (reopened\n"
+            "                          by SIGHUP and SIGUSR1)\n"
+            "      --upgrade-binary F  the program SIGUSR2 starts for a hitless upgrade\n"
+            "                          (default: the running executable's path)\n"
+            "      --metrics [HOST:]PORT\n"
+            "                          serve Prometheus metrics at http://HOST:PORT/metrics\n"
+            "                          (HOST defaults to 127.0.0.1, loopback only; there is no\n"
+            "                          default port; 0 picks one, printed on a 'metrics on' line)\n"
             "      --quiet             only warnings and errors on stderr\n"
             "  -h, --help              this help\n\n"
-            "Prints 'listening on HOST:PORT' when ready. SIGINT or SIGTERM stops accepting,\n"
-            "greets every connection already accepted, prints a summary line and exits 0;\n"
-            "a second signal exits at once. Exit status: 0 done, 1 could not start, 2 bad usage.\n",
+            "Prints 'listening on HOST:PORT' when ready. SIGINT, SIGTERM or SIGQUIT stops\n"
+            "accepting, greets every connection already accepted, prints a summary line and\n"
+            "exits 0; a second signal exits at once. SIGHUP reloads --greeting-file and the TLS\n"
+            "files and reopens the logs; SIGUSR1 reopens the logs; SIGUSR2 starts the program\n"
+            "again on the same listening sockets and exits once it is ready (hitless upgrade).\n"
+            "Under systemd, the listeners may be inherited (LISTEN_FDS; a socket named 'tls'\n"
+            "serves TLS) and readiness is reported (NOTIFY_SOCKET). Exit status: 0 done,\n"
+            "1 could not start, 2 bad usage.\n",
             cores * 4);
 }
 
@@ -111,6 +131,11 @@ enum {
     OPT_DENY,
     OPT_USER,
     OPT_GROUP,
+    OPT_ACCESS_LOG_FORMAT,
+    OPT_ACCESS_LOG_FILE,
+    OPT_LOG_FILE,
+    OPT_UPGRADE_BINARY,
+    OPT_METRICS,
 };
 
 static const struct option long_options[] = {
@@ -147,6 +172,11 @@ static const struct option long_options[] = {
     {"deny", required_argument, NULL, OPT_DENY},
     {"user", required_argument, NULL, OPT_USER},
     {"group", required_argument, NULL, OPT_GROUP},
+    {"access-log-format", required_argument, NULL, OPT_ACCESS_LOG_FORMAT},
+    {"access-log-file", required_argument, NULL, OPT_ACCESS_LOG_FILE},
+    {"log-file", required_argument, NULL, OPT_LOG_FILE},
+    {"upgrade-binary", required_argument, NULL, OPT_UPGRADE_BINARY},
+    {"metrics", required_argument, NULL, OPT_METRICS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -175,9 +205,9 @@ static int add_rule(server_config *cfg, int allow, const char *text, char *err, 
 }
 
 /* Applies one option to cfg; 0, 1 for --help, or -1 with err. */
-static int apply_option(server_config *cfg, int opt, const char *arg, const char **greeting_file,
-                        char *err, size_t errlen)
+static int apply_option(server_options *out, int opt, const char *arg, char *err, size_t errlen)
 {
+    server_config *cfg = &out->cfg;
     long n;
     long long us;
     switch (opt) {
@@ -188,8 +218,8 @@ static int apply_option(server_config *cfg, int opt, const char *arg, const char
         }
         cfg->model = arg;
         return 0;
-    case 'H': cfg->host = arg; return 0;
-    case 'p': cfg->port = arg; return 0;
+    case 'H': cfg->host = arg; cfg->address_given = 1; return 0;
+    case 'p': cfg->port = arg; cfg->address_given = 1; return 0;
     case 'w':
         if (parse_long("--workers", arg, 1, 100000, &n, err, errlen) < 0)
             return -1;
@@ -239,7 +269,7 @@ static int apply_option(server_config *cfg, int opt, const char *arg, const char
         cfg->handler.greeting = arg;
         cfg->handler.greeting_len = strlen(arg);
         return 0;
-    case OPT_GREETING_FILE: *greeting_file = arg; return 0;
+    case OPT_GREETING_FILE: out->greeting_file = cfg->greeting_file = arg; return 0;
     case OPT_IO_TIMEOUT:
         if (parse_duration_us("--io-timeout", arg, "s", &us, err, errlen) < 0)
             return -1;
@@ -262,7 +292,7 @@ static int apply_option(server_config *cfg, int opt, const char *arg, const char
         cfg->handler.work = strcmp(arg, "spin") == 0 ? WORK_SPIN : WORK_SLEEP;
         return 0;
     case OPT_IPV6_ONLY: cfg->ipv6_only = 1; return 0;
-    case OPT_UNIX: cfg->unix_path = arg; return 0;
+    case OPT_UNIX: cfg->unix_path = arg; cfg->address_given = 1; return 0;
     case OPT_UNIX_MODE: {
         char *end;
         unsigned long mode = strtoul(arg, &end, 8);
@@ -307,7 +337,31 @@ static int apply_option(server_config *cfg, int opt, const char *arg, const char
     case OPT_ALLOW:
     case OPT_DENY:
         return add_rule(cfg, opt == OPT_ALLOW, arg, err, errlen);
-    case OPT_ACCESS_LOG: cfg->handler.access_log = 1; return 0;
+    case OPT_METRICS: {
+        char host[ADDR_HOSTLEN], port[ADDR_PORTLEN];
+        if (metrics_parse_spec(arg, host, sizeof(host), port, sizeof(port), err, errlen) < 0)
+            return -1;
+        cfg->metrics = arg;
+        return 0;
+    }
+    case OPT_ACCESS_LOG:
+        if (!cfg->handler.access_log)
+            cfg->handler.access_log = ACCESS_LOG_TUTORIAL;
+        return 0;
+    case OPT_ACCESS_LOG_FORMAT:
+        if (strcmp(arg, "tutorial") != 0 && strcmp(arg, "full") != 0) {
+            snprintf(err, errlen, "--access-log-format: '%s' is not tutorial or full", arg);
+            return -1;
+        }
+        cfg->handler.access_log = strcmp(arg, "full") == 0 ? ACCESS_LOG_FULL : ACCESS_LOG_TUTORIAL;
+        return 0;
+    case OPT_ACCESS_LOG_FILE:
+        out->access_log_file = arg;
+        if (!cfg->handler.access_log)
+            cfg->handler.access_log = ACCESS_LOG_TUTORIAL;
+        return 0;
+    case OPT_LOG_FILE: out->log_file = arg; return 0;
+    case OPT_UPGRADE_BINARY: cfg->upgrade_binary = arg; return 0;
     case OPT_QUIET: cfg->quiet = 1; return 0;
     case 'h': return 1;
     default:
@@ -342,6 +396,8 @@ static int check_combinations(const server_config *cfg, char *err, size_t errlen
         snprintf(err, errlen, "TLS needs both --tls-cert and --tls-key");
     else if (tls_wanted(cfg) && cfg->udp)
         snprintf(err, errlen, "TLS does not apply with --udp (DTLS is not supported)");
+    else if (cfg->handler.access_log == ACCESS_LOG_FULL && strcmp(cfg->model, "event") == 0)
+        snprintf(err, errlen, "--access-log-format full does not apply to the event model (use tutorial)");
     else
         return 0;
     return -1;
@@ -385,7 +441,7 @@ int server_options_parse(int argc, char **argv, int cores, server_options *out, 
                      argv[optind - 1]);
             return -1;
         }
-        int rc = apply_option(cfg, opt, optarg, &out->greeting_file, err, errlen);
+        int rc = apply_option(out, opt, optarg, err, errlen);
         if (rc == 1) {
             out->help = 1;
             return 0;

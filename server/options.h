@@ -14,6 +14,8 @@ extern "C" {
 typedef struct server_options {
     server_config cfg;         /* its strings point into argv: keep argv alive */
     const char *greeting_file; /* --greeting-file, for the caller to read */
+    const char *access_log_file; /* --access-log-file, for the caller to open */
+    const char *log_file;        /* --log-file, for the caller to open */
     int help;                  /* --help was given: print the usage, run nothing */
 } server_options;
 

@@ -240,3 +240,11 @@ size_t conn_queue_high_water(conn_queue *q)
     queue_unlock(q);
     return hw;
 }
+
+size_t conn_queue_depth(conn_queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    size_t count = q->count;
+    pthread_mutex_unlock(&q->lock);
+    return count;
+}

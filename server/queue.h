@@ -83,6 +83,9 @@ void conn_queue_close(conn_queue *q);
 /* The most items ever queued at once. */
 size_t conn_queue_high_water(conn_queue *q);
 
+/* The items queued right now (for the metrics page: it takes the lock). */
+size_t conn_queue_depth(conn_queue *q);
+
 #ifdef __cplusplus
 }
 #endif

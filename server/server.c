@@ -1,13 +1,19 @@
 /* server.c -- listen, print where, run the chosen model, print the summary. */
 #include "server.h"
 
+#include "control.h"
+#include "listeners.h"
 #include "log.h"
 #include "net.h"
 #include "privdrop.h"
+#include "reload.h"
 #include "shutdown.h"
+#include "udp.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -75,12 +81,37 @@ static void print_line(const char *line)
     (void)ignored;
 }
 
-/* Builds what every process shares (TLS context, admission state) into run_cfg's handler,
- * before any fork. 0, or -1 with err. */
-static int setup_shared(server_config *run_cfg, char *err, size_t errlen)
+/* The greeting and TLS context can be swapped by SIGHUP only where every connection picks
+ * them up in this process: not in prefork's long-lived children, nor (yet) in the event
+ * loops. NULL when they can; else why not, for the log. */
+static const char *no_reload_why(const server_config *cfg)
+{
+    if (strcmp(cfg->model, "prefork") == 0 || strcmp(cfg->model, "event") == 0)
+        return "the greeting and TLS files are not reloaded by this model: apply them with "
+               "SIGUSR2 (hitless upgrade)";
+    return NULL;
+}
+
+/* Builds what every process shares (TLS context or the reloadable generation, admission
+ * state) into run_cfg's handler, before any fork. 0, or -1 with err. */
+static int setup_shared(server_config *run_cfg, const listener_set *set, char *err, size_t errlen)
 {
     const admission_config *a = &run_cfg->access;
-    if (run_cfg->tls.cert_file) {
+    int tls = 0, udp = 0;
+    for (int i = 0; i < set->count; i++) {
+        tls |= set->items[i].tls;
+        udp |= set->items[i].udp;
+    }
+    if (no_reload_why(run_cfg) == NULL && (tls || run_cfg->greeting_file)) {
+        size_t max = udp ? UDP_GREETING_MAX : RELOAD_GREETING_MAX;
+        run_cfg->handler.live = reload_create(run_cfg->handler.greeting, run_cfg->handler.greeting_len,
+                                              NULL, run_cfg->greeting_file,
+                                              tls ? &run_cfg->tls : NULL, max, err, errlen);
+        if (run_cfg->handler.live == NULL)
+            return -1;
+        /* Only says "TLS here": each connection takes the current generation's context. */
+        run_cfg->handler.tls = run_cfg->handler.live->newest->tls;
+    } else if (tls) {
         run_cfg->handler.tls = tls_ctx_new_server(&run_cfg->tls, err, errlen);
         if (run_cfg->handler.tls == NULL)
             return -1;
@@ -95,36 +126,23 @@ static int setup_shared(server_config *run_cfg, char *err, size_t errlen)
 
 static void teardown_shared(server_config *run_cfg)
 {
-    tls_ctx_free(run_cfg->handler.tls);
+    if (run_cfg->handler.live)
+        reload_destroy(run_cfg->handler.live);
+    else
+        tls_ctx_free(run_cfg->handler.tls);
     admission_destroy(run_cfg->handler.admission);
 }
 
-/* The listening socket the configuration asks for; -1 with err (and a hint when in use). */
-static int open_listener(const server_config *cfg, const server_model *model, char *err,
-                         size_t errlen)
-{
-    int socktype = cfg->udp ? SOCK_DGRAM : SOCK_STREAM;
-    if (cfg->unix_path)
-        return net_listen_unix(cfg->unix_path, socktype, cfg->backlog, cfg->unix_mode, err, errlen);
-    net_listen_opts opts = {.socktype = socktype, .backlog = cfg->backlog,
-                            .reuseport = model->reuseport, .ipv6_only = cfg->ipv6_only};
-    int in_use = 0;
-    int fd = net_listen(cfg->host, cfg->port, &opts, &in_use, err, errlen);
-    if (fd < 0 && in_use) {
-        size_t n = strlen(err);
-        snprintf(err + n, errlen - n, " (another server is on that port: stop it or pick another with -p)");
-    }
-    return fd;
-}
-
 /* After binding: the UNIX socket file goes to the new user (so it can remove it at exit),
- * then the process becomes that user. */
+ * then the process becomes that user. A successor of an upgrade already is that user. */
 static int drop_privileges(const server_config *cfg, char *err, size_t errlen)
 {
     uid_t uid;
     gid_t gid;
     if (privdrop_lookup(cfg->user, cfg->group, &uid, &gid, err, errlen) < 0)
         return -1;
+    if (getuid() == uid && geteuid() == uid && getgid() == gid && uid != 0)
+        return 0;
     if (cfg->unix_path && chown(cfg->unix_path, uid, gid) < 0) {
         snprintf(err, errlen, "chown %s: %s", cfg->unix_path, strerror(errno));
         return -1;
@@ -136,40 +154,202 @@ static int drop_privileges(const server_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/* Connections the configuration lets this process hold at once, besides the backlog. */
+static long connections_held(const server_config *cfg)
+{
+    if (cfg->access.max_conns)
+        return cfg->access.max_conns;
+    if (strcmp(cfg->model, "pool") == 0)
+        return (long)cfg->workers + cfg->queue_capacity;
+    if (strcmp(cfg->model, "thread") == 0)
+        return cfg->max_threads;
+    return 0;
+}
+
+/* Start-up warnings about kernel limits that would quietly cut what was asked for. */
+static void warn_about_limits(const server_config *cfg, const listener_set *set, long nofile)
+{
+    int backlog = net_effective_backlog(cfg->backlog);
+    int streams = 0;
+    for (int i = 0; i < set->count; i++)
+        streams += !set->items[i].udp;
+    if (set->origin == LISTENERS_OPENED && streams && backlog < cfg->backlog)
+        log_warn("--backlog %d is cut to %d by net.core.somaxconn: raise it "
+                 "(sysctl -w net.core.somaxconn=%d) or lower --backlog",
+                 cfg->backlog, backlog, cfg->backlog);
+    long need = connections_held(cfg) + (long)streams * backlog + 64;
+    if (nofile > 0 && nofile < need)
+        log_warn("the open-file limit (%ld) is below the %ld descriptors that -w, -q, "
+                 "--max-conns and the backlog can need: raise it (ulimit -n, or LimitNOFILE= "
+                 "in the unit)", nofile, need);
+}
+
+/* One model instance per listener; all but the last run in their own threads. */
+typedef struct instance {
+    server srv;
+    server_config cfg;
+    const server_model *model;
+    pthread_t thread;
+    int started;
+    int rc;
+    char err[NET_ERRLEN + 128];
+} instance;
+
+static void *instance_main(void *arg)
+{
+    instance *in = arg;
+    in->rc = in->model->run(&in->srv, in->err, sizeof(in->err));
+    if (in->rc != 0)
+        shutdown_request(); /* one listener failing stops them all: refuse to half-serve */
+    return NULL;
+}
+
+/* Runs the model on every listener until shutdown; 0, or -1 with the first error in err. */
+static int run_instances(const server_config *run_cfg, const server_model *model,
+                         const listener_set *set, server_stats *stats, metrics *metrics,
+                         char *err, size_t errlen)
+{
+    instance *ins = calloc((size_t)set->count, sizeof(*ins));
+    if (ins == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < set->count; i++) {
+        instance *in = &ins[i];
+        const server_listener *l = &set->items[i];
+        in->cfg = *run_cfg;
+        in->cfg.udp = l->udp;
+        if (!l->tls)
+            in->cfg.handler.tls = NULL;
+        in->model = model;
+        in->srv = (server){.cfg = &in->cfg, .listen_fd = l->fd, .stats = stats,
+                           .metrics = i == 0 ? metrics : NULL}; /* the queue of the first */
+        if (i == set->count - 1)
+            instance_main(in); /* the calling thread: the one stop signals reach */
+        else if ((in->rc = shutdown_thread_create(&in->thread, NULL, instance_main, in)) == 0)
+            in->started = 1;
+        else {
+            snprintf(in->err, sizeof(in->err), "thread for listener %d: %s", i, strerror(in->rc));
+            in->rc = -1;
+            shutdown_request();
+            break;
+        }
+    }
+    int rc = 0;
+    for (int i = 0; i < set->count; i++) {
+        if (ins[i].started)
+            pthread_join(ins[i].thread, NULL);
+        if (ins[i].rc != 0 && rc == 0) {
+            snprintf(err, errlen, "%s", ins[i].err);
+            rc = -1;
+        }
+    }
+    free(ins);
+    return rc;
+}
+
+static void print_listening(const listener_set *set, int quiet)
+{
+    for (int i = 0; i < set->count; i++) {
+        const server_listener *l = &set->items[i];
+        char name[128], line[256];
+        net_local_name(l->fd, name, sizeof(name));
+        snprintf(line, sizeof(line), "listening on %s%s%s", name, l->udp ? " (udp)" : "",
+                 l->tls && set->count > 1 ? " (tls)" : "");
+        print_line(line);
+        if (set->origin != LISTENERS_OPENED && !quiet)
+            log_info("descriptor %d ('%s') inherited from %s", l->fd, l->name,
+                     set->origin == LISTENERS_SYSTEMD ? "the service manager" : "the previous process");
+    }
+}
+
+/* The program SIGUSR2 starts: --upgrade-binary, or the executable running now. */
+static void upgrade_binary(const server_config *cfg, char *buf, size_t len)
+{
+    ssize_t n = cfg->upgrade_binary ? -1 : readlink("/proc/self/exe", buf, len - 1);
+    if (n > 0)
+        buf[n] = '\0';
+    else
+        snprintf(buf, len, "%s", cfg->upgrade_binary ? cfg->upgrade_binary : "/proc/self/exe");
+}
+
+/* The most connections the model serves at once, for the metrics page. */
+static uint64_t model_capacity(const server_config *cfg)
+{
+    if (strcmp(cfg->model, "fork") == 0)
+        return (uint64_t)cfg->max_children;
+    if (strcmp(cfg->model, "thread") == 0)
+        return (uint64_t)cfg->max_threads;
+    if (strcmp(cfg->model, "iterative") == 0)
+        return 1;
+    return (uint64_t)cfg->workers; /* pool threads, prefork processes, event loops */
+}
+
+/* Binds --metrics (before dropping root, like the listener) and starts serving it. */
+static metrics *start_metrics(const server_config *cfg, const server_listener *l,
+                              server_stats *stats, char *err, size_t errlen)
+{
+    metrics_info info = {.model = cfg->model,
+                         .transport = l->udp ? "udp" : l->is_unix ? "unix" : "tcp",
+                         .tls = l->tls,
+                         .workers = model_capacity(cfg),
+                         .listen_fd = l->fd};
+    return metrics_start(cfg->metrics, stats, &info, err, errlen);
+}
+
 int server_run(const server_config *cfg)
 {
-    char err[NET_ERRLEN + 128];
+    char err[NET_ERRLEN + 128], binary[4096];
     const server_model *model = server_find_model(cfg->model);
     server_config run_cfg = *cfg;
     server_stats *stats = NULL;
-    int listen_fd = -1, rc = -1;
+    listener_set set = {0};
+    metrics *metrics = NULL;
+    control *ctl = NULL;
+    int rc = -1, upgraded = 0;
+    control_block_signals(); /* before any thread: they wait for the control thread */
     if (model == NULL) {
         snprintf(err, sizeof(err), "unknown model '%s'", cfg->model);
         goto out;
     }
-    if (shutdown_install(err, sizeof(err)) < 0 || setup_shared(&run_cfg, err, sizeof(err)) < 0)
+    if (shutdown_install(err, sizeof(err)) < 0)
         goto out;
     /* Descriptors are the server's capacity: take all the hard limit allows. */
-    net_raise_nofile(1L << 20);
-    if ((listen_fd = open_listener(cfg, model, err, sizeof(err))) < 0)
+    long nofile = net_raise_nofile(1L << 20);
+    if (listeners_open(&set, cfg, err, sizeof(err)) < 0 || setup_shared(&run_cfg, &set, err, sizeof(err)) < 0)
         goto out;
-    if (cfg->user && drop_privileges(cfg, err, sizeof(err)) < 0)
-        goto out;
+    warn_about_limits(cfg, &set, nofile);
     if ((stats = server_stats_create()) == NULL) {
         snprintf(err, sizeof(err), "counters: %s", strerror(errno));
         goto out;
     }
-    char name[128], line[256];
-    net_local_name(listen_fd, name, sizeof(name));
-    snprintf(line, sizeof(line), "listening on %s%s", name, cfg->udp ? " (udp)" : "");
-    print_line(line);
+    /* Bound before dropping root, like the listener; with SO_REUSEPORT, so that an upgrade's
+     * successor binds it beside us. */
+    if (cfg->metrics && (metrics = start_metrics(cfg, &set.items[0], stats, err, sizeof(err))) == NULL)
+        goto out;
+    if (cfg->user && drop_privileges(cfg, err, sizeof(err)) < 0)
+        goto out;
+    print_listening(&set, cfg->quiet);
+    if (metrics) {
+        char name[128], line[256];
+        metrics_name(metrics, name, sizeof(name));
+        snprintf(line, sizeof(line), "metrics on http://%s/metrics", name);
+        print_line(line);
+    }
     if (!cfg->quiet)
         log_info("model %s: %s", model->name, model->summary);
-
-    server srv = {.cfg = &run_cfg, .listen_fd = listen_fd, .stats = stats};
-    rc = model->run(&srv, err, sizeof(err));
+    upgrade_binary(cfg, binary, sizeof(binary));
+    control_config cc = {.stats = stats, .live = run_cfg.handler.live,
+                         .no_reload_why = no_reload_why(cfg), .listeners = &set,
+                         .upgrade_binary = binary, .argv = cfg->argv};
+    if ((ctl = control_start(&cc, err, sizeof(err))) == NULL)
+        goto out;
+    rc = run_instances(&run_cfg, model, &set, stats, metrics, err, sizeof(err));
+    upgraded = control_stop(ctl);
     if (rc == 0) {
-        unsigned extras = (run_cfg.handler.tls ? SUMMARY_TLS : 0) |
+        char line[256];
+        int tls = run_cfg.handler.tls != NULL;
+        unsigned extras = (tls ? SUMMARY_TLS : 0) |
                           (cfg->access.allow_count || cfg->access.deny_count ? SUMMARY_DENIED : 0);
         server_stats_format_summary(stats, extras, line, sizeof(line));
         print_line(line);
@@ -177,10 +357,8 @@ int server_run(const server_config *cfg)
 out:
     if (rc != 0)
         log_error("%s", err);
-    if (listen_fd >= 0) {
-        net_unix_cleanup(listen_fd);
-        close(listen_fd);
-    }
+    metrics_stop(metrics); /* it reads the listener and the counters: stop it first */
+    listeners_close(&set, upgraded);
     server_stats_destroy(stats);
     teardown_shared(&run_cfg);
     return rc == 0 ? 0 : 1;

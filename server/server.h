@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "handler.h"
+#include "metrics.h"
 #include "stats.h"
 #include "admission.h"
 
@@ -47,7 +48,12 @@ typedef struct server_config {
     int max_threads;      /* thread: connection threads alive at once */
     unsigned options_set; /* MODEL_OPT_* bits the user gave explicitly */
     int quiet;
+    const char *metrics;  /* --metrics [HOST:]PORT: serve the Prometheus page there; NULL: off */
     handler_config handler;
+    const char *greeting_file;  /* --greeting-file: re-read on SIGHUP */
+    int address_given;          /* -H, -p or --unix was given (refused with LISTEN_FDS) */
+    const char *upgrade_binary; /* SIGUSR2 starts this (default: the running executable) */
+    char *const *argv;          /* ... with these arguments (main's argv) */
 } server_config;
 
 /* The running server as a model sees it. The model owns nothing here. */
@@ -55,6 +61,7 @@ typedef struct server {
     const server_config *cfg;
     int listen_fd;
     server_stats *stats;
+    metrics *metrics; /* NULL without --metrics; the pool shows it its queue */
 } server;
 
 /* A model runs until shutdown is requested, drains what it accepted, and returns 0, or -1
@@ -76,7 +83,8 @@ const server_model *server_find_model(const char *name);
 /* Checks cfg->options_set against the model; 0, or -1 with "--queue does not apply to ...". */
 int server_check_options(const server_config *cfg, char *err, size_t errlen);
 
-/* Listens, prints "listening on HOST:PORT", runs the model, prints the summary. Returns the
+/* Listens (or takes the listeners systemd or an upgrading predecessor passed), prints
+ * "listening on HOST:PORT" for each, runs the model on each, prints the summary. Returns the
  * process exit status: 0 after a clean drain, 1 when it could not start (message printed). */
 int server_run(const server_config *cfg);
 

@@ -1,4 +1,4 @@
-/* shutdown.c -- SIGINT/SIGTERM turned into something loops can wait on: a pipe that becomes readable. */
+/* shutdown.c -- SIGINT/SIGTERM/SIGQUIT turned into something loops can wait on: a pipe that becomes readable. */
 #include "shutdown.h"
 
 #include <errno.h>
@@ -36,7 +36,9 @@ int shutdown_install(char *err, unsigned long errlen)
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0) {
+    /* SIGQUIT drains too, as nginx's graceful stop does (and no core dump for a request). */
+    if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0 ||
+        sigaction(SIGQUIT, &sa, NULL) < 0) {
         snprintf(err, errlen, "sigaction: %s", strerror(errno));
         return -1;
     }
@@ -76,6 +78,7 @@ int shutdown_thread_create(pthread_t *thread, const pthread_attr_t *attr,
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGQUIT);
     pthread_sigmask(SIG_BLOCK, &stop, &saved); /* the new thread inherits this mask */
     int rc = pthread_create(thread, attr, start, arg);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);

@@ -1,4 +1,4 @@
-/* shutdown.h -- SIGINT/SIGTERM turned into something loops can wait on: a pipe that becomes readable. */
+/* shutdown.h -- SIGINT/SIGTERM/SIGQUIT turned into something loops can wait on: a pipe that becomes readable. */
 #ifndef GREETER_SHUTDOWN_H
 #define GREETER_SHUTDOWN_H
 
@@ -9,7 +9,7 @@ extern "C" {
 #endif
 
 /*
- * Installs the handlers and ignores SIGPIPE. The first SIGINT or SIGTERM makes
+ * Installs the handlers and ignores SIGPIPE. The first SIGINT, SIGTERM or SIGQUIT makes
  * shutdown_fd() readable (it stays readable: every waiter sees it); a second one ends the
  * process at once with status 128+signal. A signal handler can only reach process-wide
  * state, so this module is the one owner of that state. 0, or -1 with err.
@@ -22,7 +22,7 @@ int shutdown_fd(void);
 /* Nonzero once a stop was asked for (by a signal or shutdown_request). */
 int shutdown_requested(void);
 
-/* pthread_create with SIGINT and SIGTERM blocked in the new thread: stop signals then reach
+/* pthread_create with SIGINT, SIGTERM and SIGQUIT blocked in the new thread: stop signals then reach
  * only the thread that started the server, which waits on the pipe in an ordinary way. (A
  * signal taken by a busy worker, or by a sanitizer's helper thread, which a sanitizer defers
  * until that thread next calls into it, could otherwise wait indefinitely.) Returns

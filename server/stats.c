@@ -1,6 +1,8 @@
 /* stats.c -- the server's counters, shared by threads and by forked processes alike. */
 #include "stats.h"
 
+#include "clock.h"
+
 #include <stdio.h>
 #include <sys/mman.h>
 
@@ -15,6 +17,17 @@ void server_stats_destroy(server_stats *stats)
 {
     if (stats)
         munmap(stats, sizeof(*stats));
+}
+
+void server_stats_observe_duration(server_stats *stats, uint64_t accepted_ns)
+{
+    static const uint64_t bounds[STATS_DURATION_BUCKETS - 1] = STATS_DURATION_BOUNDS_NS;
+    uint64_t now = clock_now_ns(), took = now > accepted_ns ? now - accepted_ns : 0;
+    size_t i = 0;
+    while (i < STATS_DURATION_BUCKETS - 1 && took > bounds[i])
+        i++;
+    server_stats_add(&stats->duration_buckets[i], 1);
+    server_stats_add(&stats->duration_sum_ns, took);
 }
 
 void server_stats_max(_Atomic uint64_t *counter, uint64_t value)

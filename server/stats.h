@@ -16,6 +16,15 @@ extern "C" {
  * MAP_SHARED mapping, so children of the fork and prefork models count into the same place.
  * accepted == greeted + rejected + failed once the server has drained.
  */
+/* Upper bounds (ns) of the buckets of the time from accept to close; one more bucket,
+ * past the last bound, holds the rest (+Inf). From a bare greeting on loopback (tens of
+ * microseconds) to a client held for the whole --io-timeout. */
+#define STATS_DURATION_BOUNDS_NS                                                              \
+    {100000u, 250000u, 500000u, 1000000u, 2500000u, 5000000u, 10000000u, 25000000u,          \
+     50000000u, 100000000u, 250000000u, 500000000u, 1000000000u, 2500000000u, 5000000000u,  \
+     10000000000u, 30000000000u}
+#define STATS_DURATION_BUCKETS 18 /* the bounds above, and +Inf */
+
 typedef struct server_stats {
     _Atomic uint64_t accepted; /* connections accept() returned */
     _Atomic uint64_t greeted;  /* whole greeting written */
@@ -24,6 +33,11 @@ typedef struct server_stats {
     _Atomic uint64_t queue_high_water;
     _Atomic uint64_t tls_failed; /* handshakes that failed (also counted in failed) */
     _Atomic uint64_t denied;     /* closed unanswered by the --allow/--deny rules */
+    /* Written where connections are served rather than where they are accepted, so on a
+     * line of their own: the accept thread's increments do not bounce it. */
+    _Alignas(64) _Atomic uint64_t busy; /* workers serving a connection now (a gauge) */
+    _Atomic uint64_t duration_sum_ns;   /* accept-to-close times of the connections served */
+    _Atomic uint64_t duration_buckets[STATS_DURATION_BUCKETS]; /* per bucket, not cumulative */
 } server_stats;
 
 /* Maps a zeroed block shared with future children; NULL on failure (errno set). */
@@ -35,10 +49,19 @@ static inline void server_stats_add(_Atomic uint64_t *counter, uint64_t n)
     atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
 }
 
+static inline void server_stats_sub(_Atomic uint64_t *gauge, uint64_t n)
+{
+    atomic_fetch_sub_explicit(gauge, n, memory_order_relaxed);
+}
+
 static inline uint64_t server_stats_get(_Atomic uint64_t *counter)
 {
     return atomic_load_explicit(counter, memory_order_relaxed);
 }
+
+/* Counts one connection served (greeted or failed) into the accept-to-close histogram:
+ * two relaxed increments. accepted_ns is CLOCK_MONOTONIC, as conn_item's. */
+void server_stats_observe_duration(server_stats *stats, uint64_t accepted_ns);
 
 /* Raises *counter to at least value. */
 void server_stats_max(_Atomic uint64_t *counter, uint64_t value);

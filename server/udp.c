@@ -1,6 +1,8 @@
 /* udp.c -- the greeting over datagrams: every datagram received is answered with the greeting. */
 #include "udp.h"
 
+#include "clock.h"
+
 #include "addr.h"
 #include "net.h"
 #include "shutdown.h"
@@ -36,18 +38,25 @@ static void answer(server *srv, int fd, size_t len, int truncated, const conn_it
         server_stats_add(&stats->rejected, 1); /* oversized: dropped, never amplified */
         return;
     }
-    if (cfg->handler.access_log)
+    if (cfg->handler.access_log == ACCESS_LOG_TUTORIAL)
         handler_log_peer(peer);
     handler_do_work(&cfg->handler);
-    ssize_t sent = sendto(fd, cfg->handler.greeting, cfg->handler.greeting_len, MSG_NOSIGNAL,
+    handler_config view;
+    reload_gen *gen = handler_view(&cfg->handler, &view);
+    ssize_t sent = sendto(fd, view.greeting, view.greeting_len, MSG_NOSIGNAL,
                           (const struct sockaddr *)&peer->peer, peer->peer_len);
-    server_stats_add(sent == (ssize_t)cfg->handler.greeting_len ? &stats->greeted : &stats->failed, 1);
+    if (gen)
+        reload_release(gen);
+    int ok = sent == (ssize_t)view.greeting_len;
+    server_stats_add(ok ? &stats->greeted : &stats->failed, 1);
+    handler_log_done(&cfg->handler, peer, ok ? "greeted" : "failed");
 }
 
 int udp_answer_one(server *srv, int fd, char *buf, size_t cap)
 {
     conn_item peer;
     peer.peer_len = sizeof(peer.peer);
+    peer.accepted_ns = clock_now_ns();
     ssize_t n = recvfrom(fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&peer.peer,
                          &peer.peer_len);
     if (n < 0)
@@ -100,8 +109,10 @@ static void *udp_worker_main(void *arg)
     while (!shutdown_requested()) {
         if (epoll_wait(ep, ev, 2, -1) < 0 && errno != EINTR)
             break;
+        server_stats_add(&w->srv->stats->busy, 1); /* a busy worker until the socket is empty */
         while (udp_answer_one(w->srv, w->fd, buf, cap)) {
         }
+        server_stats_sub(&w->srv->stats->busy, 1);
     }
     close(ep);
     free(buf);

@@ -9,3 +9,7 @@ greeter_add_test(test_loadgen_intervals test_loadgen_intervals.cc LIBS loadgen_c
 add_dependencies(test_loadgen_intervals loadgen greeter-server)
 greeter_add_test(test_loadgen_failif test_loadgen_failif.cc LIBS loadgen_core)
 add_dependencies(test_loadgen_failif loadgen greeter-server)
+greeter_add_test(test_loadgen_stages test_loadgen_stages.cc LIBS loadgen_core)
+add_dependencies(test_loadgen_stages loadgen greeter-server)
+greeter_add_test(test_loadgen_failures test_loadgen_failures.cc LIBS loadgen_core)
+add_dependencies(test_loadgen_failures loadgen greeter-server)

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "failif.h"
+#include "loadgen_inproc.h"
 #include "loadgen_testutil.h"
 #include "testproc.h"
 
@@ -21,22 +22,6 @@ failif_cond parsed(const std::string &text)
     char err[1024] = "";
     EXPECT_EQ(failif_parse(text.c_str(), &c, err, sizeof(err)), 0) << text << ": " << err;
     return c;
-}
-
-config_result parse_args(std::vector<std::string> args, std::string *err)
-{
-    std::vector<char *> argv;
-    args.insert(args.begin(), "loadgen");
-    for (auto &a : args)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-    lg_config cfg;
-    char buf[CONFIG_ERRLEN] = "";
-    config_result r = config_parse(static_cast<int>(args.size()), argv.data(), &cfg, buf,
-                                   sizeof(buf));
-    *err = buf;
-    config_free(&cfg);
-    return r;
 }
 
 } // namespace
@@ -94,7 +79,9 @@ TEST(FailIf, BadConditionsAreRefusedWithTheGrammar)
                             "bogus.p99<5ms", "errors<5ms", "errors<150%", "rate>5%", "p99=5ms",
                             "tls.p99<5ms", "greeting_uncorrected.p99<5ms"}) {
         std::string err;
-        EXPECT_EQ(parse_args({"--fail-if", bad, "h:1"}, &err), CONFIG_USAGE) << bad;
+        lg_config cfg;
+        EXPECT_EQ(parse_args({"--fail-if", bad, "h:1"}, &cfg, &err), CONFIG_USAGE) << bad;
+        config_free(&cfg);
         EXPECT_NE(err.find(std::string("--fail-if '") + bad + "'"), std::string::npos) << err;
         bool phase_missing = std::string(bad).rfind("tls.", 0) == 0 ||
                              std::string(bad).rfind("greeting_u", 0) == 0;
@@ -103,9 +90,11 @@ TEST(FailIf, BadConditionsAreRefusedWithTheGrammar)
         }
     }
     std::string err;
-    EXPECT_EQ(parse_args({"--tls", "--insecure", "--fail-if", "tls.p99<5ms", "h:1"}, &err),
+    lg_config cfg;
+    EXPECT_EQ(parse_args({"--tls", "--insecure", "--fail-if", "tls.p99<5ms", "h:1"}, &cfg, &err),
               CONFIG_RUN)
         << err;
+    config_free(&cfg);
 }
 
 // A server that works 20 ms per connection: p50 above 15 ms, below 5 ms fails.

@@ -15,13 +15,13 @@
 #include "config.h"
 #include "hdr_codec.h"
 #include "hist.h"
+#include "loadgen_inproc.h"
 #include "loadgen_testutil.h"
 #include "testproc.h"
 
 namespace {
 
 using HistPtr = std::unique_ptr<hist, decltype(&hist_destroy)>;
-using JsonPtr = std::unique_ptr<json_t, decltype(&json_decref)>;
 
 HistPtr make_hist() { return HistPtr(hist_create(), hist_destroy); }
 
@@ -42,22 +42,6 @@ void add_encoded(const json_t *phase, hist *h)
     ASSERT_NE(text, nullptr);
     char err[256];
     ASSERT_EQ(hdr_decode(text, strlen(text), h, err, sizeof(err)), 0) << err;
-}
-
-JsonPtr parse_json(const std::string &text)
-{
-    json_error_t error;
-    JsonPtr root(json_loads(text.c_str(), 0, &error), json_decref);
-    EXPECT_NE(root, nullptr) << error.text << " at line " << error.line << ":\n"
-                             << text.substr(0, 2000);
-    return root;
-}
-
-long long int_at(const json_t *o, const char *key)
-{
-    const json_t *v = json_object_get(o, key);
-    EXPECT_TRUE(json_is_integer(v)) << key;
-    return json_integer_value(v);
 }
 
 std::string read_file(const std::string &path)

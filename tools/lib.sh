@@ -4,7 +4,9 @@
 GREETER_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Debian packages the build, the tests and the scripts need.
-GREETER_PACKAGES="cmake make g++ gcc pkg-config libssl-dev libgtest-dev libjansson-dev zlib1g-dev netbase python3 procps gnuplot-nox clang libclang-rt-14-dev cppcheck clang-tidy iproute2 python3-yaml default-jre-headless libhdrhistogram-java"
+GREETER_PACKAGES="cmake make g++ gcc pkg-config libssl-dev libgtest-dev libjansson-dev zlib1g-dev netbase python3 procps gnuplot-nox clang libclang-rt-14-dev cppcheck clang-tidy iproute2 python3-yaml default-jre-headless libhdrhistogram-java prometheus"
+# systemd: systemd-socket-activate and systemd-analyze for the deploy tests; dpkg-dev: cpack -G DEB.
+GREETER_PACKAGES+=" systemd dpkg-dev"
 
 # Installs whatever of GREETER_PACKAGES (plus any extra names given) is missing.
 greeter_install_missing() {

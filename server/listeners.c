@@ -1,0 +1,174 @@
+/* listeners.c -- the server's listening sockets: opened from the command line, or inherited
+ * (systemd socket activation, or the previous process of a hitless upgrade) and checked. */
+#include "listeners.h"
+
+#include "net.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The listening socket the configuration asks for; -1 with err (and a hint when in use). */
+static int open_configured(const server_config *cfg, char *err, size_t errlen)
+{
+    const server_model *model = server_find_model(cfg->model);
+    int socktype = cfg->udp ? SOCK_DGRAM : SOCK_STREAM;
+    if (cfg->unix_path)
+        return net_listen_unix(cfg->unix_path, socktype, cfg->backlog, cfg->unix_mode, err, errlen);
+    net_listen_opts opts = {.socktype = socktype, .backlog = cfg->backlog,
+                            .reuseport = model && model->reuseport, .ipv6_only = cfg->ipv6_only};
+    int in_use = 0;
+    int fd = net_listen(cfg->host, cfg->port, &opts, &in_use, err, errlen);
+    if (fd < 0 && in_use) {
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, " (another server is on that port: stop it or pick another with -p)");
+    }
+    return fd;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int sockopt_int(int fd, int level, int name)
+{
+    int v = -1;
+    socklen_t len = sizeof(v);
+    return getsockopt(fd, level, name, &v, &len) == 0 ? v : -1;
+}
+
+/* What kind of socket fd is: fills l's kind fields; 0, or -1 with why it cannot be served. */
+static int classify(server_listener *l, char *why, size_t whylen)
+{
+    struct stat st;
+    if (fstat(l->fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+        snprintf(why, whylen, "not a socket (use ListenStream= or ListenDatagram=)");
+        return -1;
+    }
+    int family = sockopt_int(l->fd, SOL_SOCKET, SO_DOMAIN);
+    int type = sockopt_int(l->fd, SOL_SOCKET, SO_TYPE);
+    if (family != AF_INET && family != AF_INET6 && family != AF_UNIX) {
+        snprintf(why, whylen, "a socket of address family %d, not TCP, UDP or UNIX", family);
+        return -1;
+    }
+    if (type != SOCK_STREAM && type != SOCK_DGRAM) {
+        snprintf(why, whylen, "a %s socket, not a stream or datagram one (use ListenStream=)",
+                 type == SOCK_SEQPACKET ? "SOCK_SEQPACKET" : "raw or other");
+        return -1;
+    }
+    if (type == SOCK_STREAM && sockopt_int(l->fd, SOL_SOCKET, SO_ACCEPTCONN) != 1) {
+        snprintf(why, whylen, "a connected stream socket, not a listening one (set Accept=no)");
+        return -1;
+    }
+    l->udp = type == SOCK_DGRAM;
+    l->is_unix = family == AF_UNIX;
+    return 0;
+}
+
+/* Decides TLS for an inherited stream by its name, and checks the model and options can serve
+ * it. 0, or -1 with why. */
+static int check_fit(server_listener *l, const server_config *cfg, char *why, size_t whylen)
+{
+    const server_model *model = server_find_model(cfg->model);
+    int named_tls = strcmp(l->name, "tls") == 0 || ends_with(l->name, "-tls");
+    int named_plain = strcmp(l->name, "plain") == 0 || ends_with(l->name, "-plain") ||
+                      strcmp(l->name, "udp") == 0;
+    l->tls = !l->udp && (named_tls || (!named_plain && cfg->tls.cert_file != NULL));
+    if (l->udp && named_tls)
+        snprintf(why, whylen, "a datagram socket named for TLS (DTLS is not supported)");
+    else if (l->tls && !cfg->tls.cert_file)
+        snprintf(why, whylen, "named for TLS: give --tls-cert and --tls-key");
+    else if (l->udp && !(model->accepts & MODEL_OPT_UDP))
+        snprintf(why, whylen, "a datagram socket: the %s model does not serve datagrams "
+                 "(use pool, iterative or event)", model->name);
+    else if (!l->udp && cfg->udp)
+        snprintf(why, whylen, "a stream socket, but --udp was given");
+    else if (l->udp && (cfg->access.max_conns || cfg->access.max_per_ip))
+        snprintf(why, whylen, "a datagram socket: --max-conns and --max-per-ip do not apply");
+    else if (model->reuseport && !l->is_unix && sockopt_int(l->fd, SOL_SOCKET, SO_REUSEPORT) != 1)
+        snprintf(why, whylen, "the event model adds a listener per loop: set ReusePort=yes");
+    else
+        return 0;
+    return -1;
+}
+
+/* The inherited descriptors, each checked; 0, or -1 with err naming the first misfit. */
+static int take_inherited(listener_set *set, const systemd_fds *fds, const server_config *cfg,
+                          char *err, size_t errlen)
+{
+    const server_model *model = server_find_model(cfg->model);
+    if (fds->count > 1 && (strcmp(model->name, "fork") == 0 || strcmp(model->name, "prefork") == 0)) {
+        snprintf(err, errlen, "%d inherited listeners: the %s model serves one (use pool, thread, "
+                 "iterative or event, or pass one socket)", fds->count, model->name);
+        return -1;
+    }
+    for (int i = 0; i < fds->count; i++) {
+        server_listener *l = &set->items[set->count++];
+        char why[256];
+        l->fd = fds->fds[i];
+        snprintf(l->name, sizeof(l->name), "%s", fds->names[i]);
+        if (classify(l, why, sizeof(why)) < 0 || check_fit(l, cfg, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "inherited descriptor %d ('%s'): %s", l->fd, l->name, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int listeners_open(listener_set *set, const server_config *cfg, char *err, size_t errlen)
+{
+    memset(set, 0, sizeof(*set));
+    systemd_fds fds;
+    const char *upgrade = getenv(LISTENERS_UPGRADE_ENV);
+    if (systemd_listen_fds(&fds, err, errlen) < 0)
+        return -1;
+    unsetenv(LISTENERS_UPGRADE_ENV);
+    if (fds.count > 0) {
+        set->origin = upgrade && strcmp(upgrade, "1") == 0 ? LISTENERS_UPGRADE
+                      : upgrade                            ? LISTENERS_SYSTEMD
+                      : cfg->address_given                 ? LISTENERS_OPENED
+                                                           : LISTENERS_SYSTEMD;
+        if (set->origin == LISTENERS_OPENED) {
+            /* Given both, which one the user meant is anyone's guess: refuse. */
+            snprintf(err, errlen, "-H/-p/--unix do not apply when the listeners are inherited "
+                     "(LISTEN_FDS=%d): remove them, or start without socket activation", fds.count);
+            for (int i = 0; i < fds.count; i++)
+                close(fds.fds[i]);
+            return -1;
+        }
+        int rc = take_inherited(set, &fds, cfg, err, errlen);
+        for (int i = set->count; i < fds.count; i++)
+            close(fds.fds[i]); /* those after a misfit */
+        return rc;
+    }
+    server_listener *l = &set->items[0];
+    if ((l->fd = open_configured(cfg, err, errlen)) < 0)
+        return -1;
+    set->count = 1;
+    l->udp = cfg->udp;
+    l->tls = cfg->tls.cert_file != NULL;
+    l->is_unix = cfg->unix_path != NULL;
+    snprintf(l->name, sizeof(l->name), "%s", listeners_role(l));
+    return 0;
+}
+
+void listeners_close(listener_set *set, int keep_files)
+{
+    for (int i = 0; i < set->count; i++) {
+        if (!keep_files && set->origin != LISTENERS_SYSTEMD)
+            net_unix_cleanup(set->items[i].fd);
+        close(set->items[i].fd);
+    }
+    set->count = 0;
+}
+
+const char *listeners_role(const server_listener *l)
+{
+    return l->udp ? "udp" : l->tls ? "tls" : "plain";
+}

@@ -1,0 +1,59 @@
+/* listeners.h -- the server's listening sockets: opened from the command line, or inherited
+ * (systemd socket activation, or the previous process of a hitless upgrade) and checked. */
+#ifndef GREETER_LISTENERS_H
+#define GREETER_LISTENERS_H
+
+#include <stddef.h>
+
+#include "server.h"
+#include "systemd.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Where the listeners came from: the inherited ones were either handed over by systemd
+ * (which keeps owning them) or by the previous process of an upgrade (whose UNIX socket
+ * file the new process then owns and removes at exit). */
+typedef enum { LISTENERS_OPENED = 0, LISTENERS_SYSTEMD = 1, LISTENERS_UPGRADE = 2 } listeners_origin;
+
+/* The environment variable an upgrading server sets for its successor: "1" when the
+ * successor owns the UNIX socket files, "systemd" when systemd does. */
+#define LISTENERS_UPGRADE_ENV "GREETER_UPGRADE"
+
+typedef struct server_listener {
+    int fd;
+    int udp;     /* a datagram socket */
+    int tls;     /* serve TLS on it */
+    int is_unix; /* AF_UNIX */
+    char name[SYSTEMD_NAME_MAX]; /* LISTEN_FDNAMES entry; "tls", "plain" or "udp" when opened */
+} server_listener;
+
+typedef struct listener_set {
+    int count;
+    listeners_origin origin;
+    server_listener items[SYSTEMD_LISTEN_MAX];
+} listener_set;
+
+/*
+ * Takes the inherited listeners when LISTEN_FDS is set for this process, else opens the one
+ * the configuration names. Each inherited socket is used by its kind: TCP or UNIX stream
+ * (TLS when its name is "tls" or ends in "-tls", plain when it is "plain" or ends in "-plain",
+ * else TLS exactly when --tls-cert is given), UDP or UNIX datagram. A socket of another kind
+ * (not a socket, a connected stream, SOCK_SEQPACKET, another family) or one the model or
+ * options cannot serve is refused with err naming the descriptor and the fix. 0, or -1.
+ */
+int listeners_open(listener_set *set, const server_config *cfg, char *err, size_t errlen);
+
+/* Closes every listener; removes the UNIX socket files this process owns unless keep_files
+ * (a successor serves on them). */
+void listeners_close(listener_set *set, int keep_files);
+
+/* The name a listener is handed to an upgrade's successor under: its role ("tls", "plain",
+ * "udp"), so the successor serves it the same way whatever its options say. */
+const char *listeners_role(const server_listener *l);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

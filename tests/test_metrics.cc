@@ -1,0 +1,420 @@
+// test_metrics.cc -- greeter-server --metrics: the page passes promtool, every model shows the
+// same names, the counters match the summary, a real Prometheus scrapes it under load, and
+// junk, huge and slow requests to the metrics port are refused without harm to greetings.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "loadgen_testutil.h"
+#include "metrics_http.h"
+#include "testproc.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+long ms_since(Clock::time_point t)
+{
+    return (long)std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
+// Starts greeter-server with --metrics on a kernel-chosen port; fills both ports (the
+// greeting port is -1 on a UNIX socket).
+bool start_with_metrics(TestProc &server, const std::vector<std::string> &extra, int *port,
+                        int *metrics_port)
+{
+    std::vector<std::string> args = {"--metrics", "127.0.0.1:0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    *port = start_server(server, args);
+    std::string line = server.wait_for_line("metrics on http://127.0.0.1:", 5000);
+    *metrics_port = line.empty() ? -1 : atoi(line.c_str() + line.rfind(':') + 1);
+    return *metrics_port > 0;
+}
+
+// The status line says 200 (HTTP/1.0 or 1.1).
+bool is_ok(const std::string &answer)
+{
+    return answer.rfind("HTTP/1.", 0) == 0 && answer.compare(8, 5, " 200 ") == 0;
+}
+
+// One raw request to 127.0.0.1:port; the whole answer (headers and body).
+std::string http(int port, const std::string &request, int timeout_ms = 5000)
+{
+    return fetch_greeting(port, timeout_ms, nullptr, request);
+}
+
+std::string scrape(int port)
+{
+    std::string answer = http(port, "GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n");
+    size_t body = answer.find("\r\n\r\n");
+    return is_ok(answer) && body != std::string::npos
+               ? answer.substr(body + 4)
+               : "";
+}
+
+// Every sample on the page: "name{labels}" -> value.
+std::map<std::string, double> samples(const std::string &page)
+{
+    std::map<std::string, double> out;
+    std::istringstream in(page);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#')
+            continue;
+        size_t space = line.rfind(' ');
+        out[line.substr(0, space)] = strtod(line.c_str() + space + 1, nullptr);
+    }
+    return out;
+}
+
+// The metric names on the page (from the TYPE lines).
+std::set<std::string> names(const std::string &page)
+{
+    std::set<std::string> out;
+    std::istringstream in(page);
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("# TYPE ", 0) == 0)
+            out.insert(line.substr(7, line.find(' ', 7) - 7));
+    return out;
+}
+
+// Scrapes until metric reaches want (counters lag the client's EOF by a moment) or 5 s pass.
+std::map<std::string, double> scrape_until(int port, const std::string &metric, double want)
+{
+    std::map<std::string, double> got;
+    wait_until([&] {
+        got = samples(scrape(port));
+        return got[metric] == want;
+    }, 5000);
+    return got;
+}
+
+// promtool's verdict on a page: "" when it accepts it, else what it said.
+std::string promtool_check(const std::string &page)
+{
+    TestProc promtool;
+    if (!promtool.start({"/usr/bin/promtool", "check", "metrics"}, &page))
+        return promtool.error();
+    int rc = promtool.wait_exit(20000);
+    return rc == 0 && promtool.out().empty() && promtool.err().empty()
+               ? ""
+               : "exit " + std::to_string(rc) + ": " + promtool.out() + promtool.err();
+}
+
+TEST(MetricsHttp, AnswersOnlyGetAndHeadOfMetrics)
+{
+    int body;
+    EXPECT_EQ(metrics_http_status("GET /metrics HTTP/1.1\r\n\r\n", &body), 200);
+    EXPECT_EQ(body, 1);
+    EXPECT_EQ(metrics_http_status("HEAD /metrics HTTP/1.0\r\n\r\n", &body), 200);
+    EXPECT_EQ(body, 0);
+    EXPECT_EQ(metrics_http_status("GET /metrics?x=1 HTTP/1.1\n\n", &body), 200);
+    EXPECT_EQ(metrics_http_status("GET /metricsx HTTP/1.1\r\n\r\n", &body), 404);
+    EXPECT_EQ(metrics_http_status("GET / HTTP/1.1\r\n\r\n", &body), 404);
+    EXPECT_EQ(metrics_http_status("POST /metrics HTTP/1.1\r\n\r\n", &body), 405);
+    EXPECT_EQ(metrics_http_status("DELETE /metrics HTTP/1.1\r\n\r\n", &body), 405);
+    EXPECT_EQ(metrics_http_status("GET /metrics\r\n\r\n", &body), 400);
+    EXPECT_EQ(metrics_http_status("GET /metrics HTTP/2.0\r\n\r\n", &body), 400);
+    EXPECT_EQ(metrics_http_status("GET metrics HTTP/1.1\r\n\r\n", &body), 400);
+    EXPECT_EQ(metrics_http_status(" /metrics HTTP/1.1\r\n\r\n", &body), 400);
+    EXPECT_EQ(metrics_http_status("hello\r\n\r\n", &body), 400);
+    EXPECT_EQ(metrics_http_status("", &body), 400);
+}
+
+TEST(Metrics, BadValuesAreUsageErrors)
+{
+    for (const char *bad : {"70000", "localhost", "::1", "[::1", "127.0.0.1:nosuchservice", ""}) {
+        TestProc server;
+        EXPECT_EQ(run_command(server, {GREETER_SERVER_BIN, "-p", "0", "--metrics", bad}), 2) << bad;
+        EXPECT_NE(server.err().find("--metrics"), std::string::npos) << bad << ": " << server.err();
+    }
+}
+
+TEST(Metrics, APortInUseStopsTheServerWithAMessage)
+{
+    TestProc second;
+    // Another user's socket on the port (no SO_REUSEPORT): the bind must fail, and say so.
+    int taken = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin = {};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(sin);
+    ASSERT_EQ(bind(taken, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    ASSERT_EQ(listen(taken, 1), 0);
+    getsockname(taken, (struct sockaddr *)&sin, &len);
+    std::string spec = "127.0.0.1:" + std::to_string(ntohs(sin.sin_port));
+    EXPECT_EQ(run_command(second, {GREETER_SERVER_BIN, "-p", "0", "--metrics", spec}), 1);
+    EXPECT_NE(second.err().find("--metrics: bind " + spec + ": Address already in use"),
+              std::string::npos) << second.err();
+    close(taken);
+}
+
+// The same names in every model, a page promtool accepts, and counters that count.
+TEST(Metrics, EveryModelShowsTheSameNamesAndPromtoolAcceptsThem)
+{
+    const std::vector<std::vector<std::string>> models = {
+        {"-m", "pool", "-w", "2"}, {"-m", "fork"},      {"-m", "prefork", "-w", "2"},
+        {"-m", "thread"},          {"-m", "iterative"}, {"-m", "event", "-w", "2"}};
+    std::set<std::string> pool_names;
+    for (const auto &model : models) {
+        TestProc server;
+        int port, metrics_port;
+        ASSERT_TRUE(start_with_metrics(server, model, &port, &metrics_port) && port > 0) << server.err();
+        for (int i = 0; i < 3; i++)
+            EXPECT_EQ(fetch_greeting(port), kGreeting);
+        auto got = scrape_until(metrics_port, "greeter_connection_duration_seconds_count", 3);
+        std::string page = scrape(metrics_port);
+        EXPECT_EQ(promtool_check(page), "") << model[1];
+        EXPECT_EQ(got["greeter_connections_accepted_total"], 3) << model[1];
+        EXPECT_EQ(got["greeter_connections_greeted_total"], 3) << model[1];
+        EXPECT_EQ(got["greeter_connection_duration_seconds_count"], 3) << model[1];
+        EXPECT_EQ(got["greeter_connections_in_flight"], 0) << model[1];
+        EXPECT_GT(got["greeter_listen_backlog_max"], 0) << model[1];
+        EXPECT_GT(got["process_resident_memory_bytes"], 0) << model[1];
+        EXPECT_GT(got["process_open_fds"], 3) << model[1];
+        EXPECT_NE(page.find(",model=\"" + model[1] + "\",transport=\"tcp\",tls=\"off\"} 1\n"),
+                  std::string::npos) << page;
+        if (model[1] == "pool")
+            pool_names = names(page);
+        else
+            EXPECT_EQ(names(page), pool_names) << model[1];
+        stop_server(server);
+    }
+    EXPECT_GE(pool_names.size(), 20u);
+}
+
+// UDP and UNIX listeners have no TCP accept queue: the page leaves the backlog out, and is valid.
+TEST(Metrics, DatagramAndUnixPagesAreValidToo)
+{
+    TempDir dir;
+    const std::vector<std::vector<std::string>> setups = {
+        {"--udp"}, {"--unix", dir.path("m.sock")}};
+    for (const auto &setup : setups) {
+        TestProc server;
+        int port, metrics_port;
+        ASSERT_TRUE(start_with_metrics(server, setup, &port, &metrics_port)) << server.err();
+        std::string page = scrape(metrics_port);
+        EXPECT_EQ(promtool_check(page), "") << setup[0];
+        EXPECT_EQ(names(page).count("greeter_listen_backlog"), 0u) << setup[0];
+        EXPECT_EQ(names(page).count("greeter_connections_greeted_total"), 1u) << setup[0];
+        stop_server(server);
+    }
+}
+
+// After a load run the page and the summary line tell the same story, in a threaded and in a
+// process model (whose children count into the shared block, histogram included).
+TEST(Metrics, CountersEqualTheSummaryAfterALoadRun)
+{
+    for (const char *model : {"pool", "prefork", "event", "fork"}) {
+        TestProc server, lg;
+        int port, metrics_port;
+        std::vector<std::string> extra = {"-m", model};
+        if (std::string(model) != "fork")
+            extra.insert(extra.end(), {"-w", "4"});
+        ASSERT_TRUE(start_with_metrics(server, extra, &port, &metrics_port) && port > 0) << server.err();
+        ASSERT_EQ(loadgen(lg, {"-n", "1500", "-c", "50", "-q", "--json", "-",
+                               "127.0.0.1:" + std::to_string(port)}),
+                  0) << lg.err();
+        auto got = scrape_until(metrics_port, "greeter_connections_in_flight", 0);
+        std::string out = stop_server(server);
+        const std::map<std::string, std::string> pairs = {
+            {"accepted", "greeter_connections_accepted_total"},
+            {"greeted", "greeter_connections_greeted_total"},
+            {"rejected", "greeter_connections_rejected_total"},
+            {"failed", "greeter_connections_failed_total"}};
+        for (const auto &[field, metric] : pairs)
+            EXPECT_EQ(summary_field(out, field), (long)got[metric]) << model << " " << field << "\n" << out;
+        EXPECT_EQ(got["greeter_connections_greeted_total"], json_number(lg.out(), {"greetings"}));
+        EXPECT_EQ(got["greeter_connection_duration_seconds_count"],
+                  got["greeter_connections_greeted_total"] + got["greeter_connections_failed_total"])
+            << model;
+        EXPECT_EQ(got["greeter_connection_duration_seconds_bucket{le=\"+Inf\"}"],
+                  got["greeter_connection_duration_seconds_count"]);
+        EXPECT_GT(got["greeter_connection_duration_seconds_sum"], 0);
+        EXPECT_EQ(got["greeter_workers_busy"], 0) << model;
+    }
+}
+
+// A connection held open, for the slow-client tests: it sent `sent` and waits.
+int open_and_send(int port, const std::string &sent)
+{
+    int fd = connect_tcp(port);
+    if (fd >= 0 && !sent.empty())
+        send(fd, sent.data(), sent.size(), MSG_NOSIGNAL);
+    return fd;
+}
+
+TEST(Metrics, JunkHugeAndSlowRequestsAreRefusedWithoutHarmToGreetings)
+{
+    TestProc server, lg;
+    int port, metrics_port;
+    ASSERT_TRUE(start_with_metrics(server, {"-w", "4"}, &port, &metrics_port) && port > 0) << server.err();
+    // Greeting clients throughout: loadgen must see no error at all.
+    ASSERT_TRUE(lg.start({GREETER_LOADGEN_BIN, "-d", "4s", "-c", "20", "-q", "--json", "-",
+                          "127.0.0.1:" + std::to_string(port)}));
+
+    EXPECT_EQ(http(metrics_port, "POST /metrics HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 405 ", 0), 0u);
+    EXPECT_EQ(http(metrics_port, "GET /admin HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 404 ", 0), 0u);
+    EXPECT_EQ(http(metrics_port, "hello\r\n\r\n").rfind("HTTP/1.1 400 ", 0), 0u);
+    EXPECT_EQ(http(metrics_port, std::string("\0\1\2GET", 6)).rfind("HTTP/1.1 400 ", 0), 0u);
+    std::string head = http(metrics_port, "HEAD /metrics HTTP/1.0\r\n\r\n");
+    EXPECT_EQ(head.rfind("HTTP/1.1 200 ", 0), 0u);
+    EXPECT_EQ(head.find("# TYPE"), std::string::npos) << "HEAD has no body";
+
+    // Headers longer than the limit: 431, and the rest is read and dropped, not a reset.
+    std::string huge = "GET /metrics HTTP/1.1\r\n";
+    while (huge.size() < 2 * METRICS_HTTP_REQUEST_MAX)
+        huge += "X-Padding: " + std::string(100, 'x') + "\r\n";
+    EXPECT_EQ(http(metrics_port, huge).rfind("HTTP/1.1 431 ", 0), 0u);
+
+    // A flood with no end: cut off (431 or a reset) within the time bound, never read whole.
+    int flood = connect_tcp(metrics_port);
+    ASSERT_GE(flood, 0);
+    std::string junk(64 * 1024, 'j');
+    auto t0 = Clock::now();
+    size_t sent = 0;
+    while (ms_since(t0) < 5000) {
+        ssize_t n = send(flood, junk.data(), junk.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0)
+            sent += (size_t)n;
+        else if (n < 0 && errno != EAGAIN)
+            break; /* the server closed it */
+        struct pollfd writable = {flood, POLLOUT, 0};
+        poll(&writable, 1, 100);
+    }
+    EXPECT_LT(ms_since(t0), 5000) << "a flood of " << sent << " bytes was never cut off";
+    EXPECT_LT(sent, (size_t)16 << 20);
+    close(flood);
+
+    // Slow clients: more idle connections than the listener holds, and one trickling a
+    // request. A real scrape still gets through at once, and the trickler gets a 408.
+    std::vector<int> idle;
+    for (int i = 0; i < 2 * METRICS_HTTP_CONNS; i++)
+        idle.push_back(open_and_send(metrics_port, ""));
+    int slow = open_and_send(metrics_port, "GET /metr");
+    auto t1 = Clock::now();
+    EXPECT_NE(scrape(metrics_port), "");
+    long scrape_ms = ms_since(t1);
+    EXPECT_LT(scrape_ms, 1000);
+    std::string slow_answer = read_to_eof(slow, 3 * METRICS_HTTP_TIMEOUT_MS);
+    long slow_ms = ms_since(t1);
+    EXPECT_EQ(slow_answer.rfind("HTTP/1.1 408 ", 0), 0u) << slow_answer;
+    EXPECT_GE(slow_ms, METRICS_HTTP_TIMEOUT_MS / 2);
+    EXPECT_LT(slow_ms, 2 * METRICS_HTTP_TIMEOUT_MS);
+    printf("[ timing ] scrape behind %d idle connections: %ld ms; slow request cut off after %ld ms\n",
+           2 * METRICS_HTTP_CONNS, scrape_ms, slow_ms);
+    for (int fd : idle)
+        close(fd);
+
+    ASSERT_EQ(lg.wait_exit(20000), 0) << lg.err();
+    EXPECT_EQ(json_number(lg.out(), {"errors", "total"}), 0) << lg.out();
+    EXPECT_GT(json_number(lg.out(), {"greetings"}), 0);
+    std::string out = stop_server(server);
+    EXPECT_EQ(summary_field(out, "greeted"), (long)json_number(lg.out(), {"greetings"})) << out;
+    EXPECT_EQ(summary_field(out, "failed"), 0) << out;
+}
+
+std::string url_encode(const std::string &text)
+{
+    std::string out;
+    char hex[4];
+    for (unsigned char c : text) {
+        if (isalnum(c) || c == '_' || c == '.' || c == '-') {
+            out += (char)c;
+        } else {
+            snprintf(hex, sizeof(hex), "%%%02X", c);
+            out += hex;
+        }
+    }
+    return out;
+}
+
+// The first value a Prometheus instant query answers ("value":[1700000000.1,"123.4"]), or -1.
+double prometheus_query(int port, const std::string &query)
+{
+    std::string answer = http(port, "GET /api/v1/query?query=" + url_encode(query) +
+                                        " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+    size_t at = answer.find("\"value\":[");
+    if (at == std::string::npos || (at = answer.find(",\"", at)) == std::string::npos)
+        return -1;
+    return strtod(answer.c_str() + at + 2, nullptr);
+}
+
+// A real Prometheus (the Debian package) scrapes greeter every second during a load run and
+// answers a query for the greeting rate.
+TEST(Metrics, PrometheusScrapesDuringALoadRunAndAnswersForTheRate)
+{
+#ifdef GREETER_SANITIZED
+    GTEST_SKIP() << "the plain build runs this one (tests/metrics.cmake)";
+#endif
+    TempDir dir;
+    TestProc server, prometheus, lg;
+    int port, metrics_port;
+    ASSERT_TRUE(start_with_metrics(server, {"-w", "4"}, &port, &metrics_port) && port > 0) << server.err();
+    std::ofstream(dir.path("prometheus.yml"))
+        << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        << "scrape_configs:\n  - job_name: greeter\n    static_configs:\n"
+        << "      - targets: ['127.0.0.1:" << metrics_port << "']\n";
+    int web = closed_port(); /* prometheus cannot be told to pick one and say which */
+    ASSERT_GT(web, 0);
+    ASSERT_TRUE(prometheus.start({"/usr/bin/prometheus", "--config.file=" + dir.path("prometheus.yml"),
+                                  "--storage.tsdb.path=" + dir.path("data"),
+                                  "--web.listen-address=127.0.0.1:" + std::to_string(web),
+                                  "--log.level=warn"}));
+    auto t0 = Clock::now();
+    ASSERT_TRUE(wait_until([&] { return is_ok(http(web, "GET /-/ready HTTP/1.0\r\n\r\n", 1000)); },
+                           20000)) << "prometheus never became ready: " << prometheus.err();
+    // Prometheus applies its targets on a 5-second tick: wait for the first scrape.
+    ASSERT_TRUE(wait_until([&] { return prometheus_query(web, "up{job=\"greeter\"}") == 1; }, 20000))
+        << "prometheus never scraped greeter: " << prometheus.err();
+    long ready_ms = ms_since(t0);
+
+    ASSERT_EQ(loadgen(lg, {"-d", "3s", "-c", "50", "-q", "--json", "-",
+                           "127.0.0.1:" + std::to_string(port)}),
+              0) << lg.err();
+    double greetings = json_number(lg.out(), {"greetings"});
+    // Wait for a scrape after the run: then Prometheus holds the final count.
+    double stored = -1;
+    auto t1 = Clock::now();
+    wait_until([&] {
+        return (stored = prometheus_query(web, "greeter_connections_greeted_total")) == greetings;
+    }, 10000);
+    EXPECT_EQ(stored, greetings);
+    double rate = prometheus_query(web, "rate(greeter_connections_greeted_total[10s])");
+    // About the run's greetings spread over the 10 s window (Prometheus extrapolates a little).
+    EXPECT_GT(rate, greetings / 20);
+    EXPECT_LT(rate, 1.5 * json_number(lg.out(), {"rate"}));
+    printf("[ timing ] prometheus scraping after %ld ms; loadgen %.0f greetings/s; Prometheus: "
+           "rate over 10 s %.0f/s, final count seen %ld ms after the run\n",
+           ready_ms, json_number(lg.out(), {"rate"}), rate, ms_since(t1));
+    prometheus.send_signal(SIGTERM);
+    EXPECT_EQ(prometheus.wait_exit(10000), 0) << prometheus.err();
+    stop_server(server);
+}
+
+// The alert rules shipped for Prometheus: valid, and firing when they should (promtool's own
+// rule unit tests on synthetic series).
+TEST(Metrics, AlertRulesPassPromtoolAndFireWhenTheyShould)
+{
+    TestProc check, unit;
+    std::string rules = std::string(GREETER_SOURCE_DIR) + "/deploy/prometheus/greeter-alerts.yml";
+    EXPECT_EQ(run_command(check, {"/usr/bin/promtool", "check", "rules", rules}), 0)
+        << check.out() << check.err();
+    std::string cases = std::string(GREETER_SOURCE_DIR) + "/tests/metrics-alerts-test.yml";
+    EXPECT_EQ(run_command(unit, {"/usr/bin/promtool", "test", "rules", cases}), 0)
+        << unit.out() << unit.err();
+}
+
+} // namespace
