@@ -40,7 +40,7 @@ void client_options_usage(FILE *out, const char *program)
             "The greeting is copied to stdout as it arrives: after a failure, what was printed\n"
             "is incomplete.\n"
             "Exit status: 0 greeted, 1 could not connect or read (or a bound was passed),\n"
-            "2 bad usage.\n",
+            "2 bad usage (a bad port or service name included).\n",
             program, program);
 }
 
@@ -169,6 +169,9 @@ int client_options_parse(int argc, char **argv, client_options *o, char *err, si
         return -1;
     if (o->port_only[0] == '\0')
         snprintf(o->port_only, sizeof(o->port_only), "%.*s", (int)sizeof(o->port_only) - 1, o->port);
+    /* A stream cannot go to everyone: without this the connect fails "Network is unreachable". */
+    if (!o->udp && strcmp(o->host_only, "<broadcast>") == 0)
+        return usage_error(err, errlen, "<broadcast> is for datagrams: add --udp");
     unsigned portnum;
     return addr_parse_port(o->port_only, o->udp ? SOCK_DGRAM : SOCK_STREAM, &portnum, err, errlen);
 }

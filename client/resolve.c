@@ -36,10 +36,13 @@ int resolve_print(FILE *out, const char *host, const char *service)
     fprintf(out, "local host name: %s\n", hostname);
 
     /* Unlike a connect, resolve shows every socket type and the canonical name, as the
-     * tutorial's getaddrinfo(host, port) example does. */
+     * tutorial's getaddrinfo(host, port) example does. The tutorial's '' is this host as a
+     * server binds it: the wildcard addresses, which getaddrinfo gives for no host with
+     * AI_PASSIVE (and it refuses AI_CANONNAME without a host: "Bad value for ai_flags"). */
+    int this_host = host == NULL || *host == '\0';
     struct addrinfo hints = {0}, *list;
     hints.ai_family = AF_UNSPEC;
-    hints.ai_flags = AI_CANONNAME;
+    hints.ai_flags = this_host ? AI_PASSIVE : AI_CANONNAME;
     unsigned port;
     char err[256], portbuf[16];
     if (addr_parse_port(service, SOCK_STREAM, &port, err, sizeof(err)) < 0) {
@@ -47,7 +50,7 @@ int resolve_print(FILE *out, const char *host, const char *service)
         return 1;
     }
     snprintf(portbuf, sizeof(portbuf), "%u", port);
-    int rc = getaddrinfo(host && *host ? host : NULL, portbuf, &hints, &list);
+    int rc = getaddrinfo(this_host ? NULL : host, portbuf, &hints, &list);
     if (rc != 0) {
         log_error("unknown host '%s': %s", host, gai_strerror(rc));
         return 1;

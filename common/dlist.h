@@ -63,6 +63,29 @@ static inline void dl_append(dl_list *l, dl_node *n, uint64_t deadline_ns)
     n->owner = l;
 }
 
+/* Puts n into l at its place by deadline, searching from the tail: for a node that comes back
+ * with an earlier deadline than the newest (a wait that resumes its phase's first deadline).
+ * Equal deadlines keep their arrival order. O(1) when the deadline is the latest. */
+static inline void dl_insert_sorted(dl_list *l, dl_node *n, uint64_t deadline_ns)
+{
+    dl_remove(n);
+    dl_node *after = l->tail;
+    while (after && after->deadline_ns > deadline_ns)
+        after = after->prev;
+    n->deadline_ns = deadline_ns;
+    n->owner = l;
+    n->prev = after;
+    n->next = after ? after->next : l->head;
+    if (n->next)
+        n->next->prev = n;
+    else
+        l->tail = n;
+    if (after)
+        after->next = n;
+    else
+        l->head = n;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,6 +3,7 @@
 
 #include "addr.h"
 #include "clock.h"
+#include "sockdiag.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -123,11 +124,17 @@ static int remove_stale_socket(const char *path, const struct sockaddr_un *sun, 
                  path);
         return -1;
     }
-    int probe = socket(AF_UNIX, socktype | SOCK_CLOEXEC, 0);
-    int live = probe >= 0 && connect(probe, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
-    int refused = !live && errno == ECONNREFUSED;
-    if (probe >= 0)
-        close(probe);
+    /* Ask the kernel whether a socket serves on this file: a probing connect would be
+     * accepted by the live server and counted there as a failed connection. Without
+     * unix_diag, the probe it is. */
+    int live = sockdiag_unix_bound(st.st_dev, st.st_ino, socktype), refused = live == 0;
+    if (live < 0) {
+        int probe = socket(AF_UNIX, socktype | SOCK_CLOEXEC, 0);
+        live = probe >= 0 && connect(probe, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+        refused = !live && errno == ECONNREFUSED;
+        if (probe >= 0)
+            close(probe);
+    }
     if (live) {
         snprintf(err, errlen, "%s: a server is already listening there", path);
         return -1;

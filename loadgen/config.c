@@ -7,10 +7,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "parse.h"
+#include "target.h"
 #include "tls.h"
 
 enum {
@@ -116,7 +118,8 @@ void config_print_help(FILE *out)
         "                        closed loop (--stage 10s:100 --stage 30s:1000 --stage 10s:0),\n"
         "                        starts per second with -R. The stages set the run's length\n"
         "                        (not with -d) and the connections (not with -c, except as\n"
-        "                        the cap with -R); --warmup is their first part (default: none)\n"
+        "                        the cap with -R); --warmup is their first part; with --shard\n"
+        "                        the targets are the whole fleet's (default: none)\n"
         "\n"
         "Bounds (a run ends at whichever comes first):\n"
         "  -n, --number N        connections to make after the warm-up; each ends as a greeting\n"
@@ -223,7 +226,8 @@ void config_print_help(FILE *out)
         "stdout) and its percentiles to stderr.\n"
         "\n"
         "Exit status: 0 when at least one greeting succeeded, 1 when none did (or the run\n"
-        "could not start), 2 for bad usage, 3 when a --fail-if condition was not met.\n",
+        "could not start, or --abort-after stopped it), 2 for bad usage (a bad port or\n"
+        "service name included), 3 when a --fail-if condition was not met.\n",
         out);
 }
 
@@ -533,13 +537,13 @@ static int finish_config(lg_config *cfg, int connections_given, char *err, size_
     return 0;
 }
 
-static config_result usage_error(char *err, size_t errlen, const char *fmt, const char *what)
+static int usage_error(char *err, size_t errlen, const char *fmt, const char *what)
 {
     snprintf(err, errlen, fmt, what);
-    return CONFIG_USAGE;
+    return -1;
 }
 
-config_result config_parse(int argc, char **argv, lg_config *cfg, char *err, size_t errlen)
+int config_parse(int argc, char **argv, lg_config *cfg, char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->connections = CONFIG_DEFAULT_CONNECTIONS;
@@ -552,15 +556,15 @@ config_result config_parse(int argc, char **argv, lg_config *cfg, char *err, siz
     optind = 0; /* glibc: 0 also forgets a previous argv's half-scanned "-abc" cluster */
     while ((opt = getopt_long(argc, argv, ":c:t:n:d:R:qh", long_options, NULL)) != -1) {
         if (opt == 'h') {
-            config_print_help(stdout);
-            return CONFIG_EXIT_OK;
+            cfg->help = 1;
+            return 0;
         }
         if (opt == '?')
             return usage_error(err, errlen, "unknown option '%s'", argv[optind - 1]);
         if (opt == ':')
             return usage_error(err, errlen, "option '%s' needs a value", argv[optind - 1]);
         if (apply_option(opt, optarg, cfg, &connections_given, err, errlen) != 0)
-            return CONFIG_USAGE;
+            return -1;
     }
     /* --unix PATH takes the place of HOST:PORT; with neither, the server's default. */
     int targets = cfg->unix_path || optind == argc ? 0 : 1;
@@ -576,9 +580,10 @@ config_result config_parse(int argc, char **argv, lg_config *cfg, char *err, siz
         return usage_error(err, errlen, "%s", "target HOST:PORT is too long");
     if (targets)
         memcpy(cfg->target, argv[optind], strlen(argv[optind]) + 1); /* fits: checked above */
-    if (finish_config(cfg, connections_given, err, errlen) != 0)
-        return CONFIG_USAGE;
-    return CONFIG_RUN;
+    if (!cfg->unix_path &&
+        target_check_syntax(cfg->target, cfg->udp ? SOCK_DGRAM : SOCK_STREAM, err, errlen) != 0)
+        return -1;
+    return finish_config(cfg, connections_given, err, errlen);
 }
 
 void config_free(lg_config *cfg)

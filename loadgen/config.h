@@ -57,6 +57,7 @@ typedef struct lg_config {
     size_t send_len;
     const char *sources;     /* --source: ADDR[,ADDR...] or CIDR, NULL = kernel's choice */
     int quiet;               /* -q: no progress line */
+    int help;                /* --help: print the usage, run nothing */
     const char *json_path;   /* --json FILE, "-" = stdout */
     const char *csv_path;    /* --csv FILE */
     const char *hgrm_dir;    /* --hgrm DIR */
@@ -72,17 +73,15 @@ typedef struct lg_config {
     int64_t start_at_ns;     /* --start-at: Unix time in ns to start the warm-up, 0 = now */
 } lg_config;
 
-typedef enum {
-    CONFIG_RUN = 0,   /* cfg is ready for a run */
-    CONFIG_EXIT_OK,   /* --help was printed */
-    CONFIG_USAGE      /* err holds the one-line problem */
-} config_result;
-
 /*
- * Fills cfg from argv (argv[0] is the program). The strings cfg points to are argv's or
- * allocated copies (expect, send) released by config_free.
+ * Fills cfg from argv (argv[0] is the program) and checks the options against each other and
+ * the target's syntax and port (no name lookup); with --help it sets cfg->help and checks
+ * nothing more. Does no I/O and never exits. 0, or -1 with one line naming the problem in
+ * err (a usage error: exit 2), the convention of every greeter tool's parser. The strings
+ * cfg points to are argv's or allocated copies (expect, send) released by config_free, which
+ * is safe after a failure too.
  */
-config_result config_parse(int argc, char **argv, lg_config *cfg, char *err, size_t errlen);
+int config_parse(int argc, char **argv, lg_config *cfg, char *err, size_t errlen);
 void config_free(lg_config *cfg);
 
 /* Prints the --help text: every option with its default. */

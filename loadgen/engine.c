@@ -18,6 +18,7 @@
 #include "dlist.h"
 #include "handoff.h"
 #include "schedule.h"
+#include "shard.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
@@ -148,8 +149,10 @@ static long closed_allowed(const engine_worker *w, uint64_t now)
     const stage_plan *plan = &w->cfg->stages;
     if (!plan->n)
         return LONG_MAX;
-    double level = stages_level(plan, now - w->sh->start_ns);
-    return (long)share((uint64_t)llround(level), w->threads, w->id);
+    /* The plan is the whole fleet's: this shard's share, then this thread's. */
+    long long level = shard_share(llround(stages_level(plan, now - w->sh->start_ns)),
+                                  &w->cfg->shard);
+    return (long)share((uint64_t)level, w->threads, w->id);
 }
 
 static void conn_start(engine_worker *w, conn *c, uint64_t sched_ns);
@@ -689,7 +692,11 @@ static void init_schedule(engine_worker *w, int threads)
     const lg_config *cfg = w->cfg;
     double rate = w->open_loop ? cfg->rate : (double)cfg->connect_rate;
     if (w->open_loop && cfg->stages.n) {
-        schedule_init_staged(&w->sched, &cfg->stages, threads, w->id, cfg->poisson,
+        /* The plan's starts are the fleet's: every thread of every shard takes its own
+         * positions on the plan's count, interleaved. */
+        int fleet_threads = threads * (int)cfg->shard.count;
+        int fleet_id = w->id * (int)cfg->shard.count + (int)cfg->shard.index;
+        schedule_init_staged(&w->sched, &cfg->stages, fleet_threads, fleet_id, cfg->poisson,
                              w->sh->start_ns, cfg->seed + (uint64_t)w->id * 0x9e3779b97f4a7c15ull);
         return;
     }

@@ -6,7 +6,6 @@
 #include "log.h"
 #include "merge.h"
 #include "run.h"
-#include "target.h"
 
 static int usage_error(const char *what)
 {
@@ -21,12 +20,13 @@ int main(int argc, char **argv)
     log_set_program("loadgen");
     if (argc > 1 && strcmp(argv[1], "merge") == 0)
         return merge_main(argc - 1, argv + 1);
-    config_result parsed = config_parse(argc, argv, &cfg, err, sizeof(err));
-    if (parsed == CONFIG_RUN && !cfg.unix_path && target_check_syntax(cfg.target, err, sizeof(err)) != 0)
-        parsed = CONFIG_USAGE;
-    int status = parsed == CONFIG_RUN ? run_loadgen(&cfg)
-                 : parsed == CONFIG_USAGE ? usage_error(err)
-                                          : 0;
+    int status = 0;
+    if (config_parse(argc, argv, &cfg, err, sizeof(err)) != 0)
+        status = usage_error(err);
+    else if (cfg.help)
+        config_print_help(stdout);
+    else
+        status = run_loadgen(&cfg);
     config_free(&cfg);
     return status;
 }

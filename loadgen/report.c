@@ -112,7 +112,7 @@ static void print_counts(FILE *out, const lg_report *r)
     fprintf(out, "concurrency    %s %ld, peak %ld, mean %.1f\n",
             r->cfg->rate > 0 ? "cap" : "requested", r->cfg->connections, r->peak_in_flight,
             r->mean_concurrency);
-    fprintf(out, "queued         at most %ld connections established but not yet greeted\n",
+    fprintf(out, "awaiting       at most %ld connections at once connected, not yet greeted (in the server's backlog, queue or workers)\n",
             r->peak_established);
     if (r->cfg->rate > 0)
         fprintf(out, "schedule       %" PRIu64 " starts, %" PRIu64 " late (> 1 ms behind)\n",

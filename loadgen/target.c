@@ -24,7 +24,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-int target_check_syntax(const char *spec, char *err, size_t errlen)
+int target_check_syntax(const char *spec, int socktype, char *err, size_t errlen)
 {
     char host[ADDR_HOSTLEN], port[ADDR_PORTLEN], why[256];
     if (addr_split(spec, host, sizeof(host), port, sizeof(port), why, sizeof(why)) != 0) {
@@ -33,6 +33,11 @@ int target_check_syntax(const char *spec, char *err, size_t errlen)
     }
     if (port[0] == '\0' || strcmp(port, "0") == 0) {
         snprintf(err, errlen, "target '%s' needs a port (HOST:PORT)", spec);
+        return -1;
+    }
+    unsigned number;
+    if (addr_parse_port(port, socktype, &number, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "target '%s': %s", spec, why);
         return -1;
     }
     return 0;

@@ -26,7 +26,7 @@ typedef struct lg_target {
  * Checks the syntax of HOST:PORT (addr_split; a port is required and not 0) without
  * resolving. 0, or -1 with a message: a usage error.
  */
-int target_check_syntax(const char *spec, char *err, size_t errlen);
+int target_check_syntax(const char *spec, int socktype, char *err, size_t errlen);
 
 /*
  * Resolves HOST:PORT by the tutorial's rules for socktype (SOCK_STREAM or SOCK_DGRAM: a

@@ -107,6 +107,7 @@ accept_result acceptor_accept(acceptor *a, conn_item *out)
     if (fd >= 0) {
         out->fd = fd;
         out->accepted_ns = clock_now_ns();
+        out->resume = NULL;
         server_stats_add(&a->stats->accepted, 1);
         return acceptor_admit(a, out) ? ACCEPT_OK : ACCEPT_TRANSIENT;
     }

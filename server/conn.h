@@ -16,6 +16,9 @@ typedef struct conn_item {
     socklen_t peer_len;
     struct sockaddr_storage peer;
     uint64_t accepted_ns; /* CLOCK_MONOTONIC when accept returned */
+    /* Pool: the state of a connection coming back from the waiting room (waiting_room.h),
+     * which owns it; NULL for a connection fresh from accept. */
+    struct room_conn *resume;
 } conn_item;
 
 #ifdef __cplusplus

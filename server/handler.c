@@ -78,11 +78,7 @@ static const char *serve_tls(const handler_config *cfg, const conn_item *conn, s
     char err[TLS_ERRLEN];
     tls_conn *tls = tls_conn_new(cfg->tls, conn->fd, NULL, err, sizeof(err));
     if (tls == NULL || tls_handshake_until(tls, deadline_after(cfg->io_timeout_ms), err, sizeof(err)) < 0) {
-        char peer[ADDR_STRLEN];
-        addr_format_tutorial((const struct sockaddr *)&conn->peer, conn->peer_len, peer, sizeof(peer));
-        log_info("TLS handshake with %s failed: %s", peer, err);
-        server_stats_add(&stats->tls_failed, 1);
-        server_stats_add(&stats->failed, 1);
+        handler_tls_failed(conn, err, stats);
         tls_conn_free(tls);
         close(conn->fd);
         return "tls_failed";
@@ -138,6 +134,15 @@ void handler_serve(const handler_config *cfg, const conn_item *conn, server_stat
     if (cfg->admission)
         admission_release(cfg->admission, (const struct sockaddr *)&conn->peer);
     server_stats_sub(&stats->busy, 1);
+}
+
+void handler_tls_failed(const conn_item *conn, const char *why, server_stats *stats)
+{
+    char peer[ADDR_STRLEN];
+    addr_format_tutorial((const struct sockaddr *)&conn->peer, conn->peer_len, peer, sizeof(peer));
+    log_info("TLS handshake with %s failed: %s", peer, why);
+    server_stats_add(&stats->tls_failed, 1);
+    server_stats_add(&stats->failed, 1);
 }
 
 void handler_reject(const handler_config *cfg, int fd, server_stats *stats)

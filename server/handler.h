@@ -48,6 +48,10 @@ reload_gen *handler_view(const handler_config *cfg, handler_config *view);
  * about work_us + 3 * io_timeout_ms (handshake, greeting, closing). */
 void handler_serve(const handler_config *cfg, const conn_item *conn, server_stats *stats);
 
+/* A TLS handshake that failed (or timed out: why says so): logs it with the peer, counts it
+ * in tls_failed and failed. The caller closes the connection. */
+void handler_tls_failed(const conn_item *conn, const char *why, server_stats *stats);
+
 /* Turns one accepted connection away with the busy message, closes it, counts it rejected. */
 void handler_reject(const handler_config *cfg, int fd, server_stats *stats);
 

@@ -7,6 +7,7 @@
 #include "server.h"
 #include "shutdown.h"
 #include "udp.h"
+#include "waiting_room.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 typedef struct pool {
     server *srv;
     conn_queue queue;
+    waiting_room *room; /* where connections wait on their peers, instead of a worker */
     pthread_t *threads;
     int started;
 } pool;
@@ -40,7 +42,7 @@ static void *worker_main(void *arg)
                                     per_item_cpu_ns)) > 0) {
         uint64_t start = clock_now_ns(), start_cpu = clock_thread_cpu_ns();
         for (size_t i = 0; i < n; i++)
-            handler_serve(&p->srv->cfg->handler, &batch[i], p->srv->stats);
+            waiting_room_serve(p->room, &batch[i]);
         per_item_ns = (clock_now_ns() - start) / n;
         per_item_cpu_ns = (clock_thread_cpu_ns() - start_cpu) / n;
     }
@@ -132,12 +134,14 @@ static void accept_loop(pool *p)
     acceptor_destroy(&acc);
 }
 
+/* The drain: workers serve what is queued, then the room settles what waits on its peers. */
 static void stop_workers(pool *p)
 {
     conn_queue_close(&p->queue);
     for (int i = 0; i < p->started; i++)
         pthread_join(p->threads[i], NULL);
     free(p->threads);
+    waiting_room_stop(p->room);
 }
 
 int model_pool_run(server *srv, char *err, size_t errlen)
@@ -148,7 +152,8 @@ int model_pool_run(server *srv, char *err, size_t errlen)
     if (conn_queue_init(&p.queue, (size_t)srv->cfg->queue_capacity, err, errlen) < 0)
         return -1;
     metrics_watch_queue(srv->metrics, &p.queue);
-    int rc = start_workers(&p, srv->cfg->workers, err, errlen);
+    p.room = waiting_room_start(&srv->cfg->handler, srv->stats, &p.queue, err, errlen);
+    int rc = p.room ? start_workers(&p, srv->cfg->workers, err, errlen) : -1;
     if (rc == 0)
         accept_loop(&p);
     stop_workers(&p);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define DEFAULT_GREETING "Thank you for connecting"
 #define DEFAULT_BUSY "Server busy, try again later\n"
@@ -98,7 +99,7 @@ void server_options_usage(FILE *out, const char *program, int cores)
             "again on the same listening sockets and exits once it is ready (hitless upgrade).\n"
             "Under systemd, the listeners may be inherited (LISTEN_FDS; a socket named 'tls'\n"
             "serves TLS) and readiness is reported (NOTIFY_SOCKET). Exit status: 0 done,\n"
-            "1 could not start, 2 bad usage.\n",
+            "1 could not start, 2 bad usage (a bad port or service name included).\n",
             cores * 4);
 }
 
@@ -403,6 +404,15 @@ static int check_combinations(const server_config *cfg, char *err, size_t errlen
     return -1;
 }
 
+/* A bad port or service name is a usage error (exit 2), as in the client and loadgen. */
+static int check_port(const server_config *cfg, char *err, size_t errlen)
+{
+    unsigned port;
+    if (cfg->unix_path)
+        return 0;
+    return addr_parse_port(cfg->port, cfg->udp ? SOCK_DGRAM : SOCK_STREAM, &port, err, errlen);
+}
+
 static void set_defaults(server_config *cfg, int cores)
 {
     *cfg = (server_config){
@@ -453,7 +463,8 @@ int server_options_parse(int argc, char **argv, int cores, server_options *out, 
         snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
         return -1;
     }
-    if (server_check_options(cfg, err, errlen) < 0 || check_combinations(cfg, err, errlen) < 0)
+    if (server_check_options(cfg, err, errlen) < 0 || check_combinations(cfg, err, errlen) < 0 ||
+        check_port(cfg, err, errlen) < 0)
         return -1;
     /* The event model runs one loop per core unless told otherwise. */
     if (strcmp(cfg->model, "event") == 0 && !(cfg->options_set & MODEL_OPT_WORKERS))

@@ -243,8 +243,8 @@ size_t conn_queue_high_water(conn_queue *q)
 
 size_t conn_queue_depth(conn_queue *q)
 {
-    pthread_mutex_lock(&q->lock);
+    queue_lock(q);
     size_t count = q->count;
-    pthread_mutex_unlock(&q->lock);
+    queue_unlock(q);
     return count;
 }

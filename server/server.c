@@ -336,8 +336,11 @@ int server_run(const server_config *cfg)
         snprintf(line, sizeof(line), "metrics on http://%s/metrics", name);
         print_line(line);
     }
-    if (!cfg->quiet)
+    if (!cfg->quiet && !cfg->udp)
         log_info("model %s: %s", model->name, model->summary);
+    else if (!cfg->quiet) /* datagrams have no accept step: see udp.c */
+        log_info("model %s over UDP: threads receive datagrams and answer each (no accept thread, no queue)",
+                 model->name);
     upgrade_binary(cfg, binary, sizeof(binary));
     control_config cc = {.stats = stats, .live = run_cfg.handler.live,
                          .no_reload_why = no_reload_why(cfg), .listeners = &set,

@@ -9,7 +9,8 @@
 #include <unistd.h>
 
 static int stop_pipe[2] = {-1, -1};
-static volatile sig_atomic_t stop_count;
+/* Atomic, not just sig_atomic_t: the control thread and the pool's threads read it too. */
+static _Atomic int stop_count;
 static volatile sig_atomic_t in_child;
 
 static void on_stop_signal(int sig)

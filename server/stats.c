@@ -3,8 +3,14 @@
 
 #include "clock.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/mman.h>
+
+/* server_stats_fold walks the block as an array: every field must be one _Atomic uint64_t
+ * (alignment padding, zero on both sides, folds as nothing). */
+_Static_assert(sizeof(server_stats) % sizeof(_Atomic uint64_t) == 0,
+               "server_stats holds only _Atomic uint64_t counters");
 
 server_stats *server_stats_create(void)
 {
@@ -37,6 +43,30 @@ void server_stats_max(_Atomic uint64_t *counter, uint64_t value)
            !atomic_compare_exchange_weak_explicit(counter, &seen, value, memory_order_relaxed,
                                                   memory_order_relaxed)) {
     }
+}
+
+void server_stats_fold(server_stats *into, server_stats *from, server_stats *seen)
+{
+    _Atomic uint64_t *dst = (_Atomic uint64_t *)into, *src = (_Atomic uint64_t *)from;
+    _Atomic uint64_t *old = (_Atomic uint64_t *)seen;
+    size_t high_water = offsetof(server_stats, queue_high_water) / sizeof(*dst);
+    /* Backwards, so `accepted` (the first field) is read last: every outcome follows its
+     * accept, so a fold taken while connections are served shows them in flight, never a
+     * count that looks finished and is not. */
+    for (size_t i = sizeof(server_stats) / sizeof(*dst); i-- > 0;) {
+        uint64_t now = server_stats_get(&src[i]), before = server_stats_get(&old[i]);
+        if (i == high_water)
+            server_stats_max(&dst[i], now);
+        else if (now != before)
+            server_stats_add(&dst[i], now - before); /* modular: a gauge that went down folds too */
+        atomic_store_explicit(&old[i], now, memory_order_relaxed);
+    }
+}
+
+uint64_t server_stats_outcomes(server_stats *s)
+{
+    return server_stats_get(&s->greeted) + server_stats_get(&s->rejected) + server_stats_get(&s->failed) +
+           server_stats_get(&s->denied);
 }
 
 void server_stats_format_summary(server_stats *stats, unsigned extras, char *buf, size_t len)

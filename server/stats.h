@@ -66,6 +66,15 @@ void server_stats_observe_duration(server_stats *stats, uint64_t accepted_ns);
 /* Raises *counter to at least value. */
 void server_stats_max(_Atomic uint64_t *counter, uint64_t value);
 
+/* Adds to `into` what `from` counted since `seen` (a private copy the caller keeps per source,
+ * zeroed at first), then updates `seen`: how a parent takes in the counts of a child process
+ * that counts in a block of its own. Field by field, so a counter added later is folded too;
+ * queue_high_water is raised, not added. */
+void server_stats_fold(server_stats *into, server_stats *from, server_stats *seen);
+
+/* Connections with an outcome: greeted + rejected + failed + denied (once drained, accepted). */
+uint64_t server_stats_outcomes(server_stats *s);
+
 /* Extra fields of the summary line, shown only when the feature is on. */
 enum { SUMMARY_TLS = 1, SUMMARY_DENIED = 2 };
 

@@ -1,2 +1,8 @@
 # deploy tests: socket activation, readiness, reload, upgrade and signals of greeter-server.
 greeter_add_test(test_deploy test_deploy.cc)
+# The install, the Debian package and the units, checked with cmake --install, cpack, dpkg-deb
+# and systemd-analyze. Once per suite: the sanitizer builds add nothing to it.
+if(NOT GREETER_SANITIZE)
+  add_test(NAME deploy_package COMMAND ${PROJECT_SOURCE_DIR}/tests/deploy-package ${PROJECT_BINARY_DIR})
+  set_tests_properties(deploy_package PROPERTIES TIMEOUT 120)
+endif()

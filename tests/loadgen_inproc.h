@@ -34,7 +34,7 @@ inline long long int_at(const json_t *o, const char *key)
 
 // config_parse on args (no program name) into cfg, which the caller config_free()s; the
 // message in *err.
-inline config_result parse_args(std::vector<std::string> args, lg_config *cfg, std::string *err)
+inline int parse_args(std::vector<std::string> args, lg_config *cfg, std::string *err)
 {
     std::vector<char *> argv;
     args.insert(args.begin(), "loadgen");
@@ -42,7 +42,7 @@ inline config_result parse_args(std::vector<std::string> args, lg_config *cfg, s
         argv.push_back(a.data());
     argv.push_back(nullptr);
     char buf[CONFIG_ERRLEN] = "";
-    config_result r = config_parse(static_cast<int>(args.size()), argv.data(), cfg, buf,
+    int r = config_parse(static_cast<int>(args.size()), argv.data(), cfg, buf,
                                    sizeof(buf));
     *err = buf;
     return r;

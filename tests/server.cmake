@@ -9,7 +9,11 @@ greeter_add_test(test_tls_e2e test_tls_e2e.cc)
 greeter_add_test(test_admission test_admission.cc LIBS greeter_server_core)
 greeter_add_test(test_limits test_limits.cc)
 greeter_add_test(test_hostile test_hostile.cc)
+greeter_add_test(test_waiting_room test_waiting_room.cc)
 # valgrind and sanitizers do not mix: the memory check runs in the plain build only.
 if(NOT GREETER_SANITIZE)
   greeter_add_test(test_valgrind test_valgrind.cc)
 endif()
+# The process models when their processes die: counts that add up, no orphans.
+greeter_add_test(test_robust_server test_robust_server.cc)
+add_dependencies(test_robust_server greeter-server loadgen)

@@ -95,4 +95,18 @@ TEST(Client, ResolvePrintsGetaddrinfoAnswers)
     EXPECT_EQ(run_client(bad, {"resolve", "localhost"}), 2);
 }
 
+// The tutorial's '' is this host as a server binds it: the wildcard addresses, IPv4 first.
+TEST(Client, ResolveEmptyHostGivesTheWildcardAddresses)
+{
+    TestProc r;
+    ASSERT_EQ(run_client(r, {"resolve", "", "www"}), 0) << r.err();
+    size_t v4 = r.out().find("(AF_INET, SOCK_STREAM, 6, '', ('0.0.0.0', 80))");
+    EXPECT_NE(v4, std::string::npos) << r.out();
+    size_t v6 = r.out().find("(AF_INET6, SOCK_STREAM, 6, '', ('::', 80, 0, 0))");
+    if (v6 != std::string::npos) { // a machine without IPv6 lists none
+        EXPECT_LT(v4, v6) << r.out();
+    }
+    EXPECT_EQ(r.err().find("ai_flags"), std::string::npos) << r.err();
+}
+
 } // namespace

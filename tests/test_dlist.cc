@@ -79,4 +79,21 @@ TEST(Dlist, AppendMovesANodeFromItsListToTheEndOfAnother)
     EXPECT_EQ(ids(backoffs), (std::vector<int>{1, 3}));
 }
 
+// A node that comes back with an older deadline goes to its place, not to the end; the first
+// entry is then still the next to expire.
+TEST(Dlist, InsertSortedPutsAnOlderDeadlineInItsPlace)
+{
+    dl_list l = {};
+    waiter a = {1, {}}, b = {2, {}}, c = {3, {}}, d = {4, {}}, e = {5, {}};
+    dl_insert_sorted(&l, &a.timer, 10);
+    dl_insert_sorted(&l, &b.timer, 30);
+    dl_insert_sorted(&l, &c.timer, 20); // between
+    dl_insert_sorted(&l, &d.timer, 5);  // before all
+    dl_insert_sorted(&l, &e.timer, 30); // equal to the last: after it
+    EXPECT_EQ(ids(l), (std::vector<int>{4, 1, 3, 2, 5}));
+    EXPECT_EQ(DL_FIRST(&l, waiter, timer), &d);
+    dl_insert_sorted(&l, &d.timer, 25); // moves within its own list
+    EXPECT_EQ(ids(l), (std::vector<int>{1, 3, 4, 2, 5}));
+    EXPECT_EQ(l.tail, &e.timer);
+}
 } // namespace

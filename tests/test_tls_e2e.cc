@@ -142,3 +142,29 @@ TEST_F(TlsEndToEnd, MinimumVersionIsEnforced)
 }
 
 } // namespace
+
+namespace {
+
+// Built with or without OpenSSL, the tools say which: without it every TLS option is refused
+// with one line that says how to get TLS (tools/test runs this in a GREETER_TLS=OFF build).
+TEST(TlsBuild, ServerAndClientSayWhetherTlsIsBuiltIn)
+{
+    TestProc server, client;
+    int server_rc = run_command(server, {GREETER_SERVER_BIN, "-p", "0", "--tls-cert", "/nonexistent/c.pem",
+                                         "--tls-key", "/nonexistent/k.pem"});
+    int client_rc = run_client(client, {"--tls", "--tls-ca", "/nonexistent/ca.pem", "-t", "1s", "127.0.0.1",
+                                        std::to_string(closed_port())});
+    if (tls_available()) {
+        EXPECT_EQ(server_rc, 1);
+        EXPECT_NE(server.err().find("/nonexistent/c.pem"), std::string::npos) << server.err();
+        EXPECT_EQ(client_rc, 1); // it loads the CA after connecting: here, refused
+        EXPECT_EQ(client.err().find("not built in"), std::string::npos) << client.err();
+    } else {
+        EXPECT_EQ(server_rc, 2) << server.err();
+        EXPECT_NE(server.err().find("TLS support is not built in"), std::string::npos) << server.err();
+        EXPECT_EQ(client_rc, 2) << client.err();
+        EXPECT_NE(client.err().find("TLS support is not built in"), std::string::npos) << client.err();
+    }
+}
+
+} // namespace

@@ -54,6 +54,17 @@ TEST_P(Udp, EveryDatagramIsAnswered)
 INSTANTIATE_TEST_SUITE_P(Models, Udp, ::testing::Values("pool", "iterative", "event"),
                          [](const auto &info) { return info.param; });
 
+// Datagrams have no accept step: the model's log line must not describe one.
+TEST(UdpServer, LogSaysHowDatagramsAreServed)
+{
+    TestProc server;
+    ASSERT_GT(start_server(server, {"--udp"}, false), 0) << server.err();
+    stop_server(server);
+    EXPECT_NE(server.err().find("model pool over UDP: threads receive datagrams"), std::string::npos)
+        << server.err();
+    EXPECT_EQ(server.err().find("accept thread ->"), std::string::npos) << server.err();
+}
+
 TEST(UdpServer, OversizedDatagramsAreDroppedAndCounted)
 {
     TestProc server;
@@ -244,6 +255,29 @@ TEST(Unix, StaleSocketIsReplacedOtherFilesAreNot)
     EXPECT_EQ(content, "precious");
 }
 
+// A second server on a live socket's path finds out without connecting: the first sees no
+// connection (no "failed" count, no access-log line), stream or datagram.
+TEST(Unix, LivenessCheckIsInvisibleToTheLiveServer)
+{
+    TempDir dir;
+    for (bool dgram : {false, true}) {
+        std::string path = dir.path(dgram ? "live-dgram.sock" : "live.sock");
+        std::vector<std::string> args = {"--unix", path, "--access-log"};
+        if (dgram)
+            args.push_back("--udp");
+        TestProc first;
+        ASSERT_EQ(start_server(first, args), 0) << first.err();
+        TestProc second;
+        args.insert(args.begin(), GREETER_SERVER_BIN);
+        EXPECT_EQ(run_command(second, args), 1) << dgram;
+        EXPECT_NE(second.err().find("a server is already listening there"), std::string::npos)
+            << second.err();
+        std::string out = stop_server(first);
+        EXPECT_EQ(summary_field(out, "accepted"), 0) << out;
+        EXPECT_EQ(out.find("Got connection"), std::string::npos) << out;
+    }
+}
+
 TEST(IPv6, GreetsOverIPv6WithTheTutorialsAddressForm)
 {
     TestProc server;
@@ -285,6 +319,12 @@ TEST(TransportOptions, ClientBroadcastNeedsUdp)
     TestProc c;
     EXPECT_EQ(run_client(c, {"--broadcast", "127.0.0.1"}), 2);
     EXPECT_NE(c.err().find("go with --udp"), std::string::npos) << c.err();
+    // The tutorial's <broadcast> host over TCP: a usage error that says what to add, not a
+    // connect failing with "Network is unreachable". Nothing is sent anywhere.
+    TestProc tcp;
+    EXPECT_EQ(run_client(tcp, {"<broadcast>", "12345"}), 2);
+    EXPECT_NE(tcp.err().find("<broadcast> is for datagrams: add --udp"), std::string::npos) << tcp.err();
+    EXPECT_EQ(tcp.err().find("unreachable"), std::string::npos) << tcp.err();
 }
 
 } // namespace

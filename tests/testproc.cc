@@ -2,11 +2,10 @@
 // space and certificates that remove themselves.
 #include "testproc.h"
 
+#include "sockdiag.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <linux/inet_diag.h>
-#include <linux/netlink.h>
-#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -292,63 +291,12 @@ int closed_port()
     return ntohs(sin.sin_port);
 }
 
-// Adds the accept queues of the TCP listeners of one address family on port, from a
-// sock_diag dump of listening sockets only (cheap however many connections the machine holds,
-// unlike /proc/net/tcp). -1 when there is none, -2 when the dump failed.
-static int listen_queue_of_family(int family, int port)
-{
-    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-    if (fd < 0)
-        return -2;
-    struct {
-        struct nlmsghdr nlh;
-        struct inet_diag_req_v2 req;
-    } msg = {};
-    msg.nlh.nlmsg_len = sizeof(msg);
-    msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-    msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    msg.req.sdiag_family = (uint8_t)family;
-    msg.req.sdiag_protocol = IPPROTO_TCP;
-    msg.req.idiag_states = 1u << 10; // TCP_LISTEN
-    int total = -1;
-    if (send(fd, &msg, sizeof(msg), 0) < 0) {
-        close(fd);
-        return -2;
-    }
-    alignas(struct nlmsghdr) char buf[32768];
-    for (;;) {
-        ssize_t n = recv(fd, buf, sizeof(buf), 0);
-        if (n <= 0) {
-            total = -2;
-            break;
-        }
-        for (auto *h = reinterpret_cast<struct nlmsghdr *>(buf); NLMSG_OK(h, (size_t)n);
-             h = NLMSG_NEXT(h, n)) {
-            if (h->nlmsg_type == NLMSG_DONE) {
-                close(fd);
-                return total;
-            }
-            if (h->nlmsg_type == NLMSG_ERROR) {
-                close(fd);
-                return -2;
-            }
-            auto *diag = reinterpret_cast<struct inet_diag_msg *>(NLMSG_DATA(h));
-            if (ntohs(diag->id.idiag_sport) == port) // for a listener: its accept queue
-                total = std::max(total, 0) + (int)diag->idiag_rqueue;
-        }
-    }
-    close(fd);
-    return total;
-}
-
 int accept_backlog(int port)
 {
-    int v4 = listen_queue_of_family(AF_INET, port), v6 = listen_queue_of_family(AF_INET6, port);
-    if (v4 == -2 || v6 == -2)
-        ADD_FAILURE() << "accept_backlog: the sock_diag dump failed: " << strerror(errno);
-    if (v4 < 0 && v6 < 0)
-        return -1;
-    return std::max(v4, 0) + std::max(v6, 0);
+    int queued = sockdiag_tcp_accept_queue((unsigned)port);
+    if (queued == -2)
+        ADD_FAILURE() << "accept_backlog: the kernel's sock_diag did not answer";
+    return queued < 0 ? -1 : queued;
 }
 
 bool wait_until(const std::function<bool()> &cond, int timeout_ms)

@@ -1,17 +1,28 @@
-# tools/lib.sh -- what the tools/ scripts share: installing missing packages and building.
-# Sourced, not run. Every function reports what it does on stderr.
+# tools/lib.sh -- what the tools/ scripts share: installing the packages each one needs, and
+# building. Sourced, not run. Every function reports what it does on stderr.
 
 GREETER_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# Debian packages the build, the tests and the scripts need.
-GREETER_PACKAGES="cmake make g++ gcc pkg-config libssl-dev libgtest-dev libjansson-dev zlib1g-dev netbase python3 procps gnuplot-nox clang libclang-rt-14-dev cppcheck clang-tidy iproute2 python3-yaml default-jre-headless libhdrhistogram-java prometheus"
-# systemd: systemd-socket-activate and systemd-analyze for the deploy tests; dpkg-dev: cpack -G DEB.
-GREETER_PACKAGES+=" systemd dpkg-dev"
+# Debian packages, one list per use; a tool installs only the lists it uses. Add a package to
+# the list of what needs it (a test's tool goes in the test list).
+# Building the tools (the -dev packages are optional features the build finds when present).
+GREETER_BUILD_PACKAGES="cmake make gcc g++ pkg-config libssl-dev libjansson-dev zlib1g-dev libsystemd-dev"
+# Running the test suite: GoogleTest, and the real things the tests check against (systemd:
+# systemd-socket-activate and systemd-analyze for the deploy tests; dpkg-dev: cpack -G DEB).
+GREETER_TEST_PACKAGES="libgtest-dev netbase python3 python3-yaml procps iproute2 valgrind
+  gnuplot-nox systemd prometheus default-jre-headless libhdrhistogram-java nginx-light
+  libnginx-mod-stream dpkg-dev"
+# Fuzzing: clang; the libFuzzer runtime that matches it is added by greeter_install_fuzz.
+GREETER_FUZZ_PACKAGES="clang"
+# Static analysis.
+GREETER_LINT_PACKAGES="cppcheck clang-tidy"
 
-# Installs whatever of GREETER_PACKAGES (plus any extra names given) is missing.
-greeter_install_missing() {
-  local missing=() pkg
-  for pkg in $GREETER_PACKAGES "$@"; do
+# greeter_install PACKAGE...: installs those of the packages that are missing, without
+# recommends, and says in one line what it installed; apt's own output goes to a log that is
+# shown only when the install fails. Not root: names what is missing and fails.
+greeter_install() {
+  local missing=() pkg log start
+  for pkg in "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -19,8 +30,34 @@ greeter_install_missing() {
     echo "greeter: missing packages: ${missing[*]}; run as root or install them with apt-get" >&2
     return 1
   fi
-  echo "greeter: installing ${missing[*]}" >&2
-  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+  log=$(mktemp)
+  start=$(date +%s)
+  if apt-get update -q >"$log" 2>&1 &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
+    echo "greeter: installed ${missing[*]} ($(grep -c '^Setting up ' "$log") packages with dependencies, $(( $(date +%s) - start ))s)" >&2
+    rm -f "$log"
+    return 0
+  fi
+  echo "greeter: installing ${missing[*]} FAILED; apt-get said:" >&2
+  tail -40 "$log" >&2
+  rm -f "$log"
+  return 1
+}
+
+# greeter_install_missing [PACKAGE...]: what building needs, plus the packages named.
+greeter_install_missing() {
+  # shellcheck disable=SC2086 # the lists are word lists
+  greeter_install $GREETER_BUILD_PACKAGES "$@"
+}
+
+# greeter_install_fuzz: clang and the clang runtime (libFuzzer, sanitizers) of the same
+# version as the clang installed, whichever that is.
+greeter_install_fuzz() {
+  # shellcheck disable=SC2086
+  greeter_install $GREETER_FUZZ_PACKAGES || return 1
+  local major
+  major=$(clang -dumpversion | cut -d. -f1)
+  greeter_install "libclang-rt-$major-dev"
 }
 
 # greeter_build DIR [CMAKE ARGS...]: configures (once) and builds into DIR: every target, or

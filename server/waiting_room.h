@@ -1,0 +1,48 @@
+/* waiting_room.h -- the pool's waiting room: connections that wait on their peer wait in one epoll thread, not in a worker (as in Apache's event MPM). */
+#ifndef GREETER_WAITING_ROOM_H
+#define GREETER_WAITING_ROOM_H
+
+#include <stddef.h>
+
+#include "conn.h"
+#include "handler.h"
+#include "queue.h"
+#include "stats.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * A worker serves a connection (waiting_room_serve) until it would have to wait for the
+ * peer: for the next bytes of a TLS handshake, for room to write a greeting that did not fit
+ * the socket buffer, or for the peer's EOF in a lingering close. Then the connection moves to
+ * the room's thread, which waits for all of them at once in epoll, each wait bounded by
+ * --io-timeout from the start of its phase. The room writes the rest of a plain greeting and
+ * drains a lingering close itself (no CPU work to speak of); a TLS step, which costs CPU,
+ * goes back to a worker through the pool's queue (as a conn_item whose resume is set). A bare
+ * greeting that fits the socket buffer never reaches the room: the worker writes it at once.
+ * Counting is the handler's: greeted, failed, tls_failed; the admission slot is released when
+ * the connection closes.
+ */
+typedef struct waiting_room waiting_room;
+
+/* Starts the room's thread. It hands TLS work back through queue (not owned); once the queue
+ * is closed it does that work itself, so that a drain finishes everything parked. Returns
+ * the room (freed by waiting_room_stop), or NULL with err. */
+waiting_room *waiting_room_start(const handler_config *handler, server_stats *stats,
+                                 conn_queue *queue, char *err, size_t errlen);
+
+/* In a worker: serves one connection from the queue, fresh from the accept thread or back
+ * from the room, until it is closed or has to wait on its peer (then the room takes it).
+ * Takes ownership of item->fd (and of item->resume). Never waits on the peer. */
+void waiting_room_serve(waiting_room *room, const conn_item *item);
+
+/* After the workers are joined: waits until every connection in the room is done (each
+ * within --io-timeout), stops its thread and frees the room. NULL is fine. */
+void waiting_room_stop(waiting_room *room);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

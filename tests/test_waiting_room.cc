@@ -1,0 +1,228 @@
+// test_waiting_room.cc -- the pool's waiting room: clients that stall (mid-handshake, or never
+// reading a large greeting) wait in the room, not in a worker, so that a normal client beside
+// them is greeted at once, with the default number of workers; a SIGTERM drain still settles
+// what waits there. Each test prints how long the normal client took.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "clock.h"
+#include "testproc.h"
+#include "tls.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+long ms_since(Clock::time_point t)
+{
+    return (long)std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+}
+
+const size_t kBig = (size_t)1 << 20; // the largest greeting file the server takes
+
+// A 1 MiB greeting file in dir.
+std::string big_greeting(const TempDir &dir)
+{
+    std::string path = dir.path("big-greeting");
+    std::ofstream(path, std::ios::binary) << std::string(kBig, 'g');
+    return path;
+}
+
+// A TLS client of the test CA, on a socket of its own.
+class TlsClient {
+  public:
+    TlsClient()
+    {
+        tls_client_opts opts = {};
+        std::string ca = test_cert("ca.pem");
+        opts.ca_file = ca.c_str();
+        char err[TLS_ERRLEN];
+        ctx_ = tls_ctx_new_client(&opts, err, sizeof(err));
+        EXPECT_NE(ctx_, nullptr) << err;
+    }
+    ~TlsClient()
+    {
+        tls_conn_free(conn_);
+        if (fd_ >= 0)
+            close(fd_);
+        tls_ctx_free(ctx_);
+    }
+    TlsClient(const TlsClient &) = delete;
+    TlsClient &operator=(const TlsClient &) = delete;
+
+    // Connects (with a receive buffer of rcvbuf bytes when > 0) and starts TLS on the socket;
+    // or takes over an fd already connected.
+    bool connect(int port, int rcvbuf = 0) { return attach(connect_tcp(port, nullptr, rcvbuf)); }
+    bool attach(int fd)
+    {
+        char err[TLS_ERRLEN];
+        fd_ = fd;
+        conn_ = fd_ >= 0 && ctx_ ? tls_conn_new(ctx_, fd_, "localhost", err, sizeof(err)) : nullptr;
+        return conn_ != nullptr;
+    }
+    bool handshake(int timeout_ms = 10000)
+    {
+        char err[TLS_ERRLEN];
+        bool ok = tls_handshake_until(conn_, deadline(timeout_ms), err, sizeof(err)) == 0;
+        EXPECT_TRUE(ok) << err;
+        return ok;
+    }
+    // Reads the greeting until close_notify: its size, or -1.
+    long read_greeting(int timeout_ms = 10000)
+    {
+        std::string buf(kBig + 1, '\0');
+        size_t got = 0;
+        char err[TLS_ERRLEN];
+        int rc = tls_read_until_eof(conn_, &buf[0], buf.size(), &got, deadline(timeout_ms), err,
+                                    sizeof(err));
+        EXPECT_EQ(rc, 0) << err;
+        return rc == 0 ? (long)got : -1;
+    }
+
+  private:
+    static uint64_t deadline(int ms) { return clock_now_ns() + (uint64_t)ms * 1000000u; }
+    tls_ctx *ctx_ = nullptr;
+    tls_conn *conn_ = nullptr;
+    int fd_ = -1;
+};
+
+// Stalled mid-handshake: a TLS record header that promises a ClientHello, then silence.
+int stalled_handshake(int port)
+{
+    int fd = connect_tcp(port);
+    const unsigned char header[] = {0x16, 0x03, 0x01, 0x02, 0x00}; // handshake, 512 bytes
+    if (fd >= 0 && send(fd, header, sizeof(header), MSG_NOSIGNAL) != (ssize_t)sizeof(header)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+void close_all(std::vector<int> &fds)
+{
+    for (int fd : fds)
+        close(fd);
+    fds.clear();
+}
+
+// 200 handshakes stalled and 20 TLS clients that never read a 1 MiB greeting hold no worker
+// (default workers): a normal TLS client beside them is greeted at once. Before the waiting
+// room, each held a worker for --io-timeout, and the normal client waited 3 s per round.
+TEST(WaitingRoom, TlsClientGreetedBesideStalledHandshakesAndNeverReaders)
+{
+    if (!tls_available())
+        GTEST_SKIP() << "built without OpenSSL";
+    TempDir dir;
+    TestProc server;
+    int port = start_server(server, {"--io-timeout", "3s", "--greeting-file", big_greeting(dir),
+                                     "--tls-cert", test_cert("server.pem"), "--tls-key",
+                                     test_cert("server.key")});
+    ASSERT_GT(port, 0) << server.err();
+    std::vector<int> stalled;
+    for (int i = 0; i < 200; i++) {
+        stalled.push_back(stalled_handshake(port));
+        ASSERT_GE(stalled.back(), 0);
+    }
+    std::vector<std::unique_ptr<TlsClient>> never_readers;
+    for (int i = 0; i < 20; i++) {
+        never_readers.push_back(std::make_unique<TlsClient>());
+        ASSERT_TRUE(never_readers.back()->connect(port, 4096));
+        ASSERT_TRUE(never_readers.back()->handshake());
+    }
+    ASSERT_TRUE(wait_until([&] { return accept_backlog(port) == 0; }));
+
+    auto t0 = Clock::now();
+    auto normal = std::make_unique<TlsClient>();
+    ASSERT_TRUE(normal->connect(port));
+    ASSERT_TRUE(normal->handshake());
+    EXPECT_EQ(normal->read_greeting(), (long)kBig);
+    long waited = ms_since(t0);
+    normal.reset(); // its EOF ends the server's lingering close
+    EXPECT_LT(waited, 2000);
+    printf("[ timing ] TLS client greeted (1 MiB) in %ld ms beside 200 stalled handshakes and "
+           "20 never-readers (default workers)\n", waited);
+
+    close_all(stalled);
+    never_readers.clear();
+    std::string out = stop_server(server);
+    EXPECT_EQ(summary_field(out, "accepted"), 221) << out;
+    EXPECT_GE(summary_field(out, "tls_failed"), 200) << out;
+    EXPECT_EQ(summary_unaccounted(out), 0) << out;
+}
+
+// 20 plain clients that never read a 1 MiB greeting: the room writes the rest as they make
+// room (never), and a normal client is greeted at once.
+TEST(WaitingRoom, PlainClientGreetedBesideNeverReaders)
+{
+    TempDir dir;
+    TestProc server;
+    int port = start_server(server, {"--io-timeout", "3s", "--greeting-file", big_greeting(dir)});
+    ASSERT_GT(port, 0) << server.err();
+    std::vector<int> never_readers;
+    for (int i = 0; i < 20; i++) {
+        never_readers.push_back(connect_tcp(port, nullptr, 4096));
+        ASSERT_GE(never_readers.back(), 0);
+    }
+    ASSERT_TRUE(wait_until([&] { return accept_backlog(port) == 0; }));
+
+    auto t0 = Clock::now();
+    std::string got = read_to_eof(connect_tcp(port), 10000);
+    long waited = ms_since(t0);
+    EXPECT_EQ(got.size(), kBig);
+    EXPECT_LT(waited, 2000);
+    printf("[ timing ] plain client greeted (1 MiB) in %ld ms beside 20 never-readers "
+           "(default workers)\n", waited);
+
+    close_all(never_readers);
+    std::string out = stop_server(server);
+    EXPECT_EQ(summary_field(out, "accepted"), 21) << out;
+    EXPECT_EQ(summary_unaccounted(out), 0) << out;
+}
+
+// SIGTERM while connections wait in the room: the drain still greets them once their peers
+// move (a slow reader that starts reading, a TLS handshake that goes on after the stop, whose
+// steps the room then does itself, the workers being gone), and the summary adds up.
+TEST(WaitingRoom, SigtermDrainSettlesWhatWaitsInTheRoom)
+{
+    if (!tls_available())
+        GTEST_SKIP() << "built without OpenSSL";
+    TempDir dir;
+    TestProc plain, tls;
+    int plain_port = start_server(plain, {"--greeting-file", big_greeting(dir)});
+    int tls_port = start_server(tls, {"--tls-cert", test_cert("server.pem"), "--tls-key",
+                                      test_cert("server.key")});
+    ASSERT_GT(plain_port, 0) << plain.err();
+    ASSERT_GT(tls_port, 0) << tls.err();
+    int slow_reader = connect_tcp(plain_port, nullptr, 4096);
+    int silent = connect_tcp(tls_port); // says nothing until the server was told to stop
+    ASSERT_GE(slow_reader, 0);
+    ASSERT_GE(silent, 0);
+    ASSERT_TRUE(wait_until([&] { return accept_backlog(plain_port) == 0; }));
+    ASSERT_TRUE(wait_until([&] { return accept_backlog(tls_port) == 0; }));
+    plain.send_signal(SIGTERM);
+    tls.send_signal(SIGTERM);
+
+    {
+        TlsClient late;
+        ASSERT_TRUE(late.attach(silent));
+        ASSERT_TRUE(late.handshake());
+        EXPECT_EQ(late.read_greeting(), (long)kGreeting.size());
+    } // its EOF ends the server's lingering close
+    EXPECT_EQ(read_to_eof(slow_reader, 10000).size(), kBig);
+
+    ASSERT_EQ(plain.wait_exit(20000), 0) << plain.err();
+    ASSERT_EQ(tls.wait_exit(20000), 0) << tls.err();
+    EXPECT_EQ(summary_field(plain.out(), "greeted"), 1) << plain.out();
+    EXPECT_EQ(summary_field(tls.out(), "greeted"), 1) << tls.out();
+    EXPECT_EQ(summary_unaccounted(plain.out()), 0) << plain.out();
+    EXPECT_EQ(summary_unaccounted(tls.out()), 0) << tls.out();
+}
+
+} // namespace
