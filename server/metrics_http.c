@@ -19,6 +19,9 @@
  * meet unread input with a reset that could destroy the answer in flight. */
 #define DRAIN_LIMIT ((size_t)64 * 1024)
 #define HEADER_MAX 256
+/* Out of descriptors, the listener stays readable: it is left alone this long rather than
+ * polled in a busy loop (the greeting side, which ran out first, matters more). */
+#define PAUSE_AFTER_EMFILE_NS 100000000u
 
 typedef enum { CONN_FREE = 0, CONN_READING, CONN_WRITING, CONN_DRAINING } conn_state;
 
@@ -36,6 +39,7 @@ typedef struct http_conn {
 /* Everything is touched by the listener's thread only, but for stop_pipe's write end. */
 struct metrics_http {
     int listen_fd;
+    uint64_t listen_paused_until_ns; /* 0: listening */
     int stop_pipe[2];
     pthread_t thread;
     metrics_render_fn render;
@@ -239,8 +243,10 @@ static void accept_all(metrics_http *h)
 {
     for (int i = 0; i < METRICS_HTTP_CONNS; i++) {
         int fd = accept4(h->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM))
+            h->listen_paused_until_ns = clock_now_ns() + PAUSE_AFTER_EMFILE_NS;
         if (fd < 0)
-            return; /* EAGAIN, or out of descriptors: the greeting side matters more */
+            return; /* EAGAIN, a client gone already, or paused */
         http_conn *c = slot_for_new(h);
         c->fd = fd;
         c->state = CONN_READING;
@@ -271,7 +277,7 @@ static void expire(metrics_http *h)
 
 static int next_timeout_ms(const metrics_http *h)
 {
-    uint64_t next = 0, now = clock_now_ns();
+    uint64_t next = h->listen_paused_until_ns, now = clock_now_ns();
     for (int i = 0; i < METRICS_HTTP_CONNS; i++)
         if (h->conns[i].state != CONN_FREE && (next == 0 || h->conns[i].deadline_ns < next))
             next = h->conns[i].deadline_ns;
@@ -286,7 +292,9 @@ static void *serve_main(void *arg)
     struct pollfd fds[2 + METRICS_HTTP_CONNS];
     for (;;) {
         fds[0] = (struct pollfd){h->stop_pipe[0], POLLIN, 0};
-        fds[1] = (struct pollfd){h->listen_fd, POLLIN, 0};
+        if (h->listen_paused_until_ns && h->listen_paused_until_ns <= clock_now_ns())
+            h->listen_paused_until_ns = 0;
+        fds[1] = (struct pollfd){h->listen_paused_until_ns ? -1 : h->listen_fd, POLLIN, 0};
         for (int i = 0; i < METRICS_HTTP_CONNS; i++) {
             const http_conn *c = &h->conns[i];
             fds[2 + i] = (struct pollfd){c->state == CONN_FREE ? -1 : c->fd,
@@ -358,6 +366,7 @@ metrics_http *metrics_http_start(const char *host, const char *port, metrics_ren
         snprintf(err, errlen, "metrics: start thread: %s", strerror(rc));
         goto out_release;
     }
+    pthread_setname_np(h->thread, "metrics"); /* as top -H and ps -L show it */
     return h;
 
 out_release:

@@ -82,13 +82,13 @@ static void print_line(const char *line)
 }
 
 /* The greeting and TLS context can be swapped by SIGHUP only where every connection picks
- * them up in this process: not in prefork's long-lived children, nor (yet) in the event
- * loops. NULL when they can; else why not, for the log. */
+ * them up in this process: not in prefork's long-lived children. NULL when they can; else
+ * why not, for the log. */
 static const char *no_reload_why(const server_config *cfg)
 {
-    if (strcmp(cfg->model, "prefork") == 0 || strcmp(cfg->model, "event") == 0)
-        return "the greeting and TLS files are not reloaded by this model: apply them with "
-               "SIGUSR2 (hitless upgrade)";
+    if (strcmp(cfg->model, "prefork") == 0)
+        return "the greeting and TLS files are not reloaded by the prefork model: apply them "
+               "with SIGUSR2 (hitless upgrade)";
     return NULL;
 }
 

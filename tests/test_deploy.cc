@@ -227,13 +227,15 @@ TEST(Notify, ReadyThenStatusThenStoppingInOrder)
     EXPECT_EQ(server.wait_exit(10000), 0);
 }
 
-TEST(Reload, SighupSwapsTheGreetingFileAndKeepsTheOldOnABrokenOne)
+class Reload : public ::testing::TestWithParam<const char *> {};
+
+TEST_P(Reload, SighupSwapsTheGreetingFileAndKeepsTheOldOnABrokenOne)
 {
     TempDir dir;
     std::string file = dir.path("greeting");
     std::ofstream(file) << "first";
     TestProc server;
-    int port = start_server(server, {"--greeting-file", file});
+    int port = start_server(server, {"-m", GetParam(), "--greeting-file", file});
     ASSERT_GT(port, 0) << server.err();
     EXPECT_EQ(fetch_greeting(port), "first");
     std::ofstream(file) << "second";
@@ -248,7 +250,7 @@ TEST(Reload, SighupSwapsTheGreetingFileAndKeepsTheOldOnABrokenOne)
     EXPECT_EQ(summary_unaccounted(out), 0) << out;
 }
 
-TEST(Reload, SighupWithABrokenCertificateKeepsServingTheOldOne)
+TEST_P(Reload, SighupWithABrokenCertificateKeepsServingTheOldOne)
 {
     if (!tls_available())
         GTEST_SKIP() << "built without OpenSSL";
@@ -261,7 +263,7 @@ TEST(Reload, SighupWithABrokenCertificateKeepsServingTheOldOne)
     copy("server.pem", cert);
     copy("server.key", key);
     TestProc server;
-    int port = start_server(server, {"--tls-cert", cert, "--tls-key", key});
+    int port = start_server(server, {"-m", GetParam(), "--tls-cert", cert, "--tls-key", key});
     ASSERT_GT(port, 0) << server.err();
     auto client_ok = [&] {
         TestProc c;
@@ -282,6 +284,10 @@ TEST(Reload, SighupWithABrokenCertificateKeepsServingTheOldOne)
     std::string out = stop_server(server);
     EXPECT_EQ(summary_unaccounted(out), 0) << out;
 }
+
+// Every model whose connections pick the settings up in this process (prefork's children
+// keep theirs: an upgrade applies them).
+INSTANTIATE_TEST_SUITE_P(Models, Reload, ::testing::Values("pool", "event", "thread", "fork"));
 
 // The pids of successors the upgrades started (from the server's log), to clean up after.
 std::set<pid_t> successors(const std::string &err)

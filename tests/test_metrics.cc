@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -324,6 +325,67 @@ TEST(Metrics, JunkHugeAndSlowRequestsAreRefusedWithoutHarmToGreetings)
     std::string out = stop_server(server);
     EXPECT_EQ(summary_field(out, "greeted"), (long)json_number(lg.out(), {"greetings"})) << out;
     EXPECT_EQ(summary_field(out, "failed"), 0) << out;
+}
+
+// CPU nanoseconds so far of pid's thread called name (schedstat), or -1.
+long long thread_cpu_ns(pid_t pid, const std::string &name)
+{
+    std::string base = "/proc/" + std::to_string(pid) + "/task";
+    for (const auto &task : std::filesystem::directory_iterator(base)) {
+        std::string comm;
+        std::ifstream(task.path() / "comm") >> comm;
+        long long ns = -1;
+        if (comm == name && (std::ifstream(task.path() / "schedstat") >> ns))
+            return ns;
+    }
+    return -1;
+}
+
+long open_fds(pid_t pid)
+{
+    long n = 0;
+    for (const auto &entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+        (void)entry;
+        n++;
+    }
+    return n;
+}
+
+// Out of descriptors, a client of the metrics port cannot be accepted and the listener stays
+// readable: the metrics thread must rest, not spin on it, and serve again once fds free up.
+TEST(Metrics, OutOfDescriptorsTheMetricsThreadRestsInsteadOfSpinning)
+{
+    TestProc server;
+    // 40 descriptors; each client held 3 s by the work: a few dozen clients use them all up.
+    std::string cmd = std::string("ulimit -n 40 && exec ") + GREETER_SERVER_BIN +
+                      " -H 127.0.0.1 -p 0 --quiet -w 2 --work-us 3000000 --metrics 127.0.0.1:0";
+    ASSERT_TRUE(server.start({"/bin/sh", "-c", cmd}));
+    int port = server.wait_listening();
+    ASSERT_GT(port, 0) << server.err();
+    std::string line = server.wait_for_line("metrics on http://127.0.0.1:", 5000);
+    int metrics_port = atoi(line.c_str() + line.rfind(':') + 1);
+    ASSERT_NE(scrape(metrics_port), "");
+    std::vector<int> clients;
+    for (int i = 0; i < 60; i++)
+        clients.push_back(connect_tcp(port));
+    ASSERT_TRUE(wait_until([&] { return open_fds(server.pid()) >= 39; }, 5000))
+        << open_fds(server.pid()) << " descriptors open";
+    int waiting = connect_tcp(metrics_port); // the kernel completes it; accept() cannot
+    ASSERT_GE(waiting, 0);
+    long long before = thread_cpu_ns(server.pid(), "metrics");
+    ASSERT_GE(before, 0);
+    usleep(1000000); // the CPU the thread takes over a second is what is measured
+    long long spent = thread_cpu_ns(server.pid(), "metrics") - before;
+    EXPECT_LT(spent, 20 * 1000000LL) << "the metrics thread used " << spent / 1000000
+                                      << " ms of CPU in a second";
+    printf("[ timing ] metrics thread CPU while out of descriptors: %lld ms in 1 s\n",
+           spent / 1000000);
+    for (int fd : clients)
+        close(fd);
+    close(waiting);
+    // The greeting side frees its descriptors as the work ends; the page comes back. The
+    // server is then killed rather than drained (its queued clients are gone anyway).
+    EXPECT_TRUE(wait_until([&] { return !scrape(metrics_port).empty(); }, 15000));
 }
 
 std::string url_encode(const std::string &text)
