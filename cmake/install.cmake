@@ -8,24 +8,28 @@ install(TARGETS greeter-server greeter-client loadgen RUNTIME DESTINATION ${CMAK
 # One source for each page: the tool's --help (every option, as the tool words it) plus the
 # sections only a manual has (docs/man/TOOL.extra).
 find_package(Python3 COMPONENTS Interpreter)
-set(GREETER_MAN_PAGES)
-foreach(spec "greeter-server|a greeting server with a thread pool and other concurrency models"
-             "greeter-client|the greeting server's client"
-             "loadgen|a load generator for servers that speak first")
-  string(REPLACE "|" ";" parts "${spec}")
-  list(GET parts 0 tool)
-  list(GET parts 1 summary)
-  set(page ${PROJECT_BINARY_DIR}/man/${tool}.1)
-  add_custom_command(OUTPUT ${page}
-    COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
-    COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/docs/man/help2roff ${tool} "${summary}"
-            $<TARGET_FILE:${tool}> ${PROJECT_SOURCE_DIR}/docs/man/${tool}.extra ${page}
-    DEPENDS ${tool} ${PROJECT_SOURCE_DIR}/docs/man/help2roff ${PROJECT_SOURCE_DIR}/docs/man/${tool}.extra
-    COMMENT "man page ${tool}.1 from ${tool} --help" VERBATIM)
-  list(APPEND GREETER_MAN_PAGES ${page})
-endforeach()
-add_custom_target(man ALL DEPENDS ${GREETER_MAN_PAGES})
-install(FILES ${GREETER_MAN_PAGES} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+if(NOT Python3_Interpreter_FOUND)
+  message(STATUS "greeter: no python3: the man pages are not made (apt-get install python3)")
+else()
+  set(GREETER_MAN_PAGES)
+  foreach(spec "greeter-server|a greeting server with a thread pool and other concurrency models"
+               "greeter-client|the greeting server's client"
+               "loadgen|a load generator for servers that speak first")
+    string(REPLACE "|" ";" parts "${spec}")
+    list(GET parts 0 tool)
+    list(GET parts 1 summary)
+    set(page ${PROJECT_BINARY_DIR}/man/${tool}.1)
+    add_custom_command(OUTPUT ${page}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
+      COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/docs/man/help2roff ${tool} "${summary}"
+              $<TARGET_FILE:${tool}> ${PROJECT_SOURCE_DIR}/docs/man/${tool}.extra ${page}
+      DEPENDS ${tool} ${PROJECT_SOURCE_DIR}/docs/man/help2roff ${PROJECT_SOURCE_DIR}/docs/man/${tool}.extra
+      COMMENT "man page ${tool}.1 from ${tool} --help" VERBATIM)
+    list(APPEND GREETER_MAN_PAGES ${page})
+  endforeach()
+  add_custom_target(man ALL DEPENDS ${GREETER_MAN_PAGES})
+  install(FILES ${GREETER_MAN_PAGES} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+endif()
 
 # systemd looks in <prefix>/lib/systemd/system (the library directory may be multiarch).
 install(FILES deploy/systemd/greeter.service deploy/systemd/greeter.socket
@@ -42,7 +46,7 @@ install(CODE "
   endif()
   file(INSTALL DESTINATION \${greeter_env_dir} TYPE FILE RENAME greeter FILES \"${GREETER_ENV_FILE}\")
 ")
-install(FILES README.md SECURITY.md docs/deploy.md docs/architecture.md
+install(FILES README.md SECURITY.md docs/deploy.md docs/architecture.md docs/metrics.md
               deploy/prometheus/greeter-alerts.yml
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 

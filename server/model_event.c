@@ -10,6 +10,7 @@
 #include "udp.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,8 @@ typedef struct event_loop {
     int own_listener; /* loop 0 uses the server's listener; the others made theirs */
     int accepting;
     int live;         /* event_conns allocated */
+    int live_peak;    /* the most live since memory was last given back (trim_after_surge) */
+    uint64_t trimmed_ns;
     /* When the connection on_accepted is handling was accepted: a connection greeted and
      * closed at once has no event_conn to keep it in. */
     uint64_t accepting_ns;
@@ -424,6 +427,28 @@ static void on_conn_event(event_loop *loop, event_conn *c)
     }
 }
 
+/* After a surge of connections that waited (a flood of stalled TLS handshakes, say) the
+ * allocator keeps what they freed for reuse, and the process never shrinks: 6.8 MB became
+ * 52 MB after three rounds of 1000 stalled handshakes, though nothing leaked (malloc_trim
+ * brought it back to 8.5 MB). Once live connections fall to a quarter of a peak worth the
+ * trouble, hand the free memory back to the kernel, at most 5 times a second per loop. */
+#define TRIM_PEAK_MIN 64
+#define TRIM_INTERVAL_NS 200000000ull
+
+static void trim_after_surge(event_loop *loop)
+{
+    if (loop->live > loop->live_peak)
+        loop->live_peak = loop->live;
+    if (loop->live_peak < TRIM_PEAK_MIN || loop->live * 4 > loop->live_peak)
+        return;
+    uint64_t now = clock_now_ns();
+    if (now - loop->trimmed_ns < TRIM_INTERVAL_NS)
+        return;
+    malloc_trim(0);
+    loop->trimmed_ns = now;
+    loop->live_peak = loop->live;
+}
+
 static void *loop_main(void *arg)
 {
     event_loop *loop = arg;
@@ -445,6 +470,7 @@ static void *loop_main(void *arg)
                 on_conn_event(loop, tag);
         }
         expire(loop);
+        trim_after_surge(loop);
         server_stats_sub(&loop->srv->stats->busy, 1);
     }
     return NULL;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+
 #include <fstream>
 #include <regex>
 #include <sstream>
