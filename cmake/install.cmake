@@ -46,7 +46,7 @@ install(CODE "
   endif()
   file(INSTALL DESTINATION \${greeter_env_dir} TYPE FILE RENAME greeter FILES \"${GREETER_ENV_FILE}\")
 ")
-install(FILES README.md SECURITY.md docs/deploy.md docs/architecture.md
+install(FILES README.md SECURITY.md docs/deploy.md docs/architecture.md docs/metrics.md
               deploy/prometheus/greeter-alerts.yml
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
