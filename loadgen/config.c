@@ -437,35 +437,14 @@ static int check_transport(lg_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
-/* Cuts every --stage target (and the open loop's starting level) to this shard's share; in
- * the closed loop the shard's -c follows its own peak. 0 or -1 with err. */
-static int share_stages(lg_config *cfg, char *err, size_t errlen)
-{
-    stage_plan *plan = &cfg->stages;
-    const shard_spec *s = &cfg->shard;
-    for (int i = 0; i < plan->n; i++)
-        plan->list[i].target = shard_share_level(plan->list[i].target, s);
-    plan->start_level = shard_share_rate(plan->start_level, s);
-    if (cfg->rate > 0)
-        return 0;
-    if (stages_peak(plan) < 1)
-        return snprintf(err, errlen, "--shard %ld/%ld: the --stage targets leave shard %ld no "
-                        "connection (give targets of at least %ld)", s->index, s->count,
-                        s->index, s->count), -1;
-    cfg->connections = (long)ceil(stages_peak(plan));
-    return 0;
-}
-
-/* Cuts the whole test's -c, -R, -n and --stage targets to this shard's share; 0 or -1 with
- * err. */
+/* Cuts the whole test's -c, -R and -n to this shard's share (the --stage plan stays the
+ * fleet's: the engine takes the shard's share of its level); 0 or -1 with err. */
 static int apply_shard(lg_config *cfg, int connections_given, char *err, size_t errlen)
 {
     const shard_spec *s = &cfg->shard;
     if (s->count == 1)
         return 0;
-    if (cfg->stages.n && share_stages(cfg, err, errlen) != 0)
-        return -1;
-    if ((cfg->rate == 0 && !cfg->stages.n) || connections_given) { /* open loop: cap per process */
+    if (cfg->rate == 0 || connections_given) { /* the open loop's default cap is per process */
         if (shard_share(cfg->connections, s) == 0)
             return snprintf(err, errlen, "--shard %ld/%ld: -c %ld leaves shard %ld no connection "
                             "(give -c at least %ld)", s->index, s->count, cfg->connections,

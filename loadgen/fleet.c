@@ -237,8 +237,7 @@ static int set_phases(json_t *o, phase_sum *sums, int nsums)
 }
 
 static const char *const interval_counts[] = {"starts", "greetings", "unfinished", "late_starts",
-                                              "in_flight", "established_not_greeted", "target",
-                                              NULL};
+                                              "in_flight", "established_not_greeted", NULL};
 
 /* Fleet interval j: the sum of the inputs' intervals j - offset. */
 static json_t *merge_interval(const fleet_input *in, int n, long long j, double interval_s,
@@ -253,6 +252,9 @@ static json_t *merge_interval(const fleet_input *in, int n, long long j, double 
                                           (size_t)(j - in[i].offset));
         if (!iv || j < in[i].offset)
             continue;
+        /* A --stage target is the fleet's level in every shard already: copied, not summed. */
+        if (json_is_number(json_object_get(iv, "target")) && !json_object_get(o, "target"))
+            json_object_set_new(o, "target", json_deep_copy(json_object_get(iv, "target")));
         if (add_keys(o, iv, interval_counts) != 0 || add_members(o, iv, "errors") != 0)
             rc = fail(err, errlen, "%s: counts too large to add", in[i].path);
         else
