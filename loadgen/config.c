@@ -93,6 +93,7 @@ void config_print_help(FILE *out)
         "usage: loadgen [options] [HOST:PORT]   (default target: " CONFIG_DEFAULT_TARGET ")\n"
         "       loadgen [options] --unix PATH\n"
         "       loadgen merge [-o FILE] FILE...\n"
+        "       loadgen plot RESULT.json -o FILE.svg|FILE.html\n"
         "\n"
         "Opens connections to a server that speaks first (or answers --send), reads each\n"
         "greeting until the server closes, and reports throughput, errors by cause and\n"
@@ -221,9 +222,12 @@ void config_print_help(FILE *out)
         "connect (not for datagrams), tls (--tls only), first_byte, greeting and\n"
         "greeting_uncorrected (-R only), intervals [...], host, start_unix_ns, cpu, kernel.\n"
         "\n"
-        "loadgen merge [-o FILE] FILE...  adds the exact bucket counts of .hgrm files written by\n"
-        "--hgrm (e.g. one per process or host) and writes the merged .hgrm to FILE (default:\n"
-        "stdout) and its percentiles to stderr.\n"
+        "loadgen merge [-o FILE] FILE.json...  merges the --json results of a fleet's shards\n"
+        "into the fleet's (exact percentiles; mismatched or missing shards are refused);\n"
+        "loadgen merge [-o FILE] FILE.hgrm...  adds the exact bucket counts of .hgrm files.\n"
+        "loadgen plot RESULT.json -o FILE.svg|FILE.html  draws a result: rates, in flight and\n"
+        "latency over time, the percentile spectrum. 'loadgen merge --help', 'loadgen plot\n"
+        "--help' say more.\n"
         "\n"
         "Exit status: 0 when at least one greeting succeeded, 1 when none did (or the run\n"
         "could not start, or --abort-after stopped it), 2 for bad usage (a bad port or\n"
@@ -433,13 +437,35 @@ static int check_transport(lg_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
-/* Cuts the whole test's -c, -R and -n to this shard's share; 0 or -1 with err. */
+/* Cuts every --stage target (and the open loop's starting level) to this shard's share; in
+ * the closed loop the shard's -c follows its own peak. 0 or -1 with err. */
+static int share_stages(lg_config *cfg, char *err, size_t errlen)
+{
+    stage_plan *plan = &cfg->stages;
+    const shard_spec *s = &cfg->shard;
+    for (int i = 0; i < plan->n; i++)
+        plan->list[i].target = shard_share_level(plan->list[i].target, s);
+    plan->start_level = shard_share_rate(plan->start_level, s);
+    if (cfg->rate > 0)
+        return 0;
+    if (stages_peak(plan) < 1)
+        return snprintf(err, errlen, "--shard %ld/%ld: the --stage targets leave shard %ld no "
+                        "connection (give targets of at least %ld)", s->index, s->count,
+                        s->index, s->count), -1;
+    cfg->connections = (long)ceil(stages_peak(plan));
+    return 0;
+}
+
+/* Cuts the whole test's -c, -R, -n and --stage targets to this shard's share; 0 or -1 with
+ * err. */
 static int apply_shard(lg_config *cfg, int connections_given, char *err, size_t errlen)
 {
     const shard_spec *s = &cfg->shard;
     if (s->count == 1)
         return 0;
-    if (cfg->rate == 0 || connections_given) { /* the open loop's default cap is per process */
+    if (cfg->stages.n && share_stages(cfg, err, errlen) != 0)
+        return -1;
+    if ((cfg->rate == 0 && !cfg->stages.n) || connections_given) { /* open loop: cap per process */
         if (shard_share(cfg->connections, s) == 0)
             return snprintf(err, errlen, "--shard %ld/%ld: -c %ld leaves shard %ld no connection "
                             "(give -c at least %ld)", s->index, s->count, cfg->connections,

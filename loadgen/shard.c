@@ -1,6 +1,7 @@
 /* shard.c -- one process's part of a fleet run: --shard I/N shares and --start-at times. */
 #include "shard.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +37,13 @@ long long shard_share(long long total, const shard_spec *s)
 double shard_share_rate(double rate, const shard_spec *s)
 {
     return rate / (double)s->count;
+}
+
+double shard_share_level(double level, const shard_spec *s)
+{
+    if (level >= 0 && level <= 1e15 && level == floor(level))
+        return (double)shard_share((long long)level, s);
+    return shard_share_rate(level, s);
 }
 
 void shard_slice(size_t n, const shard_spec *s, size_t *first, size_t *len)

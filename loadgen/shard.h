@@ -32,6 +32,13 @@ long long shard_share(long long total, const shard_spec *s);
 double shard_share_rate(double rate, const shard_spec *s);
 
 /*
+ * Shard index's share of a --stage target: a whole number of connections is shared as
+ * shard_share shares counts (whole shares that add up exactly), anything else (a rate, a
+ * fractional target) as shard_share_rate does.
+ */
+double shard_share_level(double level, const shard_spec *s);
+
+/*
  * The slice [*first, *first + *len) of n items (source addresses) that belongs to the shard:
  * contiguous, sized by shard_share, disjoint from every other shard's.
  */

@@ -2,6 +2,7 @@
 // and the options as config_parse applies them.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 #include <string>
 #include <vector>
@@ -178,6 +179,35 @@ TEST(ShardOptions, CutConnectionsRateAndCountToTheShare)
     EXPECT_EQ(c, 10);
     EXPECT_EQ(n, 1000);
     EXPECT_NEAR(rate, 300.0, 1e-9);
+}
+
+TEST(ShardOptions, StageTargetsAreSharedExactly)
+{
+    lg_config cfg;
+    std::string why;
+    double first = 0, second = 0, rate = 0;
+    long connections = 0;
+    for (int i = 0; i < 3; i++) {
+        ASSERT_EQ(parse({"--stage", "1s:10", "--stage", "2s:1000", "--shard",
+                         std::to_string(i) + "/3", "127.0.0.1:1"}, &cfg, &why), 0) << why;
+        ASSERT_EQ(cfg.stages.n, 2);
+        EXPECT_EQ(cfg.stages.list[0].target, std::floor(cfg.stages.list[0].target)); // whole
+        first += cfg.stages.list[0].target;
+        second += cfg.stages.list[1].target;
+        connections += cfg.connections;
+        config_free(&cfg);
+        ASSERT_EQ(parse({"-R", "90", "--stage", "2s:300", "--shard", std::to_string(i) + "/3",
+                         "127.0.0.1:1"}, &cfg, &why), 0) << why;
+        EXPECT_DOUBLE_EQ(cfg.stages.start_level, 30.0);
+        rate += cfg.stages.list[0].target;
+        config_free(&cfg);
+    }
+    EXPECT_EQ(first, 10.0);
+    EXPECT_EQ(second, 1000.0);
+    EXPECT_EQ(connections, 1000); // each shard's -c is its own peak: 334 + 333 + 333
+    EXPECT_NEAR(rate, 300.0, 1e-9);
+    EXPECT_EQ(parse({"--stage", "1s:2", "--shard", "2/3", "127.0.0.1:1"}, &cfg, &why), -1);
+    EXPECT_NE(why.find("--stage targets leave shard 2"), std::string::npos) << why;
 }
 
 TEST(ShardOptions, OpenLoopDefaultCapStaysPerProcess)
