@@ -116,6 +116,17 @@ void hist_merge(hist *dst, const hist *src)
     dst->total += src->total;
 }
 
+int hist_set_exact_range(hist *h, uint64_t min, uint64_t max)
+{
+    if (h->total == 0)
+        return min == 0 && max == 0 ? 0 : -1;
+    if (min > max || hist_index_of(min) != index_of(h->min) || hist_index_of(max) != index_of(h->max))
+        return -1;
+    h->min = min;
+    h->max = max;
+    return 0;
+}
+
 uint64_t hist_count(const hist *h) { return h->total; }
 uint64_t hist_min(const hist *h) { return h->total ? h->min : 0; }
 uint64_t hist_max(const hist *h) { return h->total ? h->max : 0; }

@@ -72,6 +72,13 @@ uint64_t hist_count_at(const hist *h, int index);
 uint64_t hist_value_at(int index);
 int hist_index_of(uint64_t value);
 
+/*
+ * Sets the exact smallest and largest values of h, whose counts came from an encoding that
+ * keeps only buckets (HdrHistogram's): min and max must lie in the buckets of h's current
+ * smallest and largest values. 0, or -1 when they do not (h is then unchanged).
+ */
+int hist_set_exact_range(hist *h, uint64_t min, uint64_t max);
+
 /* Layout figures printed in the .hgrm footer: buckets (powers of two) and sub-buckets. */
 int hist_bucket_count(void);
 int hist_sub_bucket_count(void);

@@ -93,6 +93,7 @@ void config_print_help(FILE *out)
         "usage: loadgen [options] [HOST:PORT]   (default target: " CONFIG_DEFAULT_TARGET ")\n"
         "       loadgen [options] --unix PATH\n"
         "       loadgen merge [-o FILE] FILE...\n"
+        "       loadgen plot RESULT.json -o FILE.svg|FILE.html\n"
         "\n"
         "Opens connections to a server that speaks first (or answers --send), reads each\n"
         "greeting until the server closes, and reports throughput, errors by cause and\n"
@@ -221,9 +222,12 @@ void config_print_help(FILE *out)
         "connect (not for datagrams), tls (--tls only), first_byte, greeting and\n"
         "greeting_uncorrected (-R only), intervals [...], host, start_unix_ns, cpu, kernel.\n"
         "\n"
-        "loadgen merge [-o FILE] FILE...  adds the exact bucket counts of .hgrm files written by\n"
-        "--hgrm (e.g. one per process or host) and writes the merged .hgrm to FILE (default:\n"
-        "stdout) and its percentiles to stderr.\n"
+        "loadgen merge [-o FILE] FILE.json...  merges the --json results of a fleet's shards\n"
+        "into the fleet's (exact percentiles; mismatched or missing shards are refused);\n"
+        "loadgen merge [-o FILE] FILE.hgrm...  adds the exact bucket counts of .hgrm files.\n"
+        "loadgen plot RESULT.json -o FILE.svg|FILE.html  draws a result: rates, in flight and\n"
+        "latency over time, the percentile spectrum. 'loadgen merge --help', 'loadgen plot\n"
+        "--help' say more.\n"
         "\n"
         "Exit status: 0 when at least one greeting succeeded, 1 when none did (or the run\n"
         "could not start, or --abort-after stopped it), 2 for bad usage (a bad port or\n"
@@ -433,7 +437,8 @@ static int check_transport(lg_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
-/* Cuts the whole test's -c, -R and -n to this shard's share; 0 or -1 with err. */
+/* Cuts the whole test's -c, -R and -n to this shard's share (the --stage plan stays the
+ * fleet's: the engine takes the shard's share of its level); 0 or -1 with err. */
 static int apply_shard(lg_config *cfg, int connections_given, char *err, size_t errlen)
 {
     const shard_spec *s = &cfg->shard;

@@ -1,49 +1,20 @@
-/* merge.c -- 'loadgen merge': adds histograms saved by --hgrm, exactly. */
+/* merge.c -- 'loadgen merge': the fleet's result from its shards' JSON, or .hgrm files added. */
 #include "merge.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fleet.h"
+#include "fleet_judge.h"
 #include "hist.h"
+#include "result.h"
 
-#define MERGE_MAX_FILE (64u << 20) /* a dump is at most ~24k buckets: far below this */
-
-/* Reads a whole file into a new buffer the caller frees; NULL with a message in err. */
-static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        snprintf(err, errlen, "%s", strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap || cap >= MERGE_MAX_FILE)
-            break;
-        char *bigger = realloc(buf, cap * 2);
-        if (!bigger) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = bigger;
-        cap *= 2;
-    }
-    int failed = !buf || ferror(f) || n >= MERGE_MAX_FILE;
-    fclose(f);
-    if (failed) {
-        snprintf(err, errlen, "%s", buf ? "unreadable or larger than 64 MB" : "out of memory");
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
+#define MERGE_USAGE \
+    "usage: loadgen merge [-o FILE] [--fail-if COND]... FILE.json... | [-o FILE] FILE.hgrm..."
 
 static void print_summary(const hist *h, int files)
 {
@@ -57,17 +28,17 @@ static void print_summary(const hist *h, int files)
 
 static int usage(const char *what)
 {
-    fprintf(stderr, "loadgen merge: %s (usage: loadgen merge [-o FILE] FILE...)\n", what);
+    fprintf(stderr, "loadgen merge: %s (%s)\n", what, MERGE_USAGE);
     return 2;
 }
 
-/* Adds each file into h; 0, or 1 after naming the file that failed. */
-static int merge_files(char **paths, int count, hist *h)
+/* Adds each .hgrm file into h; 0, or 1 after naming the file that failed. */
+static int merge_hgrm_files(char **paths, int count, hist *h)
 {
     for (int i = 0; i < count; i++) {
-        char err[HIST_ERRLEN];
+        char err[RESULT_ERRLEN];
         size_t len;
-        char *text = read_file(paths[i], &len, err, sizeof(err));
+        char *text = result_read_file(paths[i], &len, err, sizeof(err));
         int rc = text ? hist_parse(text, len, h, err, sizeof(err)) : -1;
         free(text);
         if (rc != 0) {
@@ -78,47 +49,170 @@ static int merge_files(char **paths, int count, hist *h)
     return 0;
 }
 
-int merge_main(int argc, char **argv)
+/* Opens -o's file (or stdout); writes with write_out; closes. 0, or 1 after saying what failed. */
+static int write_output(const char *out_path, int (*write_out)(FILE *, const void *),
+                        const void *what)
 {
-    const char *out_path = NULL;
-    int first = 1;
-    if (argc > 1 && strcmp(argv[1], "-o") == 0) {
-        if (argc < 3)
-            return usage("-o needs a file name");
-        out_path = argv[2];
-        first = 3;
+    FILE *out = out_path ? fopen(out_path, "we") : stdout;
+    int failed = !out || write_out(out, what) != 0;
+    int saved = errno;
+    /* Close (or flush) whatever was opened, even after a failed write. */
+    int finish_rc = 0;
+    if (out_path && out)
+        finish_rc = fclose(out);
+    else if (!out_path)
+        finish_rc = fflush(stdout);
+    if (finish_rc != 0 && !failed) {
+        failed = 1;
+        saved = errno;
     }
-    if (first >= argc)
-        return usage("no files to merge");
-    for (int i = first; i < argc; i++)
-        if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return usage("options go before the files");
+    if (failed)
+        fprintf(stderr, "loadgen merge: writing %s: %s\n", out_path ? out_path : "stdout",
+                strerror(saved));
+    return failed;
+}
+
+static int write_hgrm(FILE *out, const void *h)
+{
+    return hist_write_hgrm(h, out, 5, 1000.0);
+}
+
+static int merge_hgrm(const char *out_path, char **paths, int count)
+{
     hist *h = hist_create();
     if (!h)
         return fprintf(stderr, "loadgen merge: out of memory\n"), 1;
-    int status = merge_files(argv + first, argc - first, h);
-    if (status == 0) {
-        FILE *out = out_path ? fopen(out_path, "we") : stdout;
-        int failed = !out || hist_write_hgrm(h, out, 5, 1000.0) != 0;
-        int saved = errno;
-        /* Close (or flush) whatever was opened, even after a failed write. */
-        int finish_rc = 0;
-        if (out_path && out)
-            finish_rc = fclose(out);
-        else if (!out_path)
-            finish_rc = fflush(stdout);
-        if (finish_rc != 0 && !failed) {
-            failed = 1;
-            saved = errno;
-        }
-        if (failed) {
-            fprintf(stderr, "loadgen merge: writing %s: %s\n", out_path ? out_path : "stdout",
-                    strerror(saved));
-            status = 1;
-        } else {
-            print_summary(h, argc - first);
-        }
-    }
+    int status = merge_hgrm_files(paths, count, h);
+    if (status == 0)
+        status = write_output(out_path, write_hgrm, h);
+    if (status == 0)
+        print_summary(h, count);
     hist_destroy(h);
     return status;
+}
+
+static int write_json(FILE *out, const void *fleet)
+{
+    int rc = json_dumpf(fleet, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    return rc != 0 || fputc('\n', out) == EOF ? -1 : 0;
+}
+
+/* What 'loadgen merge' was asked for. */
+typedef struct merge_options {
+    const char *out_path;           /* -o FILE, NULL = stdout */
+    failif_cond conds[FAILIF_MAX];  /* --fail-if, judged on the fleet */
+    int nconds;
+    char **paths;
+    int npaths;
+} merge_options;
+
+/* Judges the conditions (given, or the shards' own) on the fleet; unmet count, or -1. */
+static int judge(json_t *fleet, json_t **shards, merge_options *o, FILE *report)
+{
+    char err[RESULT_ERRLEN];
+    int n = o->nconds;
+    if (n == 0)
+        n = fleet_conditions(shards, (const char *const *)o->paths, o->npaths, o->conds, err,
+                             sizeof(err));
+    int unmet = n < 0 ? -1 : fleet_judge(fleet, o->conds, n, report, err, sizeof(err));
+    if (unmet < 0)
+        fprintf(stderr, "loadgen merge: %s\n", err);
+    return unmet;
+}
+
+/* Loads every result, merges them into the fleet's, prints the fleet report, judges the
+ * --fail-if conditions and writes the result. 0, 1 on failure, 3 when a condition failed. */
+static int merge_json(merge_options *o)
+{
+    char err[RESULT_ERRLEN];
+    /* shards is an array of pointers: one json_t pointer per file. */
+    json_t **shards = calloc((size_t)o->npaths, sizeof(*shards)); // NOLINT(bugprone-sizeof-expression)
+    json_t *fleet = NULL;
+    FILE *report = o->out_path ? stdout : stderr;
+    int status = shards ? 0 : 1, unmet = 0;
+    for (int i = 0; status == 0 && i < o->npaths; i++)
+        if (!(shards[i] = result_load(o->paths[i], err, sizeof(err)))) {
+            fprintf(stderr, "loadgen merge: %s: %s\n", o->paths[i], err);
+            status = 1;
+        }
+    if (status == 0 && !(fleet = fleet_merge(shards, (const char *const *)o->paths, o->npaths,
+                                             err, sizeof(err)))) {
+        fprintf(stderr, "loadgen merge: %s\n", err);
+        status = 1;
+    }
+    if (status == 0) {
+        fleet_report(report, fleet);
+        unmet = judge(fleet, shards, o, report);
+        status = unmet < 0 ? 1 : 0;
+    }
+    if (status == 0)
+        status = write_output(o->out_path, write_json, fleet);
+    if (status == 0 && unmet > 0) {
+        fprintf(stderr, "loadgen merge: %d --fail-if condition%s not met by the fleet\n", unmet,
+                unmet == 1 ? "" : "s");
+        status = 3;
+    }
+    json_decref(fleet);
+    for (int i = 0; shards && i < o->npaths; i++)
+        json_decref(shards[i]);
+    free(shards);
+    return status;
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Reads the options before the files; 0, or the exit status of a usage error. */
+static int parse_options(int argc, char **argv, merge_options *o)
+{
+    int i = 1;
+    char err[RESULT_ERRLEN];
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+        if (i + 1 == argc)
+            return usage(strcmp(argv[i], "-o") == 0 ? "-o needs a file name"
+                         : strcmp(argv[i], "--fail-if") == 0 ? "--fail-if needs a condition"
+                                                             : "unknown option");
+        if (strcmp(argv[i], "-o") == 0) {
+            o->out_path = argv[++i];
+        } else if (strcmp(argv[i], "--fail-if") == 0) {
+            if (o->nconds == FAILIF_MAX)
+                return usage("too many --fail-if conditions");
+            if (failif_parse(argv[++i], &o->conds[o->nconds++], err, sizeof(err)) != 0)
+                return usage(err);
+        } else {
+            return usage("unknown option");
+        }
+    }
+    o->paths = argv + i;
+    o->npaths = argc - i;
+    if (o->npaths == 0)
+        return usage("no files to merge");
+    for (int k = 0; k < o->npaths; k++)
+        if (o->paths[k][0] == '-' && o->paths[k][1] != '\0')
+            return usage("options go before the files");
+    return 0;
+}
+
+int merge_main(int argc, char **argv)
+{
+    static merge_options o; /* FAILIF_MAX conditions: kept off the stack */
+    memset(&o, 0, sizeof(o));
+    if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        printf("%s\n%s", MERGE_USAGE, FLEET_MERGE_HELP);
+        return 0;
+    }
+    int rc = parse_options(argc, argv, &o);
+    if (rc != 0)
+        return rc;
+    int json = 0;
+    for (int i = 0; i < o.npaths; i++)
+        json += has_suffix(o.paths[i], ".json");
+    if (json != 0 && json != o.npaths)
+        return usage("give either .json results or .hgrm files, not both");
+    if (!json && o.nconds)
+        return usage("--fail-if needs .json results");
+    return json ? merge_json(&o) : merge_hgrm(o.out_path, o.paths, o.npaths);
 }

@@ -110,6 +110,17 @@ static void set_cpu_kernel(json_t *o, const lg_report *r)
     json_object_set_new(o, "kernel", kernel);
 }
 
+/* The --stage plan (durations from the warm-up's start), so that a plot can mark the stages. */
+static void set_stages(json_t *o, const lg_report *r)
+{
+    json_t *list = json_array();
+    for (int i = 0; i < r->cfg->stages.n; i++)
+        json_array_append_new(list, json_pack("{s:f, s:f}", "duration_s",
+                                              (double)r->cfg->stages.list[i].duration_us / 1e6,
+                                              "target", r->cfg->stages.list[i].target));
+    json_object_set_new(o, "stages", list);
+}
+
 int report_json(FILE *out, const lg_report *r)
 {
     json_t *o = json_object();
@@ -119,6 +130,7 @@ int report_json(FILE *out, const lg_report *r)
     set_counts(o, r);
     set_latency(o, r);
     set_fail_if(o, r);
+    set_stages(o, r);
     set_cpu_kernel(o, r);
     /* Keys in insertion order; 15 significant digits print 0.3 as 0.3 and keep every
      * measured figure. */

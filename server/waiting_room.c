@@ -39,7 +39,7 @@ typedef struct room_conn {
     handler_config view;
     reload_gen *gen;
     const char *outcome;  /* for the access log: greeted, failed or tls_failed */
-    tls_conn *tls;        /* NULL for plain TCP, and after close_notify */
+    tls_conn *tls;        /* NULL for plain TCP */
     room_phase phase;
     uint64_t deadline_ns; /* of the phase: set when the phase starts, kept across its waits */
     uint32_t events;      /* what it waits for: EPOLLIN or EPOLLOUT */
@@ -196,9 +196,7 @@ static void serve_tls(waiting_room *room, room_conn *c)
         room_phase phase = c->phase;
         tls_io_result r = tls_step(room, c);
         if (r == TLS_IO_DONE && phase == ROOM_CLOSING) {
-            tls_conn_free(c->tls);
-            c->tls = NULL;
-            greeted(room, c, 1); /* the client answers close_notify with its own: linger */
+            greeted(room, c, 1); /* the client answers close_notify with its own: drain() */
             return;
         }
         if (r == TLS_IO_DONE)
@@ -299,10 +297,20 @@ void waiting_room_serve(waiting_room *room, const conn_item *item)
 
 /* ---- the room's thread ---- */
 
-/* Room thread: reads what is left until the peer's EOF, at most HANDLER_DRAIN_LIMIT in all. */
+/* Room thread: reads what is left until the peer's EOF, at most HANDLER_DRAIN_LIMIT in all;
+ * over TLS, until the peer's close_notify. */
 static void drain(waiting_room *room, room_conn *c)
 {
     char sink[4096];
+    if (c->tls) {
+        /* TLS: the client's close_notify is what closing must not reset; not its EOF, which
+         * trails it and would cost a wake-up more (results/tls-vs-nginx.md). */
+        if (tls_await_close_notify(c->tls) == TLS_IO_WANT_READ)
+            park(room, c, EPOLLIN | EPOLLRDHUP);
+        else
+            conn_close(room, c);
+        return;
+    }
     while (c->done < HANDLER_DRAIN_LIMIT) {
         ssize_t n = recv(c->conn.fd, sink, sizeof(sink), MSG_DONTWAIT);
         if (n > 0) {

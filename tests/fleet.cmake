@@ -7,3 +7,8 @@ set_tests_properties(fleet.three_hosts_in_namespaces PROPERTIES SKIP_RETURN_CODE
 # The Kubernetes manifests parsed (PyYAML) and the fields the fleet recipe relies on checked.
 add_test(NAME fleet.kubernetes_manifests
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/fleet_manifests.py $<TARGET_FILE:loadgen>)
+# The fleet merge on recorded values, and mismatched or hostile inputs.
+greeter_add_test(test_fleet_merge test_fleet_merge.cc LIBS loadgen_core)
+# loadgen plot on a real run: the SVG parses and holds every series; the HTML fetches nothing.
+add_test(NAME fleet.plot_svg COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/plot_svg.py ${PROJECT_BINARY_DIR})
+set_tests_properties(fleet.plot_svg PROPERTIES TIMEOUT 60)

@@ -1,6 +1,6 @@
 // test_compare.cc -- results/compare --quick against the built tools: a CSV with a row for every
-// model that greeted, a TLS row when the build has TLS, and the plots, written into a temporary
-// directory.
+// model that greeted, a TLS row when the build has TLS, the reference rows (nginx, the tutorial's
+// server), and the plots, written into a temporary directory.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +28,14 @@ std::vector<std::string> split_csv_line(const std::string &line)
     while (std::getline(in, field, ','))
         fields.push_back(field);
     return fields;
+}
+
+std::string read_file(const std::string &path)
+{
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
 }
 
 long file_size(const std::string &path)
@@ -110,6 +118,19 @@ TEST(Compare, QuickRunWritesCsvWithEveryModelAndPlots)
         std::cout << "greeter-server built without TLS: no TLS row expected\n";
     }
     EXPECT_GT(file_size(out.path("README.md")), 0);
+    std::string readme = read_file(out.path("README.md"));
+    // Reference rows: the tutorial's server always; nginx when installed, else the README
+    // says why there is no nginx row.
+    ASSERT_TRUE(rates.count("tutorial-py")) << "no median row for the tutorial's server";
+    EXPECT_GT(rates["tutorial-py"], 0);
+    if (rates.count("nginx"))
+        EXPECT_GT(rates["nginx"], 0);
+    else
+        EXPECT_NE(readme.find("no `nginx` rows"), std::string::npos) << readme;
+    EXPECT_NE(readme.find("## Against nginx and the tutorial's server"), std::string::npos);
+    // gnuplot scripts name their files relative to the repository, never by absolute path.
+    std::string gp = read_file(out.path("plots/throughput-bare.gp"));
+    EXPECT_EQ(gp.find("set output '/"), std::string::npos) << gp;
 }
 
 } // namespace

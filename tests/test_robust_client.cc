@@ -28,21 +28,6 @@ namespace {
 
 const size_t kServerCap = 1 << 20; // the server's --greeting-file limit, the client's default
 
-// A temporary directory, removed with everything in it whatever the test's outcome.
-struct ScratchDir {
-    std::string path;
-    ScratchDir()
-    {
-        char tmpl[] = "/tmp/greeter-robust-XXXXXX";
-        path = mkdtemp(tmpl) ? tmpl : "";
-    }
-    ~ScratchDir()
-    {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-};
-
 // A listening stream socket (or a bound datagram socket) on 127.0.0.1 at port_or_zero, or
 // on a UNIX path; *port gets the port. -1 on failure.
 int listen_on(int port_or_zero, const std::string &unix_path, int backlog, int *port,
@@ -243,8 +228,8 @@ TEST(ClientBounds, EndlessPlainStreamStopsAtTheCap)
 // run in about a second, holding a few MB: over TCP and over a UNIX socket.
 TEST(ClientBounds, EndlessStreamStopsAtTheDeadline)
 {
-    ScratchDir dir;
-    for (std::string unix_path : {std::string(), dir.path + "/endless.sock"}) {
+    TempDir dir;
+    for (std::string unix_path : {std::string(), dir.path("endless.sock")}) {
         EndlessServer server(unix_path);
         ASSERT_TRUE(server.ok());
         std::vector<std::string> args = {"-t", "1s", "--max-bytes", "1073741824"};
@@ -259,8 +244,8 @@ TEST(ClientBounds, EndlessStreamStopsAtTheDeadline)
 // A UNIX connect waits while the listener's backlog is full: -t bounds that wait too.
 TEST(ClientBounds, FullUnixBacklogTimesOut)
 {
-    ScratchDir dir;
-    std::string path = dir.path + "/full.sock";
+    TempDir dir;
+    std::string path = dir.path("full.sock");
     int port;
     int lfd = listen_on(0, path, 0, &port);
     ASSERT_GE(lfd, 0);
@@ -317,35 +302,16 @@ TEST(ClientBounds, UdpReplyOverTheCapFails)
     close(fd);
 }
 
-// The TLS cases: certificates made once for the suite, removed after it.
+// The TLS cases, with testproc's certificates.
 class ClientBoundsTls : public ::testing::Test {
   protected:
-    static void SetUpTestSuite()
-    {
-        if (!tls_available())
-            return;
-        dir_ = new ScratchDir();
-        TestProc make;
-        ASSERT_EQ(run_command(make, {"/bin/bash", GREETER_SOURCE_DIR "/tests/make-test-certs", dir_->path},
-                              60000),
-                  0)
-            << make.err();
-    }
-    static void TearDownTestSuite()
-    {
-        delete dir_;
-        dir_ = nullptr;
-    }
     void SetUp() override
     {
         if (!tls_available())
             GTEST_SKIP() << "built without OpenSSL";
     }
-    static std::string cert(const std::string &name) { return dir_->path + "/" + name; }
-    static ScratchDir *dir_;
+    static std::string cert(const std::string &name) { return test_cert(name); }
 };
-
-ScratchDir *ClientBoundsTls::dir_ = nullptr;
 
 // Before the fix, tls_read_until waited on the deadline only when no bytes were ready, and
 // the client doubled its buffer without end: 29.9 s and 9.3 GB against -t 3s.
@@ -384,8 +350,8 @@ TEST_F(ClientBoundsTls, EndlessTlsStreamStopsAtTheDeadlineAndTheCap)
 // in plain text and over TLS.
 TEST_F(ClientBoundsTls, GreetingAtTheCapPrintsWholeAndOneByteMoreFails)
 {
-    ScratchDir dir;
-    std::string file = dir.path + "/greeting";
+    TempDir dir;
+    std::string file = dir.path("greeting");
     std::ofstream(file) << std::string(kServerCap, 'g');
     for (bool tls : {false, true}) {
         std::vector<std::string> server_args = {"--greeting-file", file};

@@ -2,6 +2,7 @@
 // and the options as config_parse applies them.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 #include <string>
 #include <vector>
@@ -178,6 +179,23 @@ TEST(ShardOptions, CutConnectionsRateAndCountToTheShare)
     EXPECT_EQ(c, 10);
     EXPECT_EQ(n, 1000);
     EXPECT_NEAR(rate, 300.0, 1e-9);
+}
+
+TEST(ShardOptions, StagePlanStaysTheFleetsAndConnectionsAreShared)
+{
+    lg_config cfg;
+    std::string why;
+    long connections = 0;
+    for (int i = 0; i < 3; i++) {
+        ASSERT_EQ(parse({"--stage", "1s:10", "--stage", "2s:1000", "--shard",
+                         std::to_string(i) + "/3", "127.0.0.1:1"}, &cfg, &why), 0) << why;
+        ASSERT_EQ(cfg.stages.n, 2);
+        // The engine takes the shard's share of the level at every instant.
+        EXPECT_EQ(cfg.stages.list[1].target, 1000.0);
+        connections += cfg.connections;
+        config_free(&cfg);
+    }
+    EXPECT_EQ(connections, 1000); // the shares of the peak: 334 + 333 + 333
 }
 
 TEST(ShardOptions, OpenLoopDefaultCapStaysPerProcess)

@@ -1,39 +1,55 @@
+# run from the repository's top directory: gnuplot results/plots/p99-bare.gp
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
-set output '/work/main/results/plots/p99-bare.svg'
+set output 'results/plots/p99-bare.svg'
 $m0 << EOD
-10 1.719
-100 9.295
-1000 70.079
+10 18.911
+100 82.303
+1000 391.935
 EOD
 $m1 << EOD
-10 5.283
-100 32.255
-1000 312.831
+10 39.327
+100 104.447
+1000 526.335
 EOD
 $m2 << EOD
-10 2.559
-100 17.327
-1000 147.711
+10 4.799
+100 76.351
+1000 441.855
 EOD
 $m3 << EOD
-10 2.971
-100 15.367
-1000 105.535
+10 4.483
+100 87.423
+1000 282.623
 EOD
 $m4 << EOD
-10 2.869
-100 10.367
-1000 82.431
+10 5.659
+100 62.751
+1000 268.799
 EOD
 $m5 << EOD
-10 2.479
-100 11.143
-1000 81.855
+10 15.735
+100 67.903
+1000 454.399
 EOD
 $m6 << EOD
-10 1.368
-100 8.775
-1000 72.895
+10 1.319
+100 66.943
+1000 398.591
+EOD
+$m7 << EOD
+10 6.351
+100 79.679
+1000 1275.903
+EOD
+$m8 << EOD
+10 2.773
+100 59.999
+1000 424.959
+EOD
+$m9 << EOD
+10 7.167
+100 10.967
+1000 6.919
 EOD
 set title 'p99 greeting latency vs concurrency, bare greeting'
 set xlabel 'concurrent connections (loadgen -c)'
@@ -45,8 +61,8 @@ set key outside right top
 set grid
 set logscale y
 
-plot $m0 using 1:2 with linespoints lw 2 lc rgb '#000000' pt 4 ps 1.2 title 'iterative', $m1 using 1:2 with linespoints lw 2 lc rgb '#d62728' pt 5 ps 1.2 title 'fork', $m2 using 1:2 with linespoints lw 2 lc rgb '#ff7f0e' pt 6 ps 1.2 title 'prefork', $m3 using 1:2 with linespoints lw 2 lc rgb '#2ca02c' pt 7 ps 1.2 title 'thread', $m4 using 1:2 with linespoints lw 2 lc rgb '#1f77b4' pt 8 ps 1.2 title 'pool', $m5 using 1:2 with linespoints lw 2 lc rgb '#17becf' pt 9 ps 1.2 title 'pool-256', $m6 using 1:2 with linespoints lw 2 lc rgb '#9467bd' pt 10 ps 1.2 title 'event'
+plot $m0 using 1:2 with linespoints lw 2 lc rgb '#000000' pt 4 ps 1.2 title 'iterative', $m1 using 1:2 with linespoints lw 2 lc rgb '#d62728' pt 5 ps 1.2 title 'fork', $m2 using 1:2 with linespoints lw 2 lc rgb '#ff7f0e' pt 6 ps 1.2 title 'prefork', $m3 using 1:2 with linespoints lw 2 lc rgb '#2ca02c' pt 7 ps 1.2 title 'thread', $m4 using 1:2 with linespoints lw 2 lc rgb '#1f77b4' pt 8 ps 1.2 title 'pool', $m5 using 1:2 with linespoints lw 2 lc rgb '#17becf' pt 9 ps 1.2 title 'pool-256', $m6 using 1:2 with linespoints lw 2 lc rgb '#9467bd' pt 10 ps 1.2 title 'event', $m7 using 1:2 with linespoints lw 2 dt 2 lc rgb '#8c564b' pt 11 ps 1.2 title 'nginx (ref)', $m8 using 1:2 with linespoints lw 2 dt 2 lc rgb '#e377c2' pt 12 ps 1.2 title 'nginx-per-core (ref)', $m9 using 1:2 with linespoints lw 2 dt 2 lc rgb '#7f7f7f' pt 13 ps 1.2 title 'tutorial-py (ref)'
 set terminal pngcairo size 900,560 enhanced font 'Helvetica,11'
-set output '/work/main/results/plots/p99-bare.png'
+set output 'results/plots/p99-bare.png'
 replot
 set output

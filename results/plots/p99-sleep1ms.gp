@@ -1,39 +1,40 @@
+# run from the repository's top directory: gnuplot results/plots/p99-sleep1ms.gp
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
-set output '/work/main/results/plots/p99-sleep1ms.svg'
+set output 'results/plots/p99-sleep1ms.svg'
 $m0 << EOD
-10 16.159
-100 131.711
-1000 1181.926
+10 67.775
+100 349.183
+1000 2430.975
 EOD
 $m1 << EOD
-10 4.467
-100 32.271
-1000 265.471
+10 51.423
+100 232.831
+1000 1024.511
 EOD
 $m2 << EOD
-10 3.471
-100 17.343
-1000 161.919
+10 11.623
+100 96.191
+1000 461.567
 EOD
 $m3 << EOD
-10 3.373
-100 17.551
-1000 104.383
+10 24.719
+100 56.895
+1000 456.703
 EOD
 $m4 << EOD
-10 3.455
-100 21.695
-1000 165.887
+10 10.575
+100 89.343
+1000 348.159
 EOD
 $m5 << EOD
-10 2.799
-100 15.431
-1000 112.703
+10 4.511
+100 109.695
+1000 394.239
 EOD
 $m6 << EOD
-10 2.899
-100 9.599
-1000 77.055
+10 11.047
+100 84.351
+1000 325.119
 EOD
 set title 'p99 greeting latency vs concurrency, 1 ms sleep work'
 set xlabel 'concurrent connections (loadgen -c)'
@@ -47,6 +48,6 @@ set logscale y
 
 plot $m0 using 1:2 with linespoints lw 2 lc rgb '#000000' pt 4 ps 1.2 title 'iterative', $m1 using 1:2 with linespoints lw 2 lc rgb '#d62728' pt 5 ps 1.2 title 'fork', $m2 using 1:2 with linespoints lw 2 lc rgb '#ff7f0e' pt 6 ps 1.2 title 'prefork', $m3 using 1:2 with linespoints lw 2 lc rgb '#2ca02c' pt 7 ps 1.2 title 'thread', $m4 using 1:2 with linespoints lw 2 lc rgb '#1f77b4' pt 8 ps 1.2 title 'pool', $m5 using 1:2 with linespoints lw 2 lc rgb '#17becf' pt 9 ps 1.2 title 'pool-256', $m6 using 1:2 with linespoints lw 2 lc rgb '#9467bd' pt 10 ps 1.2 title 'event'
 set terminal pngcairo size 900,560 enhanced font 'Helvetica,11'
-set output '/work/main/results/plots/p99-sleep1ms.png'
+set output 'results/plots/p99-sleep1ms.png'
 replot
 set output

@@ -1,39 +1,40 @@
+# run from the repository's top directory: gnuplot results/plots/p99-spin200us.gp
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
-set output '/work/main/results/plots/p99-spin200us.svg'
+set output 'results/plots/p99-spin200us.svg'
 $m0 << EOD
-10 3.899
-100 29.599
-1000 264.191
+10 28.015
+100 461.311
+1000 1160.191
 EOD
 $m1 << EOD
-10 9.103
-100 48.383
-1000 367.359
+10 42.623
+100 354.047
+1000 1494.015
 EOD
 $m2 << EOD
-10 6.435
-100 32.799
-1000 185.471
+10 26.927
+100 297.983
+1000 1341.439
 EOD
 $m3 << EOD
-10 5.807
-100 35.583
-1000 214.015
+10 42.143
+100 152.831
+1000 590.847
 EOD
 $m4 << EOD
-10 3.397
-100 23.567
-1000 182.783
+10 31.135
+100 247.423
+1000 1260.543
 EOD
 $m5 << EOD
-10 3.721
-100 26.639
-1000 161.535
+10 26.863
+100 196.095
+1000 1844.223
 EOD
 $m6 << EOD
-10 4.595
-100 30.223
-1000 287.487
+10 33.311
+100 267.775
+1000 775.679
 EOD
 set title 'p99 greeting latency vs concurrency, 200 us spin work'
 set xlabel 'concurrent connections (loadgen -c)'
@@ -47,6 +48,6 @@ set logscale y
 
 plot $m0 using 1:2 with linespoints lw 2 lc rgb '#000000' pt 4 ps 1.2 title 'iterative', $m1 using 1:2 with linespoints lw 2 lc rgb '#d62728' pt 5 ps 1.2 title 'fork', $m2 using 1:2 with linespoints lw 2 lc rgb '#ff7f0e' pt 6 ps 1.2 title 'prefork', $m3 using 1:2 with linespoints lw 2 lc rgb '#2ca02c' pt 7 ps 1.2 title 'thread', $m4 using 1:2 with linespoints lw 2 lc rgb '#1f77b4' pt 8 ps 1.2 title 'pool', $m5 using 1:2 with linespoints lw 2 lc rgb '#17becf' pt 9 ps 1.2 title 'pool-256', $m6 using 1:2 with linespoints lw 2 lc rgb '#9467bd' pt 10 ps 1.2 title 'event'
 set terminal pngcairo size 900,560 enhanced font 'Helvetica,11'
-set output '/work/main/results/plots/p99-spin200us.png'
+set output 'results/plots/p99-spin200us.png'
 replot
 set output

@@ -1,39 +1,55 @@
+# run from the repository's top directory: gnuplot results/plots/throughput-bare.gp
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
-set output '/work/main/results/plots/throughput-bare.svg'
+set output 'results/plots/throughput-bare.svg'
 $m0 << EOD
-10 18463.333
-100 22679.333
-1000 22857.333
+10 16592.0
+100 5585.0
+1000 5141.33333333333
 EOD
 $m1 << EOD
-10 4172.667
-100 3990.0
-1000 3804.0
+10 2862.0
+100 3229.33333333333
+1000 2604.33333333333
 EOD
 $m2 << EOD
-10 14114.667
-100 12769.333
-1000 14350.667
+10 17833.0
+100 15838.6666666667
+1000 13279.3333333333
 EOD
 $m3 << EOD
-10 13536.333
-100 13482.333
-1000 15527.667
+10 14964.3333333333
+100 9404.0
+1000 11267.0
 EOD
 $m4 << EOD
-10 15404.667
-100 19430.333
-1000 21469.333
+10 17436.6666666667
+100 12808.0
+1000 16622.0
 EOD
 $m5 << EOD
-10 15518.333
-100 18769.0
-1000 19964.667
+10 12198.0
+100 11113.6666666667
+1000 7746.0
 EOD
 $m6 << EOD
-10 20129.333
-100 23292.0
-1000 19324.667
+10 25719.3333333333
+100 18430.3333333333
+1000 10702.0
+EOD
+$m7 << EOD
+10 16765.0
+100 5097.0
+1000 4645.33333333333
+EOD
+$m8 << EOD
+10 22890.3333333333
+100 10336.6666666667
+1000 7774.33333333333
+EOD
+$m9 << EOD
+10 11235.0
+100 8096.66666666667
+1000 13470.0
 EOD
 set title 'Greetings/s vs concurrency, bare greeting'
 set xlabel 'concurrent connections (loadgen -c)'
@@ -46,8 +62,8 @@ set grid
 set yrange [0:*]
 set format y '%.0f'
 
-plot $m0 using 1:2 with linespoints lw 2 lc rgb '#000000' pt 4 ps 1.2 title 'iterative', $m1 using 1:2 with linespoints lw 2 lc rgb '#d62728' pt 5 ps 1.2 title 'fork', $m2 using 1:2 with linespoints lw 2 lc rgb '#ff7f0e' pt 6 ps 1.2 title 'prefork', $m3 using 1:2 with linespoints lw 2 lc rgb '#2ca02c' pt 7 ps 1.2 title 'thread', $m4 using 1:2 with linespoints lw 2 lc rgb '#1f77b4' pt 8 ps 1.2 title 'pool', $m5 using 1:2 with linespoints lw 2 lc rgb '#17becf' pt 9 ps 1.2 title 'pool-256', $m6 using 1:2 with linespoints lw 2 lc rgb '#9467bd' pt 10 ps 1.2 title 'event'
+plot $m0 using 1:2 with linespoints lw 2 lc rgb '#000000' pt 4 ps 1.2 title 'iterative', $m1 using 1:2 with linespoints lw 2 lc rgb '#d62728' pt 5 ps 1.2 title 'fork', $m2 using 1:2 with linespoints lw 2 lc rgb '#ff7f0e' pt 6 ps 1.2 title 'prefork', $m3 using 1:2 with linespoints lw 2 lc rgb '#2ca02c' pt 7 ps 1.2 title 'thread', $m4 using 1:2 with linespoints lw 2 lc rgb '#1f77b4' pt 8 ps 1.2 title 'pool', $m5 using 1:2 with linespoints lw 2 lc rgb '#17becf' pt 9 ps 1.2 title 'pool-256', $m6 using 1:2 with linespoints lw 2 lc rgb '#9467bd' pt 10 ps 1.2 title 'event', $m7 using 1:2 with linespoints lw 2 dt 2 lc rgb '#8c564b' pt 11 ps 1.2 title 'nginx (ref)', $m8 using 1:2 with linespoints lw 2 dt 2 lc rgb '#e377c2' pt 12 ps 1.2 title 'nginx-per-core (ref)', $m9 using 1:2 with linespoints lw 2 dt 2 lc rgb '#7f7f7f' pt 13 ps 1.2 title 'tutorial-py (ref)'
 set terminal pngcairo size 900,560 enhanced font 'Helvetica,11'
-set output '/work/main/results/plots/throughput-bare.png'
+set output 'results/plots/throughput-bare.png'
 replot
 set output

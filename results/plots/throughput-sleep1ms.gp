@@ -1,39 +1,40 @@
+# run from the repository's top directory: gnuplot results/plots/throughput-sleep1ms.gp
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
-set output '/work/main/results/plots/throughput-sleep1ms.svg'
+set output 'results/plots/throughput-sleep1ms.svg'
 $m0 << EOD
-10 854.0
-100 865.333
-1000 803.667
+10 598.0
+100 600.333333333333
+1000 358.0
 EOD
 $m1 << EOD
-10 4098.667
-100 3984.667
-1000 4388.0
+10 1990.33333333333
+100 2683.66666666667
+1000 1922.33333333333
 EOD
 $m2 << EOD
-10 6363.0
-100 6808.0
-1000 6784.667
+10 5233.66666666667
+100 4636.0
+1000 4079.0
 EOD
 $m3 << EOD
-10 6042.0
-100 13065.333
-1000 15498.0
+10 4269.66666666667
+100 9965.66666666667
+1000 6774.33333333333
 EOD
 $m4 << EOD
-10 6243.667
-100 6891.0
-1000 6855.333
+10 5516.0
+100 5795.33333333333
+1000 5672.66666666667
 EOD
 $m5 << EOD
-10 6666.0
-100 14737.0
-1000 16769.667
+10 6077.0
+100 10295.0
+1000 9474.0
 EOD
 $m6 << EOD
-10 5773.667
-100 20565.667
-1000 17629.0
+10 5175.33333333333
+100 8497.33333333333
+1000 6731.33333333333
 EOD
 set title 'Greetings/s vs concurrency, 1 ms sleep work'
 set xlabel 'concurrent connections (loadgen -c)'
@@ -48,6 +49,6 @@ set format y '%.0f'
 
 plot $m0 using 1:2 with linespoints lw 2 lc rgb '#000000' pt 4 ps 1.2 title 'iterative', $m1 using 1:2 with linespoints lw 2 lc rgb '#d62728' pt 5 ps 1.2 title 'fork', $m2 using 1:2 with linespoints lw 2 lc rgb '#ff7f0e' pt 6 ps 1.2 title 'prefork', $m3 using 1:2 with linespoints lw 2 lc rgb '#2ca02c' pt 7 ps 1.2 title 'thread', $m4 using 1:2 with linespoints lw 2 lc rgb '#1f77b4' pt 8 ps 1.2 title 'pool', $m5 using 1:2 with linespoints lw 2 lc rgb '#17becf' pt 9 ps 1.2 title 'pool-256', $m6 using 1:2 with linespoints lw 2 lc rgb '#9467bd' pt 10 ps 1.2 title 'event'
 set terminal pngcairo size 900,560 enhanced font 'Helvetica,11'
-set output '/work/main/results/plots/throughput-sleep1ms.png'
+set output 'results/plots/throughput-sleep1ms.png'
 replot
 set output

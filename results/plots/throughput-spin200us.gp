@@ -1,39 +1,40 @@
+# run from the repository's top directory: gnuplot results/plots/throughput-spin200us.gp
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
-set output '/work/main/results/plots/throughput-spin200us.svg'
+set output 'results/plots/throughput-spin200us.svg'
 $m0 << EOD
-10 4028.667
-100 4091.667
-1000 3992.0
+10 3444.33333333333
+100 1234.0
+1000 2441.0
 EOD
 $m1 << EOD
-10 2866.333
-100 2931.0
-1000 2975.333
+10 1802.0
+100 1309.0
+1000 1103.66666666667
 EOD
 $m2 << EOD
-10 6906.0
-100 6925.333
-1000 6991.667
+10 3271.33333333333
+100 881.333333333333
+1000 960.333333333333
 EOD
 $m3 << EOD
-10 5191.667
-100 5705.667
-1000 5617.667
+10 2642.66666666667
+100 3134.66666666667
+1000 2391.0
 EOD
 $m4 << EOD
-10 5947.333
-100 6716.0
-1000 7154.667
+10 2620.33333333333
+100 829.666666666667
+1000 936.0
 EOD
 $m5 << EOD
-10 5966.333
-100 6522.333
-1000 6888.333
+10 3029.0
+100 1478.0
+1000 1110.66666666667
 EOD
 $m6 << EOD
-10 6310.0
-100 6832.0
-1000 6611.0
+10 2109.33333333333
+100 2814.0
+1000 3490.33333333333
 EOD
 set title 'Greetings/s vs concurrency, 200 us spin work'
 set xlabel 'concurrent connections (loadgen -c)'
@@ -48,6 +49,6 @@ set format y '%.0f'
 
 plot $m0 using 1:2 with linespoints lw 2 lc rgb '#000000' pt 4 ps 1.2 title 'iterative', $m1 using 1:2 with linespoints lw 2 lc rgb '#d62728' pt 5 ps 1.2 title 'fork', $m2 using 1:2 with linespoints lw 2 lc rgb '#ff7f0e' pt 6 ps 1.2 title 'prefork', $m3 using 1:2 with linespoints lw 2 lc rgb '#2ca02c' pt 7 ps 1.2 title 'thread', $m4 using 1:2 with linespoints lw 2 lc rgb '#1f77b4' pt 8 ps 1.2 title 'pool', $m5 using 1:2 with linespoints lw 2 lc rgb '#17becf' pt 9 ps 1.2 title 'pool-256', $m6 using 1:2 with linespoints lw 2 lc rgb '#9467bd' pt 10 ps 1.2 title 'event'
 set terminal pngcairo size 900,560 enhanced font 'Helvetica,11'
-set output '/work/main/results/plots/throughput-spin200us.png'
+set output 'results/plots/throughput-spin200us.png'
 replot
 set output

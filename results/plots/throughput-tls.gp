@@ -1,9 +1,12 @@
+# run from the repository's top directory: gnuplot results/plots/throughput-tls.gp
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
-set output '/work/main/results/plots/throughput-tls.svg'
+set output 'results/plots/throughput-tls.svg'
 $d << EOD
-fork 481.0 816.333
-pool 716.667 1438.0
-event 872.0 1655.333
+"fork" 60.0 65.6666666666667
+"pool" 168.333333333333 470.666666666667
+"event" 108.0 215.666666666667
+"nginx (ref)" 71.3333333333333 175.666666666667
+"nginx-per-core (ref)" 67.6666666666667 167.666666666667
 EOD
 set title 'TLS greetings/s, bare greeting, -c 100: full and resumed handshakes'
 set ylabel 'greetings/s (median)'
@@ -17,6 +20,6 @@ set grid ytics
 set key outside right top
 plot $d using 2:xtic(1) title 'full handshakes' lc rgb '#d62728', $d using 3 title 'resumed sessions' lc rgb '#1f77b4'
 set terminal pngcairo size 900,560 enhanced font 'Helvetica,11'
-set output '/work/main/results/plots/throughput-tls.png'
+set output 'results/plots/throughput-tls.png'
 replot
 set output
