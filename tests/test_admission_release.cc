@@ -40,11 +40,15 @@ TEST_P(TurnedAway, GivesTheAdmissionPlaceBack)
     for (int fd : fds)
         busy += read_to_eof(fd) == "busy";
     ASSERT_GT(busy, 0) << "the burst must overflow the model for this test to mean anything";
-    // The burst is over: no cap holds any more, so every address is greeted again.
+    // The burst is over: no cap holds any more, so every address is greeted again. A worker
+    // (thread, child) still finishing its last client may turn one away for a moment; a place
+    // never given back refuses that address for good.
     for (const std::string &a : addrs)
-        EXPECT_EQ(read_to_eof(connect_tcp(port, a.c_str())), kGreeting) << a;
+        EXPECT_TRUE(wait_until([&] { return read_to_eof(connect_tcp(port, a.c_str())) == kGreeting; },
+                               5000))
+            << a << " is still refused";
     std::string out = stop_server(server);
-    EXPECT_EQ(summary_field(out, "rejected"), busy) << out;
+    EXPECT_GE(summary_field(out, "rejected"), busy) << out;
     EXPECT_EQ(summary_field(out, "greeted"), 2 * n - busy) << out;
 }
 
