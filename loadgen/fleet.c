@@ -2,10 +2,10 @@
 #include "fleet.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "hist.h"
 #include "result.h"
 #include "timeline.h"
@@ -25,16 +25,6 @@ typedef struct phase_sum {
     const char *name;
     hist *h;
 } phase_sum;
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* dst[key] += v: integers stay integers (overflow is an error), anything else adds as a real. */
 static int add_value(json_t *dst, const char *key, const json_t *v)
@@ -88,7 +78,7 @@ static int same_string(const fleet_input *in, int n, const char *key, char *err,
     for (int i = 1; i < n; i++) {
         const char *have = json_string_value(json_object_get(in[i].root, key));
         if (strcmp(want, have) != 0)
-            return fail(err, errlen, "%s: %s '%s' differs from %s's '%s': not shards of one test",
+            return err_fail(err, errlen, "%s: %s '%s' differs from %s's '%s': not shards of one test",
                         in[i].path, key, have, in[0].path, want);
     }
     return 0;
@@ -100,7 +90,7 @@ static int same_number(const fleet_input *in, int n, const char *key, char *err,
     for (int i = 1; i < n; i++) {
         double have = result_number(in[i].root, key);
         if (fabs(have - want) > 1e-9 * fmax(1.0, fabs(want)))
-            return fail(err, errlen, "%s: %s %g differs from %s's %g: not shards of one test",
+            return err_fail(err, errlen, "%s: %s %g differs from %s's %g: not shards of one test",
                         in[i].path, key, have, in[0].path, want);
     }
     return 0;
@@ -117,7 +107,7 @@ static int same_phases(const fleet_input *in, int n, char *err, size_t errlen)
         json_object_foreach((json_t *)have, name, v)
             differ |= !json_object_get(want, name);
         if (differ)
-            return fail(err, errlen, "%s: its latency phases differ from %s's", in[i].path,
+            return err_fail(err, errlen, "%s: its latency phases differ from %s's", in[i].path,
                         in[0].path);
     }
     return 0;
@@ -130,7 +120,7 @@ static int check_distinct_runs(const fleet_input *in, int n, char *err, size_t e
         for (int j = 0; j < i; j++)
             if (result_int(in[i].root, "start_unix_ns") == result_int(in[j].root, "start_unix_ns") &&
                 json_equal(json_object_get(in[i].root, "host"), json_object_get(in[j].root, "host")))
-                return fail(err, errlen, "%s and %s are the same run (same host and start): "
+                return err_fail(err, errlen, "%s and %s are the same run (same host and start): "
                             "it would count twice", in[j].path, in[i].path);
     return 0;
 }
@@ -143,29 +133,29 @@ static int check_shards(const fleet_input *in, int n, char *err, size_t errlen)
     if (count == 0) {
         for (int i = 1; i < n; i++)
             if (!json_is_null(json_object_get(in[i].root, "shard")))
-                return fail(err, errlen, "%s: is a shard but %s is not", in[i].path, in[0].path);
+                return err_fail(err, errlen, "%s: is a shard but %s is not", in[i].path, in[0].path);
         return check_distinct_runs(in, n, err, errlen);
     }
     const char **seen = calloc((size_t)count, sizeof(*seen));
     if (!seen)
-        return fail(err, errlen, "out of memory");
+        return err_fail(err, errlen, "out of memory");
     int rc = 0;
     for (int i = 0; rc == 0 && i < n; i++) {
         const json_t *s = json_object_get(in[i].root, "shard");
         if (json_is_null(s))
-            rc = fail(err, errlen, "%s: is not a shard but %s is", in[i].path, in[0].path);
+            rc = err_fail(err, errlen, "%s: is not a shard but %s is", in[i].path, in[0].path);
         else if (result_int(s, "count") != count)
-            rc = fail(err, errlen, "%s: shard of %lld but %s is a shard of %lld", in[i].path,
+            rc = err_fail(err, errlen, "%s: shard of %lld but %s is a shard of %lld", in[i].path,
                       result_int(s, "count"), in[0].path, count);
         else if (seen[result_int(s, "index")])
-            rc = fail(err, errlen, "%s and %s are both shard %lld/%lld: overlapping shards",
+            rc = err_fail(err, errlen, "%s and %s are both shard %lld/%lld: overlapping shards",
                       seen[result_int(s, "index")], in[i].path, result_int(s, "index"), count);
         else
             seen[result_int(s, "index")] = in[i].path;
     }
     for (long long k = 0; rc == 0 && k < count; k++)
         if (!seen[k])
-            rc = fail(err, errlen, "shard %lld/%lld is missing (%d of %lld given): the fleet's "
+            rc = err_fail(err, errlen, "shard %lld/%lld is missing (%d of %lld given): the fleet's "
                       "figures would be short", k, count, n, count);
     free(seen);
     return rc;
@@ -185,7 +175,7 @@ static int align_intervals(fleet_input *in, int n, long long *fleet_start, char 
         double delta = (double)(result_int(in[i].root, "start_unix_ns") - *fleet_start);
         double k = floor(delta / interval_ns + 0.5);
         if (fabs(delta - k * interval_ns) > FLEET_MAX_MISALIGN * interval_ns || k > 1e6)
-            return fail(err, errlen, "%s started %.3f s after %s, not on an interval boundary: "
+            return err_fail(err, errlen, "%s started %.3f s after %s, not on an interval boundary: "
                         "start every shard with the same --start-at", in[i].path, delta / 1e9,
                         in[first].path);
         in[i].offset = (long long)k;
@@ -214,7 +204,7 @@ static int add_phases(phase_sum *sums, int *nsums, const json_t *latency, char *
     json_object_foreach((json_t *)latency, name, phase) {
         hist *h = phase_hist(sums, nsums, name);
         if (!h)
-            return fail(err, errlen, "too many latency phases, or out of memory");
+            return err_fail(err, errlen, "too many latency phases, or out of memory");
         if (result_phase_hist(phase, h, err, errlen) != 0)
             return -1;
     }
@@ -246,7 +236,7 @@ static json_t *merge_interval(const fleet_input *in, int n, long long j, double 
     json_t *o = json_pack("{s:I, s:f, s:f}", "index", (json_int_t)j, "start_s",
                           (double)j * interval_s, "length_s", 0.0);
     phase_sum sums[FLEET_MAX_PHASES];
-    int nsums = 0, rc = o ? 0 : fail(err, errlen, "out of memory");
+    int nsums = 0, rc = o ? 0 : err_fail(err, errlen, "out of memory");
     for (int i = 0; rc == 0 && i < n; i++) {
         const json_t *iv = json_array_get(json_object_get(in[i].root, "intervals"),
                                           (size_t)(j - in[i].offset));
@@ -256,14 +246,14 @@ static json_t *merge_interval(const fleet_input *in, int n, long long j, double 
         if (json_is_number(json_object_get(iv, "target")) && !json_object_get(o, "target"))
             json_object_set_new(o, "target", json_deep_copy(json_object_get(iv, "target")));
         if (add_keys(o, iv, interval_counts) != 0 || add_members(o, iv, "errors") != 0)
-            rc = fail(err, errlen, "%s: counts too large to add", in[i].path);
+            rc = err_fail(err, errlen, "%s: counts too large to add", in[i].path);
         else
             rc = add_phases(sums, &nsums, json_object_get(iv, "latency_us"), err, errlen);
         double length = fmax(result_number(o, "length_s"), result_number(iv, "length_s"));
         json_object_set_new(o, "length_s", json_real(length));
     }
     if (o && set_phases(o, sums, nsums) != 0 && rc == 0)
-        rc = fail(err, errlen, "out of memory");
+        rc = err_fail(err, errlen, "out of memory");
     if (rc != 0) {
         json_decref(o);
         return NULL;
@@ -361,7 +351,7 @@ static int merge_totals(json_t *fleet, const fleet_input *in, int n, long long f
         for (size_t k = 0; i > 0 && k < sizeof(objects) / sizeof(objects[0]); k++)
             overflow |= add_members(fleet, r, objects[k]) != 0;
         if (overflow && rc == 0)
-            rc = fail(err, errlen, "%s: counts too large to add", in[i].path);
+            rc = err_fail(err, errlen, "%s: counts too large to add", in[i].path);
         if (rc == 0)
             rc = add_phases(sums, &nsums, json_object_get(r, "latency_us"), err, errlen);
         duration = fmax(duration, result_number(r, "duration_s"));
@@ -369,7 +359,7 @@ static int merge_totals(json_t *fleet, const fleet_input *in, int n, long long f
         json_array_append_new(lines, shard_line(&in[i], fleet_start));
     }
     if (set_phases(fleet, sums, nsums) != 0 && rc == 0)
-        rc = fail(err, errlen, "out of memory");
+        rc = err_fail(err, errlen, "out of memory");
     json_object_set_new(fleet, "duration_s", json_real(duration));
     json_object_set_new(fleet, "interrupted", json_boolean(interrupted));
     json_object_set_new(fleet, "rate", json_real(duration > 0 ? (double)result_int(fleet, "greetings") / duration : 0));
@@ -387,7 +377,7 @@ json_t *fleet_merge(json_t *const *shards, const char *const *paths, int n, char
     long long fleet_start = 0;
     json_t *fleet = NULL;
     if (!in)
-        return fail(err, errlen, "out of memory"), NULL;
+        return err_fail(err, errlen, "out of memory"), NULL;
     int rc = 0;
     for (int i = 0; i < n; i++)
         in[i] = (fleet_input){.root = shards[i], .path = paths[i]};
@@ -399,7 +389,7 @@ json_t *fleet_merge(json_t *const *shards, const char *const *paths, int n, char
         rc = same_phases(in, n, err, errlen) || check_shards(in, n, err, errlen) ||
              align_intervals(in, n, &fleet_start, err, errlen);
     if (rc == 0 && !(fleet = json_deep_copy(shards[0])))
-        rc = fail(err, errlen, "out of memory");
+        rc = err_fail(err, errlen, "out of memory");
     if (rc == 0) {
         char when[64];
         json_object_set_new(fleet, "host", json_sprintf("fleet of %d", n));

@@ -2,7 +2,6 @@
 #include "target.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,19 +9,9 @@
 #include <sys/un.h>
 
 #include "cidr.h"
+#include "err.h"
 #include "log.h"
 #include "net.h"
-
-/* Fills err and returns -1, for "return fail(...)" at each rejection. */
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 int target_check_syntax(const char *spec, int socktype, char *err, size_t errlen)
 {
@@ -54,7 +43,7 @@ int target_resolve(lg_target *t, const char *spec, int socktype, char *err, size
         return -1;
     const struct addrinfo *pick = list;
     if (pick == NULL) /* addr_resolve never succeeds with an empty list; be sure anyway */
-        return fail(err, errlen, "%s: no address to connect to", spec);
+        return err_fail(err, errlen, "%s: no address to connect to", spec);
     for (const struct addrinfo *ai = list; ai; ai = ai->ai_next) {
         if (ai->ai_family == AF_INET) {
             pick = ai;
@@ -73,7 +62,7 @@ int target_set_unix(lg_target *t, const char *path, char *err, size_t errlen)
     struct sockaddr_un *sun = (struct sockaddr_un *)&t->addr;
     memset(t, 0, sizeof(*t));
     if (path[0] == '\0' || strlen(path) >= sizeof(sun->sun_path))
-        return fail(err, errlen, "--unix '%s': %s", path,
+        return err_fail(err, errlen, "--unix '%s': %s", path,
                     path[0] ? "too long (at most 107 bytes)" : "empty path");
     sun->sun_family = AF_UNIX;
     memcpy(sun->sun_path, path, strlen(path) + 1); /* fits: checked above */
@@ -106,10 +95,10 @@ static int add_cidr(lg_target *t, const char *item, char *err, size_t errlen)
     char why[256];
     cidr_block block;
     if (cidr_parse(item, &block, why, sizeof(why)) != 0)
-        return fail(err, errlen, "--source: %s", why);
+        return err_fail(err, errlen, "--source: %s", why);
     if (memcmp(block.addr, v4_mapped, sizeof(v4_mapped)) != 0 || block.addr[12] != 127 ||
         block.prefix < 96 + 16)
-        return fail(err, errlen, "--source: '%s' is not a /16 to /32 block in 127.0.0.0/8", item);
+        return err_fail(err, errlen, "--source: '%s' is not a /16 to /32 block in 127.0.0.0/8", item);
     uint32_t first = (uint32_t)block.addr[12] << 24 | (uint32_t)block.addr[13] << 16 |
                      (uint32_t)block.addr[14] << 8 | block.addr[15];
     uint32_t size = 1u << (128 - block.prefix);
@@ -117,7 +106,7 @@ static int add_cidr(lg_target *t, const char *item, char *err, size_t errlen)
     for (uint32_t i = lo; i < hi; i++) {
         struct sockaddr_in *sin = (struct sockaddr_in *)new_source(t);
         if (!sin)
-            return fail(err, errlen, "--source: more than %d addresses", TARGET_MAX_SOURCES);
+            return err_fail(err, errlen, "--source: more than %d addresses", TARGET_MAX_SOURCES);
         sin->sin_family = AF_INET;
         sin->sin_addr.s_addr = htonl(first + i);
     }
@@ -132,12 +121,12 @@ static int add_address(lg_target *t, const char *item, char *err, size_t errlen)
     if (len >= 2 && item[0] == '[' && item[len - 1] == ']')
         item++, len -= 2;
     if (len >= sizeof(text))
-        return fail(err, errlen, "--source: '%s' is not an IP address", item);
+        return err_fail(err, errlen, "--source: '%s' is not an IP address", item);
     memcpy(text, item, len);
     text[len] = '\0';
     struct sockaddr_storage *ss = new_source(t);
     if (!ss)
-        return fail(err, errlen, "--source: more than %d addresses", TARGET_MAX_SOURCES);
+        return err_fail(err, errlen, "--source: more than %d addresses", TARGET_MAX_SOURCES);
     struct sockaddr_in *sin = (struct sockaddr_in *)ss;
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
     if (inet_pton(AF_INET, text, &sin->sin_addr) == 1)
@@ -145,14 +134,14 @@ static int add_address(lg_target *t, const char *item, char *err, size_t errlen)
     else if (inet_pton(AF_INET6, text, &sin6->sin6_addr) == 1)
         sin6->sin6_family = AF_INET6;
     else
-        return fail(err, errlen, "--source: '%s' is not an IP address", text);
+        return err_fail(err, errlen, "--source: '%s' is not an IP address", text);
     return 0;
 }
 
 int target_set_sources(lg_target *t, const char *list, char *err, size_t errlen)
 {
     char *copy = strdup(list), *save = NULL;
-    int rc = copy ? 0 : fail(err, errlen, "--source: out of memory");
+    int rc = copy ? 0 : err_fail(err, errlen, "--source: out of memory");
     for (char *item = copy ? strtok_r(copy, ",", &save) : NULL; item && rc == 0;
          item = strtok_r(NULL, ",", &save)) {
         if (strchr(item, '/'))
@@ -161,10 +150,10 @@ int target_set_sources(lg_target *t, const char *list, char *err, size_t errlen)
             rc = add_address(t, item, err, errlen);
     }
     if (rc == 0 && t->nsources == 0)
-        rc = fail(err, errlen, "--source: no address in '%s'", list);
+        rc = err_fail(err, errlen, "--source: no address in '%s'", list);
     for (size_t i = 0; rc == 0 && i < t->nsources; i++)
         if (t->sources[i].ss_family != t->addr.ss_family)
-            rc = fail(err, errlen, "--source: addresses must be %s like the target %s",
+            rc = err_fail(err, errlen, "--source: addresses must be %s like the target %s",
                           t->addr.ss_family == AF_INET ? "IPv4" : "IPv6", t->text);
     free(copy);
     if (rc != 0)
@@ -178,7 +167,7 @@ int target_shard_sources(lg_target *t, const shard_spec *s, char *err, size_t er
     if (t->nsources <= 1 || s->count == 1)
         return 0;
     if (t->nsources < (size_t)s->count)
-        return fail(err, errlen, "--source: %zu addresses for %ld shards: give one address "
+        return err_fail(err, errlen, "--source: %zu addresses for %ld shards: give one address "
                     "shared by all, or at least one per shard", t->nsources, s->count);
     shard_slice(t->nsources, s, &first, &len);
     memmove(t->sources, t->sources + first, len * sizeof(*t->sources));
