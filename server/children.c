@@ -192,6 +192,8 @@ int children_reap(children *ch, int block, void (*on_lost)(void *arg, int slot),
 
 int children_alive(const children *ch) { return ch->alive; }
 
+pid_t children_pid(const children *ch, int slot) { return ch->pids[slot]; }
+
 void children_signal(const children *ch, int sig)
 {
     for (int i = 0; i < ch->count; i++)

@@ -53,6 +53,9 @@ int children_reap(children *ch, int block, void (*on_lost)(void *arg, int slot),
 /* Children forked and not yet reaped. */
 int children_alive(const children *ch);
 
+/* The child in slot (0 <= slot < slots), or 0 when the slot is free. */
+pid_t children_pid(const children *ch, int slot);
+
 /* Sends sig to every child not yet reaped. */
 void children_signal(const children *ch, int sig);
 

@@ -285,9 +285,47 @@ TEST_P(Reload, SighupWithABrokenCertificateKeepsServingTheOldOne)
     EXPECT_EQ(summary_unaccounted(out), 0) << out;
 }
 
-// Every model whose connections pick the settings up in this process (prefork's children
-// keep theirs: an upgrade applies them).
-INSTANTIATE_TEST_SUITE_P(Models, Reload, ::testing::Values("pool", "event", "thread", "fork"));
+INSTANTIATE_TEST_SUITE_P(Models, Reload, ::testing::Values("pool", "event", "thread", "fork", "prefork"));
+
+// prefork's children each keep the settings they were forked with, so a reload replaces them:
+// the child serving a client finishes it with the old greeting, and from the parent's log line
+// on, every new connection gets the new one (no waiting for it) and the counts add up.
+TEST(ReloadPrefork, ChildrenAreReplacedAndTheClientInFlightFinishesWithTheOld)
+{
+    TempDir dir;
+    std::string file = dir.path("greeting");
+    std::ofstream(file) << "first";
+    TestProc server;
+    // The work holds a client in flight for 1.5 s: the reload takes milliseconds.
+    int port = start_server(server, {"-m", "prefork", "-w", "2", "--greeting-file", file,
+                                     "--work-us", "1500000"}, false);
+    ASSERT_GT(port, 0) << server.err();
+    int held = connect_tcp(port);
+    ASSERT_GE(held, 0);
+    ASSERT_TRUE(wait_until([&] { return accept_backlog(port) == 0; })) << "no child took it";
+    std::ofstream(file) << "second";
+    server.send_signal(SIGHUP);
+    ASSERT_TRUE(wait_err(server, "prefork: replacing 2 children")) << server.err();
+    pollfd pending = {held, POLLIN, 0};
+    EXPECT_EQ(poll(&pending, 1, 0), 0) << "the held client was not in flight during the reload";
+    std::string fresh[2];
+    std::vector<std::thread> clients;
+    for (std::string &g : fresh)
+        clients.emplace_back([&g, port] { g = fetch_greeting(port, 10000); });
+    for (std::thread &t : clients)
+        t.join();
+    EXPECT_EQ(fresh[0], "second");
+    EXPECT_EQ(fresh[1], "second");
+    EXPECT_EQ(read_to_eof(held, 10000), "first");
+    std::ofstream(file, std::ios::trunc).flush(); // empty: refused, nobody is replaced
+    server.send_signal(SIGHUP);
+    EXPECT_TRUE(wait_err(server, "reload failed, keeping the running configuration")) << server.err();
+    std::string out = stop_server(server);
+    EXPECT_EQ(count_of(server.err(), "prefork: replacing"), 1u) << server.err();
+    EXPECT_EQ(server.err().find("counted as failed"), std::string::npos) << server.err();
+    EXPECT_EQ(summary_field(out, "greeted"), 3) << out;
+    EXPECT_EQ(summary_unaccounted(out), 0) << out;
+}
 
 // The pids of successors the upgrades started (from the server's log), to clean up after.
 std::set<pid_t> successors(const std::string &err)
