@@ -376,6 +376,15 @@ static void round_hand_back(waiting_room *room, room_round *round)
     round->hand_backs = 0;
 }
 
+/* Whether c's next TLS step is light enough for the room: not the key exchange, and not the
+ * end of the handshake when --work-us work follows it (that work is the workers'). */
+static int light_step_next(const room_conn *c)
+{
+    if (c->phase != ROOM_HANDSHAKE)
+        return 1;
+    return c->view.work_us == 0 && tls_handshake_rest_is_light(c->tls);
+}
+
 /* Room thread: c's wait is over (its event came). The room writes plain greetings, drains
  * closes and takes light TLS steps itself (within the round's budget); other TLS steps are
  * CPU work for the workers. */
@@ -390,8 +399,7 @@ static void on_ready(waiting_room *room, room_conn *c, room_round *round)
         drain(room, c);
     } else if (c->phase == ROOM_WRITE) {
         write_plain(room, c);
-    } else if (round->light_ns < ROOM_LIGHT_BUDGET_NS &&
-               (c->phase != ROOM_HANDSHAKE || tls_handshake_rest_is_light(c->tls))) {
+    } else if (round->light_ns < ROOM_LIGHT_BUDGET_NS && light_step_next(c)) {
         uint64_t start = clock_now_ns();
         serve_tls(room, c);
         round->light_ns += clock_now_ns() - start;
