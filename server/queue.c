@@ -60,11 +60,19 @@ static void queue_lock(conn_queue *q)
     q->held = 1;
 }
 
+/* Releases the lock, then wakes the consumers the policy chose while it was held: a consumer
+ * signalled under the lock would wake only to block on it (glibc's condvars do not hand the
+ * mutex over), a futex wait and wake more per hand-off. The consumer registered its wait
+ * under the lock, so the late signal still reaches it. */
 static void queue_unlock(conn_queue *q)
 {
     ASSERT_HELD(q);
+    unsigned due = q->signals_due;
+    q->signals_due = 0;
     q->held = 0;
     pthread_mutex_unlock(&q->lock);
+    while (due-- > 0)
+        pthread_cond_signal(&q->not_empty);
 }
 
 /* Lock held. Waits on cond (until the absolute CLOCK_MONOTONIC deadline if one is given) and
@@ -72,6 +80,8 @@ static void queue_unlock(conn_queue *q)
 static int do_wait(conn_queue *q, pthread_cond_t *cond, const struct timespec *deadline)
 {
     ASSERT_HELD(q);
+    for (; q->signals_due > 0; q->signals_due--) /* a producer about to wait for room */
+        pthread_cond_signal(&q->not_empty);
     q->held = 0;
     int rc = deadline ? pthread_cond_timedwait(cond, &q->lock, deadline)
                       : pthread_cond_wait(cond, &q->lock);
@@ -91,7 +101,7 @@ static void do_wake_if_needed(conn_queue *q, uint64_t now_ns)
                    now_ns > q->last_pop_ns ? now_ns - q->last_pop_ns : 0, q->cpus};
     if (pool_should_wake(&v)) {
         q->wakeups_pending++;
-        pthread_cond_signal(&q->not_empty);
+        q->signals_due++; /* sent by queue_unlock */
     }
 }
 

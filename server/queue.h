@@ -32,6 +32,7 @@ typedef struct conn_queue {
     size_t high_water;
     unsigned idle_consumers;
     unsigned wakeups_pending; /* signals sent to idle consumers that have not woken yet */
+    unsigned signals_due;     /* decided under the lock, sent once it is released */
     unsigned consumers;       /* threads that pop: idle or not (as consumers report) */
     uint64_t service_ns;      /* moving average of the time one item takes a consumer */
     uint64_t service_cpu_ns;  /* ... and of the CPU time it takes */
