@@ -118,8 +118,8 @@ static int prefork_start(prefork *p, char *err, size_t errlen)
 {
     p->slots = p->live ? 2 * p->workers : p->workers;
     p->gen = calloc((size_t)p->slots, sizeof(const reload_gen *));
-    p->kids = p->gen ? children_create(p->slots, p->srv->stats, "prefork child", ": starting another",
-                                       err, errlen)
+    p->kids = p->gen ? children_create(p->slots, p->srv->stats, p->live, "prefork child",
+                                       ": starting another", err, errlen)
                      : NULL;
     if (p->kids == NULL) {
         if (p->gen == NULL)
