@@ -94,12 +94,12 @@ static void retire_old_children(prefork *p)
 /* Starts children until -w serve the current generation. */
 static void top_up(prefork *p)
 {
-    while (current_children(p) < p->workers) {
+    for (int running = current_children(p); running < p->workers; running++) {
         if (start_child(p) < 0) {
             /* EAGAIN: every slot is held by a retiring child, whose exit frees one. */
             if (errno != EAGAIN)
                 log_warn("prefork: fork: %s: %d of %d children running", strerror(errno),
-                         current_children(p), p->workers);
+                         running, p->workers);
             return;
         }
     }
