@@ -8,6 +8,7 @@
 #include "log.h"
 #include "net.h"
 #include "tls.h"
+#include "version.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -91,6 +92,10 @@ int main(int argc, char **argv)
         return bad_usage(err);
     if (opts.help) {
         client_options_usage(stdout, program);
+        return 0;
+    }
+    if (opts.version) {
+        version_print(stdout, program);
         return 0;
     }
     int timeout_ms = (int)(opts.timeout_us / 1000);

@@ -35,7 +35,8 @@ void client_options_usage(FILE *out, const char *program)
             "      --tls-cert FILE  client certificate for mutual TLS (PEM)\n"
             "      --tls-key FILE   its private key (PEM)\n"
             "      --tls-min V      lowest TLS version, 1.2 or 1.3 (default 1.2)\n"
-            "  -h, --help           this help\n\n"
+            "  -h, --help           this help\n"
+            "      --version        print the version and exit\n\n"
             "resolve prints the local host name and getaddrinfo's answers for HOST and SERVICE.\n"
             "The greeting is copied to stdout as it arrives: after a failure, what was printed\n"
             "is incomplete.\n"
@@ -61,6 +62,7 @@ static const struct option long_options[] = {
     {"tls-min", required_argument, NULL, 1004},
     {"max-bytes", required_argument, NULL, 1005},
     {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 1006},
     {NULL, 0, NULL, 0},
 };
 
@@ -103,6 +105,7 @@ static int apply_option(client_options *o, int opt, const char *arg, int *timeou
         return 0;
     case 1005: return parse_long("--max-bytes", arg, 1, 1L << 30, &o->max_bytes, err, errlen);
     case 'h': o->help = 1; return 0;
+    case 1006: o->version = 1; return 0;
     default: return usage_error(err, errlen, "unexpected option");
     }
 }
@@ -146,7 +149,7 @@ int client_options_parse(int argc, char **argv, client_options *o, char *err, si
         }
         if (apply_option(o, opt, optarg, &timeout_given, &retries_given, err, errlen) < 0)
             return -1;
-        if (o->help)
+        if (o->help || o->version)
             return 0;
     }
     if (optind < argc)

@@ -27,6 +27,7 @@ typedef struct client_options {
     long retries;
     long max_bytes; /* the longest greeting (or reply) taken; longer ones fail */
     int help; /* --help: print the usage, do nothing else */
+    int version; /* --version: print it, do nothing else */
 } client_options;
 
 /*

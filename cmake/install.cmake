@@ -51,7 +51,7 @@ install(FILES README.md SECURITY.md docs/deploy.md docs/architecture.md docs/met
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 set(CPACK_PACKAGE_NAME greeter)
-set(CPACK_PACKAGE_VERSION 1.0.0)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "greeter maintainers <greeter@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "greeting server, client and load generator")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)

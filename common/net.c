@@ -424,6 +424,11 @@ void net_close_lingering(int fd, int drain_ms, size_t drain_limit)
     close(fd);
 }
 
+int net_defer_accept(int fd, int seconds)
+{
+    return setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof(seconds));
+}
+
 int net_listen_clone(int listen_fd, int backlog, char *err, size_t errlen)
 {
     struct sockaddr_storage ss = {0}; /* zeroed: the fields getsockname leaves alone read as 0 */
@@ -455,6 +460,13 @@ int net_listen_clone(int listen_fd, int backlog, char *err, size_t errlen)
         goto out_close_fd;
     what = "listen";
     if (socktype == SOCK_STREAM && listen(fd, backlog > 0 ? backlog : SOMAXCONN) < 0)
+        goto out_close_fd;
+    int defer_s = 0;
+    optlen = sizeof(defer_s);
+    what = "TCP_DEFER_ACCEPT";
+    if (socktype == SOCK_STREAM && ss.ss_family != AF_UNIX &&
+        getsockopt(listen_fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, &optlen) == 0 &&
+        defer_s > 0 && net_defer_accept(fd, defer_s) < 0)
         goto out_close_fd;
     return fd;
 

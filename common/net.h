@@ -105,8 +105,15 @@ void net_close_graceful(int fd, int drain_ms, size_t drain_limit);
 void net_close_lingering(int fd, int drain_ms, size_t drain_limit);
 
 /* A second socket of the same type on the same address as listen_fd (which must have
- * SO_REUSEPORT), for one accept queue (or datagram queue) per event loop. Returns the descriptor (non-blocking), or -1 with err. */
+ * SO_REUSEPORT), for one accept queue (or datagram queue) per event loop, with listen_fd's
+ * TCP_DEFER_ACCEPT. Returns the descriptor (non-blocking), or -1 with err. */
 int net_listen_clone(int listen_fd, int backlog, char *err, size_t errlen);
+
+/* On a TCP listener for a protocol whose client speaks first (TLS): the kernel hands a
+ * connection to accept() only once its first bytes are in (TCP_DEFER_ACCEPT), so the server
+ * is not woken for a connection it cannot serve yet. A client that stays silent is accepted
+ * after about `seconds` all the same (and then times out as before). 0, or -1 with errno. */
+int net_defer_accept(int fd, int seconds);
 
 /* Formats the local address of fd as HOST:PORT (addr_format_hostport). */
 void net_local_name(int fd, char *buf, size_t len);

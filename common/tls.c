@@ -644,6 +644,16 @@ const char *tls_last_error(const tls_conn *conn)
     return conn->error;
 }
 
+int tls_handshake_rest_is_light(const tls_conn *conn)
+{
+    /* TLS 1.3 waits for the client's Finished in TLS_ST_EARLY_DATA (we accept no early
+     * data); a resumed TLS 1.2 session right after TLS_ST_SW_FINISHED. */
+    OSSL_HANDSHAKE_STATE state = SSL_get_state(conn->ssl);
+    return SSL_is_server(conn->ssl) &&
+           (state == TLS_ST_EARLY_DATA || state == TLS_ST_SW_FINISHED) &&
+           !(SSL_get_verify_mode(conn->ssl) & SSL_VERIFY_PEER);
+}
+
 int tls_conn_resumed(const tls_conn *conn)
 {
     return SSL_session_reused(conn->ssl) == 1;

@@ -143,6 +143,12 @@ tls_io_result tls_await_close_notify(tls_conn *conn);
 /* Why the last step failed, as one line; "" when nothing failed. Owned by conn. */
 const char *tls_last_error(const tls_conn *conn);
 
+/* Server side, while the handshake waits: 1 when all that is left of it is the client's
+ * Finished (the server's Finished is out and no client certificate is to be verified), so
+ * the next step is light symmetric work (checking it, a session ticket) rather than a key
+ * exchange or a signature check; else 0. */
+int tls_handshake_rest_is_light(const tls_conn *conn);
+
 /* After the handshake: 1 when the session was resumed, else 0. */
 int tls_conn_resumed(const tls_conn *conn);
 

@@ -83,6 +83,12 @@ const char *tls_last_error(const tls_conn *conn)
     return TLS_NOT_BUILT_IN;
 }
 
+int tls_handshake_rest_is_light(const tls_conn *conn)
+{
+    (void)conn;
+    return 0;
+}
+
 int tls_conn_resumed(const tls_conn *conn)
 {
     (void)conn;

@@ -45,6 +45,7 @@ enum {
     OPT_CSV_INTERVALS,
     OPT_SHARD,
     OPT_START_AT,
+    OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -84,6 +85,7 @@ static const struct option long_options[] = {
     {"csv-intervals", required_argument, NULL, OPT_CSV_INTERVALS},
     {"shard", required_argument, NULL, OPT_SHARD},
     {"start-at", required_argument, NULL, OPT_START_AT},
+    {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
 
@@ -213,6 +215,7 @@ void config_print_help(FILE *out)
         "                        count), rate>20000 (greetings/s), unfinished<1 (or a share\n"
         "                        with %); operators < <= > >= (default: none)\n"
         "  -h, --help            this text\n"
+        "      --version         print the version and exit\n"
         "\n"
         "JSON fields (docs/loadgen-json.md): target, transport (tcp, tls, udp, unix,\n"
         "unix-dgram), mode, threads, connections, starts, greetings, rate, errors {refused,\n"
@@ -560,8 +563,9 @@ int config_parse(int argc, char **argv, lg_config *cfg, char *err, size_t errlen
     opterr = 0;
     optind = 0; /* glibc: 0 also forgets a previous argv's half-scanned "-abc" cluster */
     while ((opt = getopt_long(argc, argv, ":c:t:n:d:R:qh", long_options, NULL)) != -1) {
-        if (opt == 'h') {
-            cfg->help = 1;
+        if (opt == 'h' || opt == OPT_VERSION) {
+            cfg->help = opt == 'h';
+            cfg->version = opt == OPT_VERSION;
             return 0;
         }
         if (opt == '?')

@@ -58,6 +58,7 @@ typedef struct lg_config {
     const char *sources;     /* --source: ADDR[,ADDR...] or CIDR, NULL = kernel's choice */
     int quiet;               /* -q: no progress line */
     int help;                /* --help: print the usage, run nothing */
+    int version;             /* --version: print it, run nothing */
     const char *json_path;   /* --json FILE, "-" = stdout */
     const char *csv_path;    /* --csv FILE */
     const char *hgrm_dir;    /* --hgrm DIR */
@@ -75,11 +76,11 @@ typedef struct lg_config {
 
 /*
  * Fills cfg from argv (argv[0] is the program) and checks the options against each other and
- * the target's syntax and port (no name lookup); with --help it sets cfg->help and checks
- * nothing more. Does no I/O and never exits. 0, or -1 with one line naming the problem in
- * err (a usage error: exit 2), the convention of every greeter tool's parser. The strings
- * cfg points to are argv's or allocated copies (expect, send) released by config_free, which
- * is safe after a failure too.
+ * the target's syntax and port (no name lookup); with --help (--version) it sets cfg->help
+ * (cfg->version) and checks nothing more. Does no I/O and never exits. 0, or -1 with one
+ * line naming the problem in err (a usage error: exit 2), the convention of every greeter
+ * tool's parser. The strings cfg points to are argv's or allocated copies (expect, send)
+ * released by config_free, which is safe after a failure too.
  */
 int config_parse(int argc, char **argv, lg_config *cfg, char *err, size_t errlen);
 void config_free(lg_config *cfg);

@@ -7,6 +7,7 @@
 #include "merge.h"
 #include "plot.h"
 #include "run.h"
+#include "version.h"
 
 static int usage_error(const char *what)
 {
@@ -28,6 +29,8 @@ int main(int argc, char **argv)
         status = usage_error(err);
     else if (cfg.help)
         config_print_help(stdout);
+    else if (cfg.version)
+        version_print(stdout, "loadgen");
     else
         status = run_loadgen(&cfg);
     config_free(&cfg);

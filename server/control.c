@@ -78,8 +78,7 @@ static void on_reload(control *c)
     if (log_reopen(err, sizeof(err)) < 0)
         log_error("SIGHUP: %s (still writing to the old file)", err);
     if (c->cfg.live == NULL) {
-        log_info("SIGHUP: log files reopened%s%s", c->cfg.no_reload_why ? "; " : "",
-                 c->cfg.no_reload_why ? c->cfg.no_reload_why : "");
+        log_info("SIGHUP: log files reopened");
         return;
     }
     if (reload_apply(c->cfg.live, err, sizeof(err)) < 0)

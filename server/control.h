@@ -16,7 +16,6 @@ extern "C" {
 typedef struct control_config {
     server_stats *stats;
     reload_state *live;         /* NULL: SIGHUP only reopens the logs */
-    const char *no_reload_why;  /* with live NULL: why the greeting and TLS are not reloaded */
     const listener_set *listeners;
     const char *upgrade_binary; /* the program SIGUSR2 starts */
     char *const *argv;          /* ... with these arguments */

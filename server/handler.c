@@ -81,6 +81,7 @@ static const char *serve_tls(const handler_config *cfg, const conn_item *conn, s
         handler_tls_failed(conn, err, stats);
         tls_conn_free(tls);
         close(conn->fd);
+        server_stats_observe_duration(stats, conn->accepted_ns);
         return "tls_failed";
     }
     handler_do_work(cfg);
@@ -93,10 +94,12 @@ static const char *serve_tls(const handler_config *cfg, const conn_item *conn, s
          * greet it, and a client that then fails its own shutdown loses its session for
          * resumption. Not for the EOF that trails it: that wait cost a wake-up more. */
         shutdown(conn->fd, SHUT_WR);
+        server_stats_observe_duration(stats, conn->accepted_ns); /* the server's part */
         (void)tls_await_close_notify_until(tls, deadline_after(cfg->io_timeout_ms), NULL, 0);
         server_stats_add(&stats->greeted, 1);
     } else {
         server_stats_add(&stats->failed, 1);
+        server_stats_observe_duration(stats, conn->accepted_ns);
     }
     tls_conn_free(tls);
     close(conn->fd);
@@ -108,6 +111,7 @@ static const char *serve_plain(const handler_config *cfg, const conn_item *conn,
     handler_do_work(cfg);
     net_io_result rc = net_write_all(conn->fd, cfg->greeting, cfg->greeting_len,
                                      deadline_after(cfg->io_timeout_ms), NULL);
+    server_stats_observe_duration(stats, conn->accepted_ns); /* the server's part */
     if (rc == NET_IO_DONE) {
         net_close_graceful(conn->fd, cfg->io_timeout_ms, HANDLER_DRAIN_LIMIT);
         server_stats_add(&stats->greeted, 1);
@@ -129,7 +133,6 @@ void handler_serve(const handler_config *cfg, const conn_item *conn, server_stat
     const char *outcome = cfg->tls ? serve_tls(&view, conn, stats) : serve_plain(&view, conn, stats);
     if (gen)
         reload_release(gen);
-    server_stats_observe_duration(stats, conn->accepted_ns);
     handler_log_done(cfg, conn, outcome);
     if (cfg->admission)
         admission_release(cfg->admission, (const struct sockaddr *)&conn->peer);

@@ -2,6 +2,7 @@
  * (systemd socket activation, or the previous process of a hitless upgrade) and checked. */
 #include "listeners.h"
 
+#include "log.h"
 #include "net.h"
 
 #include <errno.h>
@@ -121,6 +122,19 @@ static int take_inherited(listener_set *set, const systemd_fds *fds, const serve
     return 0;
 }
 
+/* A TLS listener over TCP accepts a connection once its ClientHello is in (net_defer_accept):
+ * a worker or a loop woken for it can start the handshake at once instead of waiting for it.
+ * Not fatal: without it the handshake waits for the ClientHello as it would anyway. */
+static void defer_tls_accepts(const listener_set *set)
+{
+    for (int i = 0; i < set->count; i++) {
+        const server_listener *l = &set->items[i];
+        if (l->tls && !l->is_unix && net_defer_accept(l->fd, LISTENERS_TLS_DEFER_S) < 0)
+            log_warn("listener '%s': TCP_DEFER_ACCEPT: %s (TLS connections are accepted "
+                     "before their ClientHello)", l->name, strerror(errno));
+    }
+}
+
 int listeners_open(listener_set *set, const server_config *cfg, char *err, size_t errlen)
 {
     memset(set, 0, sizeof(*set));
@@ -145,6 +159,8 @@ int listeners_open(listener_set *set, const server_config *cfg, char *err, size_
         int rc = take_inherited(set, &fds, cfg, err, errlen);
         for (int i = set->count; i < fds.count; i++)
             close(fds.fds[i]); /* those after a misfit */
+        if (rc == 0)
+            defer_tls_accepts(set);
         return rc;
     }
     server_listener *l = &set->items[0];
@@ -155,6 +171,7 @@ int listeners_open(listener_set *set, const server_config *cfg, char *err, size_
     l->tls = cfg->tls.cert_file != NULL;
     l->is_unix = cfg->unix_path != NULL;
     snprintf(l->name, sizeof(l->name), "%s", listeners_role(l));
+    defer_tls_accepts(set);
     return 0;
 }
 

@@ -21,6 +21,10 @@ typedef enum { LISTENERS_OPENED = 0, LISTENERS_SYSTEMD = 1, LISTENERS_UPGRADE = 
  * successor owns the UNIX socket files, "systemd" when systemd does. */
 #define LISTENERS_UPGRADE_ENV "GREETER_UPGRADE"
 
+/* How long the kernel holds a silent client of a TLS listener before accept() sees it
+ * anyway (TCP_DEFER_ACCEPT: Linux rounds it to its SYN-ACK retransmissions, so about 1 s). */
+#define LISTENERS_TLS_DEFER_S 1
+
 typedef struct server_listener {
     int fd;
     int udp;     /* a datagram socket */
@@ -41,7 +45,8 @@ typedef struct listener_set {
  * (TLS when its name is "tls" or ends in "-tls", plain when it is "plain" or ends in "-plain",
  * else TLS exactly when --tls-cert is given), UDP or UNIX datagram. A socket of another kind
  * (not a socket, a connected stream, SOCK_SEQPACKET, another family) or one the model or
- * options cannot serve is refused with err naming the descriptor and the fix. 0, or -1.
+ * options cannot serve is refused with err naming the descriptor and the fix. TLS listeners
+ * over TCP defer accepts until the ClientHello is in (LISTENERS_TLS_DEFER_S). 0, or -1.
  */
 int listeners_open(listener_set *set, const server_config *cfg, char *err, size_t errlen);
 

@@ -5,6 +5,7 @@
 #include "udp.h"
 
 #include "log.h"
+#include "version.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -51,6 +52,10 @@ int main(int argc, char **argv)
     if (opts.help) {
         /* The man page is made on a build machine: it states the rule, not that machine's cores. */
         server_options_usage(stdout, program, getenv("GREETER_HELP_FOR_MAN") ? 0 : cores);
+        goto out_free_options;
+    }
+    if (opts.version) {
+        version_print(stdout, program);
         goto out_free_options;
     }
     status = 1;

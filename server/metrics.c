@@ -3,6 +3,7 @@
 
 #include "addr.h"
 #include "metrics_http.h"
+#include "version.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -17,10 +18,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifndef GREETER_VERSION
-#define GREETER_VERSION ""
-#endif
 
 #define DEFAULT_HOST "127.0.0.1"
 
@@ -278,7 +275,7 @@ size_t metrics_render(metrics *m, char *buf, size_t cap)
         buf[0] = '\0';
     family(&p, "greeter_build_info", "gauge", "Always 1; the labels describe the running server.");
     emit(&p, "greeter_build_info{version=\"%s\",model=\"%s\",transport=\"%s\",tls=\"%s\"} 1\n",
-         GREETER_VERSION[0] ? GREETER_VERSION : "unknown", m->info.model, m->info.transport,
+         version_string(), m->info.model, m->info.transport,
          m->info.tls ? "on" : "off");
     counters(&p, m->stats);
     worker_gauges(&p, m);

@@ -39,7 +39,8 @@ typedef struct event_conn {
     conn_phase phase;
     int in_epoll;
     size_t sent;
-    uint64_t accepted_ns; /* for the accept-to-close histogram */
+    uint64_t accepted_ns; /* for the connection-time histogram */
+    int timed;            /* counted in it already (when its close began) */
     reload_gen *gen; /* the greeting and TLS context it started with (SIGHUP); NULL: fixed */
     dl_node timer; /* in the loop's list for its phase, by deadline */
 } event_conn;
@@ -81,7 +82,8 @@ static void conn_free(event_loop *loop, event_conn *c)
     if (c->gen)
         reload_release(c->gen);
     close(c->fd); /* also removes it from epoll */
-    server_stats_observe_duration(loop->srv->stats, c->accepted_ns);
+    if (!c->timed)
+        server_stats_observe_duration(loop->srv->stats, c->accepted_ns);
     free(c);
     loop->live--;
 }
@@ -147,6 +149,8 @@ static void close_greeted(event_loop *loop, int fd, event_conn *c, int linger)
         close_at_once(loop, fd);
         return;
     }
+    server_stats_observe_duration(loop->srv->stats, c->accepted_ns); /* the server's part */
+    c->timed = 1;
     if (conn_wait(loop, c, PHASE_DRAINING, EPOLLIN | EPOLLRDHUP, io_deadline(loop)) < 0)
         conn_free(loop, c);
 }

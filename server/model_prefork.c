@@ -8,13 +8,30 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The parent's check on its children, between waits for a stop: restarts, and the children's
- * counts folded into the server's, so live readers (metrics) lag the children by at most this
- * (a fold costs a pass over -w small blocks). */
+/* The parent's check on its children, between waits for a stop: restarts, replacements after
+ * a reload, and the children's counts folded into the server's, so live readers (metrics) lag
+ * the children by at most this (a fold costs a pass over the slots' small blocks). */
 #define SUPERVISE_INTERVAL_MS 10
+
+/*
+ * The parent's view. A child serves the reload generation that was current when it was
+ * forked (its copy of the parent's memory): after a SIGHUP the control thread makes a new
+ * generation current, and the parent replaces every child of an older one. Its replacement
+ * starts at once in a spare slot, while the old child finishes the client it holds and exits
+ * (a stop signal); so there are up to twice -w slots when the settings can be reloaded.
+ */
+typedef struct prefork {
+    server *srv;
+    children *kids;
+    int workers;
+    int slots;
+    reload_state *live;     /* NULL: nothing to reload */
+    const reload_gen **gen; /* per slot: the generation its child serves; NULL: retiring */
+} prefork;
 
 /* A child's whole life: the iterative model on the shared listener, counting into its slot,
  * until asked to stop. */
@@ -26,15 +43,66 @@ static void child_main(const server *srv, server_stats *counters)
     _exit(model_iterative_run(&mine, err, sizeof(err)) == 0 ? 0 : 1);
 }
 
-/* Starts one child; 0, or -1 with errno in the parent. */
-static int start_child(const server *srv, children *kids)
+/* Starts one child with the current generation; 0, or -1 with errno in the parent. */
+static int start_child(prefork *p)
 {
     int slot;
     server_stats *counters;
-    pid_t pid = children_fork(kids, 0, &slot, &counters);
+    /* Read before the fork: a reload racing with it then only replaces a child needlessly,
+     * never leaves one serving an old generation it is not known to serve. */
+    const reload_gen *current = p->live ? atomic_load(&p->live->current) : NULL;
+    pid_t pid = children_fork(p->kids, 0, &slot, &counters);
     if (pid == 0)
-        child_main(srv, counters);
-    return pid < 0 ? -1 : 0;
+        child_main(p->srv, counters);
+    if (pid < 0)
+        return -1;
+    p->gen[slot] = current;
+    return 0;
+}
+
+/* Children serving the current generation (not retiring). */
+static int current_children(const prefork *p)
+{
+    int n = 0;
+    for (int i = 0; i < p->slots; i++)
+        n += children_pid(p->kids, i) != 0 && p->gen[i] != NULL;
+    return n;
+}
+
+/* After a reload: asks each child of an older generation to finish its client and exit. The
+ * stop is pending in it once kill returns, and its accept loop checks for one before every
+ * accept, so no connection that comes after this takes an old child. */
+static void retire_old_children(prefork *p)
+{
+    if (p->live == NULL)
+        return;
+    const reload_gen *current = atomic_load(&p->live->current);
+    int retired = 0;
+    for (int i = 0; i < p->slots; i++) {
+        pid_t pid = children_pid(p->kids, i);
+        if (pid != 0 && p->gen[i] != NULL && p->gen[i] != current) {
+            kill(pid, SIGTERM);
+            p->gen[i] = NULL;
+            retired++;
+        }
+    }
+    if (retired > 0)
+        log_info("prefork: replacing %d child%s with the reloaded settings (each finishes the "
+                 "client it holds first)", retired, retired == 1 ? "" : "ren");
+}
+
+/* Starts children until -w serve the current generation. */
+static void top_up(prefork *p)
+{
+    for (int running = current_children(p); running < p->workers; running++) {
+        if (start_child(p) < 0) {
+            /* EAGAIN: every slot is held by a retiring child, whose exit frees one. */
+            if (errno != EAGAIN)
+                log_warn("prefork: fork: %s: %d of %d children running", strerror(errno),
+                         running, p->workers);
+            return;
+        }
+    }
 }
 
 /* Asks every child to finish the client it holds and exit, and reaps them all. */
@@ -45,35 +113,50 @@ static void stop_children(children *kids)
         children_reap(kids, 1, NULL, NULL);
 }
 
-int model_prefork_run(server *srv, char *err, size_t errlen)
+/* The table and the first -w children; 0, or -1 with err (nothing left running). */
+static int prefork_start(prefork *p, char *err, size_t errlen)
 {
-    int n = srv->cfg->workers;
-    children *kids = children_create(n, srv->stats, "prefork child", ": starting another", err, errlen);
-    if (kids == NULL)
+    p->slots = p->live ? 2 * p->workers : p->workers;
+    p->gen = calloc((size_t)p->slots, sizeof(const reload_gen *));
+    p->kids = p->gen ? children_create(p->slots, p->srv->stats, p->live, "prefork child",
+                                       ": starting another", err, errlen)
+                     : NULL;
+    if (p->kids == NULL) {
+        if (p->gen == NULL)
+            snprintf(err, errlen, "prefork: out of memory for %d children", p->slots);
+        free(p->gen);
         return -1;
-    for (int i = 0; i < n; i++) {
-        if (start_child(srv, kids) < 0) {
-            snprintf(err, errlen, "prefork: fork child %d of %d: %s", i + 1, n, strerror(errno));
-            stop_children(kids);
-            children_destroy(kids);
+    }
+    for (int i = 0; i < p->workers; i++) {
+        if (start_child(p) < 0) {
+            snprintf(err, errlen, "prefork: fork child %d of %d: %s", i + 1, p->workers, strerror(errno));
+            stop_children(p->kids);
+            children_destroy(p->kids);
+            free(p->gen);
             return -1;
         }
     }
+    return 0;
+}
+
+int model_prefork_run(server *srv, char *err, size_t errlen)
+{
+    prefork p = {.srv = srv, .workers = srv->cfg->workers, .live = srv->cfg->handler.live};
+    if (prefork_start(&p, err, errlen) < 0)
+        return -1;
     while (!shutdown_requested()) {
         struct pollfd stop = {shutdown_fd(), POLLIN, 0};
         poll(&stop, 1, SUPERVISE_INTERVAL_MS);
-        children_fold(kids);
+        children_fold(p.kids);
         if (shutdown_requested())
             break;
         /* Children that died before a stop was asked are replaced (the reap logged why). */
-        children_reap(kids, 0, NULL, NULL);
-        while (children_alive(kids) < n && start_child(srv, kids) == 0) {
-        }
-        if (children_alive(kids) < n)
-            log_warn("prefork: fork: %s: %d of %d children running", strerror(errno),
-                     children_alive(kids), n);
+        children_reap(p.kids, 0, NULL, NULL);
+        retire_old_children(&p);
+        top_up(&p);
     }
-    stop_children(kids);
-    children_destroy(kids);
+    stop_children(p.kids);
+    children_destroy(p.kids);
+    free(p.gen);
     return 0;
 }

@@ -94,7 +94,8 @@ void server_options_usage(FILE *out, const char *program, int cores)
             "                          (HOST defaults to 127.0.0.1, loopback only; there is no\n"
             "                          default port; 0 picks one, printed on a 'metrics on' line)\n"
             "      --quiet             only warnings and errors on stderr\n"
-            "  -h, --help              this help\n\n"
+            "  -h, --help              this help\n"
+            "      --version           print the version and exit\n\n"
             "Prints 'listening on HOST:PORT' when ready. SIGINT, SIGTERM or SIGQUIT stops\n"
             "accepting, greets every connection already accepted, prints a summary line and\n"
             "exits 0; a second signal exits at once. SIGHUP reloads --greeting-file and the TLS\n"
@@ -140,6 +141,7 @@ enum {
     OPT_LOG_FILE,
     OPT_UPGRADE_BINARY,
     OPT_METRICS,
+    OPT_VERSION,
 };
 
 static const struct option long_options[] = {
@@ -182,6 +184,7 @@ static const struct option long_options[] = {
     {"upgrade-binary", required_argument, NULL, OPT_UPGRADE_BINARY},
     {"metrics", required_argument, NULL, OPT_METRICS},
     {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
 
@@ -208,7 +211,8 @@ static int add_rule(server_config *cfg, int allow, const char *text, char *err, 
     return 0;
 }
 
-/* Applies one option to cfg; 0, 1 for --help, or -1 with err. */
+/* Applies one option to cfg; 0, 1 for --help or --version (nothing more is parsed), or -1
+ * with err. */
 static int apply_option(server_options *out, int opt, const char *arg, char *err, size_t errlen)
 {
     server_config *cfg = &out->cfg;
@@ -367,7 +371,8 @@ static int apply_option(server_options *out, int opt, const char *arg, char *err
     case OPT_LOG_FILE: out->log_file = arg; return 0;
     case OPT_UPGRADE_BINARY: cfg->upgrade_binary = arg; return 0;
     case OPT_QUIET: cfg->quiet = 1; return 0;
-    case 'h': return 1;
+    case 'h': out->help = 1; return 1;
+    case OPT_VERSION: out->version = 1; return 1;
     default:
         snprintf(err, errlen, "unexpected option");
         return -1;
@@ -455,10 +460,8 @@ int server_options_parse(int argc, char **argv, int cores, server_options *out, 
             return -1;
         }
         int rc = apply_option(out, opt, optarg, err, errlen);
-        if (rc == 1) {
-            out->help = 1;
+        if (rc == 1)
             return 0;
-        }
         if (rc < 0)
             return -1;
     }

@@ -17,6 +17,7 @@ typedef struct server_options {
     const char *access_log_file; /* --access-log-file, for the caller to open */
     const char *log_file;        /* --log-file, for the caller to open */
     int help;                  /* --help was given: print the usage, run nothing */
+    int version;               /* --version was given: print it, run nothing */
 } server_options;
 
 /*

@@ -81,19 +81,8 @@ static void print_line(const char *line)
     (void)ignored;
 }
 
-/* The greeting and TLS context can be swapped by SIGHUP only where every connection picks
- * them up in this process: not in prefork's long-lived children. NULL when they can; else
- * why not, for the log. */
-static const char *no_reload_why(const server_config *cfg)
-{
-    if (strcmp(cfg->model, "prefork") == 0)
-        return "the greeting and TLS files are not reloaded by the prefork model: apply them "
-               "with SIGUSR2 (hitless upgrade)";
-    return NULL;
-}
-
-/* Builds what every process shares (TLS context or the reloadable generation, admission
- * state) into run_cfg's handler, before any fork. 0, or -1 with err. */
+/* Builds what every process shares (the reloadable generation of greeting and TLS context,
+ * admission state) into run_cfg's handler, before any fork. 0, or -1 with err. */
 static int setup_shared(server_config *run_cfg, const listener_set *set, char *err, size_t errlen)
 {
     const admission_config *a = &run_cfg->access;
@@ -102,7 +91,7 @@ static int setup_shared(server_config *run_cfg, const listener_set *set, char *e
         tls |= set->items[i].tls;
         udp |= set->items[i].udp;
     }
-    if (no_reload_why(run_cfg) == NULL && (tls || run_cfg->greeting_file)) {
+    if (tls || run_cfg->greeting_file) {
         size_t max = udp ? UDP_GREETING_MAX : RELOAD_GREETING_MAX;
         run_cfg->handler.live = reload_create(run_cfg->handler.greeting, run_cfg->handler.greeting_len,
                                               NULL, run_cfg->greeting_file,
@@ -111,10 +100,6 @@ static int setup_shared(server_config *run_cfg, const listener_set *set, char *e
             return -1;
         /* Only says "TLS here": each connection takes the current generation's context. */
         run_cfg->handler.tls = run_cfg->handler.live->newest->tls;
-    } else if (tls) {
-        run_cfg->handler.tls = tls_ctx_new_server(&run_cfg->tls, err, errlen);
-        if (run_cfg->handler.tls == NULL)
-            return -1;
     }
     if (a->allow_count || a->deny_count || a->max_conns || a->max_per_ip) {
         run_cfg->handler.admission = admission_create(a, err, errlen);
@@ -126,10 +111,7 @@ static int setup_shared(server_config *run_cfg, const listener_set *set, char *e
 
 static void teardown_shared(server_config *run_cfg)
 {
-    if (run_cfg->handler.live)
-        reload_destroy(run_cfg->handler.live);
-    else
-        tls_ctx_free(run_cfg->handler.tls);
+    reload_destroy(run_cfg->handler.live); /* with the TLS contexts */
     admission_destroy(run_cfg->handler.admission);
 }
 
@@ -342,8 +324,7 @@ int server_run(const server_config *cfg)
         log_info("model %s over UDP: threads receive datagrams and answer each (no accept thread, no queue)",
                  model->name);
     upgrade_binary(cfg, binary, sizeof(binary));
-    control_config cc = {.stats = stats, .live = run_cfg.handler.live,
-                         .no_reload_why = no_reload_why(cfg), .listeners = &set,
+    control_config cc = {.stats = stats, .live = run_cfg.handler.live, .listeners = &set,
                          .upgrade_binary = binary, .argv = cfg->argv};
     if ((ctl = control_start(&cc, err, sizeof(err))) == NULL)
         goto out;

@@ -36,7 +36,7 @@ typedef struct server_stats {
     /* Written where connections are served rather than where they are accepted, so on a
      * line of their own: the accept thread's increments do not bounce it. */
     _Alignas(64) _Atomic uint64_t busy; /* workers serving a connection now (a gauge) */
-    _Atomic uint64_t duration_sum_ns;   /* accept-to-close times of the connections served */
+    _Atomic uint64_t duration_sum_ns;   /* connection times (server_stats_observe_duration) */
     _Atomic uint64_t duration_buckets[STATS_DURATION_BUCKETS]; /* per bucket, not cumulative */
 } server_stats;
 
@@ -59,8 +59,10 @@ static inline uint64_t server_stats_get(_Atomic uint64_t *counter)
     return atomic_load_explicit(counter, memory_order_relaxed);
 }
 
-/* Counts one connection served (greeted or failed) into the accept-to-close histogram:
- * two relaxed increments. accepted_ns is CLOCK_MONOTONIC, as conn_item's. */
+/* Counts one connection served (greeted or failed) into the connection-time histogram: the
+ * time from accept to now, when the server's part is done (the connection closed, or shut
+ * for writing while the server waits for the client's side of the close, which is the
+ * client's time). Two relaxed increments. accepted_ns is CLOCK_MONOTONIC, as conn_item's. */
 void server_stats_observe_duration(server_stats *stats, uint64_t accepted_ns);
 
 /* Raises *counter to at least value. */

@@ -19,19 +19,31 @@
 
 #define MAX_EVENTS 256
 
+/* How long the room spends on light TLS steps of its own in one round (a step is some tens of
+ * microseconds: checking the client's Finished, a session ticket, the greeting's record,
+ * close_notify). Past it, the round's other TLS steps go to the workers, so the room stays
+ * one thread's work when many connections are ready at once, and its rounds stay short. */
+#define ROOM_LIGHT_BUDGET_NS (1000u * 1000u)
+
+/* How often the room looks at the closing connections at least (ROOM_DRAINING, in their own
+ * epoll set): nobody waits for the client's close_notify or EOF (it has its greeting), so
+ * they are read when the room wakes anyway, and cost no wake-up of their own under load. */
+#define ROOM_CLOSING_POLL_MS 5
+
 /* Deadlines already past: net_write_all sends what fits and never polls. */
 #define NO_WAIT_NS 1u
 
 typedef enum {
-    ROOM_HANDSHAKE, /* TLS: the handshake wants to read or write (a worker steps it) */
-    ROOM_TLS_WRITE, /* TLS: the greeting wants room (a worker encrypts the rest) */
-    ROOM_CLOSING,   /* TLS: close_notify wants to be written (a worker sends it) */
+    ROOM_HANDSHAKE, /* TLS: the handshake wants to read or write */
+    ROOM_TLS_WRITE, /* TLS: the greeting wants room */
+    ROOM_CLOSING,   /* TLS: close_notify wants to be written */
     ROOM_WRITE,     /* plain: the greeting did not fit the socket buffer (the room writes) */
     ROOM_DRAINING   /* greeted; reading the peer's leftovers until its EOF (the room reads) */
 } room_phase;
 
 /* A connection that has waited, or is about to. Owned by one thread at a time: the worker
- * serving it, or the room while it is parked (from waiting_room_park to the hand-back). */
+ * serving it, or the room from the start of its wait (hold) to the end of the step that
+ * follows (or to its hand-back to a worker). */
 typedef struct room_conn {
     conn_item conn;
     /* The handler's settings with the greeting and TLS context of the generation this
@@ -42,62 +54,63 @@ typedef struct room_conn {
     tls_conn *tls;        /* NULL for plain TCP */
     room_phase phase;
     uint64_t deadline_ns; /* of the phase: set when the phase starts, kept across its waits */
-    uint32_t events;      /* what it waits for: EPOLLIN or EPOLLOUT */
-    int in_epoll;         /* room thread only */
+    int registered_in;    /* the room's epoll set its fd is in (disarmed between waits), or 0 */
     size_t done;          /* greeting bytes sent, or (draining) bytes discarded */
-    dl_node timer;        /* room thread only: in the room's list while parked */
-    struct room_conn *next_in_inbox;
+    int timed;            /* in the connection-time histogram already (its close began) */
+    dl_node timer;        /* in the room's timers while it waits */
+    struct room_conn *next_expired;
 } room_conn;
 
 /*
- * Lock rules: inbox, inbox_tail and stopping are read and written with lock held; workers
- * append to the inbox and write wake_fd when they made it non-empty. Everything else is the
- * room thread's alone (after start).
+ * Whoever holds a connection that must wait (a worker, or the room's thread) starts the wait
+ * itself: it arms the fd in the room's epoll set and puts it into timers, and wakes the room
+ * (wake_fd) only when that deadline is the room's nearest. A connection parked between the
+ * client's flights so costs no wake-up of its own: the room's thread wakes for the peers'
+ * events and for deadlines. Lock rules: timers, parked and stopping are read and written with
+ * lock held; everything else is the room thread's alone (after start).
  */
 struct waiting_room {
     const handler_config *h;
     server_stats *stats;
     conn_queue *queue;
     int epfd, wake_fd;
+    int closing_epfd; /* the connections in ROOM_DRAINING wait here, polled without sleep */
     pthread_t thread;
     pthread_mutex_t lock;
-    room_conn *inbox, *inbox_tail;
     int stopping;
-    dl_list timers; /* parked connections by deadline */
+    dl_list timers; /* waiting connections by deadline */
     int parked;     /* connections in timers */
+    int closing;    /* of which in closing_epfd */
 };
 
 static char wake_tag; /* epoll data of wake_fd */
 
-static uint64_t phase_deadline(const waiting_room *room)
-{
-    return clock_now_ns() + (uint64_t)room->h->io_timeout_ms * 1000000u;
-}
-
 static void enter_phase(waiting_room *room, room_conn *c, room_phase phase)
 {
     c->phase = phase;
-    c->deadline_ns = phase_deadline(room);
+    c->deadline_ns = clock_now_ns() + (uint64_t)room->h->io_timeout_ms * 1000000u;
 }
 
 /* The end of every connection, counted greeted or failed before: releases its admission
- * slot, closes its socket (which also takes it out of the room's epoll set), and times it. */
+ * slot, closes its socket (which also takes it out of the room's epoll set), and times it
+ * unless that was done when its close began. */
 static void item_close(waiting_room *room, const conn_item *item, reload_gen *gen,
-                       const char *outcome)
+                       const char *outcome, int timed)
 {
     if (room->h->admission)
         admission_release(room->h->admission, (const struct sockaddr *)&item->peer);
     close(item->fd);
     if (gen)
         reload_release(gen);
-    server_stats_observe_duration(room->stats, item->accepted_ns);
+    if (!timed)
+        server_stats_observe_duration(room->stats, item->accepted_ns);
     handler_log_done(room->h, item, outcome);
 }
 
 static void conn_close(waiting_room *room, room_conn *c)
 {
     tls_conn_free(c->tls);
-    item_close(room, &c->conn, c->gen, c->outcome);
+    item_close(room, &c->conn, c->gen, c->outcome, c->timed);
     free(c);
 }
 
@@ -114,21 +127,35 @@ static void conn_tls_failed(waiting_room *room, room_conn *c, const char *why)
     conn_close(room, c);
 }
 
-/* Hands c to the room to wait for events (any thread). */
-static void park(waiting_room *room, room_conn *c, uint32_t events)
+/* Starts c's wait for events (EPOLLIN or EPOLLOUT, plus EPOLLRDHUP) until its phase's
+ * deadline; from here on c is the room's. Any thread. */
+static void hold(waiting_room *room, room_conn *c, uint32_t events)
 {
-    c->events = events;
-    c->next_in_inbox = NULL;
+    struct epoll_event ev = {.events = events | EPOLLONESHOT, .data.ptr = c};
+    int closing = c->phase == ROOM_DRAINING;
+    int epfd = closing ? room->closing_epfd : room->epfd;
     pthread_mutex_lock(&room->lock);
-    int was_empty = room->inbox == NULL;
-    if (was_empty)
-        room->inbox = c;
-    else
-        room->inbox_tail->next_in_inbox = c;
-    room->inbox_tail = c;
+    int rc = epoll_ctl(epfd, c->registered_in == epfd ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->conn.fd,
+                       &ev);
+    int nearest = 0;
+    if (rc == 0) {
+        c->registered_in = epfd; /* a move to closing_epfd leaves it disarmed in epfd */
+        dl_insert_sorted(&room->timers, &c->timer, c->deadline_ns);
+        room->parked++;
+        room->closing += closing;
+        /* the room may sleep past its deadline, or (the first closing one) past the poll */
+        nearest = room->timers.head == &c->timer || (closing && room->closing == 1);
+    }
     pthread_mutex_unlock(&room->lock);
-    if (was_empty && eventfd_write(room->wake_fd, 1) < 0)
+    if (rc < 0) {
+        log_warn("waiting room: epoll_ctl: %s", strerror(errno));
+        if (c->phase == ROOM_DRAINING)
+            conn_close(room, c); /* greeted already */
+        else
+            conn_failed(room, c);
+    } else if (nearest && eventfd_write(room->wake_fd, 1) < 0) {
         log_warn("waiting room: eventfd: %s", strerror(errno));
+    }
 }
 
 /* The greeting is out (and close_notify, over TLS): counts it greeted, then closes now if
@@ -142,9 +169,11 @@ static void greeted(waiting_room *room, room_conn *c, int linger)
         return;
     }
     shutdown(c->conn.fd, SHUT_WR);
+    server_stats_observe_duration(room->stats, c->conn.accepted_ns); /* the server's part */
+    c->timed = 1;
     enter_phase(room, c, ROOM_DRAINING);
     c->done = 0;
-    park(room, c, EPOLLIN | EPOLLRDHUP);
+    hold(room, c, EPOLLIN | EPOLLRDHUP);
 }
 
 /* Plain: writes what is left of the greeting, without waiting. */
@@ -157,7 +186,7 @@ static void write_plain(waiting_room *room, room_conn *c)
     if (r == NET_IO_DONE)
         greeted(room, c, 0);
     else if (r == NET_IO_AGAIN)
-        park(room, c, EPOLLOUT);
+        hold(room, c, EPOLLOUT);
     else
         conn_failed(room, c);
 }
@@ -189,7 +218,7 @@ static tls_io_result tls_step(waiting_room *room, room_conn *c)
     }
 }
 
-/* TLS: steps c until it is greeted, fails, or waits on the peer (then it is parked). */
+/* TLS: steps c until it is greeted, fails, or waits on the peer (then the room holds it). */
 static void serve_tls(waiting_room *room, room_conn *c)
 {
     for (;;) {
@@ -202,7 +231,7 @@ static void serve_tls(waiting_room *room, room_conn *c)
         if (r == TLS_IO_DONE)
             continue;
         if (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE) {
-            park(room, c, r == TLS_IO_WANT_READ ? EPOLLIN : EPOLLOUT);
+            hold(room, c, r == TLS_IO_WANT_READ ? EPOLLIN : EPOLLOUT);
             return;
         }
         if (phase == ROOM_HANDSHAKE) {
@@ -223,7 +252,7 @@ static room_conn *conn_new(waiting_room *room, const conn_item *item, const hand
     if (c == NULL) {
         log_warn("waiting room: out of memory");
         server_stats_add(&room->stats->failed, 1);
-        item_close(room, item, gen, "failed");
+        item_close(room, item, gen, "failed", 0);
         return NULL;
     }
     c->conn = *item;
@@ -262,7 +291,7 @@ static void serve_new_plain(waiting_room *room, const conn_item *item)
     net_io_result r = net_write_all(item->fd, view.greeting, view.greeting_len, NO_WAIT_NS, &sent);
     if (r == NET_IO_DONE && net_close_is_safe(item->fd)) {
         server_stats_add(&room->stats->greeted, 1);
-        item_close(room, item, gen, "greeted");
+        item_close(room, item, gen, "greeted", 0);
         return;
     }
     room_conn *c = conn_new(room, item, &view, gen);
@@ -273,7 +302,7 @@ static void serve_new_plain(waiting_room *room, const conn_item *item)
     } else if (r == NET_IO_AGAIN) {
         enter_phase(room, c, ROOM_WRITE);
         c->done = sent;
-        park(room, c, EPOLLOUT);
+        hold(room, c, EPOLLOUT);
     } else {
         conn_failed(room, c);
     }
@@ -306,7 +335,7 @@ static void drain(waiting_room *room, room_conn *c)
         /* TLS: the client's close_notify is what closing must not reset; not its EOF, which
          * trails it and would cost a wake-up more (results/tls-vs-nginx.md). */
         if (tls_await_close_notify(c->tls) == TLS_IO_WANT_READ)
-            park(room, c, EPOLLIN | EPOLLRDHUP);
+            hold(room, c, EPOLLIN | EPOLLRDHUP);
         else
             conn_close(room, c);
         return;
@@ -320,7 +349,7 @@ static void drain(waiting_room *room, room_conn *c)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            park(room, c, EPOLLIN | EPOLLRDHUP); /* more may come; its EOF wakes us */
+            hold(room, c, EPOLLIN | EPOLLRDHUP); /* more may come; its EOF wakes us */
             return;
         }
         break; /* EOF or a reset: done */
@@ -328,60 +357,49 @@ static void drain(waiting_room *room, room_conn *c)
     conn_close(room, c);
 }
 
-/* Room thread: a TLS step is CPU work for a worker; once the queue is closed (a drain), the
- * room does it here rather than lose the connection. */
-static void hand_back(waiting_room *room, room_conn *c)
+/* Room thread: one round's TLS steps that are not the room's to take (a key exchange, or
+ * light steps past the round's budget), handed back to the workers in one push. Once the
+ * queue is closed (a drain) the room takes them itself rather than lose them. */
+typedef struct room_round {
+    conn_item hand_back[MAX_EVENTS];
+    size_t hand_backs;
+    uint64_t light_ns; /* spent on light TLS steps so far */
+} room_round;
+
+static void round_hand_back(waiting_room *room, room_round *round)
 {
-    conn_item item = c->conn;
-    item.resume = c;
-    item.accepted_ns = clock_now_ns(); /* the queue reads it as the time of the push */
-    if (conn_queue_push_many(room->queue, &item, 1, 1, NULL) == 0)
-        serve_tls(room, c);
+    size_t pushed = round->hand_backs ? conn_queue_push_many(room->queue, round->hand_back,
+                                                             round->hand_backs, 1, NULL)
+                                      : 0;
+    for (size_t i = pushed; i < round->hand_backs; i++)
+        serve_tls(room, round->hand_back[i].resume);
+    round->hand_backs = 0;
 }
 
-/* Room thread: c's wait is over (its event came). */
-static void on_ready(waiting_room *room, room_conn *c)
+/* Room thread: c's wait is over (its event came). The room writes plain greetings, drains
+ * closes and takes light TLS steps itself (within the round's budget); other TLS steps are
+ * CPU work for the workers. */
+static void on_ready(waiting_room *room, room_conn *c, room_round *round)
 {
+    pthread_mutex_lock(&room->lock);
     dl_remove(&c->timer);
     room->parked--;
-    if (c->phase == ROOM_DRAINING)
-        drain(room, c);
-    else if (c->phase == ROOM_WRITE)
-        write_plain(room, c);
-    else
-        hand_back(room, c);
-}
-
-/* Room thread: starts waiting for c's events until its phase's deadline. */
-static void hold(waiting_room *room, room_conn *c)
-{
-    struct epoll_event ev = {.events = c->events | EPOLLONESHOT, .data.ptr = c};
-    if (epoll_ctl(room->epfd, c->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->conn.fd, &ev) < 0) {
-        log_warn("waiting room: epoll_ctl: %s", strerror(errno));
-        if (c->phase == ROOM_DRAINING)
-            conn_close(room, c); /* greeted already */
-        else
-            conn_failed(room, c);
-        return;
-    }
-    c->in_epoll = 1;
-    dl_insert_sorted(&room->timers, &c->timer, c->deadline_ns);
-    room->parked++;
-}
-
-/* Room thread: starts holding what workers parked. */
-static void take_inbox(waiting_room *room)
-{
-    eventfd_t ignored;
-    (void)eventfd_read(room->wake_fd, &ignored); /* before taking: a later park wakes us again */
-    pthread_mutex_lock(&room->lock);
-    room_conn *c = room->inbox;
-    room->inbox = room->inbox_tail = NULL;
+    room->closing -= c->phase == ROOM_DRAINING;
     pthread_mutex_unlock(&room->lock);
-    while (c != NULL) {
-        room_conn *next = c->next_in_inbox;
-        hold(room, c);
-        c = next;
+    if (c->phase == ROOM_DRAINING) {
+        drain(room, c);
+    } else if (c->phase == ROOM_WRITE) {
+        write_plain(room, c);
+    } else if (round->light_ns < ROOM_LIGHT_BUDGET_NS &&
+               (c->phase != ROOM_HANDSHAKE || tls_handshake_rest_is_light(c->tls))) {
+        uint64_t start = clock_now_ns();
+        serve_tls(room, c);
+        round->light_ns += clock_now_ns() - start;
+    } else {
+        conn_item *item = &round->hand_back[round->hand_backs++];
+        *item = c->conn;
+        item->resume = c;
+        item->accepted_ns = clock_now_ns(); /* the queue reads it as the time of the push */
     }
 }
 
@@ -389,10 +407,18 @@ static void take_inbox(waiting_room *room)
 static void expire(waiting_room *room)
 {
     uint64_t now = clock_now_ns();
-    room_conn *c;
-    while ((c = DL_FIRST(&room->timers, room_conn, timer)) && c->timer.deadline_ns <= now) { // NOLINT(clang-analyzer-unix.Malloc): conn_close unlinks c first
+    room_conn *c, *expired = NULL;
+    pthread_mutex_lock(&room->lock);
+    while ((c = DL_FIRST(&room->timers, room_conn, timer)) && c->timer.deadline_ns <= now) {
         dl_remove(&c->timer);
         room->parked--;
+        room->closing -= c->phase == ROOM_DRAINING;
+        c->next_expired = expired;
+        expired = c;
+    }
+    pthread_mutex_unlock(&room->lock);
+    while ((c = expired) != NULL) {
+        expired = c->next_expired;
         if (c->phase == ROOM_DRAINING) {
             conn_close(room, c); /* greeted already: stop waiting for its EOF */
         } else if (c->phase == ROOM_HANDSHAKE) {
@@ -403,44 +429,65 @@ static void expire(waiting_room *room)
     }
 }
 
-static int next_timeout_ms(const waiting_room *room)
+/* Room thread: how long to sleep for the nearest deadline (-1: none), or ROOM_DONE once a
+ * stop was asked and nothing waits. */
+#define ROOM_DONE (-2)
+static int next_timeout_ms(waiting_room *room)
 {
-    if (room->timers.head == NULL)
-        return -1;
-    uint64_t next = room->timers.head->deadline_ns, now = clock_now_ns();
-    return next <= now ? 0 : (int)((next - now + 999999) / 1000000);
+    int ms = -1;
+    pthread_mutex_lock(&room->lock);
+    if (room->timers.head != NULL) {
+        uint64_t next = room->timers.head->deadline_ns, now = clock_now_ns();
+        ms = next <= now ? 0 : (int)((next - now + 999999) / 1000000);
+        if (room->closing > 0 && ms > ROOM_CLOSING_POLL_MS)
+            ms = ROOM_CLOSING_POLL_MS;
+    } else if (room->stopping) {
+        ms = ROOM_DONE;
+    }
+    pthread_mutex_unlock(&room->lock);
+    return ms;
 }
 
-/* Room thread: done once a stop was asked, the inbox is empty and nothing is parked. */
-static int finished(waiting_room *room)
+static int room_closing(waiting_room *room)
 {
     pthread_mutex_lock(&room->lock);
-    int done = room->stopping && room->inbox == NULL && room->parked == 0;
+    int closing = room->closing;
     pthread_mutex_unlock(&room->lock);
-    return done;
+    return closing > 0;
 }
 
 static void *room_main(void *arg)
 {
     waiting_room *room = arg;
     struct epoll_event events[MAX_EVENTS];
-    while (!finished(room)) {
-        int n = epoll_wait(room->epfd, events, MAX_EVENTS, next_timeout_ms(room));
+    room_round round;
+    int timeout_ms;
+    while ((timeout_ms = next_timeout_ms(room)) != ROOM_DONE) {
+        int n = epoll_wait(room->epfd, events, MAX_EVENTS, timeout_ms);
         if (n < 0 && errno != EINTR) {
             log_error("waiting room: epoll_wait: %s", strerror(errno));
             break;
         }
+        round.hand_backs = 0;
+        round.light_ns = 0;
         for (int i = 0; i < n; i++) {
-            if (events[i].data.ptr == &wake_tag)
-                take_inbox(room);
-            else
-                on_ready(room, events[i].data.ptr);
+            if (events[i].data.ptr == &wake_tag) {
+                eventfd_t ignored;
+                (void)eventfd_read(room->wake_fd, &ignored); /* a nearer deadline, or a stop */
+            } else {
+                on_ready(room, events[i].data.ptr, &round);
+            }
         }
+        if (room_closing(room)) { /* whatever of theirs came meanwhile, without a wait */
+            n = epoll_wait(room->closing_epfd, events, MAX_EVENTS, 0);
+            for (int i = 0; i < n; i++)
+                on_ready(room, events[i].data.ptr, &round);
+        }
+        round_hand_back(room, &round);
         expire(room);
     }
     return NULL;
 }
-
 waiting_room *waiting_room_start(const handler_config *handler, server_stats *stats,
                                  conn_queue *queue, char *err, size_t errlen)
 {
@@ -454,9 +501,10 @@ waiting_room *waiting_room_start(const handler_config *handler, server_stats *st
     room->queue = queue;
     pthread_mutex_init(&room->lock, NULL);
     room->epfd = epoll_create1(EPOLL_CLOEXEC);
+    room->closing_epfd = epoll_create1(EPOLL_CLOEXEC);
     room->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &wake_tag};
-    if (room->epfd < 0 || room->wake_fd < 0 ||
+    if (room->epfd < 0 || room->closing_epfd < 0 || room->wake_fd < 0 ||
         epoll_ctl(room->epfd, EPOLL_CTL_ADD, room->wake_fd, &ev) < 0) {
         snprintf(err, errlen, "waiting room: %s", strerror(errno));
         goto out_free;
@@ -470,6 +518,8 @@ waiting_room *waiting_room_start(const handler_config *handler, server_stats *st
 out_free:
     if (room->epfd >= 0)
         close(room->epfd);
+    if (room->closing_epfd >= 0)
+        close(room->closing_epfd);
     if (room->wake_fd >= 0)
         close(room->wake_fd);
     pthread_mutex_destroy(&room->lock);
@@ -488,6 +538,7 @@ void waiting_room_stop(waiting_room *room)
         log_warn("waiting room: eventfd: %s", strerror(errno));
     pthread_join(room->thread, NULL);
     close(room->epfd);
+    close(room->closing_epfd);
     close(room->wake_fd);
     pthread_mutex_destroy(&room->lock);
     free(room);

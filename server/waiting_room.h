@@ -16,12 +16,14 @@ extern "C" {
 /*
  * A worker serves a connection (waiting_room_serve) until it would have to wait for the
  * peer: for the next bytes of a TLS handshake, for room to write a greeting that did not fit
- * the socket buffer, or for the peer's EOF in a lingering close. Then the connection moves to
- * the room's thread, which waits for all of them at once in epoll, each wait bounded by
- * --io-timeout from the start of its phase. The room writes the rest of a plain greeting and
- * drains a lingering close itself (no CPU work to speak of); a TLS step, which costs CPU,
- * goes back to a worker through the pool's queue (as a conn_item whose resume is set). A bare
- * greeting that fits the socket buffer never reaches the room: the worker writes it at once.
+ * the socket buffer, or for the peer's side of a lingering close. Then it arms the connection
+ * in the room's epoll set itself, and the room's thread waits for all of them at once, each
+ * wait bounded by --io-timeout from the start of its phase. The room writes the rest of a
+ * plain greeting, drains closes (lazily: when it wakes anyway, at least every few ms) and
+ * takes the light TLS steps (tls_handshake_rest_is_light: once the server's Finished is out)
+ * itself, within a budget per round; a TLS step that costs CPU (the key exchange) goes back
+ * to a worker through the pool's queue (as a conn_item whose resume is set). A bare greeting
+ * that fits the socket buffer never reaches the room: the worker writes it at once.
  * Counting is the handler's: greeted, failed, tls_failed; the admission slot is released when
  * the connection closes.
  */

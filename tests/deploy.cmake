@@ -6,3 +6,7 @@ if(NOT GREETER_SANITIZE)
   add_test(NAME deploy_package COMMAND ${PROJECT_SOURCE_DIR}/tests/deploy-package ${PROJECT_BINARY_DIR})
   set_tests_properties(deploy_package PROPERTIES TIMEOUT 120)
 endif()
+# The version each tool prints and the metrics page shows: project(VERSION), passed in.
+greeter_add_test(test_version test_version.cc)
+target_compile_definitions(test_version PRIVATE GREETER_PROJECT_VERSION="${PROJECT_VERSION}")
+add_dependencies(test_version loadgen greeter-server greeter-client)

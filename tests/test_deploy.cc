@@ -76,6 +76,19 @@ bool wait_err(TestProc &proc, const std::string &text, int timeout_ms = 5000)
     }, timeout_ms);
 }
 
+// loadgen's --json result: its greetings and its errors' total; false when either is missing.
+bool loadgen_counts(const std::string &json, long *greetings, long *errors)
+{
+    std::smatch m;
+    if (!std::regex_search(json, m, std::regex("\"greetings\": *([0-9]+)")))
+        return false;
+    *greetings = std::stol(m[1]);
+    if (!std::regex_search(json, m, std::regex("\"total\": *([0-9]+)")))
+        return false;
+    *errors = std::stol(m[1]);
+    return true;
+}
+
 size_t count_of(const std::string &text, const std::string &what)
 {
     size_t n = 0;
@@ -285,9 +298,85 @@ TEST_P(Reload, SighupWithABrokenCertificateKeepsServingTheOldOne)
     EXPECT_EQ(summary_unaccounted(out), 0) << out;
 }
 
-// Every model whose connections pick the settings up in this process (prefork's children
-// keep theirs: an upgrade applies them).
-INSTANTIATE_TEST_SUITE_P(Models, Reload, ::testing::Values("pool", "event", "thread", "fork"));
+INSTANTIATE_TEST_SUITE_P(Models, Reload, ::testing::Values("pool", "event", "thread", "fork", "prefork"));
+
+// prefork's children each keep the settings they were forked with, so a reload replaces them:
+// the child serving a client finishes it with the old greeting, and from the parent's log line
+// on, every new connection gets the new one (no waiting for it) and the counts add up.
+TEST(ReloadPrefork, ChildrenAreReplacedAndTheClientInFlightFinishesWithTheOld)
+{
+    TempDir dir;
+    std::string file = dir.path("greeting");
+    std::ofstream(file) << "first";
+    TestProc server;
+    // The work holds a client in flight for 1.5 s: the reload takes milliseconds.
+    int port = start_server(server, {"-m", "prefork", "-w", "2", "--greeting-file", file,
+                                     "--work-us", "1500000"}, false);
+    ASSERT_GT(port, 0) << server.err();
+    int held = connect_tcp(port);
+    ASSERT_GE(held, 0);
+    ASSERT_TRUE(wait_until([&] { return accept_backlog(port) == 0; })) << "no child took it";
+    std::ofstream(file) << "second";
+    server.send_signal(SIGHUP);
+    ASSERT_TRUE(wait_err(server, "prefork: replacing 2 children")) << server.err();
+    pollfd pending = {held, POLLIN, 0};
+    EXPECT_EQ(poll(&pending, 1, 0), 0) << "the held client was not in flight during the reload";
+    std::string fresh[2];
+    std::vector<std::thread> clients;
+    for (std::string &g : fresh)
+        clients.emplace_back([&g, port] { g = fetch_greeting(port, 10000); });
+    for (std::thread &t : clients)
+        t.join();
+    EXPECT_EQ(fresh[0], "second");
+    EXPECT_EQ(fresh[1], "second");
+    EXPECT_EQ(read_to_eof(held, 10000), "first");
+    std::ofstream(file, std::ios::trunc).flush(); // empty: refused, nobody is replaced
+    server.send_signal(SIGHUP);
+    EXPECT_TRUE(wait_err(server, "reload failed, keeping the running configuration")) << server.err();
+    std::string out = stop_server(server);
+    EXPECT_EQ(count_of(server.err(), "prefork: replacing"), 1u) << server.err();
+    EXPECT_EQ(server.err().find("counted as failed"), std::string::npos) << server.err();
+    EXPECT_EQ(summary_field(out, "greeted"), 3) << out;
+    EXPECT_EQ(summary_unaccounted(out), 0) << out;
+}
+
+// The models that fork while the control thread may be reloading: a child forked while it was
+// inside OpenSSL (building the new context, freeing the old) would inherit OpenSSL's locks
+// held and hang on its first handshake, and the server would then never finish its drain.
+// A hundred reloads under TLS load: every client greeted, every count adds up, a clean stop.
+class ReloadStorm : public ::testing::TestWithParam<const char *> {};
+
+TEST_P(ReloadStorm, TlsClientsAcrossAHundredReloadsAreAllGreetedAndCounted)
+{
+    if (!tls_available())
+        GTEST_SKIP() << "built without OpenSSL";
+    TestProc server;
+    std::vector<std::string> args = {"-m", GetParam(), "--tls-cert", test_cert("server.pem"),
+                                     "--tls-key", test_cert("server.key")};
+    if (std::string(GetParam()) == "prefork")
+        args.insert(args.end(), {"-w", "2"});
+    int port = start_server(server, args);
+    ASSERT_GT(port, 0) << server.err();
+    TestProc load;
+    ASSERT_TRUE(load.start({GREETER_LOADGEN_BIN, "-c", "4", "-d", "2s", "-q", "--json", "-",
+                            "--tls", "--tls-ca", test_cert("ca.pem"), "--servername", "localhost",
+                            "127.0.0.1:" + std::to_string(port)}));
+    for (int i = 0; i < 100; i++) { // paced over loadgen's 2 s
+        server.send_signal(SIGHUP);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(load.wait_exit(20000), 0) << load.err();
+    std::string out = stop_server(server);
+    long greetings = -1, errors = -1;
+    ASSERT_TRUE(loadgen_counts(load.out(), &greetings, &errors)) << load.out();
+    EXPECT_EQ(errors, 0) << "loadgen saw errors: " << load.out();
+    EXPECT_GT(greetings, 0);
+    EXPECT_EQ(summary_field(out, "greeted"), greetings) << out;
+    EXPECT_EQ(summary_unaccounted(out), 0) << out;
+    EXPECT_EQ(server.err().find("reload failed"), std::string::npos) << server.err();
+}
+
+INSTANTIATE_TEST_SUITE_P(Forking, ReloadStorm, ::testing::Values("fork", "prefork"));
 
 // The pids of successors the upgrades started (from the server's log), to clean up after.
 std::set<pid_t> successors(const std::string &err)
@@ -327,12 +416,9 @@ TEST(Upgrade, SigusrTwoUnderLoadLosesNoClientAndTheCountsReconcile)
     server.wait_exit(5000);
     for (pid_t pid : successors(server.err()))
         kill(pid, SIGKILL); // none should be left; never leak one if an expectation failed
-    std::smatch m;
-    std::string json = load.out();
-    ASSERT_TRUE(std::regex_search(json, m, std::regex("\"greetings\": *([0-9]+)"))) << json;
-    long greetings = std::stol(m[1]);
-    ASSERT_TRUE(std::regex_search(json, m, std::regex("\"total\": *([0-9]+)"))) << json;
-    EXPECT_EQ(std::stol(m[1]), 0) << "loadgen saw errors: " << json;
+    long greetings = -1, errors = -1;
+    ASSERT_TRUE(loadgen_counts(load.out(), &greetings, &errors)) << load.out();
+    EXPECT_EQ(errors, 0) << "loadgen saw errors: " << load.out();
     EXPECT_EQ(count_of(server.out(), "summary:"), (size_t)upgrades + 1) << server.out();
     EXPECT_GT(greetings, 0);
     EXPECT_EQ(sum_field(server.out(), "greeted"), greetings) << server.out();

@@ -115,7 +115,9 @@ TEST(Hostile, MegabyteSendersDoNotHoldWorkers)
     EXPECT_EQ(summary_unaccounted(out), 0) << out;
 }
 
-// TLS clients that connect and never say a word are failed handshakes after --io-timeout.
+// TLS clients that connect and never say a word: the kernel holds them (TCP_DEFER_ACCEPT)
+// while others are served, then hands them over after about a second, and they are failed
+// handshakes after --io-timeout.
 TEST(Hostile, SilentTlsClientsTimeOutAndOthersAreServed)
 {
     if (!tls_available())
@@ -137,11 +139,63 @@ TEST(Hostile, SilentTlsClientsTimeOutAndOthersAreServed)
     EXPECT_LT(waited, 6000);
     printf("[ timing ] TLS client greeted after %ld ms behind 8 silent TLS clients (2 workers, "
            "io-timeout 300 ms)\n", waited);
+    for (int fd : silent) // the server gives up on each: EOF, and no byte of a handshake
+        EXPECT_EQ(read_to_eof(fd, 10000), "");
     for (int fd : silent)
         close(fd);
     std::string out = stop_server(server);
-    EXPECT_GE(summary_field(out, "tls_failed"), 8) << out;
+    EXPECT_EQ(summary_field(out, "tls_failed"), 8) << out;
     EXPECT_EQ(summary_unaccounted(out), 0) << out;
+}
+
+// The state of the server's side of the connection from client_port to port, as in
+// /proc/net/tcp (3: SYN_RECV, 1: ESTABLISHED), or -1 when there is none.
+int server_side_state(int port, int client_port)
+{
+    std::ifstream tcp("/proc/net/tcp");
+    std::string line;
+    std::getline(tcp, line); // the header
+    while (std::getline(tcp, line)) {
+        unsigned local_port = 0, remote_port = 0, state = 0;
+        if (sscanf(line.c_str(), " %*d: %*x:%x %*x:%x %x", &local_port, &remote_port, &state) == 3 &&
+            (int)local_port == port && (int)remote_port == client_port)
+            return (int)state;
+    }
+    return -1;
+}
+
+// A TLS listener hands a connection to the server only once the client has spoken: until
+// then it waits in the kernel (SYN_RECV), not in a worker, the accept thread or the room.
+TEST(Hostile, TlsListenerAcceptsOnceTheClientHelloIsIn)
+{
+    if (!tls_available())
+        GTEST_SKIP() << "built without OpenSSL";
+    for (const char *model : {"pool", "event", "thread"}) {
+        SCOPED_TRACE(model);
+        TestProc server;
+        int port = start_server(server, {"-m", model, "--tls-cert", test_cert("server.pem"),
+                                         "--tls-key", test_cert("server.key")});
+        ASSERT_GT(port, 0) << server.err();
+        int fd = connect_tcp(port);
+        ASSERT_GE(fd, 0);
+        sockaddr_in self = {};
+        socklen_t len = sizeof(self);
+        ASSERT_EQ(getsockname(fd, (sockaddr *)&self, &len), 0);
+        int client_port = ntohs(self.sin_port);
+        EXPECT_EQ(server_side_state(port, client_port), 3) << "not held by the kernel";
+        EXPECT_EQ(accept_backlog(port), 0);
+        // Now it speaks: the server takes it and greets it.
+        TlsTestClient client;
+        ASSERT_TRUE(client.attach(fd));
+        ASSERT_TRUE(client.handshake());
+        std::string greeting;
+        client.read_greeting(&greeting);
+        EXPECT_EQ(greeting, kGreeting);
+        client.close();
+        std::string out = stop_server(server);
+        EXPECT_EQ(summary_field(out, "greeted"), 1) << out;
+        EXPECT_EQ(summary_unaccounted(out), 0) << out;
+    }
 }
 
 } // namespace

@@ -20,6 +20,7 @@
 #include "loadgen_testutil.h"
 #include "metrics_http.h"
 #include "testproc.h"
+#include "tls.h"
 
 namespace {
 
@@ -91,13 +92,19 @@ std::set<std::string> names(const std::string &page)
     return out;
 }
 
-// Scrapes until metric reaches want (counters lag the client's EOF by a moment) or 5 s pass.
-std::map<std::string, double> scrape_until(int port, const std::string &metric, double want)
+// Scrapes until every one of metrics reaches want (counters lag the client's EOF by a moment;
+// fork and prefork fold their children's counts in while the page is read, so one page may
+// show some of them ahead of others) or 5 s pass.
+std::map<std::string, double> scrape_until(int port, const std::vector<std::string> &metrics,
+                                           double want)
 {
     std::map<std::string, double> got;
     wait_until([&] {
         got = samples(scrape(port));
-        return got[metric] == want;
+        for (const auto &metric : metrics)
+            if (got[metric] != want)
+                return false;
+        return true;
     }, 5000);
     return got;
 }
@@ -175,7 +182,11 @@ TEST(Metrics, EveryModelShowsTheSameNamesAndPromtoolAcceptsThem)
         ASSERT_TRUE(start_with_metrics(server, model, &port, &metrics_port) && port > 0) << server.err();
         for (int i = 0; i < 3; i++)
             EXPECT_EQ(fetch_greeting(port), kGreeting);
-        auto got = scrape_until(metrics_port, "greeter_connection_duration_seconds_count", 3);
+        auto got = scrape_until(metrics_port,
+                                {"greeter_connections_accepted_total",
+                                 "greeter_connections_greeted_total",
+                                 "greeter_connection_duration_seconds_count"},
+                                3);
         std::string page = scrape(metrics_port);
         EXPECT_EQ(promtool_check(page), "") << model[1];
         EXPECT_EQ(got["greeter_connections_accepted_total"], 3) << model[1];
@@ -228,7 +239,7 @@ TEST(Metrics, CountersEqualTheSummaryAfterALoadRun)
         ASSERT_EQ(loadgen(lg, {"-n", "1500", "-c", "50", "-q", "--json", "-",
                                "127.0.0.1:" + std::to_string(port)}),
                   0) << lg.err();
-        auto got = scrape_until(metrics_port, "greeter_connections_in_flight", 0);
+        auto got = scrape_until(metrics_port, {"greeter_connections_in_flight"}, 0);
         std::string out = stop_server(server);
         const std::map<std::string, std::string> pairs = {
             {"accepted", "greeter_connections_accepted_total"},
@@ -245,6 +256,41 @@ TEST(Metrics, CountersEqualTheSummaryAfterALoadRun)
                   got["greeter_connection_duration_seconds_count"]);
         EXPECT_GT(got["greeter_connection_duration_seconds_sum"], 0);
         EXPECT_EQ(got["greeter_workers_busy"], 0) << model;
+    }
+}
+
+// The connection time ends with the server's part (greeting, close_notify and FIN sent), not
+// with the client's side of the close: a TLS client that holds its close is counted while it
+// still holds it, in the pool (whose waiting room checks closes lazily), the event and the
+// thread model alike.
+TEST(Metrics, ConnectionTimeEndsWithTheServersPartNotTheClientsClose)
+{
+    if (!tls_available())
+        GTEST_SKIP() << "built without OpenSSL";
+    for (const char *model : {"pool", "event", "thread"}) {
+        SCOPED_TRACE(model);
+        TestProc server;
+        int port, metrics_port;
+        // A long --io-timeout: the server would hold the close that long for the client.
+        ASSERT_TRUE(start_with_metrics(server, {"-m", model, "--io-timeout", "30s", "--tls-cert",
+                                                test_cert("server.pem"), "--tls-key",
+                                                test_cert("server.key")},
+                                       &port, &metrics_port) &&
+                    port > 0)
+            << server.err();
+        TlsTestClient client;
+        ASSERT_TRUE(client.connect(port));
+        ASSERT_TRUE(client.handshake());
+        std::string greeting;
+        client.read_greeting(&greeting);
+        EXPECT_EQ(greeting, kGreeting);
+        // The client has its greeting and the server's close_notify, and holds its own.
+        auto got = scrape_until(metrics_port, {"greeter_connection_duration_seconds_count"}, 1);
+        EXPECT_EQ(got["greeter_connection_duration_seconds_count"], 1);
+        EXPECT_LT(got["greeter_connection_duration_seconds_sum"], 5.0);
+        client.close();
+        std::string out = stop_server(server);
+        EXPECT_EQ(summary_field(out, "greeted"), 1) << out;
     }
 }
 

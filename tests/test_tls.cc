@@ -321,6 +321,76 @@ TEST_F(Tls, StepFunctionsInterleaveInOneThread)
     tls_conn_free(client);
 }
 
+// One handshake driven step by step in one thread, the server's step first each round:
+// after each server step that waits, whether what is left of the handshake is light, as
+// "0"/"1" in order; and the client's view at each of its waits, which must always be 0.
+std::string light_steps(tls_ctx *server_ctx, tls_ctx *client_ctx)
+{
+    SocketPair pair;
+    char err[TLS_ERRLEN] = "";
+    tls_conn *server = tls_conn_new(server_ctx, pair.fds[0], nullptr, err, sizeof(err));
+    tls_conn *client = tls_conn_new(client_ctx, pair.fds[1], "localhost", err, sizeof(err));
+    std::string seen;
+    tls_io_result rs = TLS_IO_WANT_READ, rc = TLS_IO_WANT_READ;
+    for (int i = 0; server && client && i < 20 && (rs != TLS_IO_DONE || rc != TLS_IO_DONE); i++) {
+        // The server steps first, before any ClientHello: a wait that is never light.
+        if (rs != TLS_IO_DONE && (rs = tls_handshake(server)) == TLS_IO_WANT_READ)
+            seen += tls_handshake_rest_is_light(server) ? "1" : "0";
+        if (rc != TLS_IO_DONE && (rc = tls_handshake(client)) == TLS_IO_WANT_READ) {
+            EXPECT_EQ(tls_handshake_rest_is_light(client), 0);
+        }
+        EXPECT_NE(rc, TLS_IO_FAILED) << tls_last_error(client);
+        EXPECT_NE(rs, TLS_IO_FAILED) << tls_last_error(server);
+        if (rc == TLS_IO_FAILED || rs == TLS_IO_FAILED)
+            break;
+    }
+    EXPECT_TRUE(server && client) << err;
+    // The greeting's close, so that the client keeps a session to resume.
+    if (rs == TLS_IO_DONE && rc == TLS_IO_DONE && tls_shutdown(server) == TLS_IO_DONE) {
+        char buf[64];
+        size_t n;
+        while (tls_read(client, buf, sizeof(buf), &n) == TLS_IO_DONE) {
+        }
+    }
+    tls_conn_free(server);
+    tls_conn_free(client);
+    return seen;
+}
+
+// What the pool's waiting room runs itself: only the steps after the server's Finished, and
+// none where a client certificate is to be verified or a TLS 1.2 key exchange is left.
+TEST_F(Tls, HandshakeRestIsLightOnlyPastTheServersFinished)
+{
+    CtxPtr server = make_server(server_side()), client = make_client(client_side());
+    ASSERT_TRUE(server && client);
+    // TLS 1.3: waiting for the ClientHello (heavy next: key exchange, signature), then for
+    // the client's Finished (light).
+    EXPECT_EQ(light_steps(server.get(), client.get()), "01");
+
+    Side tls12 = client_side();
+    tls12.max_version = TLS_VERSION_1_2;
+    CtxPtr client12 = make_client(tls12);
+    ASSERT_TRUE(client12);
+    // TLS 1.2: after ServerHelloDone the client's key exchange is still to be computed.
+    EXPECT_EQ(light_steps(server.get(), client12.get()), "00");
+
+    tls12.reuse = true;
+    CtxPtr resuming12 = make_client(tls12);
+    ASSERT_TRUE(resuming12);
+    EXPECT_EQ(light_steps(server.get(), resuming12.get()), "00");
+    // A resumed TLS 1.2 session: the server's Finished goes first, the client's is all left.
+    EXPECT_EQ(light_steps(server.get(), resuming12.get()), "01");
+
+    Side mtls_server = server_side(), mtls_client = client_side();
+    mtls_server.ca = path("ca.pem");
+    mtls_client.cert = path("client.pem");
+    mtls_client.key = path("client.key");
+    CtxPtr verifying = make_server(mtls_server), with_cert = make_client(mtls_client);
+    ASSERT_TRUE(verifying && with_cert);
+    // Mutual TLS: the client's certificate comes with its Finished and costs a verification.
+    EXPECT_EQ(light_steps(verifying.get(), with_cert.get()), "00");
+}
+
 // A one-thread pair past its handshake, the server's close_notify sent: the close of a greeting.
 class TlsClose : public Tls {
 protected:

@@ -2,7 +2,9 @@
 // space and certificates that remove themselves.
 #include "testproc.h"
 
+#include "clock.h"
 #include "sockdiag.h"
+#include "tls.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -385,4 +387,74 @@ std::string read_to_eof(int fd, int timeout_ms)
     }
     close(fd);
     return got;
+}
+
+TlsTestClient::TlsTestClient()
+{
+    tls_client_opts opts = {};
+    std::string ca = test_cert("ca.pem");
+    opts.ca_file = ca.c_str();
+    char err[TLS_ERRLEN];
+    ctx_ = tls_ctx_new_client(&opts, err, sizeof(err));
+    EXPECT_NE(ctx_, nullptr) << err;
+}
+
+TlsTestClient::~TlsTestClient()
+{
+    close();
+    tls_ctx_free(ctx_);
+}
+
+bool TlsTestClient::connect(int port, int rcvbuf)
+{
+    return attach(connect_tcp(port, nullptr, rcvbuf));
+}
+
+bool TlsTestClient::attach(int fd)
+{
+    char err[TLS_ERRLEN] = "no socket";
+    fd_ = fd;
+    conn_ = fd_ >= 0 && ctx_ ? tls_conn_new(ctx_, fd_, "localhost", err, sizeof(err)) : nullptr;
+    EXPECT_NE(conn_, nullptr) << err;
+    return conn_ != nullptr;
+}
+
+bool TlsTestClient::hello()
+{
+    return tls_handshake(conn_) == TLS_IO_WANT_READ;
+}
+
+static uint64_t deadline_in(int ms)
+{
+    return clock_now_ns() + (uint64_t)ms * 1000000u;
+}
+
+bool TlsTestClient::handshake(int timeout_ms)
+{
+    char err[TLS_ERRLEN];
+    bool ok = tls_handshake_until(conn_, deadline_in(timeout_ms), err, sizeof(err)) == 0;
+    EXPECT_TRUE(ok) << err;
+    return ok;
+}
+
+long TlsTestClient::read_greeting(std::string *greeting, size_t max_bytes, int timeout_ms)
+{
+    std::string buf(max_bytes + 1, '\0');
+    size_t got = 0;
+    char err[TLS_ERRLEN];
+    int rc = tls_read_until_eof(conn_, &buf[0], buf.size(), &got, deadline_in(timeout_ms), err,
+                                sizeof(err));
+    EXPECT_EQ(rc, 0) << err;
+    if (greeting)
+        *greeting = buf.substr(0, got);
+    return rc == 0 ? (long)got : -1;
+}
+
+void TlsTestClient::close()
+{
+    tls_conn_free(conn_);
+    conn_ = nullptr;
+    if (fd_ >= 0)
+        ::close(fd_);
+    fd_ = -1;
 }

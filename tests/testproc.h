@@ -137,3 +137,35 @@ int connect_tcp(int port, const char *source = nullptr, int rcvbuf = 0);
 
 // Reads fd until EOF, an error or timeout_ms, then closes it; returns what arrived.
 std::string read_to_eof(int fd, int timeout_ms = 15000);
+
+struct tls_ctx;
+struct tls_conn;
+
+// A TLS client of a test server, trusting the test CA, one step at a time where a test needs
+// it (the ClientHello alone, then the rest). Failures are test failures with OpenSSL's reason.
+class TlsTestClient {
+  public:
+    TlsTestClient();
+    ~TlsTestClient();
+    TlsTestClient(const TlsTestClient &) = delete;
+    TlsTestClient &operator=(const TlsTestClient &) = delete;
+
+    // Connects (with a receive buffer of rcvbuf bytes when > 0) and starts TLS on the socket;
+    // or takes over an fd already connected.
+    bool connect(int port, int rcvbuf = 0);
+    bool attach(int fd);
+    // Sends the ClientHello (the handshake's first step), without waiting for the answer.
+    bool hello();
+    bool handshake(int timeout_ms = 10000);
+    // Reads until the server's close_notify, at most max_bytes: what came, or -1 on failure.
+    long read_greeting(std::string *greeting = nullptr, size_t max_bytes = 4u << 20,
+                       int timeout_ms = 10000);
+    int fd() const { return fd_; }
+    // Closes the socket without close_notify (the server sees its EOF).
+    void close();
+
+  private:
+    tls_ctx *ctx_ = nullptr;
+    tls_conn *conn_ = nullptr;
+    int fd_ = -1;
+};
