@@ -20,6 +20,7 @@ static const int STOP_SIGNALS[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGUSR1, SI
 
 struct children {
     server_stats *stats;    /* the server's: slots are folded into it */
+    reload_state *live;     /* no fork while it reloads; NULL: nothing reloads */
     server_stats *slots;    /* MAP_SHARED, one block per slot: each child counts in its own */
     server_stats *seen;     /* private: what has been folded of each slot so far */
     pid_t *pids;            /* per slot; 0: free */
@@ -28,14 +29,15 @@ struct children {
     const char *name, *then; /* for the log line of a death */
 };
 
-children *children_create(int slots, server_stats *stats, const char *name, const char *then,
-                          char *err, size_t errlen)
+children *children_create(int slots, server_stats *stats, reload_state *live, const char *name,
+                          const char *then, char *err, size_t errlen)
 {
     children *ch = calloc(1, sizeof(*ch));
     size_t bytes = (size_t)slots * sizeof(server_stats);
     if (ch == NULL)
         goto out_nomem;
     ch->stats = stats;
+    ch->live = live;
     ch->count = slots;
     ch->name = name;
     ch->then = then;
@@ -105,6 +107,7 @@ pid_t children_fork(children *ch, int held, int *slot, server_stats **counters)
         sigaddset(&block, *sig);
     pthread_sigmask(SIG_BLOCK, &block, &saved);
     pid_t parent = getpid();
+    reload_fork_begin(ch->live);
     pid_t pid = fork();
     if (pid == 0) {
         die_with_parent(parent);
@@ -114,6 +117,7 @@ pid_t children_fork(children *ch, int held, int *slot, server_stats **counters)
         return 0;
     }
     int saved_errno = errno;
+    reload_fork_end(ch->live);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     errno = saved_errno;
     if (pid < 0)

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "reload.h"
 #include "stats.h"
 
 #ifdef __cplusplus
@@ -20,11 +21,12 @@ extern "C" {
  */
 typedef struct children children;
 
-/* Room for `slots` children at once, folding into stats (not owned). A child's death is logged
+/* Room for `slots` children at once, folding into stats (not owned). Forks wait for a reload
+ * of live (not owned; NULL: none) to end, see reload_fork_begin. A child's death is logged
  * as "<name> 123 died of signal 9<then>", e.g. name "prefork child", then ": starting another"
  * (static strings). NULL with err. */
-children *children_create(int slots, server_stats *stats, const char *name, const char *then,
-                          char *err, size_t errlen);
+children *children_create(int slots, server_stats *stats, reload_state *live, const char *name,
+                          const char *then, char *err, size_t errlen);
 
 /* Frees the table (reap the children first). NULL is fine. */
 void children_destroy(children *ch);

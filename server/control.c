@@ -1,5 +1,5 @@
-/* control.c -- the server's control thread: SIGHUP reload, SIGUSR1 log reopening, SIGUSR2
- * hitless upgrade, and what systemd hears (READY=1, STATUS=, STOPPING=1, WATCHDOG=1). */
+/* control.c -- the server's control thread: SIGINT/SIGTERM/SIGQUIT stop, SIGHUP reload, SIGUSR1
+ * log reopening, SIGUSR2 hitless upgrade, and what systemd hears (READY=1, STATUS=, STOPPING=1, WATCHDOG=1). */
 #include "control.h"
 
 #include "clock.h"
@@ -44,6 +44,7 @@ static void control_signals(sigset_t *set)
     sigaddset(set, SIGUSR2);
     sigaddset(set, SIGALRM);
     sigaddset(set, SIGPWR);
+    shutdown_add_signals(set); /* blocked already by shutdown_install; taken here, not by a handler */
 }
 
 void control_block_signals(void)
@@ -128,7 +129,9 @@ static void on_signal(control *c)
 {
     struct signalfd_siginfo si;
     while (read(c->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-        if (si.ssi_signo == SIGHUP)
+        if (shutdown_is_stop_signal((int)si.ssi_signo))
+            shutdown_on_signal((int)si.ssi_signo); /* the drain starts on the next turn */
+        else if (si.ssi_signo == SIGHUP)
             on_reload(c);
         else if (si.ssi_signo == SIGUSR1) {
             char err[ERRLEN];

@@ -1,5 +1,5 @@
-/* control.h -- the server's control thread: SIGHUP reload, SIGUSR1 log reopening, SIGUSR2
- * hitless upgrade, and what systemd hears (READY=1, STATUS=, STOPPING=1, WATCHDOG=1). */
+/* control.h -- the server's control thread: SIGINT/SIGTERM/SIGQUIT stop, SIGHUP reload, SIGUSR1
+ * log reopening, SIGUSR2 hitless upgrade, and what systemd hears (READY=1, STATUS=, STOPPING=1, WATCHDOG=1). */
 #ifndef GREETER_CONTROL_H
 #define GREETER_CONTROL_H
 
@@ -23,9 +23,10 @@ typedef struct control_config {
 
 typedef struct control control;
 
-/* Blocks the signals the control thread takes (SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGPWR) in
- * the calling thread, so every thread started later has them blocked too and they wait for
- * the control thread instead of ending the process. Call before starting any thread. */
+/* Blocks the signals the control thread takes (SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGPWR; the
+ * stop signals too, which shutdown_install blocks as well) in the calling thread, so every
+ * thread started later has them blocked too and they wait for the control thread instead of
+ * ending the process. Call before starting any thread. */
 void control_block_signals(void);
 
 /*

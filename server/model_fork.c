@@ -75,8 +75,8 @@ int model_fork_run(server *srv, char *err, size_t errlen)
 {
     const server_config *cfg = srv->cfg;
     fork_state st = {.srv = srv};
-    st.kids = children_create(cfg->max_children, srv->stats, "child", " while greeting", err,
-                              errlen);
+    st.kids = children_create(cfg->max_children, srv->stats, cfg->handler.live, "child",
+                              " while greeting", err, errlen);
     st.held = calloc((size_t)cfg->max_children, sizeof(*st.held));
     if (st.kids == NULL || st.held == NULL) {
         if (st.kids)

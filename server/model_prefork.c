@@ -94,12 +94,12 @@ static void retire_old_children(prefork *p)
 /* Starts children until -w serve the current generation. */
 static void top_up(prefork *p)
 {
-    while (current_children(p) < p->workers) {
+    for (int running = current_children(p); running < p->workers; running++) {
         if (start_child(p) < 0) {
             /* EAGAIN: every slot is held by a retiring child, whose exit frees one. */
             if (errno != EAGAIN)
                 log_warn("prefork: fork: %s: %d of %d children running", strerror(errno),
-                         current_children(p), p->workers);
+                         running, p->workers);
             return;
         }
     }
@@ -118,8 +118,8 @@ static int prefork_start(prefork *p, char *err, size_t errlen)
 {
     p->slots = p->live ? 2 * p->workers : p->workers;
     p->gen = calloc((size_t)p->slots, sizeof(const reload_gen *));
-    p->kids = p->gen ? children_create(p->slots, p->srv->stats, "prefork child", ": starting another",
-                                       err, errlen)
+    p->kids = p->gen ? children_create(p->slots, p->srv->stats, p->live, "prefork child",
+                                       ": starting another", err, errlen)
                      : NULL;
     if (p->kids == NULL) {
         if (p->gen == NULL)

@@ -100,6 +100,7 @@ reload_state *reload_create(const char *greeting, size_t greeting_len, char *own
     st->greeting_max = greeting_max;
     st->newest = gen;
     atomic_init(&st->current, gen);
+    pthread_mutex_init(&st->applying, NULL);
     return st;
 }
 
@@ -112,10 +113,24 @@ void reload_destroy(reload_state *st)
         gen_release_contents(gen);
         free(gen);
     }
+    pthread_mutex_destroy(&st->applying);
     free(st);
 }
 
-int reload_apply(reload_state *st, char *err, size_t errlen)
+void reload_fork_begin(reload_state *st)
+{
+    if (st)
+        pthread_mutex_lock(&st->applying);
+}
+
+void reload_fork_end(reload_state *st)
+{
+    if (st)
+        pthread_mutex_unlock(&st->applying);
+}
+
+/* reload_apply with st->applying held. */
+static int do_reload_apply(reload_state *st, char *err, size_t errlen)
 {
     reload_gen *old = atomic_load(&st->current);
     char *owned = NULL;
@@ -134,4 +149,12 @@ int reload_apply(reload_state *st, char *err, size_t errlen)
     snprintf(err, errlen, "%s%s%s", st->greeting_file ? "greeting file re-read" : "",
              st->greeting_file && st->tls ? ", " : "", st->tls ? "TLS certificate and key reloaded" : "");
     return 0;
+}
+
+int reload_apply(reload_state *st, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&st->applying);
+    int rc = do_reload_apply(st, err, errlen);
+    pthread_mutex_unlock(&st->applying);
+    return rc;
 }

@@ -3,6 +3,7 @@
 #ifndef GREETER_RELOAD_H
 #define GREETER_RELOAD_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -34,6 +35,7 @@ typedef struct reload_state {
     const tls_server_opts *tls;    /* NULL: no TLS */
     size_t greeting_max;           /* e.g. less with UDP listeners */
     reload_gen *newest;            /* the list through ->older; the reloader's alone */
+    pthread_mutex_t applying;      /* held through reload_apply, and around a fork */
 } reload_state;
 
 /*
@@ -61,6 +63,15 @@ void reload_destroy(reload_state *st);
  * changed). One reloader at a time.
  */
 int reload_apply(reload_state *st, char *err, size_t errlen);
+
+/*
+ * Around fork() in a process that may be reloading: waits for a reload in progress to end and
+ * holds the next one off until reload_fork_end (in the parent; a child never reloads and
+ * leaves its copy alone). A child forked while the reloader is inside OpenSSL would inherit
+ * OpenSSL's locks held and hang on its first handshake. NULL st is fine.
+ */
+void reload_fork_begin(reload_state *st);
+void reload_fork_end(reload_state *st);
 
 /* The current generation, held until reload_release: a few atomic operations. */
 reload_gen *reload_acquire(reload_state *st);

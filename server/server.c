@@ -207,7 +207,7 @@ static int run_instances(const server_config *run_cfg, const server_model *model
         in->srv = (server){.cfg = &in->cfg, .listen_fd = l->fd, .stats = stats,
                            .metrics = i == 0 ? metrics : NULL}; /* the queue of the first */
         if (i == set->count - 1)
-            instance_main(in); /* the calling thread: the one stop signals reach */
+            instance_main(in); /* the last listener runs in the calling thread */
         else if ((in->rc = shutdown_thread_create(&in->thread, NULL, instance_main, in)) == 0)
             in->started = 1;
         else {

@@ -76,6 +76,19 @@ bool wait_err(TestProc &proc, const std::string &text, int timeout_ms = 5000)
     }, timeout_ms);
 }
 
+// loadgen's --json result: its greetings and its errors' total; false when either is missing.
+bool loadgen_counts(const std::string &json, long *greetings, long *errors)
+{
+    std::smatch m;
+    if (!std::regex_search(json, m, std::regex("\"greetings\": *([0-9]+)")))
+        return false;
+    *greetings = std::stol(m[1]);
+    if (!std::regex_search(json, m, std::regex("\"total\": *([0-9]+)")))
+        return false;
+    *errors = std::stol(m[1]);
+    return true;
+}
+
 size_t count_of(const std::string &text, const std::string &what)
 {
     size_t n = 0;
@@ -327,6 +340,44 @@ TEST(ReloadPrefork, ChildrenAreReplacedAndTheClientInFlightFinishesWithTheOld)
     EXPECT_EQ(summary_unaccounted(out), 0) << out;
 }
 
+// The models that fork while the control thread may be reloading: a child forked while it was
+// inside OpenSSL (building the new context, freeing the old) would inherit OpenSSL's locks
+// held and hang on its first handshake, and the server would then never finish its drain.
+// A hundred reloads under TLS load: every client greeted, every count adds up, a clean stop.
+class ReloadStorm : public ::testing::TestWithParam<const char *> {};
+
+TEST_P(ReloadStorm, TlsClientsAcrossAHundredReloadsAreAllGreetedAndCounted)
+{
+    if (!tls_available())
+        GTEST_SKIP() << "built without OpenSSL";
+    TestProc server;
+    std::vector<std::string> args = {"-m", GetParam(), "--tls-cert", test_cert("server.pem"),
+                                     "--tls-key", test_cert("server.key")};
+    if (std::string(GetParam()) == "prefork")
+        args.insert(args.end(), {"-w", "2"});
+    int port = start_server(server, args);
+    ASSERT_GT(port, 0) << server.err();
+    TestProc load;
+    ASSERT_TRUE(load.start({GREETER_LOADGEN_BIN, "-c", "4", "-d", "2s", "-q", "--json", "-",
+                            "--tls", "--tls-ca", test_cert("ca.pem"), "--servername", "localhost",
+                            "127.0.0.1:" + std::to_string(port)}));
+    for (int i = 0; i < 100; i++) { // paced over loadgen's 2 s
+        server.send_signal(SIGHUP);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(load.wait_exit(20000), 0) << load.err();
+    std::string out = stop_server(server);
+    long greetings = -1, errors = -1;
+    ASSERT_TRUE(loadgen_counts(load.out(), &greetings, &errors)) << load.out();
+    EXPECT_EQ(errors, 0) << "loadgen saw errors: " << load.out();
+    EXPECT_GT(greetings, 0);
+    EXPECT_EQ(summary_field(out, "greeted"), greetings) << out;
+    EXPECT_EQ(summary_unaccounted(out), 0) << out;
+    EXPECT_EQ(server.err().find("reload failed"), std::string::npos) << server.err();
+}
+
+INSTANTIATE_TEST_SUITE_P(Forking, ReloadStorm, ::testing::Values("fork", "prefork"));
+
 // The pids of successors the upgrades started (from the server's log), to clean up after.
 std::set<pid_t> successors(const std::string &err)
 {
@@ -365,12 +416,9 @@ TEST(Upgrade, SigusrTwoUnderLoadLosesNoClientAndTheCountsReconcile)
     server.wait_exit(5000);
     for (pid_t pid : successors(server.err()))
         kill(pid, SIGKILL); // none should be left; never leak one if an expectation failed
-    std::smatch m;
-    std::string json = load.out();
-    ASSERT_TRUE(std::regex_search(json, m, std::regex("\"greetings\": *([0-9]+)"))) << json;
-    long greetings = std::stol(m[1]);
-    ASSERT_TRUE(std::regex_search(json, m, std::regex("\"total\": *([0-9]+)"))) << json;
-    EXPECT_EQ(std::stol(m[1]), 0) << "loadgen saw errors: " << json;
+    long greetings = -1, errors = -1;
+    ASSERT_TRUE(loadgen_counts(load.out(), &greetings, &errors)) << load.out();
+    EXPECT_EQ(errors, 0) << "loadgen saw errors: " << load.out();
     EXPECT_EQ(count_of(server.out(), "summary:"), (size_t)upgrades + 1) << server.out();
     EXPECT_GT(greetings, 0);
     EXPECT_EQ(sum_field(server.out(), "greeted"), greetings) << server.out();
