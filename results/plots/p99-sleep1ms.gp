@@ -2,39 +2,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/p99-sleep1ms.svg'
 $m0 << EOD
-10 67.775
-100 349.183
-1000 2430.975
+10 17.903
+100 124.095
+1000 1248.255
 EOD
 $m1 << EOD
-10 51.423
-100 232.831
-1000 1024.511
+10 5.203
+100 31.151
+1000 261.247
 EOD
 $m2 << EOD
-10 11.623
-100 96.191
-1000 461.567
+10 2.143
+100 16.767
+1000 163.583
 EOD
 $m3 << EOD
-10 24.719
-100 56.895
-1000 456.703
+10 2.687
+100 9.959
+1000 70.271
 EOD
 $m4 << EOD
-10 10.575
-100 89.343
-1000 348.159
+10 2.305
+100 21.583
+1000 155.135
 EOD
 $m5 << EOD
-10 4.511
-100 109.695
-1000 394.239
+10 2.099
+100 7.967
+1000 62.271
 EOD
 $m6 << EOD
-10 11.047
-100 84.351
-1000 325.119
+10 2.117
+100 6.231
+1000 41.023
 EOD
 set title 'p99 greeting latency vs concurrency, 1 ms sleep work'
 set xlabel 'concurrent connections (loadgen -c)'

@@ -2,39 +2,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/p99-spin200us.svg'
 $m0 << EOD
-10 28.015
-100 461.311
-1000 1160.191
+10 4.779
+100 25.583
+1000 254.847
 EOD
 $m1 << EOD
-10 42.623
-100 354.047
-1000 1494.015
+10 9.607
+100 40.543
+1000 317.695
 EOD
 $m2 << EOD
-10 26.927
-100 297.983
-1000 1341.439
+10 6.543
+100 27.455
+1000 140.415
 EOD
 $m3 << EOD
-10 42.143
-100 152.831
-1000 590.847
+10 5.311
+100 32.047
+1000 185.343
 EOD
 $m4 << EOD
-10 31.135
-100 247.423
-1000 1260.543
+10 3.469
+100 16.751
+1000 139.007
 EOD
 $m5 << EOD
-10 26.863
-100 196.095
-1000 1844.223
+10 3.485
+100 20.207
+1000 136.959
 EOD
 $m6 << EOD
-10 33.311
-100 267.775
-1000 775.679
+10 4.215
+100 24.719
+1000 214.783
 EOD
 set title 'p99 greeting latency vs concurrency, 200 us spin work'
 set xlabel 'concurrent connections (loadgen -c)'

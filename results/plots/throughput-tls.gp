@@ -2,11 +2,11 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/throughput-tls.svg'
 $d << EOD
-"fork" 60.0 65.6666666666667
-"pool" 168.333333333333 470.666666666667
-"event" 108.0 215.666666666667
-"nginx (ref)" 71.3333333333333 175.666666666667
-"nginx-per-core (ref)" 67.6666666666667 167.666666666667
+"fork" 689.666666666667 915.333333333333
+"pool" 901.0 2022.66666666667
+"event" 942.333333333333 2362.66666666667
+"nginx (ref)" 1017.0 1973.66666666667
+"nginx-per-core (ref)" 1048.0 2225.0
 EOD
 set title 'TLS greetings/s, bare greeting, -c 100: full and resumed handshakes'
 set ylabel 'greetings/s (median)'
