@@ -98,9 +98,9 @@ pid_t children_fork(children *ch, int held, int *slot, server_stats **counters)
         errno = EAGAIN;
         return -1;
     }
-    /* A stop signal that reached the child before shutdown_reset_after_fork would run the
-     * parent's handler there and then be forgotten, leaving a child the parent waits for
-     * forever: signals stay blocked (pending) until the child's own handling is in place. */
+    /* A stop signal that reaches the child before shutdown_reset_after_fork must wait for
+     * the child's own signalfd, or the parent would wait forever for a child that never
+     * heard it: the stop signals stay blocked (pending) across the fork. */
     sigset_t block, saved;
     sigemptyset(&block);
     for (const int *sig = STOP_SIGNALS; *sig; sig++)

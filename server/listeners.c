@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -129,7 +131,13 @@ static void defer_tls_accepts(const listener_set *set)
 {
     for (int i = 0; i < set->count; i++) {
         const server_listener *l = &set->items[i];
-        if (l->tls && !l->is_unix && net_defer_accept(l->fd, LISTENERS_TLS_DEFER_S) < 0)
+        int set_already = 0;
+        socklen_t len = sizeof(set_already);
+        if (!l->tls || l->is_unix ||
+            (getsockopt(l->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &set_already, &len) == 0 &&
+             set_already > 0)) /* a socket unit's DeferAcceptSec= stands */
+            continue;
+        if (net_defer_accept(l->fd, LISTENERS_TLS_DEFER_S) < 0)
             log_warn("listener '%s': TCP_DEFER_ACCEPT: %s (TLS connections are accepted "
                      "before their ClientHello)", l->name, strerror(errno));
     }

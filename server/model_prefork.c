@@ -71,7 +71,8 @@ static int current_children(const prefork *p)
 
 /* After a reload: asks each child of an older generation to finish its client and exit. The
  * stop is pending in it once kill returns, and its accept loop checks for one before every
- * accept, so no connection that comes after this takes an old child. */
+ * accept, so almost no connection that comes after this takes an old child (only one that
+ * arrives while an old child is between that check and its accept). */
 static void retire_old_children(prefork *p)
 {
     if (p->live == NULL)

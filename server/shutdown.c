@@ -1,6 +1,8 @@
 /* shutdown.c -- SIGINT/SIGTERM/SIGQUIT turned into something loops can wait on: a pipe that becomes readable. */
 #include "shutdown.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -87,8 +89,13 @@ void shutdown_reset_after_fork(void)
     sigemptyset(&stop);
     shutdown_add_signals(&stop);
     int fd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (fd < 0)
-        return; /* the child keeps the parent's pipe: the parent's stop still reaches it */
+    if (fd < 0) {
+        /* Without it the child could not hear its own SIGTERM (a prefork reload retires
+         * children by it), and a stop it asked for would stop its parent: give up at once;
+         * the parent counts what it held as failed and starts another. */
+        log_error("child %d: signalfd: %s", (int)getpid(), strerror(errno));
+        _exit(1);
+    }
     /* The parent's pipe, if it was the parent's, is the parent's own stop. */
     if (stop_pipe[0] >= 0)
         close(stop_pipe[0]);

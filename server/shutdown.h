@@ -49,7 +49,7 @@ void shutdown_request(void);
  * and every signal the child receives only asks it to stop (a terminal's Ctrl-C reaches the
  * whole process group and the parent then forwards a SIGTERM: that second signal must not
  * cut a greeting short). A signal that arrived between fork and this call stays pending and
- * counts. */
+ * counts. A child that cannot make its signalfd exits 1 at once (logged). */
 void shutdown_reset_after_fork(void);
 
 #ifdef __cplusplus

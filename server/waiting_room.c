@@ -23,7 +23,7 @@
  * microseconds: checking the client's Finished, a session ticket, the greeting's record,
  * close_notify). Past it, the round's other TLS steps go to the workers, so the room stays
  * one thread's work when many connections are ready at once, and its rounds stay short. */
-#define ROOM_LIGHT_BUDGET_NS (1000u * 1000u)
+#define ROOM_LIGHT_BUDGET_NS 1000000u
 
 /* How often the room looks at the closing connections at least (ROOM_DRAINING, in their own
  * epoll set): nobody waits for the client's close_notify or EOF (it has its greeting), so
@@ -54,9 +54,12 @@ typedef struct room_conn {
     tls_conn *tls;        /* NULL for plain TCP */
     room_phase phase;
     uint64_t deadline_ns; /* of the phase: set when the phase starts, kept across its waits */
-    int registered_in;    /* the room's epoll set its fd is in (disarmed between waits), or 0 */
+    int registered_in;    /* the room's epoll set its fd is in (disarmed between waits), or -1 */
     size_t done;          /* greeting bytes sent, or (draining) bytes discarded */
-    int timed;            /* in the connection-time histogram already (its close began) */
+    /* The server's part is done (greeting, close_notify and FIN sent) and the room waits for
+     * the client's side of the close: the connection was timed and its admission place given
+     * back then, since that wait is the client's (and the room checks it lazily). */
+    int served;
     dl_node timer;        /* in the room's timers while it waits */
     struct room_conn *next_expired;
 } room_conn;
@@ -64,10 +67,11 @@ typedef struct room_conn {
 /*
  * Whoever holds a connection that must wait (a worker, or the room's thread) starts the wait
  * itself: it arms the fd in the room's epoll set and puts it into timers, and wakes the room
- * (wake_fd) only when that deadline is the room's nearest. A connection parked between the
- * client's flights so costs no wake-up of its own: the room's thread wakes for the peers'
- * events and for deadlines. Lock rules: timers, parked and stopping are read and written with
- * lock held; everything else is the room thread's alone (after start).
+ * (wake_fd) only when that deadline is the room's nearest, or when it is the first closing
+ * connection (the room then bounds its sleep by ROOM_CLOSING_POLL_MS). A connection parked
+ * between the client's flights so costs no wake-up of its own: the room's thread wakes for
+ * the peers' events and for deadlines. Lock rules: timers, closing and stopping are read and
+ * written with lock held; everything else is the room thread's alone (after start).
  */
 struct waiting_room {
     const handler_config *h;
@@ -79,8 +83,7 @@ struct waiting_room {
     pthread_mutex_t lock;
     int stopping;
     dl_list timers; /* waiting connections by deadline */
-    int parked;     /* connections in timers */
-    int closing;    /* of which in closing_epfd */
+    int closing;    /* connections in timers that wait in closing_epfd */
 };
 
 static char wake_tag; /* epoll data of wake_fd */
@@ -91,26 +94,32 @@ static void enter_phase(waiting_room *room, room_conn *c, room_phase phase)
     c->deadline_ns = clock_now_ns() + (uint64_t)room->h->io_timeout_ms * 1000000u;
 }
 
-/* The end of every connection, counted greeted or failed before: releases its admission
- * slot, closes its socket (which also takes it out of the room's epoll set), and times it
- * unless that was done when its close began. */
-static void item_close(waiting_room *room, const conn_item *item, reload_gen *gen,
-                       const char *outcome, int timed)
+/* The end of the server's part of a connection: times it and gives its admission place back. */
+static void item_served(waiting_room *room, const conn_item *item)
 {
     if (room->h->admission)
         admission_release(room->h->admission, (const struct sockaddr *)&item->peer);
+    server_stats_observe_duration(room->stats, item->accepted_ns);
+}
+
+/* The end of every connection, counted greeted or failed before: closes its socket (which
+ * also takes it out of the room's epoll set), and ends its part (item_served) unless that
+ * was done when its close began. */
+static void item_close(waiting_room *room, const conn_item *item, reload_gen *gen,
+                       const char *outcome, int served)
+{
     close(item->fd);
     if (gen)
         reload_release(gen);
-    if (!timed)
-        server_stats_observe_duration(room->stats, item->accepted_ns);
+    if (!served)
+        item_served(room, item);
     handler_log_done(room->h, item, outcome);
 }
 
 static void conn_close(waiting_room *room, room_conn *c)
 {
     tls_conn_free(c->tls);
-    item_close(room, &c->conn, c->gen, c->outcome, c->timed);
+    item_close(room, &c->conn, c->gen, c->outcome, c->served);
     free(c);
 }
 
@@ -141,7 +150,6 @@ static void hold(waiting_room *room, room_conn *c, uint32_t events)
     if (rc == 0) {
         c->registered_in = epfd; /* a move to closing_epfd leaves it disarmed in epfd */
         dl_insert_sorted(&room->timers, &c->timer, c->deadline_ns);
-        room->parked++;
         room->closing += closing;
         /* the room may sleep past its deadline, or (the first closing one) past the poll */
         nearest = room->timers.head == &c->timer || (closing && room->closing == 1);
@@ -169,8 +177,8 @@ static void greeted(waiting_room *room, room_conn *c, int linger)
         return;
     }
     shutdown(c->conn.fd, SHUT_WR);
-    server_stats_observe_duration(room->stats, c->conn.accepted_ns); /* the server's part */
-    c->timed = 1;
+    item_served(room, &c->conn);
+    c->served = 1;
     enter_phase(room, c, ROOM_DRAINING);
     c->done = 0;
     hold(room, c, EPOLLIN | EPOLLRDHUP);
@@ -257,6 +265,7 @@ static room_conn *conn_new(waiting_room *room, const conn_item *item, const hand
     }
     c->conn = *item;
     c->conn.resume = NULL;
+    c->registered_in = -1;
     c->view = *view;
     c->gen = gen;
     c->outcome = "failed";
@@ -358,8 +367,9 @@ static void drain(waiting_room *room, room_conn *c)
 }
 
 /* Room thread: one round's TLS steps that are not the room's to take (a key exchange, or
- * light steps past the round's budget), handed back to the workers in one push. Once the
- * queue is closed (a drain) the room takes them itself rather than lose them. */
+ * light steps past the round's budget), handed back to the workers in one push. When the
+ * queue is full, or closed (a drain), the room takes them itself rather than wait or lose
+ * them. */
 typedef struct room_round {
     conn_item hand_back[MAX_EVENTS];
     size_t hand_backs;
@@ -368,8 +378,10 @@ typedef struct room_round {
 
 static void round_hand_back(waiting_room *room, room_round *round)
 {
+    /* Never waits for room in the queue: the room would stop serving its other connections
+     * (timeouts, closes, plain writes). What does not fit, the room steps itself. */
     size_t pushed = round->hand_backs ? conn_queue_push_many(room->queue, round->hand_back,
-                                                             round->hand_backs, 1, NULL)
+                                                             round->hand_backs, 0, NULL)
                                       : 0;
     for (size_t i = pushed; i < round->hand_backs; i++)
         serve_tls(room, round->hand_back[i].resume);
@@ -392,7 +404,6 @@ static void on_ready(waiting_room *room, room_conn *c, room_round *round)
 {
     pthread_mutex_lock(&room->lock);
     dl_remove(&c->timer);
-    room->parked--;
     room->closing -= c->phase == ROOM_DRAINING;
     pthread_mutex_unlock(&room->lock);
     if (c->phase == ROOM_DRAINING) {
@@ -419,7 +430,6 @@ static void expire(waiting_room *room)
     pthread_mutex_lock(&room->lock);
     while ((c = DL_FIRST(&room->timers, room_conn, timer)) && c->timer.deadline_ns <= now) {
         dl_remove(&c->timer);
-        room->parked--;
         room->closing -= c->phase == ROOM_DRAINING;
         c->next_expired = expired;
         expired = c;
@@ -427,6 +437,9 @@ static void expire(waiting_room *room)
     pthread_mutex_unlock(&room->lock);
     while ((c = expired) != NULL) {
         expired = c->next_expired;
+        /* Still armed: out of the set before its memory goes, even if a forked process
+         * (an upgrade's, before its exec) holds the socket open past our close. */
+        epoll_ctl(c->registered_in, EPOLL_CTL_DEL, c->conn.fd, NULL);
         if (c->phase == ROOM_DRAINING) {
             conn_close(room, c); /* greeted already: stop waiting for its EOF */
         } else if (c->phase == ROOM_HANDSHAKE) {

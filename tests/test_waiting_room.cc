@@ -177,4 +177,36 @@ TEST(WaitingRoom, SigtermDrainSettlesWhatWaitsInTheRoom)
     EXPECT_EQ(summary_unaccounted(tls.out()), 0) << tls.out();
 }
 
+// Under --max-per-ip 1, a TLS client whose close the room has yet to read does not hold its
+// address's place: the server's part ended with its close_notify, so the same client's next
+// connection, at once, is greeted, not turned away as busy.
+TEST(WaitingRoom, ClosingTlsConnectionHoldsNoAdmissionPlace)
+{
+    if (!tls_available())
+        GTEST_SKIP() << "built without OpenSSL";
+    TestProc server;
+    int port = start_server(server, {"--max-per-ip", "1", "--busy-message", "busy\n",
+                                     "--tls-cert", test_cert("server.pem"), "--tls-key",
+                                     test_cert("server.key")});
+    ASSERT_GT(port, 0) << server.err();
+    TlsTestClient first;
+    ASSERT_TRUE(first.connect(port));
+    ASSERT_TRUE(first.handshake());
+    std::string greeting;
+    first.read_greeting(&greeting);
+    EXPECT_EQ(greeting, kGreeting);
+    // first still holds its socket, its close_notify unsent: the server waits for its side.
+    for (int i = 0; i < 3; i++) {
+        TlsTestClient next;
+        ASSERT_TRUE(next.connect(port));
+        ASSERT_TRUE(next.handshake());
+        next.read_greeting(&greeting);
+        EXPECT_EQ(greeting, kGreeting) << "connection " << i + 2;
+    }
+    first.close();
+    std::string out = stop_server(server);
+    EXPECT_EQ(summary_field(out, "greeted"), 4) << out;
+    EXPECT_EQ(summary_field(out, "rejected"), 0) << out;
+}
+
 } // namespace

@@ -154,7 +154,8 @@ class TlsTestClient {
     // or takes over an fd already connected.
     bool connect(int port, int rcvbuf = 0);
     bool attach(int fd);
-    // Sends the ClientHello (the handshake's first step), without waiting for the answer.
+    // Sends the ClientHello (the handshake's first step), without waiting for the answer (a
+    // server quick enough may have answered within the step: then the handshake is done).
     bool hello();
     bool handshake(int timeout_ms = 10000);
     // Reads until the server's close_notify, at most max_bytes: what came, or -1 on failure.

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
     err[0] = '\0';
     int rc = client_options_parse(args.argc, args.argv, &opts, err, sizeof(err));
-    if (rc == 0 && !opts.help) {
+    if (rc == 0 && !opts.help && !opts.version) { /* --help and --version run nothing */
         /* HOST and PORT were checked: the split parts are NUL-terminated within their buffers. */
         if (memchr(opts.host_only, '\0', sizeof(opts.host_only)) == NULL ||
             memchr(opts.port_only, '\0', sizeof(opts.port_only)) == NULL ||

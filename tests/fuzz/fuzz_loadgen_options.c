@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     err[0] = '\0';
     /* config_parse restarts getopt itself (it resets optind), so inputs never leak into each other. */
     int rc = config_parse(args.argc, args.argv, &cfg, err, sizeof(err));
-    if (rc == 0 && !cfg.help) {
+    if (rc == 0 && !cfg.help && !cfg.version) { /* --help and --version run nothing */
         if (cfg.connections < 1 || cfg.threads < 1 || cfg.threads > cfg.connections ||
             cfg.timeout_us < 1000 || (cfg.total == 0 && cfg.duration_us == 0) ||
             memchr(cfg.target, '\0', sizeof(cfg.target)) == NULL ||

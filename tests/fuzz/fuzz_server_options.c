@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
     err[0] = '\0';
     int rc = server_options_parse(args.argc, args.argv, 2, &opts, err, sizeof(err));
-    if (rc == 0 && !opts.help) {
+    if (rc == 0 && !opts.help && !opts.version) { /* --help and --version run nothing */
         /* What the parser promises a successful caller. */
         const server_config *cfg = &opts.cfg;
         if (server_find_model(cfg->model) == NULL || cfg->workers < 1 || cfg->backlog < 1 ||
