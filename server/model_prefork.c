@@ -31,6 +31,7 @@ typedef struct prefork {
     int slots;
     reload_state *live;     /* NULL: nothing to reload */
     const reload_gen **gen; /* per slot: the generation its child serves; NULL: retiring */
+    int short_of_slots;     /* top_up found every spare slot held by retiring children */
 } prefork;
 
 /* A child's whole life: the iterative model on the shared listener, counting into its slot,
@@ -97,13 +98,20 @@ static void top_up(prefork *p)
 {
     for (int running = current_children(p); running < p->workers; running++) {
         if (start_child(p) < 0) {
-            /* EAGAIN: every slot is held by a retiring child, whose exit frees one. */
+            /* EAGAIN: every slot is held by a retiring child, whose exit frees one (reloads
+             * in quick succession while children are busy): said once, not every turn. */
             if (errno != EAGAIN)
                 log_warn("prefork: fork: %s: %d of %d children running", strerror(errno),
                          running, p->workers);
+            else if (!p->short_of_slots)
+                log_warn("prefork: %d of %d children serve the new settings until retiring "
+                         "ones finish their clients (all %d slots taken)", running, p->workers,
+                         p->slots);
+            p->short_of_slots = errno == EAGAIN;
             return;
         }
     }
+    p->short_of_slots = 0;
 }
 
 /* Asks every child to finish the client it holds and exit, and reaps them all. */
