@@ -223,7 +223,9 @@ TEST(LoadgenIntervals, HlogReadByHdrHistogramsJavaTool)
               0)
         << lg.err();
     stop_server(server);
-    ASSERT_EQ(run_command(java, {java_bin, "-cp", jar, "org.HdrHistogram.HistogramLogProcessor",
+    // -XX:-UsePerfData: the JVM would leave /tmp/hsperfdata_USER behind.
+    ASSERT_EQ(run_command(java, {java_bin, "-XX:-UsePerfData", "-cp", jar,
+                                 "org.HdrHistogram.HistogramLogProcessor",
                                  "-i", dir.path("run.hlog"), "-tag", "greeting",
                                  "-outputValueUnitRatio", "1", "-o", dir.path("java")},
                           60000),
