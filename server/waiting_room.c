@@ -509,6 +509,7 @@ static void *room_main(void *arg)
     }
     return NULL;
 }
+
 waiting_room *waiting_room_start(const handler_config *handler, server_stats *stats,
                                  conn_queue *queue, char *err, size_t errlen)
 {

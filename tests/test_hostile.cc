@@ -188,9 +188,7 @@ TEST(Hostile, TlsListenerAcceptsOnceTheClientHelloIsIn)
         TlsTestClient client;
         ASSERT_TRUE(client.attach(fd));
         ASSERT_TRUE(client.handshake());
-        std::string greeting;
-        client.read_greeting(&greeting);
-        EXPECT_EQ(greeting, kGreeting);
+        EXPECT_EQ(client.greeting(), kGreeting);
         client.close();
         std::string out = stop_server(server);
         EXPECT_EQ(summary_field(out, "greeted"), 1) << out;

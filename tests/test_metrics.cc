@@ -281,9 +281,7 @@ TEST(Metrics, ConnectionTimeEndsWithTheServersPartNotTheClientsClose)
         TlsTestClient client;
         ASSERT_TRUE(client.connect(port));
         ASSERT_TRUE(client.handshake());
-        std::string greeting;
-        client.read_greeting(&greeting);
-        EXPECT_EQ(greeting, kGreeting);
+        EXPECT_EQ(client.greeting(), kGreeting);
         // The client has its greeting and the server's close_notify, and holds its own.
         auto got = scrape_until(metrics_port, {"greeter_connection_duration_seconds_count"}, 1);
         EXPECT_EQ(got["greeter_connection_duration_seconds_count"], 1);

@@ -192,16 +192,13 @@ TEST(WaitingRoom, ClosingTlsConnectionHoldsNoAdmissionPlace)
     TlsTestClient first;
     ASSERT_TRUE(first.connect(port));
     ASSERT_TRUE(first.handshake());
-    std::string greeting;
-    first.read_greeting(&greeting);
-    EXPECT_EQ(greeting, kGreeting);
+    EXPECT_EQ(first.greeting(), kGreeting);
     // first still holds its socket, its close_notify unsent: the server waits for its side.
     for (int i = 0; i < 3; i++) {
         TlsTestClient next;
         ASSERT_TRUE(next.connect(port));
         ASSERT_TRUE(next.handshake());
-        next.read_greeting(&greeting);
-        EXPECT_EQ(greeting, kGreeting) << "connection " << i + 2;
+        EXPECT_EQ(next.greeting(), kGreeting) << "connection " << i + 2;
     }
     first.close();
     std::string out = stop_server(server);

@@ -161,6 +161,13 @@ class TlsTestClient {
     // Reads until the server's close_notify, at most max_bytes: what came, or -1 on failure.
     long read_greeting(std::string *greeting = nullptr, size_t max_bytes = 4u << 20,
                        int timeout_ms = 10000);
+    // The same, for a greeting of ordinary size: its text ("" on failure).
+    std::string greeting()
+    {
+        std::string text;
+        read_greeting(&text);
+        return text;
+    }
     int fd() const { return fd_; }
     // Closes the socket without close_notify (the server sees its EOF).
     void close();
