@@ -240,6 +240,7 @@ control *control_start(const control_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "control thread: %s", strerror(rc));
         goto out_free;
     }
+    pthread_setname_np(c->thread, "control");
     return c;
 out_free:
     systemd_notifier_close(&c->notifier);

@@ -67,6 +67,7 @@ static int start_workers(pool *p, int count, char *err, size_t errlen)
             pthread_attr_destroy(&attr);
             return -1;
         }
+        pthread_setname_np(p->threads[p->started], "pool-worker");
     }
     pthread_attr_destroy(&attr);
     return 0;

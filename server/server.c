@@ -208,8 +208,10 @@ static int run_instances(const server_config *run_cfg, const server_model *model
                            .metrics = i == 0 ? metrics : NULL}; /* the queue of the first */
         if (i == set->count - 1)
             instance_main(in); /* the last listener runs in the calling thread */
-        else if ((in->rc = shutdown_thread_create(&in->thread, NULL, instance_main, in)) == 0)
+        else if ((in->rc = shutdown_thread_create(&in->thread, NULL, instance_main, in)) == 0) {
             in->started = 1;
+            pthread_setname_np(in->thread, "listener");
+        }
         else {
             snprintf(in->err, sizeof(in->err), "thread for listener %d: %s", i, strerror(in->rc));
             in->rc = -1;

@@ -32,6 +32,7 @@ int thread_set_run(const char *what, void *items, size_t item_size, int count,
             rc = -1;
             break;
         }
+        pthread_setname_np(threads[started], what); /* as top -H and ps -L show it */
     }
     if (rc != 0)
         shutdown_request(); /* the threads that did start stop too */

@@ -536,6 +536,7 @@ waiting_room *waiting_room_start(const handler_config *handler, server_stats *st
         snprintf(err, errlen, "waiting room: start thread: %s", strerror(rc));
         goto out_free;
     }
+    pthread_setname_np(room->thread, "waiting-room");
     return room;
 out_free:
     if (room->epfd >= 0)

@@ -13,6 +13,7 @@ greeter_add_test(test_hostile test_hostile.cc)
 greeter_add_test(test_waiting_room test_waiting_room.cc)
 # The stop signals blocked in every thread and child, taken from a signalfd.
 greeter_add_test(test_signals test_signals.cc)
+greeter_add_test(test_thread_names test_thread_names.cc)
 # valgrind and sanitizers do not mix: the memory check runs in the plain build only.
 if(NOT GREETER_SANITIZE)
   greeter_add_test(test_valgrind test_valgrind.cc)
