@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int loop_listeners_named(const char *name) { return strcmp(name, LOOP_LISTENERS_NAME) == 0; }
@@ -66,6 +67,18 @@ int loop_listeners_take(listener_set *set, int fd, char *why, size_t whylen)
     return -1;
 }
 
+/* A hint when fd belongs to another user than this process (the previous process of an
+ * upgrade before it dropped root, or the service manager): the kernel admits only sockets of
+ * one user to a SO_REUSEPORT group, so no further listener can join it. "" otherwise. */
+static const char *other_owner(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_uid == geteuid())
+        return "";
+    return " (the listener belongs to another user, and SO_REUSEPORT takes one user's sockets "
+           "only: run as many loops as the process that opened it, or open it as this user)";
+}
+
 int loop_listeners_open(listener_set *set, int loops, int backlog, char *err, size_t errlen)
 {
     for (int i = 0; i < set->count; i++) {
@@ -78,7 +91,8 @@ int loop_listeners_open(listener_set *set, int loops, int backlog, char *err, si
             if (fd < 0 || append(l, fd) < 0) {
                 if (fd >= 0)
                     close(fd);
-                snprintf(err, errlen, "listener '%s': a listener per event loop: %s", l->name, why);
+                snprintf(err, errlen, "listener '%s': a listener per event loop: %s%s", l->name,
+                         why, other_owner(l->fd));
                 return -1;
             }
         }
