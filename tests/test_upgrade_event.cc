@@ -3,6 +3,7 @@
 // greeted by the old process or the new one, never reset.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <string>
@@ -59,6 +60,22 @@ TEST(UpgradeEvent, SuccessorsWithFewerOrMoreLoopsServeEverySocket)
     std::string started;
     std::getline(std::ifstream(count), started);
     EXPECT_EQ(started, "3") << "the wrapper did not start every successor";
+}
+
+// The loops' listeners are opened with the first one, before --user drops root: the kernel
+// admits one user's sockets to a SO_REUSEPORT group, and opened later, as the user, they were
+// refused (the server failed to start).
+TEST(UpgradeEvent, LoopListenersAreOpenedBeforeDroppingRoot)
+{
+    if (geteuid() != 0)
+        GTEST_SKIP() << "needs root to drop privileges";
+    TestProc server;
+    int port = start_server(server, {"-m", "event", "-w", "3", "--user", "nobody"});
+    ASSERT_GT(port, 0) << server.err();
+    const int clients = 30; // the kernel spreads them over the three listeners by address hash
+    for (int i = 0; i < clients; i++)
+        EXPECT_EQ(fetch_greeting(port), kGreeting);
+    EXPECT_EQ(summary_field(stop_server(server), "greeted"), clients);
 }
 
 } // namespace
