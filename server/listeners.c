@@ -3,6 +3,7 @@
 #include "listeners.h"
 
 #include "log.h"
+#include "loop_listeners.h"
 #include "net.h"
 
 #include <errno.h>
@@ -101,27 +102,59 @@ static int check_fit(server_listener *l, const server_config *cfg, char *why, si
     return -1;
 }
 
-/* The inherited descriptors, each checked; 0, or -1 with err naming the first misfit. */
+/* One inherited listener, checked, into set; 0, or -1 with err naming it and the misfit. */
+static int take_listener(listener_set *set, int fd, const char *name, const server_config *cfg,
+                         char *err, size_t errlen)
+{
+    char why[256];
+    if (set->count == LISTENERS_MAX) {
+        snprintf(err, errlen, "inherited descriptor %d ('%s'): more than %d listeners", fd, name,
+                 LISTENERS_MAX);
+        return -1;
+    }
+    server_listener *l = &set->items[set->count++]; /* the set owns it from here, fit or not */
+    l->fd = fd;
+    snprintf(l->name, sizeof(l->name), "%s", name);
+    if (classify(l, why, sizeof(why)) < 0 || check_fit(l, cfg, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "inherited descriptor %d ('%s'): %s", fd, name, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* The inherited descriptors, each checked: the listeners, then the loop listeners an upgrade
+ * passed with them. 0, or -1 with err naming the first misfit; each descriptor is then either
+ * in set (listeners_close closes it) or closed here. */
 static int take_inherited(listener_set *set, const systemd_fds *fds, const server_config *cfg,
                           char *err, size_t errlen)
 {
     const server_model *model = server_find_model(cfg->model);
+    int rc = 0;
     if (fds->count > 1 && (strcmp(model->name, "fork") == 0 || strcmp(model->name, "prefork") == 0)) {
         snprintf(err, errlen, "%d inherited listeners: the %s model serves one (use pool, thread, "
                  "iterative or event, or pass one socket)", fds->count, model->name);
-        return -1;
+        rc = -1;
     }
     for (int i = 0; i < fds->count; i++) {
-        server_listener *l = &set->items[set->count++];
-        char why[256];
-        l->fd = fds->fds[i];
-        snprintf(l->name, sizeof(l->name), "%s", fds->names[i]);
-        if (classify(l, why, sizeof(why)) < 0 || check_fit(l, cfg, why, sizeof(why)) < 0) {
-            snprintf(err, errlen, "inherited descriptor %d ('%s'): %s", l->fd, l->name, why);
-            return -1;
-        }
+        if (loop_listeners_named(fds->names[i]))
+            continue;
+        if (rc == 0)
+            rc = take_listener(set, fds->fds[i], fds->names[i], cfg, err, errlen);
+        else
+            close(fds->fds[i]); /* after a misfit: never taken */
     }
-    return 0;
+    for (int i = 0; i < fds->count; i++) {
+        char why[256] = "a loop listener, which only the event model serves (name it otherwise)";
+        if (!loop_listeners_named(fds->names[i]))
+            continue;
+        if (rc == 0 && (!model->reuseport || loop_listeners_take(set, fds->fds[i], why, sizeof(why)) < 0)) {
+            snprintf(err, errlen, "inherited descriptor %d ('%s'): %s", fds->fds[i], fds->names[i], why);
+            rc = -1;
+        }
+        if (rc < 0)
+            close(fds->fds[i]);
+    }
+    return rc;
 }
 
 /* A TLS listener over TCP accepts a connection once its ClientHello is in (net_defer_accept):
@@ -143,34 +176,29 @@ static void defer_tls_accepts(const listener_set *set)
     }
 }
 
-int listeners_open(listener_set *set, const server_config *cfg, char *err, size_t errlen)
+/* The inherited listeners (fds->count > 0) into set; 0, or -1 with err. upgrade is the value
+ * of LISTENERS_UPGRADE_ENV, or NULL. */
+static int open_inherited(listener_set *set, const systemd_fds *fds, const char *upgrade,
+                          const server_config *cfg, char *err, size_t errlen)
 {
-    memset(set, 0, sizeof(*set));
-    systemd_fds fds;
-    const char *upgrade = getenv(LISTENERS_UPGRADE_ENV);
-    if (systemd_listen_fds(&fds, err, errlen) < 0)
+    set->origin = upgrade && strcmp(upgrade, "1") == 0 ? LISTENERS_UPGRADE
+                  : upgrade                            ? LISTENERS_SYSTEMD
+                  : cfg->address_given                 ? LISTENERS_OPENED
+                                                       : LISTENERS_SYSTEMD;
+    if (set->origin == LISTENERS_OPENED) {
+        /* Given both, which one the user meant is anyone's guess: refuse. */
+        snprintf(err, errlen, "-H/-p/--unix do not apply when the listeners are inherited "
+                 "(LISTEN_FDS=%d): remove them, or start without socket activation", fds->count);
+        for (int i = 0; i < fds->count; i++)
+            close(fds->fds[i]);
         return -1;
-    unsetenv(LISTENERS_UPGRADE_ENV);
-    if (fds.count > 0) {
-        set->origin = upgrade && strcmp(upgrade, "1") == 0 ? LISTENERS_UPGRADE
-                      : upgrade                            ? LISTENERS_SYSTEMD
-                      : cfg->address_given                 ? LISTENERS_OPENED
-                                                           : LISTENERS_SYSTEMD;
-        if (set->origin == LISTENERS_OPENED) {
-            /* Given both, which one the user meant is anyone's guess: refuse. */
-            snprintf(err, errlen, "-H/-p/--unix do not apply when the listeners are inherited "
-                     "(LISTEN_FDS=%d): remove them, or start without socket activation", fds.count);
-            for (int i = 0; i < fds.count; i++)
-                close(fds.fds[i]);
-            return -1;
-        }
-        int rc = take_inherited(set, &fds, cfg, err, errlen);
-        for (int i = set->count; i < fds.count; i++)
-            close(fds.fds[i]); /* those after a misfit */
-        if (rc == 0)
-            defer_tls_accepts(set);
-        return rc;
     }
+    return take_inherited(set, fds, cfg, err, errlen);
+}
+
+/* The listener the configuration names into set; 0, or -1 with err. */
+static int open_one(listener_set *set, const server_config *cfg, char *err, size_t errlen)
+{
     server_listener *l = &set->items[0];
     if ((l->fd = open_configured(cfg, err, errlen)) < 0)
         return -1;
@@ -179,8 +207,30 @@ int listeners_open(listener_set *set, const server_config *cfg, char *err, size_
     l->tls = cfg->tls.cert_file != NULL;
     l->is_unix = cfg->unix_path != NULL;
     snprintf(l->name, sizeof(l->name), "%s", listeners_role(l));
-    defer_tls_accepts(set);
     return 0;
+}
+
+int listeners_open(listener_set *set, const server_config *cfg, char *err, size_t errlen)
+{
+    memset(set, 0, sizeof(*set));
+    const server_model *model = server_find_model(cfg->model);
+    const char *upgrade = getenv(LISTENERS_UPGRADE_ENV);
+    systemd_fds *fds = calloc(1, sizeof(*fds)); /* large: room for an upgrade's loop listeners */
+    if (fds == NULL) {
+        snprintf(err, errlen, "listeners: out of memory");
+        return -1;
+    }
+    int rc = systemd_listen_fds(fds, err, errlen);
+    unsetenv(LISTENERS_UPGRADE_ENV);
+    if (rc == 0)
+        rc = fds->count > 0 ? open_inherited(set, fds, upgrade, cfg, err, errlen)
+                            : open_one(set, cfg, err, errlen);
+    free(fds);
+    if (rc == 0)
+        defer_tls_accepts(set); /* first: the loop listeners copy it */
+    if (rc == 0 && model && model->reuseport)
+        rc = loop_listeners_open(set, cfg->workers, cfg->backlog, err, errlen);
+    return rc;
 }
 
 void listeners_close(listener_set *set, int keep_files)
@@ -189,6 +239,7 @@ void listeners_close(listener_set *set, int keep_files)
         if (!keep_files && set->origin != LISTENERS_SYSTEMD)
             net_unix_cleanup(set->items[i].fd);
         close(set->items[i].fd);
+        loop_listeners_close(&set->items[i]);
     }
     set->count = 0;
 }

@@ -31,12 +31,19 @@ typedef struct server_listener {
     int tls;     /* serve TLS on it */
     int is_unix; /* AF_UNIX */
     char name[SYSTEMD_NAME_MAX]; /* LISTEN_FDNAMES entry; "tls", "plain" or "udp" when opened */
+    /* The event model's further SO_REUSEPORT listeners on fd's address, one per further loop
+     * (loop_listeners.h): served like fd, handed on by an upgrade; owned by the set. */
+    int *loop_fds;
+    int loop_count;
 } server_listener;
+
+/* The most listeners a server serves (each with its loop listeners besides). */
+#define LISTENERS_MAX 64
 
 typedef struct listener_set {
     int count;
     listeners_origin origin;
-    server_listener items[SYSTEMD_LISTEN_MAX];
+    server_listener items[LISTENERS_MAX];
 } listener_set;
 
 /*
@@ -46,7 +53,9 @@ typedef struct listener_set {
  * else TLS exactly when --tls-cert is given), UDP or UNIX datagram. A socket of another kind
  * (not a socket, a connected stream, SOCK_SEQPACKET, another family) or one the model or
  * options cannot serve is refused with err naming the descriptor and the fix. TLS listeners
- * over TCP defer accepts until the ClientHello is in (LISTENERS_TLS_DEFER_S). 0, or -1.
+ * over TCP defer accepts until the ClientHello is in (LISTENERS_TLS_DEFER_S). For a model that
+ * wants a listener per loop (event), each TCP listener gets its loop listeners: the inherited
+ * ones named LOOP_LISTENERS_NAME, and more opened up to -w. 0, or -1.
  */
 int listeners_open(listener_set *set, const server_config *cfg, char *err, size_t errlen);
 

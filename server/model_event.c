@@ -48,8 +48,10 @@ typedef struct event_conn {
 typedef struct event_loop {
     server *srv;
     int epfd;
-    int listen_fd;
-    int own_listener; /* loop 0 uses the server's listener; the others made theirs */
+    /* One per listener this loop serves (loop_init); their epoll tags. The listeners
+     * belong to the server's listener set, which hands them on in an upgrade. */
+    acceptor *accs;
+    int acc_count;
     int accepting;
     int live;         /* event_conns allocated */
     int live_peak;    /* the most live since memory was last given back (trim_after_surge) */
@@ -61,11 +63,10 @@ typedef struct event_loop {
     /* Every connection in a list waits the same fixed time (work_us, or io_timeout), so
      * each list stays sorted by deadline (dlist.h). */
     dl_list working, waiting_io;
-    acceptor acc;     /* the shared accept step, with its spare descriptor */
 } event_loop;
 
-/* epoll data for the two descriptors that are not connections. */
-static char listener_tag, stop_tag;
+/* epoll data for the stop descriptor (listeners have their acceptor, connections theirs). */
+static char stop_tag;
 
 
 static dl_list *list_of(event_loop *loop, event_conn *c)
@@ -336,11 +337,11 @@ static void on_accepted(event_loop *loop, conn_item *conn)
     }
 }
 
-static void accept_batch(event_loop *loop)
+static void accept_batch(event_loop *loop, acceptor *acc)
 {
     for (int i = 0; i < ACCEPT_BATCH && loop->accepting; i++) {
         conn_item conn;
-        accept_result r = acceptor_accept(&loop->acc, &conn);
+        accept_result r = acceptor_accept(acc, &conn);
         if (r == ACCEPT_OK)
             on_accepted(loop, &conn);
         else if (r != ACCEPT_TRANSIENT)
@@ -373,13 +374,25 @@ static void drain(event_loop *loop, event_conn *c)
     conn_free(loop, c);
 }
 
+/* Leaves the listeners open: clients that wait in them are a successor's to accept (an
+ * upgrade), or are turned away when the process exits. */
 static void stop_accepting(event_loop *loop)
 {
     loop->accepting = 0;
-    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, loop->listen_fd, NULL);
+    /* (clang-analyzer, starting in loop_main, does not know that loop_init gave accs
+     * acc_count acceptors.) */
+    for (int k = 0; k < loop->acc_count; k++)
+        epoll_ctl(loop->epfd, EPOLL_CTL_DEL, loop->accs[k].listen_fd, NULL); // NOLINT(clang-analyzer-core.NullDereference)
     epoll_ctl(loop->epfd, EPOLL_CTL_DEL, shutdown_fd(), NULL);
-    if (loop->own_listener)
-        close(loop->listen_fd);
+}
+
+/* The acceptor whose listener tag is, or NULL (tag is a connection's). */
+static acceptor *acceptor_of(event_loop *loop, const void *tag)
+{
+    for (int k = 0; k < loop->acc_count; k++)
+        if (tag == &loop->accs[k])
+            return &loop->accs[k];
+    return NULL;
 }
 
 /* Handles deadlines that have passed: work done -> greet; I/O waits -> give up. */
@@ -466,8 +479,9 @@ static void *loop_main(void *arg)
         server_stats_add(&loop->srv->stats->busy, 1); /* a loop is a busy worker while not waiting */
         for (int i = 0; i < n; i++) {
             void *tag = events[i].data.ptr;
-            if (tag == &listener_tag)
-                accept_batch(loop);
+            acceptor *acc = acceptor_of(loop, tag);
+            if (acc)
+                accept_batch(loop, acc);
             else if (tag == &stop_tag)
                 stop_accepting(loop);
             else
@@ -488,41 +502,55 @@ static int is_unix_socket(int fd)
     return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family == AF_UNIX;
 }
 
+/* The server's listeners by number: its own, then its loop listeners (loop_listeners.h). */
+static int listener_at(const server *srv, int j) { return j == 0 ? srv->listen_fd : srv->loop_fds[j - 1]; }
+
+/* Serves the listener fd in loop: an acceptor, in epoll. 0, or -1 with errno. */
+static int loop_add_listener(event_loop *loop, int fd, int shared)
+{
+    acceptor *acc = &loop->accs[loop->acc_count++];
+    acceptor_init(acc, fd, &loop->srv->cfg->handler, loop->srv->stats);
+    acc->conn_flags |= SOCK_NONBLOCK;
+    /* A shared listener wakes one loop per connection, not all of them. */
+    struct epoll_event ev = {.events = EPOLLIN | (shared ? EPOLLEXCLUSIVE : 0), .data.ptr = acc};
+    return epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
 static int loop_init(event_loop *loop, server *srv, int index, char *err, size_t errlen)
 {
     memset(loop, 0, sizeof(*loop));
     loop->srv = srv;
     loop->accepting = 1;
-    loop->epfd = -1; /* loop_destroy after a failure here must close only what was opened */
-    loop->acc.spare_fd = -1;
-    loop->listen_fd = srv->listen_fd;
-    int shared = is_unix_socket(srv->listen_fd);
-    if (index > 0 && !shared) {
-        loop->listen_fd = net_listen_clone(srv->listen_fd, srv->cfg->backlog, err, errlen);
-        if (loop->listen_fd < 0)
-            return -1;
-        loop->own_listener = 1;
-    }
-    acceptor_init(&loop->acc, loop->listen_fd, &srv->cfg->handler, srv->stats);
-    loop->acc.conn_flags |= SOCK_NONBLOCK;
+    int n = srv->cfg->workers, total = 1 + srv->loop_count;
     loop->epfd = epoll_create1(EPOLL_CLOEXEC);
-    /* A shared listener wakes one loop per connection, not all of them. */
-    struct epoll_event lev = {.events = EPOLLIN | (shared ? EPOLLEXCLUSIVE : 0),
-                              .data.ptr = &listener_tag};
+    loop->accs = calloc((size_t)total / (size_t)n + 1, sizeof(*loop->accs));
     struct epoll_event sev = {.events = EPOLLIN, .data.ptr = &stop_tag};
-    if (loop->epfd < 0 || epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->listen_fd, &lev) < 0 ||
-        epoll_ctl(loop->epfd, EPOLL_CTL_ADD, shutdown_fd(), &sev) < 0) {
-        snprintf(err, errlen, "epoll for loop %d: %s", index, strerror(errno));
-        return -1;
+    if (loop->epfd < 0 || loop->accs == NULL ||
+        epoll_ctl(loop->epfd, EPOLL_CTL_ADD, shutdown_fd(), &sev) < 0)
+        goto out_fail;
+    /* The listeners are dealt round robin: loop `index` serves those numbered index modulo n.
+     * Most often that is one each (listeners_open opens one per loop); more when an upgrade
+     * handed over more than this process runs loops, all served so that no client waits in one
+     * unseen. With fewer listeners than loops (a UNIX socket) the loops share them. */
+    if (total < n) {
+        if (loop_add_listener(loop, listener_at(srv, index % total), 1) < 0)
+            goto out_fail;
+    } else {
+        for (int j = index; j < total; j += n)
+            if (loop_add_listener(loop, listener_at(srv, j), 0) < 0)
+                goto out_fail;
     }
     return 0;
+out_fail:
+    snprintf(err, errlen, "epoll for loop %d: %s", index, loop->accs ? strerror(errno) : "out of memory");
+    return -1;
 }
 
 static void loop_destroy(event_loop *loop)
 {
-    if (loop->accepting && loop->own_listener)
-        close(loop->listen_fd);
-    acceptor_destroy(&loop->acc);
+    for (int k = 0; k < loop->acc_count; k++)
+        acceptor_destroy(&loop->accs[k]);
+    free(loop->accs);
     if (loop->epfd >= 0)
         close(loop->epfd);
 }

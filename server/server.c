@@ -204,7 +204,8 @@ static int run_instances(const server_config *run_cfg, const server_model *model
         if (!l->tls)
             in->cfg.handler.tls = NULL;
         in->model = model;
-        in->srv = (server){.cfg = &in->cfg, .listen_fd = l->fd, .stats = stats,
+        in->srv = (server){.cfg = &in->cfg, .listen_fd = l->fd, .loop_fds = l->loop_fds,
+                           .loop_count = l->loop_count, .stats = stats,
                            .metrics = i == 0 ? metrics : NULL}; /* the queue of the first */
         if (i == set->count - 1)
             instance_main(in); /* the last listener runs in the calling thread */

@@ -60,6 +60,8 @@ typedef struct server_config {
 typedef struct server {
     const server_config *cfg;
     int listen_fd;
+    const int *loop_fds; /* the event model's further listeners on listen_fd's address */
+    int loop_count;
     server_stats *stats;
     metrics *metrics; /* NULL without --metrics; the pool shows it its queue */
 } server;

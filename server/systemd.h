@@ -12,7 +12,8 @@ extern "C" {
 #endif
 
 #define SYSTEMD_LISTEN_FDS_START 3
-#define SYSTEMD_LISTEN_MAX 64
+/* Room for an event server's upgrade: its listeners and a listener per loop beside each. */
+#define SYSTEMD_LISTEN_MAX 1024
 #define SYSTEMD_NAME_MAX 256
 
 /* Descriptors passed to this process (sd_listen_fds(3)): LISTEN_PID must name this process. */

@@ -3,6 +3,7 @@
 #include "upgrade.h"
 
 #include "clock.h"
+#include "loop_listeners.h"
 #include "systemd.h"
 
 #include <errno.h>
@@ -45,10 +46,62 @@ __attribute__((format(printf, 1, 2))) static char *env_entry(const char *fmt, ..
     return entry;
 }
 
+/* What the successor gets, in LISTEN_FDS order: every listener, named by its role, then every
+ * loop listener, named LOOP_LISTENERS_NAME (the successor finds its listener by address). */
+typedef struct handover {
+    int count;
+    int *fds;
+    char *names; /* LISTEN_FDNAMES' value */
+} handover;
+
+/* Fills h (free with handover_free); 0, or -1 with err. */
+static int handover_build(handover *h, const listener_set *set, char *err, size_t errlen)
+{
+    size_t names_len = 1;
+    h->count = 0;
+    for (int i = 0; i < set->count; i++) {
+        h->count += 1 + set->items[i].loop_count;
+        names_len += strlen(listeners_role(&set->items[i])) + 1 +
+                     (size_t)set->items[i].loop_count * (sizeof(LOOP_LISTENERS_NAME) + 1);
+    }
+    if (h->count > SYSTEMD_LISTEN_MAX) {
+        snprintf(err, errlen, "upgrade: %d listening sockets (a listener per event loop) are more "
+                 "than a new process takes (%d): lower -w", h->count, SYSTEMD_LISTEN_MAX);
+        return -1;
+    }
+    h->fds = malloc((size_t)h->count * sizeof(*h->fds) + 1); /* + 1: never malloc(0) */
+    h->names = malloc(names_len);
+    if (h->fds == NULL || h->names == NULL) {
+        snprintf(err, errlen, "upgrade: out of memory");
+        return -1;
+    }
+    int n = 0;
+    size_t at = 0;
+    h->names[0] = '\0';
+    for (int i = 0; i < set->count; i++) {
+        h->fds[n++] = set->items[i].fd;
+        at += (size_t)snprintf(h->names + at, names_len - at, "%s%s", n > 1 ? ":" : "",
+                               listeners_role(&set->items[i]));
+    }
+    for (int i = 0; i < set->count; i++)
+        for (int k = 0; k < set->items[i].loop_count; k++) {
+            h->fds[n++] = set->items[i].loop_fds[k];
+            at += (size_t)snprintf(h->names + at, names_len - at, ":%s", LOOP_LISTENERS_NAME);
+        }
+    return 0;
+}
+
+static void handover_free(handover *h)
+{
+    free(h->fds);
+    free(h->names);
+    memset(h, 0, sizeof(*h));
+}
+
 /* The successor's environment, built before fork (malloc is not safe after it). *pid_slot is
  * the LISTEN_PID entry, whose digits the successor writes itself. Free with free_env. */
-static char **build_env(const listener_set *set, const char *notify, const char *next,
-                        char **pid_slot)
+static char **build_env(const listener_set *set, const handover *h, const char *notify,
+                        const char *next, char **pid_slot)
 {
     size_t n = 0;
     while (environ[n])
@@ -60,12 +113,8 @@ static char **build_env(const listener_set *set, const char *notify, const char 
     for (size_t i = 0; i < n; i++)
         if (!replaced_variable(environ[i]))
             env[k++] = strdup(environ[i]);
-    char names[SYSTEMD_LISTEN_MAX * 8] = "";
-    for (int i = 0; i < set->count; i++)
-        snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? ":" : "",
-                 listeners_role(&set->items[i]));
-    env[k++] = env_entry("LISTEN_FDS=%d", set->count);
-    env[k++] = env_entry("LISTEN_FDNAMES=%s", names);
+    env[k++] = env_entry("LISTEN_FDS=%d", h->count);
+    env[k++] = env_entry("LISTEN_FDNAMES=%s", h->names);
     env[k++] = env_entry("NOTIFY_SOCKET=%s", notify);
     env[k++] = env_entry("%s=%s", LISTENERS_UPGRADE_ENV,
                          set->origin == LISTENERS_SYSTEMD ? "systemd" : "1");
@@ -100,17 +149,17 @@ static void write_pid_entry(char *slot, pid_t pid)
     slot[11 + n] = '\0';
 }
 
-/* In the successor, before exec: the listeners at 3, 4, ... (without close-on-exec), every
+/* In the successor, before exec: h's descriptors at 3, 4, ... (without close-on-exec), every
  * signal unblocked. Only async-signal-safe calls. */
 static void exec_successor(const char *binary, char *const argv[], char **env, char *pid_slot,
-                           const listener_set *set)
+                           const handover *h)
 {
     int moved[SYSTEMD_LISTEN_MAX];
-    int first = SYSTEMD_LISTEN_FDS_START + set->count;
-    for (int i = 0; i < set->count; i++)
-        if ((moved[i] = fcntl(set->items[i].fd, F_DUPFD, first)) < 0)
+    int first = SYSTEMD_LISTEN_FDS_START + h->count;
+    for (int i = 0; i < h->count; i++)
+        if ((moved[i] = fcntl(h->fds[i], F_DUPFD, first)) < 0)
             _exit(127);
-    for (int i = 0; i < set->count; i++) {
+    for (int i = 0; i < h->count; i++) {
         if (dup2(moved[i], SYSTEMD_LISTEN_FDS_START + i) < 0)
             _exit(127);
         close(moved[i]);
@@ -127,11 +176,14 @@ int upgrade_start(upgrade *u, const char *binary, char *const argv[], const list
                   const char *next_notify, char *err, size_t errlen)
 {
     memset(u, 0, sizeof(*u));
-    char name[128], *pid_slot = NULL;
+    char name[128], *pid_slot = NULL, **env = NULL;
     int pipefd[2];
+    handover h = {0};
     if ((u->notify_fd = systemd_notify_listen(name, sizeof(name), err, errlen)) < 0)
         return -1;
-    char **env = build_env(set, name, next_notify, &pid_slot);
+    if (handover_build(&h, set, err, errlen) < 0)
+        goto out_close_notify;
+    env = build_env(set, &h, name, next_notify, &pid_slot);
     if (env == NULL || pid_slot == NULL || pipe2(pipefd, O_CLOEXEC) < 0) {
         snprintf(err, errlen, "upgrade: %s", env && pid_slot ? strerror(errno) : "out of memory");
         goto out_close_notify;
@@ -142,7 +194,7 @@ int upgrade_start(upgrade *u, const char *binary, char *const argv[], const list
          * wait for all their children at exit, and the successor outlives us. */
         pid_t successor = fork();
         if (successor == 0)
-            exec_successor(binary, argv, env, pid_slot, set);
+            exec_successor(binary, argv, env, pid_slot, &h);
         ssize_t ignored = write(pipefd[1], &successor, sizeof(successor));
         (void)ignored;
         _exit(0);
@@ -160,6 +212,7 @@ int upgrade_start(upgrade *u, const char *binary, char *const argv[], const list
         waitpid(middle, NULL, 0); /* ECHILD when a model's reaper took it first: fine */
     free_env(env);
     env = NULL;
+    handover_free(&h);
     if (successor < 0)
         goto out_close_notify;
     u->pid = successor;
@@ -167,6 +220,7 @@ int upgrade_start(upgrade *u, const char *binary, char *const argv[], const list
     return 0;
 out_close_notify:
     free_env(env);
+    handover_free(&h);
     close(u->notify_fd);
     memset(u, 0, sizeof(*u));
     return -1;

@@ -10,3 +10,6 @@ endif()
 greeter_add_test(test_version test_version.cc)
 target_compile_definitions(test_version PRIVATE GREETER_PROJECT_VERSION="${PROJECT_VERSION}")
 add_dependencies(test_version loadgen greeter-server greeter-client)
+# The event model's upgrade: its per-loop SO_REUSEPORT listeners handed over, no client reset.
+greeter_add_test(test_upgrade_event test_upgrade_event.cc)
+add_dependencies(test_upgrade_event greeter-server loadgen)

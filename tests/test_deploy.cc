@@ -14,14 +14,13 @@
 #include <cstdio>
 #include <fstream>
 #include <regex>
-#include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "testproc.h"
 #include "tls.h"
+#include "upgrade_testutil.h"
 
 namespace {
 
@@ -53,17 +52,6 @@ std::string fetch_soon(int port)
     return "";
 }
 
-// Sums "key=N" over every summary line in text.
-long sum_field(const std::string &text, const std::string &key)
-{
-    long total = 0;
-    std::istringstream lines(text);
-    for (std::string line; std::getline(lines, line);)
-        if (line.rfind("summary:", 0) == 0)
-            total += summary_field(line, key);
-    return total;
-}
-
 // Collects what proc printed so far (on stderr too) for up to ms, without ending it.
 void pump(TestProc &proc, int ms = 20) { proc.wait_for_line(std::string(1, '\x01'), ms); }
 
@@ -74,27 +62,6 @@ bool wait_err(TestProc &proc, const std::string &text, int timeout_ms = 5000)
         pump(proc);
         return proc.err().find(text) != std::string::npos;
     }, timeout_ms);
-}
-
-// loadgen's --json result: its greetings and its errors' total; false when either is missing.
-bool loadgen_counts(const std::string &json, long *greetings, long *errors)
-{
-    std::smatch m;
-    if (!std::regex_search(json, m, std::regex("\"greetings\": *([0-9]+)")))
-        return false;
-    *greetings = std::stol(m[1]);
-    if (!std::regex_search(json, m, std::regex("\"total\": *([0-9]+)")))
-        return false;
-    *errors = std::stol(m[1]);
-    return true;
-}
-
-size_t count_of(const std::string &text, const std::string &what)
-{
-    size_t n = 0;
-    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-        n++;
-    return n;
 }
 
 TEST(SocketActivation, GreetsOnInheritedTcpAndUnixSockets)
@@ -378,51 +345,17 @@ TEST_P(ReloadStorm, TlsClientsAcrossAHundredReloadsAreAllGreetedAndCounted)
 
 INSTANTIATE_TEST_SUITE_P(Forking, ReloadStorm, ::testing::Values("fork", "prefork"));
 
-// The pids of successors the upgrades started (from the server's log), to clean up after.
-std::set<pid_t> successors(const std::string &err)
-{
-    std::set<pid_t> pids;
-    std::regex re("upgrade: process ([0-9]+) is ready");
-    for (auto it = std::sregex_iterator(err.begin(), err.end(), re); it != std::sregex_iterator(); ++it)
-        pids.insert((pid_t)std::stol((*it)[1]));
-    return pids;
-}
-
 TEST(Upgrade, SigusrTwoUnderLoadLosesNoClientAndTheCountsReconcile)
 {
-    TestProc server;
-    int port = start_server(server, {"-w", "4"}, false); // not --quiet: the log names each successor
-    ASSERT_GT(port, 0) << server.err();
-    TestProc load;
-    ASSERT_TRUE(load.start({GREETER_LOADGEN_BIN, "-c", "20", "-d", "3s", "--json", "-",
-                            "127.0.0.1:" + std::to_string(port)}));
-    pid_t current = server.pid();
     const int upgrades = 3;
-    for (int i = 0; i < upgrades; i++) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));
-        kill(current, SIGUSR2);
-        // The old process prints its summary once its successor is ready and it has drained.
-        ASSERT_NE(server.wait_for_line("summary:", 10000), "") << server.err();
-        std::set<pid_t> pids = successors(server.err());
-        ASSERT_EQ(pids.size(), (size_t)i + 1) << server.err();
-        current = *std::max_element(pids.begin(), pids.end(), [&](pid_t a, pid_t b) {
-            return server.err().find(std::to_string(a) + " is ready") <
-                   server.err().find(std::to_string(b) + " is ready");
-        });
-    }
-    EXPECT_EQ(load.wait_exit(20000), 0) << load.err();
-    kill(current, SIGTERM);
-    EXPECT_NE(server.wait_for_line("summary:", 10000), "");
-    server.wait_exit(5000);
-    for (pid_t pid : successors(server.err()))
-        kill(pid, SIGKILL); // none should be left; never leak one if an expectation failed
-    long greetings = -1, errors = -1;
-    ASSERT_TRUE(loadgen_counts(load.out(), &greetings, &errors)) << load.out();
-    EXPECT_EQ(errors, 0) << "loadgen saw errors: " << load.out();
-    EXPECT_EQ(count_of(server.out(), "summary:"), (size_t)upgrades + 1) << server.out();
-    EXPECT_GT(greetings, 0);
-    EXPECT_EQ(sum_field(server.out(), "greeted"), greetings) << server.out();
-    EXPECT_EQ(sum_field(server.out(), "accepted"), greetings) << server.out();
+    UpgradeRun run;
+    upgrade_under_load({"-w", "4"}, {"-c", "20", "-d", "3s"}, upgrades, 300, &run);
+    ASSERT_FALSE(HasFatalFailure());
+    EXPECT_EQ(run.errors, 0) << "loadgen saw errors: " << run.load_out;
+    EXPECT_EQ(count_of(run.server_out, "summary:"), (size_t)upgrades + 1) << run.server_out;
+    EXPECT_GT(run.greetings, 0);
+    EXPECT_EQ(sum_field(run.server_out, "greeted"), run.greetings) << run.server_out;
+    EXPECT_EQ(sum_field(run.server_out, "accepted"), run.greetings) << run.server_out;
 }
 
 TEST(Upgrade, ANewProcessThatFailsLeavesTheOldOneServing)

@@ -1,0 +1,81 @@
+// test_upgrade_event.cc -- the event model's hitless upgrade: each loop's SO_REUSEPORT listener
+// goes to the successor with the first one, so a client waiting in any of their queues is
+// greeted by the old process or the new one, never reset.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "testproc.h"
+#include "upgrade_testutil.h"
+
+namespace {
+
+// Every client greeted once, by one of the processes, and nothing lost or left hanging.
+void expect_no_client_lost(const UpgradeRun &run, int upgrades)
+{
+    EXPECT_EQ(run.errors, 0) << "loadgen saw errors: " << run.load_out;
+    EXPECT_EQ(run.unfinished, 0) << run.load_out;
+    EXPECT_GT(run.greetings, 0);
+    EXPECT_EQ(count_of(run.server_out, "summary:"), (size_t)upgrades + 1) << run.server_out;
+    EXPECT_EQ(sum_field(run.server_out, "greeted"), run.greetings) << run.server_out;
+    EXPECT_EQ(sum_field(run.server_out, "accepted"), run.greetings) << run.server_out;
+}
+
+// Four loops (three listeners besides the inherited one) on two cores, each client costing
+// 100 us of CPU so that every accept queue holds clients whenever an upgrade happens: closed
+// by the old process, those queues reset hundreds of clients in this test.
+TEST(UpgradeEvent, SeveralLoopsUnderLoadLoseNoClientAcrossUpgrades)
+{
+    const int upgrades = 4;
+    UpgradeRun run;
+    upgrade_under_load({"-m", "event", "-w", "4", "--work-us", "100", "--work-kind", "spin"},
+                       {"-c", "200", "-d", "2s"}, upgrades, 250, &run);
+    ASSERT_FALSE(HasFatalFailure());
+    expect_no_client_lost(run, upgrades);
+}
+
+// Successors that run other loop counts (4, then 2, 5 and 3: an --upgrade-binary that adds
+// -w): one with fewer loops than sockets handed over serves the extra sockets too (else their
+// clients would wait unseen), one with more opens what it lacks.
+TEST(UpgradeEvent, SuccessorsWithFewerOrMoreLoopsServeEverySocket)
+{
+    TempDir dir;
+    std::string wrapper = dir.path("greeter-server"), count = dir.path("upgrades");
+    std::ofstream(wrapper) << "#!/bin/sh\n"
+                              "n=$(cat " + count + " 2>/dev/null || echo 0)\n"
+                              "echo $((n + 1)) > " + count + "\n"
+                              "case $n in 0) w=2 ;; 1) w=5 ;; *) w=3 ;; esac\n"
+                              "exec " GREETER_SERVER_BIN " \"$@\" -w $w\n";
+    ASSERT_EQ(chmod(wrapper.c_str(), 0755), 0);
+    const int upgrades = 3;
+    UpgradeRun run;
+    upgrade_under_load({"-m", "event", "-w", "4", "--work-us", "100", "--work-kind", "spin",
+                        "--upgrade-binary", wrapper},
+                       {"-c", "200", "-d", "2s"}, upgrades, 300, &run);
+    ASSERT_FALSE(HasFatalFailure());
+    expect_no_client_lost(run, upgrades);
+    std::string started;
+    std::getline(std::ifstream(count), started);
+    EXPECT_EQ(started, "3") << "the wrapper did not start every successor";
+}
+
+// The loops' listeners are opened with the first one, before --user drops root: the kernel
+// admits one user's sockets to a SO_REUSEPORT group, and opened later, as the user, they were
+// refused (the server failed to start).
+TEST(UpgradeEvent, LoopListenersAreOpenedBeforeDroppingRoot)
+{
+    if (geteuid() != 0)
+        GTEST_SKIP() << "needs root to drop privileges";
+    TestProc server;
+    int port = start_server(server, {"-m", "event", "-w", "3", "--user", "nobody"});
+    ASSERT_GT(port, 0) << server.err();
+    const int clients = 30; // the kernel spreads them over the three listeners by address hash
+    for (int i = 0; i < clients; i++)
+        EXPECT_EQ(fetch_greeting(port), kGreeting);
+    EXPECT_EQ(summary_field(stop_server(server), "greeted"), clients);
+}
+
+} // namespace
