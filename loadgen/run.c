@@ -19,27 +19,18 @@
 
 #define PROGRESS_POLL_NS 50000000ull /* the main thread looks at the workers this often */
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
+/* SIGINT/SIGTERM end the run early (and it still reports); SIGPIPE is never wanted. The stop
+ * signals are blocked from here on, in the main thread and so in the workers it starts, and
+ * the main thread takes them with sigtimedwait while it watches the run: no handler, which a
+ * sanitizer's runtime may defer and lose (as it did for the server). They stay blocked to the
+ * exit, so one arriving while the report prints waits, harmless, instead of killing it. */
+static void block_stop_signals(sigset_t *stop_signals)
 {
-    (void)sig;
-    stop_requested = 1;
-}
-
-/* SIGINT/SIGTERM end the run early (and still report); SIGPIPE is never wanted. The workers
- * inherit a mask blocking both, so only the main thread sees them. */
-static void setup_signals(sigset_t *blocked)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_stop_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    sigemptyset(blocked);
-    sigaddset(blocked, SIGINT);
-    sigaddset(blocked, SIGTERM);
+    sigemptyset(stop_signals);
+    sigaddset(stop_signals, SIGINT);
+    sigaddset(stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, stop_signals, NULL);
 }
 
 typedef struct run_state {
@@ -50,14 +41,15 @@ typedef struct run_state {
     pthread_t *tids;
     int started;
     int aborted;      /* --abort-after stopped the run */
+    sigset_t stop_signals;
+    int stopped_by;   /* the stop signal that ended the run early, or 0 */
     lg_timeline *timeline;
 } run_state;
 
 static int start_workers(run_state *rs, char *err, size_t errlen)
 {
     int threads = rs->cfg->threads;
-    sigset_t blocked, old;
-    setup_signals(&blocked);
+    block_stop_signals(&rs->stop_signals);
     /* workers is an array of pointers: one engine_worker pointer per thread. */
     rs->workers = calloc((size_t)threads, sizeof(*rs->workers)); // NOLINT(bugprone-sizeof-expression)
     rs->tids = calloc((size_t)threads, sizeof(*rs->tids));
@@ -69,7 +61,6 @@ static int start_workers(run_state *rs, char *err, size_t errlen)
             return -1;
         rs->boxes[i] = engine_worker_handoff(rs->workers[i]);
     }
-    pthread_sigmask(SIG_BLOCK, &blocked, &old);
     for (; rs->started < threads; rs->started++) {
         int rc = pthread_create(&rs->tids[rs->started], NULL, engine_worker_main,
                                 rs->workers[rs->started]);
@@ -79,7 +70,6 @@ static int start_workers(run_state *rs, char *err, size_t errlen)
             break;
         }
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rs->started == threads ? 0 : -1;
 }
 
@@ -141,9 +131,11 @@ static void watch_workers(run_state *rs)
     uint64_t last_good_ns = rs->shared.start_ns, seen_greetings = 0;
     struct timespec pause = {0, (long)PROGRESS_POLL_NS};
     while (!workers_done(rs)) {
-        nanosleep(&pause, NULL);
-        if (stop_requested)
+        int sig = sigtimedwait(&rs->stop_signals, NULL, &pause); /* or times out */
+        if (sig > 0) {
+            rs->stopped_by = sig;
             atomic_store(&rs->shared.stop, 1);
+        }
         if (!rs->aborted && all_failing(rs, clock_now_ns(), &last_good_ns, &seen_greetings)) {
             rs->aborted = 1;
             atomic_store(&rs->shared.stop, 1);
@@ -187,7 +179,7 @@ static void collect(run_state *rs, lg_stats *merged, lg_report *r)
      * window must not dilute it. With -n, or when a signal cut the run short, it runs to the
      * last counted end. */
     uint64_t end = merged->last_finish_ns ? merged->last_finish_ns : clock_now_ns();
-    r->interrupted = stop_requested != 0 || rs->aborted;
+    r->interrupted = rs->stopped_by != 0 || rs->aborted;
     if (!r->interrupted && rs->shared.end_ns != UINT64_MAX)
         end = rs->shared.end_ns;
     r->duration_s = end > rs->shared.measure_ns ? (double)(end - rs->shared.measure_ns) / 1e9 : 0;
