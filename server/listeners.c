@@ -95,8 +95,12 @@ static int check_fit(server_listener *l, const server_config *cfg, char *why, si
         snprintf(why, whylen, "a stream socket, but --udp was given");
     else if (l->udp && (cfg->access.max_conns || cfg->access.max_per_ip))
         snprintf(why, whylen, "a datagram socket: --max-conns and --max-per-ip do not apply");
-    else if (model->reuseport && !l->is_unix && sockopt_int(l->fd, SOL_SOCKET, SO_REUSEPORT) != 1)
-        snprintf(why, whylen, "the event model adds a listener per loop: set ReusePort=yes");
+    /* One loop adds no listener, so a launcher that cannot set SO_REUSEPORT (such as
+     * systemd-socket-activate) still serves it. */
+    else if (model->reuseport && cfg->workers > 1 && !l->is_unix &&
+             sockopt_int(l->fd, SOL_SOCKET, SO_REUSEPORT) != 1)
+        snprintf(why, whylen, "the event model adds a listener per loop: set ReusePort=yes, or "
+                 "run one loop (-w 1)");
     else
         return 0;
     return -1;
