@@ -106,7 +106,8 @@ static int check_fit(server_listener *l, const server_config *cfg, char *why, si
     return -1;
 }
 
-/* One inherited listener, checked, into set; 0, or -1 with err naming it and the misfit. */
+/* One inherited listener, checked, into set (closed instead when set is full); 0, or -1 with
+ * err naming it and the misfit. */
 static int take_listener(listener_set *set, int fd, const char *name, const server_config *cfg,
                          char *err, size_t errlen)
 {
@@ -114,6 +115,7 @@ static int take_listener(listener_set *set, int fd, const char *name, const serv
     if (set->count == LISTENERS_MAX) {
         snprintf(err, errlen, "inherited descriptor %d ('%s'): more than %d listeners", fd, name,
                  LISTENERS_MAX);
+        close(fd);
         return -1;
     }
     server_listener *l = &set->items[set->count++]; /* the set owns it from here, fit or not */
