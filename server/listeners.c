@@ -219,7 +219,6 @@ static int open_one(listener_set *set, const server_config *cfg, char *err, size
 int listeners_open(listener_set *set, const server_config *cfg, char *err, size_t errlen)
 {
     memset(set, 0, sizeof(*set));
-    const server_model *model = server_find_model(cfg->model);
     const char *upgrade = getenv(LISTENERS_UPGRADE_ENV);
     systemd_fds *fds = calloc(1, sizeof(*fds)); /* large: room for an upgrade's loop listeners */
     if (fds == NULL) {
@@ -233,9 +232,7 @@ int listeners_open(listener_set *set, const server_config *cfg, char *err, size_
                             : open_one(set, cfg, err, errlen);
     free(fds);
     if (rc == 0)
-        defer_tls_accepts(set); /* first: the loop listeners copy it */
-    if (rc == 0 && model && model->reuseport)
-        rc = loop_listeners_open(set, cfg->workers, cfg->backlog, err, errlen);
+        defer_tls_accepts(set); /* before loop_listeners_open: the loop listeners copy it */
     return rc;
 }
 

@@ -54,8 +54,8 @@ typedef struct listener_set {
  * (not a socket, a connected stream, SOCK_SEQPACKET, another family) or one the model or
  * options cannot serve is refused with err naming the descriptor and the fix. TLS listeners
  * over TCP defer accepts until the ClientHello is in (LISTENERS_TLS_DEFER_S). For a model that
- * wants a listener per loop (event), each TCP listener gets its loop listeners: the inherited
- * ones named LOOP_LISTENERS_NAME, and more opened up to -w. 0, or -1.
+ * wants a listener per loop (event), each TCP listener takes the inherited loop listeners
+ * (named LOOP_LISTENERS_NAME); loop_listeners_open adds what -w still lacks. 0, or -1.
  */
 int listeners_open(listener_set *set, const server_config *cfg, char *err, size_t errlen);
 
