@@ -95,14 +95,19 @@ static int check_fit(server_listener *l, const server_config *cfg, char *why, si
         snprintf(why, whylen, "a stream socket, but --udp was given");
     else if (l->udp && (cfg->access.max_conns || cfg->access.max_per_ip))
         snprintf(why, whylen, "a datagram socket: --max-conns and --max-per-ip do not apply");
-    else if (model->reuseport && !l->is_unix && sockopt_int(l->fd, SOL_SOCKET, SO_REUSEPORT) != 1)
-        snprintf(why, whylen, "the event model adds a listener per loop: set ReusePort=yes");
+    /* One loop adds no listener, so a launcher that cannot set SO_REUSEPORT (such as
+     * systemd-socket-activate) still serves it. */
+    else if (model->reuseport && cfg->workers > 1 && !l->is_unix &&
+             sockopt_int(l->fd, SOL_SOCKET, SO_REUSEPORT) != 1)
+        snprintf(why, whylen, "the event model adds a listener per loop: set ReusePort=yes, or "
+                 "run one loop (-w 1)");
     else
         return 0;
     return -1;
 }
 
-/* One inherited listener, checked, into set; 0, or -1 with err naming it and the misfit. */
+/* One inherited listener, checked, into set (closed instead when set is full); 0, or -1 with
+ * err naming it and the misfit. */
 static int take_listener(listener_set *set, int fd, const char *name, const server_config *cfg,
                          char *err, size_t errlen)
 {
@@ -110,6 +115,7 @@ static int take_listener(listener_set *set, int fd, const char *name, const serv
     if (set->count == LISTENERS_MAX) {
         snprintf(err, errlen, "inherited descriptor %d ('%s'): more than %d listeners", fd, name,
                  LISTENERS_MAX);
+        close(fd);
         return -1;
     }
     server_listener *l = &set->items[set->count++]; /* the set owns it from here, fit or not */

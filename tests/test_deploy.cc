@@ -147,6 +147,29 @@ TEST(SocketActivation, DatagramSocketForAStreamOnlyModelAndAFileAreRefused)
         << server.err();
 }
 
+// systemd-socket-activate cannot set SO_REUSEPORT. The event model needs it only to add a
+// listener per loop: with one loop it serves the socket as it is (it refused it before), and
+// with more it says how to do without.
+TEST(SocketActivation, EventWithOneLoopServesASocketWithoutReusePort)
+{
+    int port = closed_port();
+    TestProc server;
+    ASSERT_TRUE(server.start({kActivate, "-l", "127.0.0.1:" + std::to_string(port),
+                              GREETER_SERVER_BIN, "--quiet", "-m", "event", "-w", "1"}));
+    EXPECT_EQ(fetch_soon(port), kGreeting) << server.err();
+    EXPECT_EQ(summary_field(stop_server(server), "greeted"), 1) << server.err();
+
+    port = closed_port();
+    TestProc refused;
+    ASSERT_TRUE(refused.start({kActivate, "-l", "127.0.0.1:" + std::to_string(port),
+                               GREETER_SERVER_BIN, "-m", "event", "-w", "2"}));
+    ASSERT_TRUE(wait_err(refused, "Listening on")) << refused.err();
+    fetch_greeting(port, 2000); // starts the server, which refuses its socket and exits
+    EXPECT_TRUE(wait_err(refused, "set ReusePort=yes, or run one loop (-w 1)")) << refused.err();
+    refused.send_signal(SIGTERM);
+    refused.wait_exit(5000);
+}
+
 // Our own NOTIFY_SOCKET: a datagram socket in the abstract namespace.
 class Notify {
   public:
