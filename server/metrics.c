@@ -137,21 +137,36 @@ static void worker_gauges(page *p, metrics *m)
                in_flight(m->stats));
 }
 
-/* The listener's accept queue: on a listening socket, TCP_INFO's unacked is the connections
- * waiting for accept() and sacked the backlog the kernel granted. */
-static void backlog_gauges(page *p, metrics *m)
+/* Adds fd's accept queue to *queued and *limit: on a listening socket, TCP_INFO's unacked is
+ * the connections waiting for accept() and sacked the backlog the kernel granted. */
+static int add_accept_queue(int fd, uint64_t *queued, uint64_t *limit)
 {
     struct tcp_info ti;
     socklen_t len = sizeof(ti);
     memset(&ti, 0, sizeof(ti));
-    if (!m->backlog_known || getsockopt(m->info.listen_fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+        return -1;
+    *queued += ti.tcpi_unacked;
+    *limit += ti.tcpi_sacked;
+    return 0;
+}
+
+/* The accept queues of the listener and of the event model's loop listeners beside it. */
+static void backlog_gauges(page *p, metrics *m)
+{
+    uint64_t queued = 0, limit = 0;
+    if (!m->backlog_known || add_accept_queue(m->info.listen_fd, &queued, &limit) < 0)
         return;
+    for (int i = 0; i < m->info.loop_count; i++)
+        add_accept_queue(m->info.loop_fds[i], &queued, &limit);
     metric_u64(p, "greeter_listen_backlog", "gauge",
-               "Connections in the listening socket's accept queue, waiting for accept().",
-               ti.tcpi_unacked);
+               "Connections in the accept queue (the event model: all its loops' queues), "
+               "waiting for accept().",
+               queued);
     metric_u64(p, "greeter_listen_backlog_max", "gauge",
-               "The accept queue's limit (--backlog, capped by net.core.somaxconn).",
-               ti.tcpi_sacked);
+               "The accept queue's limit (--backlog, capped by net.core.somaxconn; the event "
+               "model: the sum over its loops).",
+               limit);
 }
 
 static void duration_histogram(page *p, server_stats *s)

@@ -19,6 +19,11 @@ typedef struct metrics_info {
     int tls;               /* serving TLS */
     uint64_t workers;      /* the most connections the model serves at once */
     int listen_fd;         /* the listener, for its backlog when it is TCP; -1: none */
+    /* The event model's further listeners on listen_fd's address, one per further loop, each
+     * with an accept queue of its own: the backlog gauges add them up. Owned by the caller,
+     * open until metrics_stop. */
+    const int *loop_fds;
+    int loop_count;
 } metrics_info;
 
 typedef struct metrics metrics;

@@ -279,7 +279,9 @@ static metrics *start_metrics(const server_config *cfg, const server_listener *l
                          .transport = l->udp ? "udp" : l->is_unix ? "unix" : "tcp",
                          .tls = l->tls,
                          .workers = model_capacity(cfg),
-                         .listen_fd = l->fd};
+                         .listen_fd = l->fd,
+                         .loop_fds = l->loop_fds,
+                         .loop_count = l->loop_count};
     return metrics_start(cfg->metrics, stats, &info, err, errlen);
 }
 

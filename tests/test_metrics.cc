@@ -207,6 +207,20 @@ TEST(Metrics, EveryModelShowsTheSameNamesAndPromtoolAcceptsThem)
     EXPECT_GE(pool_names.size(), 20u);
 }
 
+// The backlog gauges cover every accept queue: the event model's loops each have their own.
+TEST(Metrics, BacklogLimitAddsUpTheEventLoopsQueues)
+{
+    const std::vector<std::pair<std::vector<std::string>, double>> cases = {
+        {{"-m", "pool", "--backlog", "64"}, 64}, {{"-m", "event", "-w", "3", "--backlog", "64"}, 192}};
+    for (const auto &[args, want] : cases) {
+        TestProc server;
+        int port, metrics_port;
+        ASSERT_TRUE(start_with_metrics(server, args, &port, &metrics_port)) << server.err();
+        EXPECT_EQ(samples(scrape(metrics_port))["greeter_listen_backlog_max"], want) << args[1];
+        stop_server(server);
+    }
+}
+
 // UDP and UNIX listeners have no TCP accept queue: the page leaves the backlog out, and is valid.
 TEST(Metrics, DatagramAndUnixPagesAreValidToo)
 {

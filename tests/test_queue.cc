@@ -31,6 +31,26 @@ int pop(conn_queue *q)
     return conn_queue_pop_many(q, &out, 1, 1, 0, 0) == 1 ? out.fd : -1;
 }
 
+// Waits (10 s at most) until the queue holds `consumers` idle consumers and `producers`
+// producers waiting for room: then the other threads are blocked in the queue, not about to
+// be, and what the test does next meets them there. false on timeout.
+bool wait_for_waiters(conn_queue *q, unsigned consumers, unsigned producers)
+{
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+        pthread_mutex_lock(&q->lock);
+        bool there = q->idle_consumers == consumers && q->waiting_producers == producers;
+        pthread_mutex_unlock(&q->lock);
+        if (there)
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return false;
+}
+
+// How long a test lets a blocked thread run before checking that it is still blocked.
+const auto kStillBlocked = std::chrono::milliseconds(20);
+
 class QueueTest : public ::testing::Test {
   protected:
     void SetUp() override
@@ -97,7 +117,8 @@ TEST_F(QueueTest, AWaitingPushBlocksWhileFullUntilAPop)
         EXPECT_EQ(conn_queue_push_many(&q, &fifth, 1, 1, nullptr), 1u);
         pushed = true;
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_TRUE(wait_for_waiters(&q, 0, 1)) << "push must wait while the queue is full";
+    std::this_thread::sleep_for(kStillBlocked);
     EXPECT_FALSE(pushed.load()) << "push must wait while the queue is full";
     EXPECT_EQ(pop(&q), 0);
     producer.join();
@@ -110,7 +131,7 @@ TEST_F(QueueTest, PopWaitsForAPush)
 {
     std::atomic<int> got{-2};
     std::thread consumer([&] { got = pop(&q); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_TRUE(wait_for_waiters(&q, 1, 0));
     EXPECT_EQ(got.load(), -2);
     ASSERT_EQ(push(&q, 7), 1u);
     consumer.join();
@@ -127,7 +148,7 @@ TEST_F(QueueTest, CloseReleasesEveryWaiterAndRefusesPushes)
             }
             finished++;
         });
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_TRUE(wait_for_waiters(&q, 6, 0));
     conn_queue_close(&q);
     for (auto &t : consumers)
         t.join();
@@ -155,7 +176,7 @@ TEST_F(QueueTest, CloseReleasesABlockedProducer)
         conn_item x = item(9);
         pushed = conn_queue_push_many(&q, &x, 1, 1, nullptr);
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_TRUE(wait_for_waiters(&q, 0, 1));
     conn_queue_close(&q);
     producer.join();
     EXPECT_EQ(pushed.load(), 0u);
@@ -186,8 +207,9 @@ TEST_F(QueueTest, WaitBelowWakesOnceConsumersDrainBelowTheMark)
     std::atomic<int> result{-1};
     std::thread producer([&] { result = conn_queue_wait_below(&q, 2, 20000); });
     conn_item out[2];
+    EXPECT_TRUE(wait_for_waiters(&q, 0, 1));
     ASSERT_EQ(conn_queue_pop_many(&q, out, 1, 1, 0, 0), 1u); // 3 left: still deep
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(kStillBlocked);
     EXPECT_EQ(result.load(), -1) << "returned with 3 queued and a mark of 2";
     ASSERT_EQ(conn_queue_pop_many(&q, out, 2, 1, 0, 0), 2u); // 1 left
     producer.join();
@@ -200,7 +222,7 @@ TEST_F(QueueTest, CloseReleasesAProducerWaitingForTheQueueToDrain)
         ASSERT_EQ(push(&q, i), 1u);
     std::atomic<int> result{-1};
     std::thread producer([&] { result = conn_queue_wait_below(&q, 1, 20000); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_TRUE(wait_for_waiters(&q, 0, 1));
     conn_queue_close(&q);
     producer.join();
     EXPECT_EQ(result.load(), 1);
@@ -211,14 +233,7 @@ TEST_F(QueueTest, APushWakesASleepingConsumerWhenNobodyIsAwake)
 {
     std::atomic<int> got{-2};
     std::thread consumer([&] { got = pop(&q); });
-    while (true) { // wait until it sleeps in the queue
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        pthread_mutex_lock(&q.lock);
-        unsigned idle = q.idle_consumers;
-        pthread_mutex_unlock(&q.lock);
-        if (idle == 1)
-            break;
-    }
+    EXPECT_TRUE(wait_for_waiters(&q, 1, 0));
     conn_item it = item(5);
     ASSERT_EQ(conn_queue_push_many(&q, &it, 1, 0, nullptr), 1u);
     consumer.join();
