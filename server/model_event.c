@@ -82,7 +82,12 @@ static void conn_free(event_loop *loop, event_conn *c)
     tls_conn_free(c->tls);
     if (c->gen)
         reload_release(c->gen);
-    close(c->fd); /* also removes it from epoll */
+    /* close() removes fd from epoll only with the last descriptor of its socket, and an
+     * upgrade's fork holds a copy of every one until it execs: events would go on coming for
+     * c after free (a use-after-free seen under TLS load with SIGUSR2). */
+    if (c->in_epoll)
+        epoll_ctl(loop->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
     if (!c->timed)
         server_stats_observe_duration(loop->srv->stats, c->accepted_ns);
     free(c);
