@@ -311,14 +311,15 @@ int server_run(const server_config *cfg)
         snprintf(err, sizeof(err), "counters: %s", strerror(errno));
         goto out;
     }
+    /* After the TLS files are loaded, yet before --metrics (which shows their queues) and
+     * dropping root (the kernel admits one user's sockets to a SO_REUSEPORT group): a loop
+     * listener takes its share of new clients at once, so a successor (an upgrade) that failed
+     * after opening it would reset them. */
+    if (model->reuseport && loop_listeners_open(&set, cfg->workers, cfg->backlog, err, sizeof(err)) < 0)
+        goto out;
     /* Bound before dropping root, like the listener; with SO_REUSEPORT, so that an upgrade's
      * successor binds it beside us. */
     if (cfg->metrics && (metrics = start_metrics(cfg, &set.items[0], stats, err, sizeof(err))) == NULL)
-        goto out;
-    /* Last of what a configuration can fail, yet before dropping root (the kernel admits one
-     * user's sockets to a SO_REUSEPORT group): a loop listener takes its share of new clients
-     * at once, so a successor (an upgrade) that failed after opening it would reset them. */
-    if (model->reuseport && loop_listeners_open(&set, cfg->workers, cfg->backlog, err, sizeof(err)) < 0)
         goto out;
     if (cfg->user && drop_privileges(cfg, err, sizeof(err)) < 0)
         goto out;
