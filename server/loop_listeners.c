@@ -67,16 +67,18 @@ int loop_listeners_take(listener_set *set, int fd, char *why, size_t whylen)
     return -1;
 }
 
-/* A hint when fd belongs to another user than this process (the previous process of an
- * upgrade before it dropped root, or the service manager): the kernel admits only sockets of
- * one user to a SO_REUSEPORT group, so no further listener can join it. "" otherwise. */
-static const char *other_owner(int fd)
+/* Into hint, when l's socket belongs to another user than this process (the previous process
+ * of an upgrade before it dropped root, or a service manager that runs the service as a user):
+ * the kernel admits only sockets of one user to a SO_REUSEPORT group, so no further listener
+ * can join it, and the way out is to run no more loops than the sockets passed. "" otherwise. */
+static void other_owner(const server_listener *l, char *hint, size_t hintlen)
 {
     struct stat st;
-    if (fstat(fd, &st) < 0 || st.st_uid == geteuid())
-        return "";
-    return " (the listener belongs to another user, and SO_REUSEPORT takes one user's sockets "
-           "only: run as many loops as the process that opened it, or open it as this user)";
+    hint[0] = '\0';
+    if (fstat(l->fd, &st) == 0 && st.st_uid != geteuid())
+        snprintf(hint, hintlen, " (the listener belongs to another user, and SO_REUSEPORT takes "
+                 "one user's sockets only: run -w %d, the sockets passed, or let this user open "
+                 "the listener)", 1 + l->loop_count);
 }
 
 int loop_listeners_open(listener_set *set, int loops, int backlog, char *err, size_t errlen)
@@ -85,6 +87,8 @@ int loop_listeners_open(listener_set *set, int loops, int backlog, char *err, si
         server_listener *l = &set->items[i];
         if (l->udp || l->is_unix) /* datagrams: udp.c; a UNIX socket is shared by every loop */
             continue;
+        char hint[256];
+        other_owner(l, hint, sizeof(hint)); /* before adding any: counts the sockets passed */
         while (l->loop_count < loops - 1) {
             char why[256] = "out of memory";
             int fd = net_listen_clone(l->fd, backlog, why, sizeof(why));
@@ -92,7 +96,7 @@ int loop_listeners_open(listener_set *set, int loops, int backlog, char *err, si
                 if (fd >= 0)
                     close(fd);
                 snprintf(err, errlen, "listener '%s': a listener per event loop: %s%s", l->name,
-                         why, other_owner(l->fd));
+                         why, hint);
                 return -1;
             }
         }

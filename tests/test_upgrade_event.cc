@@ -2,6 +2,10 @@
 // goes to the successor with the first one, so a client waiting in any of their queues is
 // greeted by the old process or the new one, never reset.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,6 +108,44 @@ TEST(UpgradeEvent, FailedUpgradesUnderTlsLoadLeaveTheOldProcessWholeAndResetNoCl
     EXPECT_TRUE(loadgen_counts(load.out(), &greetings, &errors)) << load.out();
     EXPECT_EQ(errors, 0) << "loadgen saw errors: " << load.out();
     EXPECT_EQ(summary_field(stop_server(server), "greeted"), greetings);
+}
+
+// A socket passed by a service manager that runs the service as a user (systemd's
+// User=/DynamicUser=) belongs to root, and the kernel admits one user's sockets to a
+// SO_REUSEPORT group: the refusal says how many loops the passed sockets allow.
+TEST(UpgradeEvent, AnotherUsersSocketNamesTheLoopsItAllows)
+{
+    if (geteuid() != 0)
+        GTEST_SKIP() << "needs root to pass a socket of another user";
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    sockaddr_in a = {};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)), 0);
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof(a)), 0);
+    ASSERT_EQ(listen(fd, 16), 0);
+    int err_pipe[2];
+    ASSERT_EQ(pipe2(err_pipe, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    if (pid == 0) { // as the service manager does: the socket at 3, then the service's user
+        int sock = fcntl(fd, F_DUPFD, 10), errfd = fcntl(err_pipe[1], F_DUPFD, 10); // off 2 and 3
+        if (sock < 0 || errfd < 0 || dup2(errfd, 2) < 0 || dup2(sock, 3) < 0 || setgid(65534) < 0 ||
+            setuid(65534) < 0)
+            _exit(126);
+        setenv("LISTEN_FDS", "1", 1);
+        setenv("LISTEN_PID", std::to_string(getpid()).c_str(), 1);
+        execl(GREETER_SERVER_BIN, GREETER_SERVER_BIN, "-m", "event", "-w", "3", (char *)nullptr);
+        _exit(127);
+    }
+    close(err_pipe[1]);
+    std::string err = read_to_eof(err_pipe[0], 10000);
+    int status = -1;
+    waitpid(pid, &status, 0);
+    close(err_pipe[0]);
+    close(fd);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << err;
+    EXPECT_NE(err.find("belongs to another user"), std::string::npos) << err;
+    EXPECT_NE(err.find("run -w 1, the sockets passed"), std::string::npos) << err;
 }
 
 // The loops' listeners are opened with the first one, before --user drops root: the kernel
