@@ -152,15 +152,19 @@ static long connections_held(const server_config *cfg)
 /* Start-up warnings about kernel limits that would quietly cut what was asked for. */
 static void warn_about_limits(const server_config *cfg, const listener_set *set, long nofile)
 {
+    const server_model *model = server_find_model(cfg->model);
     int backlog = net_effective_backlog(cfg->backlog);
-    int streams = 0;
-    for (int i = 0; i < set->count; i++)
-        streams += !set->items[i].udp;
+    int streams = 0, queues = 0; /* accept queues: the event model has one per loop over TCP */
+    for (int i = 0; i < set->count; i++) {
+        const server_listener *l = &set->items[i];
+        streams += !l->udp;
+        queues += l->udp ? 0 : model->reuseport && !l->is_unix ? cfg->workers : 1;
+    }
     if (set->origin == LISTENERS_OPENED && streams && backlog < cfg->backlog)
         log_warn("--backlog %d is cut to %d by net.core.somaxconn: raise it "
                  "(sysctl -w net.core.somaxconn=%d) or lower --backlog",
                  cfg->backlog, backlog, cfg->backlog);
-    long need = connections_held(cfg) + (long)streams * backlog + 64;
+    long need = connections_held(cfg) + (long)queues * backlog + 64;
     if (nofile > 0 && nofile < need)
         log_warn("the open-file limit (%ld) is below the %ld descriptors that -w, -q, "
                  "--max-conns and the backlog can need: raise it (ulimit -n, or LimitNOFILE= "

@@ -148,6 +148,22 @@ TEST(UpgradeEvent, AnotherUsersSocketNamesTheLoopsItAllows)
     EXPECT_NE(err.find("run -w 1, the sockets passed"), std::string::npos) << err;
 }
 
+// Each loop's listener has an accept queue of --backlog connections, each a descriptor once
+// accepted: the open-file warning counts them all (it counted one queue, 4 x 100 + 64 = 464
+// needed here read as 164, and no warning came).
+TEST(UpgradeEvent, TheOpenFileWarningCountsEveryLoopsQueue)
+{
+    TestProc server;
+    std::string cmd = std::string("ulimit -n 300 && exec ") + GREETER_SERVER_BIN +
+                      " -H 127.0.0.1 -p 0 --quiet -m event -w 4 --backlog 100";
+    ASSERT_TRUE(server.start({"/bin/sh", "-c", cmd}));
+    ASSERT_GT(server.wait_listening(), 0) << server.err();
+    stop_server(server);
+    EXPECT_NE(server.err().find("the open-file limit (300) is below the 464 descriptors"),
+              std::string::npos)
+        << server.err();
+}
+
 // The loops' listeners are opened with the first one, before --user drops root: the kernel
 // admits one user's sockets to a SO_REUSEPORT group, and opened later, as the user, they were
 // refused (the server failed to start).
