@@ -150,7 +150,8 @@ static int take_inherited(listener_set *set, const systemd_fds *fds, const serve
             close(fds->fds[i]); /* after a misfit: never taken */
     }
     for (int i = 0; i < fds->count; i++) {
-        char why[256] = "a loop listener, which only the event model serves (name it otherwise)";
+        char why[256] = "a loop listener, which only the event model serves (an upgrade to "
+                        "another model: restart instead; a socket unit: name it otherwise)";
         if (!loop_listeners_named(fds->names[i]))
             continue;
         if (rc == 0 && (!model->reuseport || loop_listeners_take(set, fds->fds[i], why, sizeof(why)) < 0)) {

@@ -155,15 +155,22 @@ static void warn_about_limits(const server_config *cfg, const listener_set *set,
     const server_model *model = server_find_model(cfg->model);
     int backlog = net_effective_backlog(cfg->backlog);
     int streams = 0, queues = 0; /* accept queues: the event model has one per loop over TCP */
+    int sockets = 0;             /* what an upgrade hands over */
     for (int i = 0; i < set->count; i++) {
         const server_listener *l = &set->items[i];
+        int per_listener = model->reuseport && !l->is_unix && !l->udp ? cfg->workers : 1;
         streams += !l->udp;
-        queues += l->udp ? 0 : model->reuseport && !l->is_unix ? cfg->workers : 1;
+        queues += l->udp ? 0 : per_listener;
+        sockets += per_listener;
     }
     if (set->origin == LISTENERS_OPENED && streams && backlog < cfg->backlog)
         log_warn("--backlog %d is cut to %d by net.core.somaxconn: raise it "
                  "(sysctl -w net.core.somaxconn=%d) or lower --backlog",
                  cfg->backlog, backlog, cfg->backlog);
+    if (sockets > SYSTEMD_LISTEN_MAX)
+        log_warn("%d listening sockets (one per event loop and listener) are more than an "
+                 "upgrade can hand over (%d): SIGUSR2 will be refused; lower -w to upgrade",
+                 sockets, SYSTEMD_LISTEN_MAX);
     long need = connections_held(cfg) + (long)queues * backlog + 64;
     if (nofile > 0 && nofile < need)
         log_warn("the open-file limit (%ld) is below the %ld descriptors that -w, -q, "

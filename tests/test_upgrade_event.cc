@@ -164,6 +164,19 @@ TEST(UpgradeEvent, TheOpenFileWarningCountsEveryLoopsQueue)
         << server.err();
 }
 
+// More sockets than an upgrade can hand over are said at start, not when SIGUSR2 is refused.
+TEST(UpgradeEvent, MoreSocketsThanAnUpgradeHandsOverAreWarnedOfAtStart)
+{
+    TestProc server;
+    int port = start_server(server, {"-m", "event", "-w", "1025", "--backlog", "1"});
+    ASSERT_GT(port, 0) << server.err();
+    stop_server(server);
+    EXPECT_NE(server.err().find("1025 listening sockets (one per event loop and listener) are "
+                                "more than an upgrade can hand over (1024)"),
+              std::string::npos)
+        << server.err();
+}
+
 // The loops' listeners are opened with the first one, before --user drops root: the kernel
 // admits one user's sockets to a SO_REUSEPORT group, and opened later, as the user, they were
 // refused (the server failed to start).
