@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,14 +23,21 @@ typedef struct pair {
     int peer_cpu;         /* -1: wherever the scheduler puts it */
 } pair;
 
+static cpu_set_t allowed; /* the CPUs this process may use (taskset): restored after each row */
+
+/* Pins the calling thread to cpu (-1: back to every allowed CPU); exits if it cannot. */
 static void pin(int cpu)
 {
-    if (cpu < 0)
-        return;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+    cpu_set_t set = allowed;
+    if (cpu >= 0) {
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+    }
+    int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+    if (rc != 0) {
+        fprintf(stderr, "wake_cost: cannot run on CPU %d: %s\n", cpu, strerror(rc));
+        exit(1);
+    }
 }
 
 static void *peer_main(void *arg)
@@ -53,7 +61,11 @@ static void measure(const char *what, int main_cpu, int peer_cpu)
         exit(1);
     }
     pthread_t peer;
-    pthread_create(&peer, NULL, peer_main, &p);
+    int rc = pthread_create(&peer, NULL, peer_main, &p);
+    if (rc != 0) {
+        fprintf(stderr, "wake_cost: pthread_create: %s\n", strerror(rc));
+        exit(1);
+    }
     pin(main_cpu);
     struct rusage r0, r1;
     struct timespec t0, t1;
@@ -71,21 +83,24 @@ static void measure(const char *what, int main_cpu, int peer_cpu)
     printf("%-28s %7.1f us per round trip, %6.1f us CPU per wake-up\n", what,
            wall_us / ROUND_TRIPS, cpu_us / (2.0 * ROUND_TRIPS));
     close(p.ping[0]), close(p.ping[1]), close(p.pong[0]), close(p.pong[1]);
-    cpu_set_t all;
-    CPU_ZERO(&all);
-    for (int c = 0; c < CPU_SETSIZE; c++)
-        CPU_SET(c, &all);
-    sched_setaffinity(0, sizeof(all), &all);
+    pin(-1);
 }
 
 int main(void)
 {
-    if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
-        fprintf(stderr, "wake_cost: needs 2 CPUs or more\n");
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0 || CPU_COUNT(&allowed) < 2) {
+        fprintf(stderr, "wake_cost: needs 2 CPUs or more to run on\n");
         return 1;
     }
-    measure("one CPU (both on CPU 0)", 0, 0);
-    measure("two CPUs (CPU 0 and 1)", 0, 1);
+    int first = -1, second = -1; /* the first two CPUs allowed */
+    for (int c = 0; c < CPU_SETSIZE && second < 0; c++)
+        if (CPU_ISSET(c, &allowed))
+            *(first < 0 ? &first : &second) = c;
+    char one[64], two[64];
+    snprintf(one, sizeof(one), "one CPU (both on CPU %d)", first);
+    snprintf(two, sizeof(two), "two CPUs (CPU %d and %d)", first, second);
+    measure(one, first, first);
+    measure(two, first, second);
     measure("unpinned", -1, -1);
     return 0;
 }
