@@ -71,7 +71,10 @@ static void print_setup(FILE *out, const lg_report *r)
     fprintf(out, "measured %.2f s", r->duration_s);
     if (cfg->warmup_us)
         fprintf(out, " after a %.2f s warm-up", (double)cfg->warmup_us / 1e6);
-    fprintf(out, "%s\n\n", r->interrupted ? " (interrupted)" : "");
+    if (r->stop_signal)
+        fprintf(out, " (interrupted by SIG%s)\n\n", sigabbrev_np(r->stop_signal));
+    else
+        fprintf(out, "%s\n\n", r->interrupted ? " (interrupted)" : "");
 }
 
 /* TLS handshakes, full and resumed, and the failures by reason. */

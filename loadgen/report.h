@@ -26,7 +26,8 @@ typedef struct lg_report {
     const lg_stats *stats;     /* merged over threads */
     const transport *transport;
     int threads;
-    int interrupted;           /* SIGINT/SIGTERM ended the run early */
+    int interrupted;           /* SIGINT/SIGTERM (or --abort-after) ended the run early */
+    int stop_signal;           /* ... that signal, or 0 */
     double duration_s;         /* from the warm-up's end to the last counted connection's end */
     double mean_concurrency;   /* Little's law: connection time / duration */
     long peak_in_flight;

@@ -19,7 +19,8 @@
 
 #define PROGRESS_POLL_NS 50000000ull /* the main thread looks at the workers this often */
 
-/* SIGINT/SIGTERM end the run early (and it still reports); SIGPIPE is never wanted. The stop
+/* SIGINT/SIGTERM end the run early (and it still reports; a second one while the connections
+ * close exits at once, 128 + the signal, with no report); SIGPIPE is never wanted. The stop
  * signals are blocked from here on, in the main thread and so in the workers it starts, and
  * the main thread takes them with sigtimedwait while it watches the run: no handler, which a
  * sanitizer's runtime may defer and lose (as it did for the server). They stay blocked to the
@@ -132,6 +133,11 @@ static void watch_workers(run_state *rs)
     struct timespec pause = {0, (long)PROGRESS_POLL_NS};
     while (!workers_done(rs)) {
         int sig = sigtimedwait(&rs->stop_signals, NULL, &pause); /* or times out */
+        if (sig > 0 && rs->stopped_by) { /* a second one: the user wants out now */
+            fprintf(stderr, "loadgen: second stop signal (SIG%s): exiting without a report\n",
+                    sigabbrev_np(sig));
+            _exit(128 + sig);
+        }
         if (sig > 0) {
             rs->stopped_by = sig;
             atomic_store(&rs->shared.stop, 1);
@@ -180,6 +186,7 @@ static void collect(run_state *rs, lg_stats *merged, lg_report *r)
      * last counted end. */
     uint64_t end = merged->last_finish_ns ? merged->last_finish_ns : clock_now_ns();
     r->interrupted = rs->stopped_by != 0 || rs->aborted;
+    r->stop_signal = rs->stopped_by;
     if (!r->interrupted && rs->shared.end_ns != UINT64_MAX)
         end = rs->shared.end_ns;
     r->duration_s = end > rs->shared.measure_ns ? (double)(end - rs->shared.measure_ns) / 1e9 : 0;

@@ -466,6 +466,41 @@ TEST(LoadgenRun, InterruptStillReports)
     stop_server(server);
 }
 
+// The text report names the signal; a second stop signal while the connections drain (up to
+// a second against a server that never answers) exits at once, 128 + it, with no report.
+TEST(LoadgenRun, ReportNamesTheSignalAndASecondOneExitsAtOnce)
+{
+    TestProc server, lg;
+    int port = start_server(server, {"--access-log"});
+    ASSERT_GT(port, 0);
+    ASSERT_TRUE(lg.start({GREETER_LOADGEN_BIN, "-d", "60", "-c", "4", target(port)}));
+    EXPECT_NE(server.wait_for_line("Got connection from", 10000), "");
+    lg.send_signal(SIGTERM);
+    EXPECT_EQ(lg.wait_exit(10000), 0) << lg.err();
+    EXPECT_NE(lg.out().find("(interrupted by SIGTERM)"), std::string::npos) << lg.out();
+    stop_server(server);
+
+    TinyServer *self = nullptr;
+    std::atomic<int> accepted{0};
+    TinyServer silent([&](int fd) {
+        self->hold(fd);
+        accepted++;
+    });
+    self = &silent;
+    TestProc held;
+    ASSERT_TRUE(held.start({GREETER_LOADGEN_BIN, "-d", "60", "-c", "4", "-q", "--json", "-",
+                            target(silent.port())}));
+    // Its workers connected, so the stop signals are blocked and waited for.
+    EXPECT_TRUE(wait_until([&] { return accepted.load() == 4; }));
+    // Two different signals stay pending apart: SIGINT stops the run, SIGTERM then ends it.
+    held.send_signal(SIGINT);
+    held.send_signal(SIGTERM);
+    EXPECT_EQ(held.wait_exit(10000), 128 + SIGTERM) << held.err();
+    EXPECT_NE(held.err().find("second stop signal (SIGTERM): exiting without a report"),
+              std::string::npos) << held.err();
+    EXPECT_EQ(held.out(), "");
+}
+
 // Under a low descriptor limit, the starts that cannot get a socket count as fd_limit errors
 // and the rest still run: nothing is lost.
 TEST(LoadgenRun, DescriptorLimitErrorsAreCounted)
