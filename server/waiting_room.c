@@ -102,9 +102,11 @@ static void item_served(waiting_room *room, const conn_item *item)
     server_stats_observe_duration(room->stats, item->accepted_ns);
 }
 
-/* The end of every connection, counted greeted or failed before: closes its socket (which
- * also takes it out of the room's epoll set), and ends its part (item_served) unless that
- * was done when its close began. */
+/* The end of every connection, counted greeted or failed before: closes its socket and ends
+ * its part (item_served) unless that was done when its close began. The close takes the
+ * socket out of the room's epoll sets only with its last descriptor, and an upgrade's fork
+ * holds copies until it execs; what keeps a freed connection from being reported meanwhile
+ * is that its registrations are one-shot and already fired, or removed first (expiry). */
 static void item_close(waiting_room *room, const conn_item *item, reload_gen *gen,
                        const char *outcome, int served)
 {
