@@ -224,8 +224,7 @@ static int run_instances(const server_config *run_cfg, const server_model *model
         else if ((in->rc = shutdown_thread_create(&in->thread, NULL, instance_main, in)) == 0) {
             in->started = 1;
             pthread_setname_np(in->thread, "listener");
-        }
-        else {
+        } else {
             snprintf(in->err, sizeof(in->err), "thread for listener %d: %s", i, strerror(in->rc));
             in->rc = -1;
             shutdown_request();
