@@ -21,7 +21,8 @@ extern "C" {
     "layouts; a shard given twice or missing; shards not started together (--start-at);\n"     \
     "truncated or malformed files. --fail-if COND (repeatable; the grammar of loadgen's own)\n" \
     "is judged on the fleet; without it, the conditions the shards ran with are (a shard does\n" \
-    "not exit 3 on its own share). Exit 3 when one is not met.\n"                               \
+    "not exit 3 on its own share). Exit 3 when one is not met. --hlog FILE also writes the\n"   \
+    "fleet's HdrHistogram interval log (as --hlog does for one run), for HdrHistogram's tools.\n" \
     "With .hgrm files (--hgrm), adds their exact bucket counts into one .hgrm and prints its\n" \
     "percentiles.\n"
 

@@ -11,10 +11,12 @@
 #include "fleet.h"
 #include "fleet_judge.h"
 #include "hist.h"
+#include "hlog.h"
 #include "result.h"
 
-#define MERGE_USAGE \
-    "usage: loadgen merge [-o FILE] [--fail-if COND]... FILE.json... | [-o FILE] FILE.hgrm..."
+#define MERGE_USAGE                                                                           \
+    "usage: loadgen merge [-o FILE] [--hlog FILE] [--fail-if COND]... FILE.json... | [-o FILE] " \
+    "FILE.hgrm..."
 
 static void print_summary(const hist *h, int files)
 {
@@ -97,9 +99,15 @@ static int write_json(FILE *out, const void *fleet)
     return rc != 0 || fputc('\n', out) == EOF ? -1 : 0;
 }
 
+static int write_hlog(FILE *out, const void *fleet)
+{
+    return hlog_write_result(out, fleet);
+}
+
 /* What 'loadgen merge' was asked for. */
 typedef struct merge_options {
     const char *out_path;           /* -o FILE, NULL = stdout */
+    const char *hlog_path;          /* --hlog FILE: the fleet's interval log, or NULL */
     failif_cond conds[FAILIF_MAX];  /* --fail-if, judged on the fleet */
     int nconds;
     char **paths;
@@ -147,6 +155,8 @@ static int merge_json(merge_options *o)
     }
     if (status == 0)
         status = write_output(o->out_path, write_json, fleet);
+    if (status == 0 && o->hlog_path)
+        status = write_output(o->hlog_path, write_hlog, fleet);
     if (status == 0 && unmet > 0) {
         fprintf(stderr, "loadgen merge: %d --fail-if condition%s not met by the fleet\n", unmet,
                 unmet == 1 ? "" : "s");
@@ -173,10 +183,15 @@ static int parse_options(int argc, char **argv, merge_options *o)
     for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
         if (i + 1 == argc)
             return usage(strcmp(argv[i], "-o") == 0 ? "-o needs a file name"
+                         : strcmp(argv[i], "--hlog") == 0 ? "--hlog needs a file name"
                          : strcmp(argv[i], "--fail-if") == 0 ? "--fail-if needs a condition"
                                                              : "unknown option");
         if (strcmp(argv[i], "-o") == 0) {
             o->out_path = argv[++i];
+        } else if (strcmp(argv[i], "--hlog") == 0) {
+            o->hlog_path = argv[++i];
+            if (strcmp(o->hlog_path, "-") == 0)
+                return usage("--hlog needs a file name, not '-'");
         } else if (strcmp(argv[i], "--fail-if") == 0) {
             if (o->nconds == FAILIF_MAX)
                 return usage("too many --fail-if conditions");
@@ -214,5 +229,7 @@ int merge_main(int argc, char **argv)
         return usage("give either .json results or .hgrm files, not both");
     if (!json && o.nconds)
         return usage("--fail-if needs .json results");
+    if (!json && o.hlog_path)
+        return usage("--hlog needs .json results (a .hgrm file has no intervals)");
     return json ? merge_json(&o) : merge_hgrm(o.out_path, o.paths, o.npaths);
 }

@@ -5,9 +5,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "hdr_codec.h"
+#include "hlog.h"
 #include "report.h"
 
 /* Percentiles every interval reports, with their JSON and CSV names. */
@@ -143,25 +143,6 @@ static void write_csv_row(lg_timeline *tl, int64_t k, double length_s)
     fflush(tl->csv);
 }
 
-/* The HdrHistogram log header (as HistogramLogWriter writes it): timestamps in the lines are
- * seconds after BaseTime, the warm-up's end. */
-static void write_hlog_header(lg_timeline *tl)
-{
-    double start_s = (double)tl->clk.measure_unix_ns / 1e9;
-    time_t secs = (time_t)(tl->clk.measure_unix_ns / 1000000000u);
-    struct tm tm;
-    char date[64] = "";
-    if (gmtime_r(&secs, &tm))
-        strftime(date, sizeof(date), "%a %b %d %H:%M:%S UTC %Y", &tm);
-    fprintf(tl->hlog, "#[loadgen interval log: values in microseconds, Interval_Max in ms]\n");
-    fprintf(tl->hlog, "#[Histogram log format version 1.3]\n");
-    fprintf(tl->hlog, "#[StartTime: %.3f (seconds since epoch), %s]\n", start_s, date);
-    fprintf(tl->hlog, "#[BaseTime: %.3f (seconds since epoch)]\n", start_s);
-    fputs("\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\","
-          "\"Interval_Compressed_Histogram\"\n",
-          tl->hlog);
-}
-
 static void write_hlog_lines(lg_timeline *tl, int64_t k, double length_s)
 {
     double start_s = (double)k * (double)tl->clk.interval_ns / 1e9;
@@ -174,8 +155,8 @@ static void write_hlog_lines(lg_timeline *tl, int64_t k, double length_s)
             tl->oom = 1;
             continue;
         }
-        fprintf(tl->hlog, "Tag=%s,%.3f,%.3f,%.3f,%s\n", lg_stats_phase_names[p], start_s,
-                length_s, (double)hist_max(h) / 1e3, encoded);
+        hlog_write_line(tl->hlog, lg_stats_phase_names[p], start_s, length_s, hist_max(h),
+                        encoded);
         free(encoded);
     }
     fflush(tl->hlog);
@@ -326,8 +307,8 @@ lg_timeline *timeline_create(const lg_config *cfg, const timeline_clock *clk,
         timeline_destroy(tl);
         return NULL;
     }
-    if (tl->hlog)
-        write_hlog_header(tl);
+    if (tl->hlog) /* the lines' times count from the warm-up's end */
+        hlog_write_header(tl->hlog, tl->clk.measure_unix_ns);
     if (tl->csv)
         write_csv_header(tl);
     return tl;

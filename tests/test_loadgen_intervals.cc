@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include <algorithm>
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <random>
@@ -208,31 +209,24 @@ TEST(LoadgenIntervals, CsvRowPerInterval)
     stop_server(server);
 }
 
-// HdrHistogram's own HistogramLogProcessor reads --hlog and finds loadgen's percentiles.
-TEST(LoadgenIntervals, HlogReadByHdrHistogramsJavaTool)
+namespace {
+
+// Runs HdrHistogram's own HistogramLogProcessor on the log at hlog and checks that its totals
+// line (the last " T:" line) has the count and percentiles of result_json's greeting phase.
+void expect_java_reads_the_greetings(const std::string &hlog, const std::string &result_json,
+                                     const std::string &java_out)
 {
     const char *jar = "/usr/share/java/hdrhistogram.jar", *java_bin = "/usr/bin/java";
-    if (access(jar, R_OK) != 0 || access(java_bin, X_OK) != 0)
-        GTEST_SKIP() << "needs " << java_bin << " and " << jar << " (tools/lib.sh installs them)";
-    TestProc server, lg, java;
-    int port = start_server(server, {"--work-us", "300"});
-    ASSERT_GT(port, 0);
-    TempDir dir;
-    ASSERT_EQ(loadgen(lg, {"-d", "1.2", "-c", "8", "-q", "--interval", "400ms", "--hlog",
-                           dir.path("run.hlog"), "--json", dir.path("run.json"), target(port)}),
-              0)
-        << lg.err();
-    stop_server(server);
+    TestProc java;
     // -XX:-UsePerfData: the JVM would leave /tmp/hsperfdata_USER behind.
     ASSERT_EQ(run_command(java, {java_bin, "-XX:-UsePerfData", "-cp", jar,
-                                 "org.HdrHistogram.HistogramLogProcessor",
-                                 "-i", dir.path("run.hlog"), "-tag", "greeting",
-                                 "-outputValueUnitRatio", "1", "-o", dir.path("java")},
+                                 "org.HdrHistogram.HistogramLogProcessor", "-i", hlog, "-tag",
+                                 "greeting", "-outputValueUnitRatio", "1", "-o", java_out},
                           60000),
               0)
         << java.err();
     // The last interval line holds the totals: T:count ( 50% 90% 99% 99.9% 99.99% Max ).
-    std::string out = read_file(dir.path("java")), last;
+    std::string out = read_file(java_out), last;
     std::istringstream lines(out);
     for (std::string line; std::getline(lines, line);)
         if (line.find(" T:") != std::string::npos)
@@ -244,9 +238,10 @@ TEST(LoadgenIntervals, HlogReadByHdrHistogramsJavaTool)
                      &p50, &p90, &p99, &p999, &p9999, &max),
               7)
         << last;
-    JsonPtr root = parse_json(read_file(dir.path("run.json")));
+    JsonPtr root = parse_json(read_file(result_json));
     ASSERT_NE(root, nullptr);
     json_t *g = json_object_get(json_object_get(root.get(), "latency_us"), "greeting");
+    EXPECT_GT(count, 0);
     EXPECT_EQ(count, int_at(g, "count"));
     // Java reports the highest value of the bucket; loadgen caps that at the exact maximum.
     long long our_max = int_at(g, "max");
@@ -259,6 +254,66 @@ TEST(LoadgenIntervals, HlogReadByHdrHistogramsJavaTool)
     same(p999, "p999");
     EXPECT_GE(static_cast<long long>(max), our_max);
     EXPECT_LE(static_cast<long long>(max), our_max + our_max / 1024 + 1);
+}
+
+bool have_java_tool()
+{
+    return access("/usr/share/java/hdrhistogram.jar", R_OK) == 0 &&
+           access("/usr/bin/java", X_OK) == 0;
+}
+
+} // namespace
+
+// HdrHistogram's own HistogramLogProcessor reads --hlog and finds loadgen's percentiles.
+TEST(LoadgenIntervals, HlogReadByHdrHistogramsJavaTool)
+{
+    if (!have_java_tool())
+        GTEST_SKIP() << "needs /usr/bin/java and hdrhistogram.jar (tools/lib.sh installs them)";
+    TestProc server, lg;
+    int port = start_server(server, {"--work-us", "300"});
+    ASSERT_GT(port, 0);
+    TempDir dir;
+    ASSERT_EQ(loadgen(lg, {"-d", "1.2", "-c", "8", "-q", "--interval", "400ms", "--hlog",
+                           dir.path("run.hlog"), "--json", dir.path("run.json"), target(port)}),
+              0)
+        << lg.err();
+    stop_server(server);
+    expect_java_reads_the_greetings(dir.path("run.hlog"), dir.path("run.json"), dir.path("java"));
+}
+
+// A fleet's log: two shards started together, merged with --hlog; HdrHistogram's tool reads
+// the fleet's percentiles from it.
+TEST(LoadgenIntervals, MergedFleetHlogReadByHdrHistogramsJavaTool)
+{
+    if (!have_java_tool())
+        GTEST_SKIP() << "needs /usr/bin/java and hdrhistogram.jar (tools/lib.sh installs them)";
+    TestProc server, shard0, shard1, merge;
+    int port = start_server(server, {"--work-us", "300"});
+    ASSERT_GT(port, 0);
+    TempDir dir;
+    std::string start_at = std::to_string(time(nullptr) + 2); // both wait for it
+    auto shard_args = [&](const char *shard, const std::string &json) {
+        return std::vector<std::string>{GREETER_LOADGEN_BIN, "-d", "1.2", "-c", "8", "-q",
+                                        "--interval", "400ms", "--shard", shard, "--start-at",
+                                        start_at, "--json", json, target(port)};
+    };
+    ASSERT_TRUE(shard0.start(shard_args("0/2", dir.path("s0.json"))));
+    ASSERT_TRUE(shard1.start(shard_args("1/2", dir.path("s1.json"))));
+    EXPECT_EQ(shard0.wait_exit(20000), 0) << shard0.err();
+    EXPECT_EQ(shard1.wait_exit(20000), 0) << shard1.err();
+    stop_server(server);
+    ASSERT_EQ(run_command(merge, {GREETER_LOADGEN_BIN, "merge", "-o", dir.path("fleet.json"),
+                                  "--hlog", dir.path("fleet.hlog"), dir.path("s0.json"),
+                                  dir.path("s1.json")}),
+              0)
+        << merge.err();
+    expect_java_reads_the_greetings(dir.path("fleet.hlog"), dir.path("fleet.json"),
+                                    dir.path("java"));
+    // Not an .hgrm merge's option, and never stdout (the report goes there).
+    EXPECT_EQ(run_command(merge, {GREETER_LOADGEN_BIN, "merge", "--hlog", "-",
+                                  dir.path("s0.json")}),
+              2);
+    EXPECT_NE(merge.err().find("--hlog needs a file name"), std::string::npos) << merge.err();
 }
 
 // `loadgen -c N` as written: the report's first line names the default target. Whatever
