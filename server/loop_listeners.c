@@ -1,12 +1,13 @@
-/* loop_listeners.c -- the event model's further SO_REUSEPORT listeners, one per loop beside
- * each stream listener: opened at start, or taken over from the previous process of an
- * upgrade and handed on to the next, so that no listening socket closes during an upgrade.
+/* loop_listeners.c -- the event model's further SO_REUSEPORT sockets, one per loop beside each
+ * TCP or UDP listener: opened at start, or taken over from the previous process of an upgrade
+ * and handed on to the next, so that no listening socket closes during an upgrade.
  *
  * Why hand them on: a listening socket that closes resets the clients waiting in its accept
  * queue, and the kernel gives each socket of a SO_REUSEPORT group its share of new clients.
  * An old process that closed its own loops' sockets at the end of an upgrade reset every
  * client still queued in them. Passed to the successor, the sockets stay open in it: whatever
- * waits in them is accepted by one process or the other (nginx and Envoy pass theirs too). */
+ * waits in them is accepted by one process or the other (nginx and Envoy pass theirs too).
+ * Datagram sockets likewise: one that closes drops the datagrams queued in it unanswered. */
 #include "loop_listeners.h"
 
 #include "net.h"
@@ -48,22 +49,26 @@ static int append(server_listener *l, int fd)
 
 int loop_listeners_take(listener_set *set, int fd, char *why, size_t whylen)
 {
-    if (!sockopt_is_set(fd, SO_ACCEPTCONN) || !sockopt_is_set(fd, SO_REUSEPORT)) {
-        snprintf(why, whylen, "named '%s' (a loop's listener an upgrade hands over), but not a "
-                 "listening stream socket with SO_REUSEPORT", LOOP_LISTENERS_NAME);
+    int type = 0;
+    socklen_t len = sizeof(type);
+    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
+    int dgram = type == SOCK_DGRAM;
+    if (!(dgram || sockopt_is_set(fd, SO_ACCEPTCONN)) || !sockopt_is_set(fd, SO_REUSEPORT)) {
+        snprintf(why, whylen, "named '%s' (a loop's socket an upgrade hands over), but neither a "
+                 "listening stream nor a datagram socket with SO_REUSEPORT", LOOP_LISTENERS_NAME);
         return -1;
     }
     for (int i = 0; i < set->count; i++) {
         server_listener *l = &set->items[i];
-        if (l->udp || l->is_unix || !same_address(l->fd, fd))
+        if (l->udp != dgram || l->is_unix || !same_address(l->fd, fd))
             continue;
         if (append(l, fd) == 0)
             return 0;
         snprintf(why, whylen, "out of memory");
         return -1;
     }
-    snprintf(why, whylen, "named '%s' (a loop's listener an upgrade hands over), but no other "
-             "inherited listener is on its address", LOOP_LISTENERS_NAME);
+    snprintf(why, whylen, "named '%s' (a loop's socket an upgrade hands over), but no other "
+             "inherited %s listener is on its address", LOOP_LISTENERS_NAME, dgram ? "UDP" : "TCP");
     return -1;
 }
 
@@ -85,7 +90,7 @@ int loop_listeners_open(listener_set *set, int loops, int backlog, char *err, si
 {
     for (int i = 0; i < set->count; i++) {
         server_listener *l = &set->items[i];
-        if (l->udp || l->is_unix) /* datagrams: udp.c; a UNIX socket is shared by every loop */
+        if (l->is_unix) /* bound once: every loop shares it */
             continue;
         char hint[256];
         other_owner(l, hint, sizeof(hint)); /* before adding any: counts the sockets passed */
@@ -102,6 +107,20 @@ int loop_listeners_open(listener_set *set, int loops, int backlog, char *err, si
         }
     }
     return 0;
+}
+
+int loop_listeners_deal(int fd, const int *loop_fds, int loop_count, int index, int loops,
+                        int *out, int *shared)
+{
+    int total = 1 + loop_count, n = 0;
+    *shared = total < loops;
+    if (*shared) {
+        out[n++] = index % total == 0 ? fd : loop_fds[index % total - 1];
+        return n;
+    }
+    for (int j = index; j < total; j += loops)
+        out[n++] = j == 0 ? fd : loop_fds[j - 1];
+    return n;
 }
 
 void loop_listeners_close(server_listener *l)

@@ -1,6 +1,6 @@
-/* loop_listeners.h -- the event model's further SO_REUSEPORT listeners, one per loop beside
- * each stream listener: opened at start, or taken over from the previous process of an
- * upgrade and handed on to the next, so that no listening socket closes during an upgrade. */
+/* loop_listeners.h -- the event model's further SO_REUSEPORT sockets, one per loop beside each
+ * TCP or UDP listener: opened at start, or taken over from the previous process of an upgrade
+ * and handed on to the next, so that no listening socket closes during an upgrade. */
 #ifndef GREETER_LOOP_LISTENERS_H
 #define GREETER_LOOP_LISTENERS_H
 
@@ -19,15 +19,26 @@ extern "C" {
 int loop_listeners_named(const char *name);
 
 /*
- * Adds the inherited descriptor fd (named LOOP_LISTENERS_NAME) to the listener of set bound to
- * the same address, which then owns it. 0, or -1 with why (not a listening SO_REUSEPORT
- * stream, or no listener of set on its address); fd is left to the caller then.
+ * Adds the inherited descriptor fd (named LOOP_LISTENERS_NAME) to the listener of set of its
+ * type (stream or datagram) bound to the same address, which then owns it. 0, or -1 with why
+ * (neither a listening stream nor a datagram socket with SO_REUSEPORT, or no listener of its
+ * type on its address); fd is left to the caller then.
  */
 int loop_listeners_take(listener_set *set, int fd, char *why, size_t whylen);
 
-/* Gives every TCP stream listener of set at least loops - 1 further listeners on its address
- * (the inherited ones count). 0, or -1 with err. */
+/* Gives every TCP and UDP listener of set at least loops - 1 further sockets on its address
+ * (the inherited ones count; backlog is for TCP's). 0, or -1 with err. */
 int loop_listeners_open(listener_set *set, int loops, int backlog, char *err, size_t errlen);
+
+/*
+ * The sockets loop `index` of `loops` serves, of the listener fd and its loop_count further
+ * sockets loop_fds, into out (room for (1 + loop_count) / loops + 1): dealt round robin, so
+ * that every socket is served, also when an upgrade handed over more than there are loops.
+ * Returns how many; *shared is set when there are fewer sockets than loops (a UNIX socket,
+ * or a model without loop sockets), which then share theirs with other loops.
+ */
+int loop_listeners_deal(int fd, const int *loop_fds, int loop_count, int index, int loops,
+                        int *out, int *shared);
 
 /* Closes l's further listeners and forgets them. */
 void loop_listeners_close(server_listener *l);

@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "dlist.h"
 #include "log.h"
+#include "loop_listeners.h"
 #include "net.h"
 #include "server.h"
 #include "shutdown.h"
@@ -499,17 +500,6 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-/* A UNIX socket cannot be bound twice: then every loop shares the one listener. */
-static int is_unix_socket(int fd)
-{
-    struct sockaddr_storage ss = {0}; /* zeroed: the fields getsockname leaves alone read as 0 */
-    socklen_t len = sizeof(ss);
-    return getsockname(fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family == AF_UNIX;
-}
-
-/* The server's listeners by number: its own, then its loop listeners (loop_listeners.h). */
-static int listener_at(const server *srv, int j) { return j == 0 ? srv->listen_fd : srv->loop_fds[j - 1]; }
-
 /* Serves the listener fd in loop: an acceptor, in epoll. 0, or -1 with errno. */
 static int loop_add_listener(event_loop *loop, int fd, int shared)
 {
@@ -526,28 +516,28 @@ static int loop_init(event_loop *loop, server *srv, int index, char *err, size_t
     memset(loop, 0, sizeof(*loop));
     loop->srv = srv;
     loop->accepting = 1;
-    int n = srv->cfg->workers, total = 1 + srv->loop_count;
+    int n = srv->cfg->workers, total = 1 + srv->loop_count, shared = 0, count = 0;
     loop->epfd = epoll_create1(EPOLL_CLOEXEC);
     loop->accs = calloc((size_t)total / (size_t)n + 1, sizeof(*loop->accs));
+    int *fds = calloc((size_t)total / (size_t)n + 1, sizeof(*fds));
     struct epoll_event sev = {.events = EPOLLIN, .data.ptr = &stop_tag};
-    if (loop->epfd < 0 || loop->accs == NULL ||
+    if (loop->epfd < 0 || loop->accs == NULL || fds == NULL ||
         epoll_ctl(loop->epfd, EPOLL_CTL_ADD, shutdown_fd(), &sev) < 0)
         goto out_fail;
-    /* The listeners are dealt round robin: loop `index` serves those numbered index modulo n.
-     * Most often that is one each (listeners_open opens one per loop); more when an upgrade
-     * handed over more than this process runs loops, all served so that no client waits in one
-     * unseen. With fewer listeners than loops (a UNIX socket) the loops share them. */
-    if (total < n) {
-        if (loop_add_listener(loop, listener_at(srv, index % total), 1) < 0)
+    /* Most often one listener each (loop_listeners_open opens one per loop); more when an
+     * upgrade handed over more than this process runs loops, all served so that no client
+     * waits in one unseen; with fewer listeners than loops (a UNIX socket) the loops share. */
+    count = loop_listeners_deal(srv->listen_fd, srv->loop_fds, srv->loop_count, index, n, fds,
+                                &shared);
+    for (int k = 0; k < count; k++)
+        if (loop_add_listener(loop, fds[k], shared) < 0)
             goto out_fail;
-    } else {
-        for (int j = index; j < total; j += n)
-            if (loop_add_listener(loop, listener_at(srv, j), 0) < 0)
-                goto out_fail;
-    }
+    free(fds);
     return 0;
 out_fail:
-    snprintf(err, errlen, "epoll for loop %d: %s", index, loop->accs ? strerror(errno) : "out of memory");
+    snprintf(err, errlen, "epoll for loop %d: %s", index,
+             loop->accs && fds ? strerror(errno) : "out of memory");
+    free(fds);
     return -1;
 }
 
@@ -574,7 +564,7 @@ static void loop_release(void *item) { loop_destroy(item); }
 int model_event_run(server *srv, char *err, size_t errlen)
 {
     if (srv->cfg->udp)
-        return udp_serve(srv, srv->cfg->workers, !is_unix_socket(srv->listen_fd), err, errlen);
+        return udp_serve(srv, srv->cfg->workers, err, errlen);
     int n = srv->cfg->workers;
     event_loop *loops = calloc((size_t)n, sizeof(*loops));
     if (loops == NULL) {

@@ -6,7 +6,7 @@
 int model_iterative_run(server *srv, char *err, size_t errlen)
 {
     if (srv->cfg->udp)
-        return udp_serve(srv, 1, 0, err, errlen);
+        return udp_serve(srv, 1, err, errlen);
     acceptor acc;
     conn_item conn;
     acceptor_init(&acc, srv->listen_fd, &srv->cfg->handler, srv->stats);

@@ -148,7 +148,7 @@ static void stop_workers(pool *p)
 int model_pool_run(server *srv, char *err, size_t errlen)
 {
     if (srv->cfg->udp) /* datagrams need no accept thread: the workers share the socket */
-        return udp_serve(srv, srv->cfg->workers, 0, err, errlen);
+        return udp_serve(srv, srv->cfg->workers, err, errlen);
     pool p = {.srv = srv};
     if (conn_queue_init(&p.queue, (size_t)srv->cfg->queue_capacity, err, errlen) < 0)
         return -1;

@@ -158,7 +158,7 @@ static void warn_about_limits(const server_config *cfg, const listener_set *set,
     int sockets = 0;             /* what an upgrade hands over */
     for (int i = 0; i < set->count; i++) {
         const server_listener *l = &set->items[i];
-        int per_listener = model->reuseport && !l->is_unix && !l->udp ? cfg->workers : 1;
+        int per_listener = model->reuseport && !l->is_unix ? cfg->workers : 1;
         streams += !l->udp;
         queues += l->udp ? 0 : per_listener;
         sockets += per_listener;

@@ -4,6 +4,7 @@
 #include "clock.h"
 
 #include "addr.h"
+#include "loop_listeners.h"
 #include "net.h"
 #include "shutdown.h"
 #include "thread_set.h"
@@ -17,9 +18,10 @@
 
 typedef struct udp_worker {
     server *srv;
-    int fd;
-    int own_fd;
-    int shared; /* fd is shared with the other workers */
+    int threads;
+    int *fds; /* the sockets it serves (loop_listeners_deal), set by udp_worker_prepare */
+    int count;
+    int shared; /* fds are shared with the other workers */
     char error[160]; /* set when the worker could not start serving */
 } udp_worker;
 
@@ -75,14 +77,17 @@ static int open_wait_set(const udp_worker *w, char *err, size_t errlen)
         snprintf(err, errlen, "udp worker: epoll_create1: %s", strerror(errno));
         return -1;
     }
-    struct epoll_event sock = {.events = EPOLLIN | (w->shared ? EPOLLEXCLUSIVE : 0),
-                               .data.fd = w->fd};
-    struct epoll_event stop = {.events = EPOLLIN, .data.fd = shutdown_fd()};
-    int rc = epoll_ctl(ep, EPOLL_CTL_ADD, w->fd, &sock);
-    if (rc < 0 && errno == EINVAL && w->shared) { /* before Linux 4.5: plain wake-ups */
-        sock.events = EPOLLIN;
-        rc = epoll_ctl(ep, EPOLL_CTL_ADD, w->fd, &sock);
+    int rc = 0;
+    for (int k = 0; k < w->count && rc == 0; k++) {
+        struct epoll_event sock = {.events = EPOLLIN | (w->shared ? EPOLLEXCLUSIVE : 0),
+                                   .data.fd = w->fds[k]};
+        rc = epoll_ctl(ep, EPOLL_CTL_ADD, w->fds[k], &sock);
+        if (rc < 0 && errno == EINVAL && w->shared) { /* before Linux 4.5: plain wake-ups */
+            sock.events = EPOLLIN;
+            rc = epoll_ctl(ep, EPOLL_CTL_ADD, w->fds[k], &sock);
+        }
     }
+    struct epoll_event stop = {.events = EPOLLIN, .data.fd = shutdown_fd()};
     if (rc < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, shutdown_fd(), &stop) < 0) {
         snprintf(err, errlen, "udp worker: epoll_ctl: %s", strerror(errno));
         close(ep);
@@ -105,13 +110,18 @@ static void *udp_worker_main(void *arg)
         shutdown_request(); /* a server short of a worker stops; udp_serve reports why */
         return NULL;
     }
-    struct epoll_event ev[2];
+    struct epoll_event ev[8];
     while (!shutdown_requested()) {
-        if (epoll_wait(ep, ev, 2, -1) < 0 && errno != EINTR)
+        int n = epoll_wait(ep, ev, 8, -1);
+        if (n < 0 && errno != EINTR)
             break;
-        server_stats_add(&w->srv->stats->busy, 1); /* a busy worker until the socket is empty */
-        while (udp_answer_one(w->srv, w->fd, buf, cap)) {
-        }
+        server_stats_add(&w->srv->stats->busy, 1); /* a busy worker until its sockets are empty */
+        /* Stops between datagrams once asked to: in an upgrade the successor serves the
+         * same sockets, and takes what is left in them. */
+        for (int i = 0; i < n; i++)
+            while (ev[i].data.fd != shutdown_fd() && !shutdown_requested() &&
+                   udp_answer_one(w->srv, ev[i].data.fd, buf, cap)) {
+            }
         server_stats_sub(&w->srv->stats->busy, 1);
     }
     close(ep);
@@ -119,29 +129,31 @@ static void *udp_worker_main(void *arg)
     return NULL;
 }
 
-/* Workers after the first get a socket of their own on the same address, unless they all
- * share the server's. */
+/* The sockets worker `index` serves: the server's, or with the event model's loop sockets
+ * (loop_listeners.h) a share of them all, so that none goes unserved. */
 static int udp_worker_prepare(void *item, int index, char *err, size_t errlen)
 {
     udp_worker *w = item;
-    if (index == 0 || w->shared)
-        return 0;
-    w->fd = net_listen_clone(w->srv->listen_fd, 0, err, errlen);
-    if (w->fd < 0)
+    const server *srv = w->srv;
+    w->fds = calloc((size_t)(1 + srv->loop_count) / (size_t)w->threads + 1, sizeof(*w->fds));
+    if (w->fds == NULL) {
+        snprintf(err, errlen, "udp worker %d: out of memory", index);
         return -1;
-    w->own_fd = 1;
+    }
+    w->count = loop_listeners_deal(srv->listen_fd, srv->loop_fds, srv->loop_count, index,
+                                   w->threads, w->fds, &w->shared);
+    w->shared = w->shared && w->threads > 1;
     return 0;
 }
 
 static void udp_worker_release(void *item)
 {
     udp_worker *w = item;
-    if (w->own_fd)
-        close(w->fd);
-    w->own_fd = 0;
+    free(w->fds);
+    w->fds = NULL;
 }
 
-int udp_serve(server *srv, int threads, int own_sockets, char *err, size_t errlen)
+int udp_serve(server *srv, int threads, char *err, size_t errlen)
 {
     udp_worker *workers = calloc((size_t)threads, sizeof(*workers));
     if (workers == NULL) {
@@ -150,8 +162,7 @@ int udp_serve(server *srv, int threads, int own_sockets, char *err, size_t errle
     }
     for (int i = 0; i < threads; i++) {
         workers[i].srv = srv;
-        workers[i].fd = srv->listen_fd;
-        workers[i].shared = !own_sockets && threads > 1;
+        workers[i].threads = threads;
     }
     static const thread_set_ops ops = {udp_worker_prepare, udp_worker_main, udp_worker_release};
     int rc = thread_set_run("udp", workers, sizeof(*workers), threads, &ops, err, errlen);

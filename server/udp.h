@@ -10,13 +10,13 @@
 #define UDP_GREETING_MAX 65507
 
 /*
- * Serves srv->listen_fd (a datagram socket) with `threads` threads until shutdown. With
- * own_sockets, every thread after the first gets its own SO_REUSEPORT socket on the same
- * address (the event model's way); otherwise all share the one socket (the pool's way).
+ * Serves srv->listen_fd (a datagram socket) and srv->loop_fds with `threads` threads until
+ * shutdown. The event model has a SO_REUSEPORT socket per loop (loop_listeners.h), dealt
+ * among the threads; the other models have none, and all threads share the one socket.
  * Counting: accepted = datagrams received, greeted = replies sent, rejected = datagrams larger
  * than --udp-max dropped unanswered, failed = replies the kernel refused. 0, or -1 with err.
  */
-int udp_serve(server *srv, int threads, int own_sockets, char *err, size_t errlen);
+int udp_serve(server *srv, int threads, char *err, size_t errlen);
 
 /* Receives one waiting datagram on fd (never blocks) and answers it as above, using buf (cap
  * bytes, at least --udp-max + 1) for the request. 1 when one was handled, 0 when none waited. */

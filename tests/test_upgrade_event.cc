@@ -1,6 +1,6 @@
-// test_upgrade_event.cc -- the event model's hitless upgrade: each loop's SO_REUSEPORT listener
-// goes to the successor with the first one, so a client waiting in any of their queues is
-// greeted by the old process or the new one, never reset.
+// test_upgrade_event.cc -- the event model's hitless upgrade: each loop's SO_REUSEPORT socket
+// (TCP or UDP) goes to the successor with the first one, so a client waiting in any of their
+// queues is greeted (a datagram answered) by the old process or the new one, never reset.
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -44,29 +44,66 @@ TEST(UpgradeEvent, SeveralLoopsUnderLoadLoseNoClientAcrossUpgrades)
     expect_no_client_lost(run, upgrades);
 }
 
-// Successors that run other loop counts (4, then 2, 5 and 3: an --upgrade-binary that adds
-// -w): one with fewer loops than sockets handed over serves the extra sockets too (else their
-// clients would wait unseen), one with more opens what it lacks.
-TEST(UpgradeEvent, SuccessorsWithFewerOrMoreLoopsServeEverySocket)
+// upgrade_under_load with an --upgrade-binary that adds -w loops[i] to the i-th successor's
+// arguments, so that successors run other loop counts than their predecessors; expects no
+// client lost, and every successor started by the wrapper.
+void upgrade_to_other_loop_counts(std::vector<std::string> server_args,
+                                  const std::vector<std::string> &load_args,
+                                  const std::vector<int> &loops, int pause_ms)
 {
     TempDir dir;
-    std::string wrapper = dir.path("greeter-server"), count = dir.path("upgrades");
+    std::string wrapper = dir.path("greeter-server"), count = dir.path("upgrades"), cases;
+    for (size_t i = 0; i < loops.size(); i++)
+        cases += std::to_string(i) + ") w=" + std::to_string(loops[i]) + " ;; ";
     std::ofstream(wrapper) << "#!/bin/sh\n"
                               "n=$(cat " + count + " 2>/dev/null || echo 0)\n"
                               "echo $((n + 1)) > " + count + "\n"
-                              "case $n in 0) w=2 ;; 1) w=5 ;; *) w=3 ;; esac\n"
+                              "case $n in " + cases + "esac\n"
                               "exec " GREETER_SERVER_BIN " \"$@\" -w $w\n";
     ASSERT_EQ(chmod(wrapper.c_str(), 0755), 0);
-    const int upgrades = 3;
+    server_args.insert(server_args.end(), {"--upgrade-binary", wrapper});
+    const int upgrades = (int)loops.size();
     UpgradeRun run;
-    upgrade_under_load({"-m", "event", "-w", "4", "--work-us", "100", "--work-kind", "spin",
-                        "--upgrade-binary", wrapper},
-                       {"-c", "200", "-d", "2s"}, upgrades, 300, &run);
-    ASSERT_FALSE(HasFatalFailure());
+    upgrade_under_load(server_args, load_args, upgrades, pause_ms, &run);
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
     expect_no_client_lost(run, upgrades);
     std::string started;
     std::getline(std::ifstream(count), started);
-    EXPECT_EQ(started, "3") << "the wrapper did not start every successor";
+    EXPECT_EQ(started, std::to_string(upgrades)) << "the wrapper did not start every successor";
+}
+
+// Successors that run other loop counts (4, then 2, 5 and 3): one with fewer loops than
+// sockets handed over serves the extra sockets too (else their clients would wait unseen),
+// one with more opens what it lacks.
+TEST(UpgradeEvent, SuccessorsWithFewerOrMoreLoopsServeEverySocket)
+{
+    upgrade_to_other_loop_counts({"-m", "event", "-w", "4", "--work-us", "100", "--work-kind", "spin"},
+                                 {"-c", "200", "-d", "2s"}, {2, 5, 3}, 300);
+}
+
+// Over UDP each loop has a datagram socket of its own on the address, handed on like the TCP
+// listeners: datagrams queued in any of them when an upgrade's old process exits are answered
+// by its successor. When each loop cloned its own socket, those closed with the old process
+// and dropped what was queued in them (loadgen's timeouts). Loads of 100 requests in flight,
+// each costing 100 us of CPU on two cores, keep the four sockets' queues full.
+TEST(UpgradeEvent, SeveralLoopsOverUdpLoseNoDatagramAcrossUpgrades)
+{
+    const int upgrades = 4;
+    UpgradeRun run;
+    upgrade_under_load({"-m", "event", "-w", "4", "--udp", "--work-us", "100", "--work-kind",
+                        "spin"},
+                       {"--udp", "--timeout", "1s", "-c", "100", "-d", "2s"}, upgrades, 250, &run);
+    ASSERT_FALSE(HasFatalFailure());
+    expect_no_client_lost(run, upgrades);
+}
+
+// Over UDP too, a successor with fewer loops than the sockets handed over serves them all,
+// and one with more opens what it lacks (4 loops, then 2, then 5).
+TEST(UpgradeEvent, UdpSuccessorsWithFewerOrMoreLoopsServeEverySocket)
+{
+    upgrade_to_other_loop_counts({"-m", "event", "-w", "4", "--udp", "--work-us", "100",
+                                  "--work-kind", "spin"},
+                                 {"--udp", "--timeout", "1s", "-c", "100", "-d", "2s"}, {2, 5}, 400);
 }
 
 // Upgrades that fail (a broken certificate, as after a bad renewal) under TLS load leave the
