@@ -106,6 +106,69 @@ TEST(UpgradeEvent, UdpSuccessorsWithFewerOrMoreLoopsServeEverySocket)
                                  {"--udp", "--timeout", "1s", "-c", "100", "-d", "2s"}, {2, 5}, 400);
 }
 
+// A TCP and a UDP listener on one port (a socket unit with ListenStream= and ListenDatagram=):
+// each loop socket an upgrade hands over is named 'loop' whatever its type, and the successor
+// gives it to the listener of its type on its address, so each of the three loops serves a
+// stream and a datagram socket of each listener before and after the upgrade.
+TEST(UpgradeEvent, TcpAndUdpOnOnePortEachTakeBackTheirOwnLoopSockets)
+{
+    int tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a = {};
+    socklen_t alen = sizeof(a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(setsockopt(tcp, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)), 0);
+    ASSERT_EQ(setsockopt(udp, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)), 0);
+    ASSERT_EQ(bind(tcp, reinterpret_cast<sockaddr *>(&a), sizeof(a)), 0);
+    ASSERT_EQ(listen(tcp, 64), 0);
+    ASSERT_EQ(getsockname(tcp, reinterpret_cast<sockaddr *>(&a), &alen), 0);
+    ASSERT_EQ(bind(udp, reinterpret_cast<sockaddr *>(&a), sizeof(a)), 0);
+    std::string port = std::to_string(ntohs(a.sin_port));
+    // Passed as a service manager passes them: at 3 and 4, LISTEN_PID the server's.
+    int tcp_pass = fcntl(tcp, F_DUPFD, 100), udp_pass = fcntl(udp, F_DUPFD, 100);
+    close(tcp);
+    close(udp);
+    ASSERT_GE(tcp_pass, 0);
+    ASSERT_GE(udp_pass, 0);
+    std::string t = std::to_string(tcp_pass), u = std::to_string(udp_pass);
+    TestProc server;
+    bool started = server.start({"/bin/bash", "-c", "exec 3<&" + t + " 4<&" + u + " " + t + "<&- " +
+                                 u + "<&-; export LISTEN_PID=$$ LISTEN_FDS=2 "
+                                 "LISTEN_FDNAMES=plain:udp; exec " GREETER_SERVER_BIN
+                                 " -m event -w 3"});
+    close(tcp_pass);
+    close(udp_pass);
+    ASSERT_TRUE(started) << server.error();
+    ASSERT_GT(server.wait_listening(), 0) << server.err();
+    struct KillLeft { // never leak the successor, even when an assertion below returns early
+        TestProc &server;
+        ~KillLeft()
+        {
+            for (pid_t pid : successors(server.err()))
+                kill(pid, SIGKILL);
+        }
+    } kill_left{server};
+    const int clients = 15; // from new ports: the kernel spreads them over the three sockets
+    auto greet_both = [&] {
+        for (int i = 0; i < clients; i++) {
+            EXPECT_EQ(fetch_greeting(std::stoi(port)), kGreeting);
+            TestProc c;
+            EXPECT_EQ(run_client(c, {"--udp", "-r", "0", "-t", "2s", "127.0.0.1", port}), 0) << c.err();
+        }
+    };
+    greet_both();
+    server.send_signal(SIGUSR2);
+    ASSERT_NE(server.wait_for_line("summary:", 10000), "") << server.err();
+    std::vector<pid_t> pids = successors(server.err());
+    ASSERT_EQ(pids.size(), 1u) << server.err();
+    greet_both();
+    kill(pids[0], SIGTERM);
+    EXPECT_NE(server.wait_for_line("summary:", 10000), "") << server.err();
+    server.wait_exit(5000);
+    EXPECT_EQ(sum_field(server.out(), "greeted"), 4 * clients) << server.out() << server.err();
+}
+
 // Upgrades that fail (a broken certificate, as after a bad renewal) under TLS load leave the
 // old process serving, whole: the fork of each holds a copy of every connection's descriptor
 // until it execs, and a connection the old process closed stayed in its epoll set, whose
