@@ -12,4 +12,4 @@ target_compile_definitions(test_version PRIVATE GREETER_PROJECT_VERSION="${PROJE
 add_dependencies(test_version loadgen greeter-server greeter-client)
 # The event model's upgrade: its per-loop SO_REUSEPORT listeners handed over, no client reset.
 greeter_add_test(test_upgrade_event test_upgrade_event.cc)
-add_dependencies(test_upgrade_event greeter-server loadgen)
+add_dependencies(test_upgrade_event greeter-server greeter-client loadgen)
