@@ -9,10 +9,10 @@
 extern "C" {
 #endif
 
-/* "0.5.0": a static string. */
+/* "0.6.0": a static string. */
 const char *version_string(void);
 
-/* Prints "PROGRAM VERSION\n" (e.g. "greeter-server 0.5.0"), what --version answers. */
+/* Prints "PROGRAM VERSION\n" (e.g. "greeter-server 0.6.0"), what --version answers. */
 void version_print(FILE *out, const char *program);
 
 #ifdef __cplusplus
