@@ -63,8 +63,9 @@ typedef struct lg_stats {
                                  * turn in the thread's paced retries */
     uint64_t warmup_greetings;  /* greetings during the warm-up, not in any figure but CPU */
     uint64_t bytes_read;
-    uint64_t conn_time_ns;      /* sum of counted connections' lifetimes (Little's law) */
-    uint64_t last_finish_ns;    /* CLOCK_MONOTONIC of the last counted connection's end */
+    uint64_t conn_time_ns;      /* time connections were open after the warm-up, greeted or
+                                 * not, ended or abandoned (Little's law) */
+    uint64_t last_finish_ns;    /* CLOCK_MONOTONIC of the last such connection's end */
     int last_other_errno;       /* errno of the latest LG_ERR_OTHER, 0 if none */
     uint64_t tls_full;          /* counted handshakes that negotiated a new session */
     uint64_t tls_resumed;       /* counted handshakes that resumed a session */
