@@ -130,14 +130,17 @@ void config_print_help(FILE *out)
         "  -d, --duration TIME   measured time after the warm-up (default: 10s when -n is not\n"
         "                        given, otherwise no time bound); connections still open at\n"
         "                        the end get one more second (at most --timeout), then count\n"
-        "                        as unfinished\n"
+        "                        as unfinished; greetings in that second are counted (and\n"
+        "                        their latencies), not in the rate\n"
         "      --warmup TIME     run this long before measuring; nothing in it is counted\n"
         "                        (default: 0)\n"
         "      --abort-after TIME  stop early, exit 1, when every connection that ended in\n"
         "                        the last TIME failed (a closed port, a dead server); 0 never\n"
-        "                        stops (default: 5s)\n"
+        "                        stops (default: 5s). Refused connects are retried at most\n"
+        "                        200 times a second per thread, whatever -c is\n"
         "      --timeout TIME    bound on each step of a connection: connect, TLS handshake,\n"
-        "                        send, read (default: 10s)\n"
+        "                        send, read; 1s with --udp, where a reply not in by then was\n"
+        "                        lost (default: 10s)\n"
         "TIME is a number with an optional unit us, ms, s or m (default unit: s).\n"
         "\n"
         "Protocol:\n"
@@ -166,8 +169,8 @@ void config_print_help(FILE *out)
         "      --udp             request/response by datagram: each start sends one datagram\n"
         "                        (--send, default 'greeting?') on its own connected socket and\n"
         "                        reads one reply; latency is send to reply, a reply missing\n"
-        "                        after --timeout counts as a timeout; -c is the number of\n"
-        "                        requests outstanding (default: off)\n"
+        "                        after --timeout (1s unless given) counts as a timeout; -c is\n"
+        "                        the number of requests outstanding (default: off)\n"
         "      --unix PATH       connect to the UNIX socket PATH instead of HOST:PORT (stream;\n"
         "                        with --udp, datagram from an auto-bound socket) (default: off)\n"
         "      --tls             TLS over each connection; the handshake is the 'tls' latency\n"
@@ -218,7 +221,9 @@ void config_print_help(FILE *out)
         "      --version         print the version and exit\n"
         "\n"
         "JSON fields (docs/loadgen-json.md): target, transport (tcp, tls, udp, unix,\n"
-        "unix-dgram), mode, threads, connections, starts, greetings, rate, errors {refused,\n"
+        "unix-dgram), mode, threads, connections, stopped_by (duration, count, signal,\n"
+        "abort), starts, greetings, greetings_after_window (finished in the grace after the\n"
+        "window), rate (greetings inside the window per second of it), errors {refused,\n"
         "reset, timeout, addr_unavail, fd_limit, bad_greeting, tls_handshake, tls_stream,\n"
         "other, total}, tls_handshakes {full, resumed}, tls_reasons {REASON: count},\n"
         "latency_us {PHASE: {count min p50 p90 p99 p999 max mean stddev hist}} with the phases\n"
@@ -533,6 +538,8 @@ static int finish_config(lg_config *cfg, int connections_given, char *err, size_
         cfg->connections = CONFIG_DEFAULT_OPEN_LOOP_CAP;
     if (cfg->total == 0 && cfg->duration_us == 0)
         cfg->duration_us = CONFIG_DEFAULT_DURATION_US;
+    if (cfg->timeout_us == 0) /* not given */
+        cfg->timeout_us = cfg->udp ? CONFIG_DEFAULT_UDP_TIMEOUT_US : CONFIG_DEFAULT_TIMEOUT_US;
     if (apply_shard(cfg, connections_given, err, errlen) != 0)
         return -1;
     if (cfg->threads == 0) {
@@ -558,7 +565,6 @@ int config_parse(int argc, char **argv, lg_config *cfg, char *err, size_t errlen
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->connections = CONFIG_DEFAULT_CONNECTIONS;
-    cfg->timeout_us = CONFIG_DEFAULT_TIMEOUT_US;
     cfg->interval_us = CONFIG_DEFAULT_INTERVAL_US;
     cfg->abort_after_us = CONFIG_DEFAULT_ABORT_AFTER_US;
     cfg->shard.count = 1;

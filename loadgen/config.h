@@ -22,6 +22,8 @@ extern "C" {
 #define CONFIG_DEFAULT_OPEN_LOOP_CAP 1000
 #define CONFIG_DEFAULT_DURATION_US 10000000LL
 #define CONFIG_DEFAULT_TIMEOUT_US 10000000LL
+/* A datagram's reply comes at once or never: a lost one should not hold its slot 10 s. */
+#define CONFIG_DEFAULT_UDP_TIMEOUT_US 1000000LL
 #define CONFIG_DEFAULT_INTERVAL_US 1000000LL
 #define CONFIG_DEFAULT_ABORT_AFTER_US 5000000LL
 /* With no HOST:PORT and no --unix: the server's own default address. */

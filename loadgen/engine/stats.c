@@ -49,10 +49,12 @@ void lg_stats_merge(lg_stats *dst, const lg_stats *src)
 {
     dst->starts += src->starts;
     dst->greetings += src->greetings;
+    dst->greetings_after_window += src->greetings_after_window;
     for (int e = 0; e < LG_ERR_COUNT; e++)
         dst->errors[e] += src->errors[e];
     dst->unfinished += src->unfinished;
     dst->late_starts += src->late_starts;
+    dst->refused_backoffs += src->refused_backoffs;
     dst->warmup_greetings += src->warmup_greetings;
     dst->bytes_read += src->bytes_read;
     dst->conn_time_ns += src->conn_time_ns;

@@ -25,6 +25,9 @@ typedef enum {
     LG_ERR_COUNT
 } lg_error;
 
+/* Closed loop: a thread retries refused connects at most this often (per second). */
+#define LG_REFUSED_RETRIES_PER_S 200
+
 /* Latency phases, each its own histogram in microseconds. */
 typedef enum {
     LG_PHASE_CONNECT = 0,           /* connect() until the socket is established */
@@ -51,13 +54,18 @@ extern const char *const lg_stats_phase_names[LG_PHASE_COUNT];
 typedef struct lg_stats {
     uint64_t starts;            /* counted connection attempts (after the warm-up) */
     uint64_t greetings;         /* counted good greetings */
+    uint64_t greetings_after_window; /* of which finished after the measured window (in the
+                                      * grace after -d or a stop): not in the rate */
     uint64_t errors[LG_ERR_COUNT];
     uint64_t unfinished;        /* still open (or due to start) when the run's grace ran out */
     uint64_t late_starts;       /* open loop: started more than 1 ms after their due time */
+    uint64_t refused_backoffs;  /* closed loop: refused connects whose slot then waited its
+                                 * turn in the thread's paced retries */
     uint64_t warmup_greetings;  /* greetings during the warm-up, not in any figure but CPU */
     uint64_t bytes_read;
-    uint64_t conn_time_ns;      /* sum of counted connections' lifetimes (Little's law) */
-    uint64_t last_finish_ns;    /* CLOCK_MONOTONIC of the last counted connection's end */
+    uint64_t conn_time_ns;      /* time connections were open after the warm-up, greeted or
+                                 * not, ended or abandoned (Little's law) */
+    uint64_t last_finish_ns;    /* CLOCK_MONOTONIC of the last such connection's end */
     int last_other_errno;       /* errno of the latest LG_ERR_OTHER, 0 if none */
     uint64_t tls_full;          /* counted handshakes that negotiated a new session */
     uint64_t tls_resumed;       /* counted handshakes that resumed a session */

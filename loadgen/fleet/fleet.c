@@ -305,7 +305,8 @@ static json_t *shard_line(const fleet_input *in, long long fleet_start)
 
 static const char *const run_counts[] = {
     "threads", "connections", "connect_rate", "rate_requested", "starts", "greetings",
-    "bytes_read", "unfinished", "late_starts", "warmup_greetings",
+    "greetings_after_window", "bytes_read", "unfinished", "late_starts", "refused_backoffs",
+    "warmup_greetings",
     "peak_established_not_greeted", NULL};
 static const char *const concurrency_keys[] = {"requested", "peak", "mean", NULL};
 static const char *const cpu_sums[] = {"user_s", "sys_s", NULL};
@@ -330,6 +331,18 @@ static void merge_cpu(json_t *fleet, const fleet_input *in, int n)
     json_object_set_new(cpu, "busiest_thread", json_real(busiest));
     json_object_set_new(cpu, "busiest_thread_wait", json_real(wait));
     json_object_set_new(cpu, "saturated", json_boolean(saturated));
+}
+
+/* What stopped the fleet: the first of abort, signal, duration, count that stopped a shard. */
+static const char *fleet_stopped_by(const fleet_input *in, int n)
+{
+    static const char *const causes[] = {"abort", "signal", "duration", "count"};
+    for (size_t c = 0; c < sizeof(causes) / sizeof(causes[0]); c++)
+        for (int i = 0; i < n; i++)
+            if (json_string_value(json_object_get(in[i].root, "stopped_by")) &&
+                strcmp(json_string_value(json_object_get(in[i].root, "stopped_by")), causes[c]) == 0)
+                return causes[c];
+    return "duration";
 }
 
 /* Sums, maxima and merged histograms of the whole run into fleet (a copy of input 0). */
@@ -362,7 +375,9 @@ static int merge_totals(json_t *fleet, const fleet_input *in, int n, long long f
         rc = err_fail(err, errlen, "out of memory");
     json_object_set_new(fleet, "duration_s", json_real(duration));
     json_object_set_new(fleet, "interrupted", json_boolean(interrupted));
-    json_object_set_new(fleet, "rate", json_real(duration > 0 ? (double)result_int(fleet, "greetings") / duration : 0));
+    json_object_set_new(fleet, "stopped_by", json_string(fleet_stopped_by(in, n)));
+    long long in_window = result_int(fleet, "greetings") - result_int(fleet, "greetings_after_window");
+    json_object_set_new(fleet, "rate", json_real(duration > 0 ? (double)in_window / duration : 0));
     json_object_set_new(fleet, "shards", lines);
     merge_cpu(fleet, in, n);
     return rc;

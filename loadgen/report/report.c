@@ -24,7 +24,13 @@ const char *report_transport_name(const lg_report *r)
 
 double report_rate(const lg_report *r)
 {
-    return r->duration_s > 0 ? (double)r->stats->greetings / r->duration_s : 0.0;
+    uint64_t in_window = r->stats->greetings - r->stats->greetings_after_window;
+    return r->duration_s > 0 ? (double)in_window / r->duration_s : 0.0;
+}
+
+double report_refused_rate(const lg_report *r)
+{
+    return r->duration_s > 0 ? (double)r->stats->errors[LG_ERR_REFUSED] / r->duration_s : 0.0;
 }
 
 int report_saturated(const lg_report *r)
@@ -71,10 +77,13 @@ static void print_setup(FILE *out, const lg_report *r)
     fprintf(out, "measured %.2f s", r->duration_s);
     if (cfg->warmup_us)
         fprintf(out, " after a %.2f s warm-up", (double)cfg->warmup_us / 1e6);
-    if (r->stop_signal)
+    fprintf(out, ", stopped by %s", r->stopped_by);
+    if (strcmp(r->stopped_by, "signal") == 0)
         fprintf(out, " (interrupted by SIG%s)\n\n", sigabbrev_np(r->stop_signal));
+    else if (strcmp(r->stopped_by, "abort") == 0)
+        fprintf(out, " (--abort-after: every connection failed)\n\n");
     else
-        fprintf(out, "%s\n\n", r->interrupted ? " (interrupted)" : "");
+        fprintf(out, " (%s)\n\n", strcmp(r->stopped_by, "count") == 0 ? "-n" : "-d");
 }
 
 /* TLS handshakes, full and resumed, and the failures by reason. */
@@ -97,6 +106,10 @@ static void print_counts(FILE *out, const lg_report *r)
     uint64_t errors = lg_stats_error_total(s);
     fprintf(out, "greetings      %" PRIu64 " (%.1f/s), %" PRIu64 " bytes read\n", s->greetings,
             report_rate(r), s->bytes_read);
+    if (s->greetings_after_window)
+        fprintf(out, "after window   %" PRIu64 " of them finished in the grace after the measured "
+                     "window (in the latencies, not in the rate)\n",
+                s->greetings_after_window);
     const char *sep = ": ";
     fprintf(out, "errors         %" PRIu64, errors);
     for (int e = 0; e < LG_ERR_COUNT; e++) {
@@ -108,6 +121,10 @@ static void print_counts(FILE *out, const lg_report *r)
     if (s->errors[LG_ERR_OTHER] && s->last_other_errno)
         fprintf(out, " (last: %s)", strerror(s->last_other_errno));
     fputc('\n', out);
+    if (s->refused_backoffs)
+        fprintf(out, "refused        %" PRIu64 " (backed off to ~%.0f attempts/s: at most %d/s "
+                     "per thread while the target refuses)\n",
+                s->errors[LG_ERR_REFUSED], report_refused_rate(r), LG_REFUSED_RETRIES_PER_S);
     if (s->unfinished)
         fprintf(out, "unfinished     %" PRIu64 " (still open or not started at the end)\n",
                 s->unfinished);
@@ -115,8 +132,10 @@ static void print_counts(FILE *out, const lg_report *r)
     fprintf(out, "concurrency    %s %ld, peak %ld, mean %.1f\n",
             r->cfg->rate > 0 ? "cap" : "requested", r->cfg->connections, r->peak_in_flight,
             r->mean_concurrency);
-    fprintf(out, "awaiting       at most %ld connections at once connected, not yet greeted (in the server's backlog, queue or workers)\n",
-            r->peak_established);
+    if (r->transport->socktype != SOCK_DGRAM) /* a datagram is never in a backlog */
+        fprintf(out, "awaiting       at most %ld connections at once connected, not yet greeted "
+                     "(in the server's backlog, queue or workers)\n",
+                r->peak_established);
     if (r->cfg->rate > 0)
         fprintf(out, "schedule       %" PRIu64 " starts, %" PRIu64 " late (> 1 ms behind)\n",
                 s->starts, s->late_starts);
@@ -160,9 +179,13 @@ static void print_ab_table(FILE *out, const lg_report *r)
 
 static void print_cpu_and_kernel(FILE *out, const lg_report *r)
 {
-    fprintf(out, "\nloadgen CPU    user %.2f s + sys %.2f s = %.2f us per greeting; busiest "
-                 "thread %.0f%% busy, %.0f%% waiting for a CPU\n",
-            r->cpu_user_s, r->cpu_sys_s, report_us_per_greeting(r), r->busiest_thread * 100,
+    char per_greeting[48] = "no greetings";
+    if (r->stats->greetings + r->stats->warmup_greetings)
+        snprintf(per_greeting, sizeof(per_greeting), "%.2f us per greeting",
+                 report_us_per_greeting(r));
+    fprintf(out, "\nloadgen CPU    user %.2f s + sys %.2f s = %s; busiest thread %.0f%% busy, "
+                 "%.0f%% waiting for a CPU\n",
+            r->cpu_user_s, r->cpu_sys_s, per_greeting, r->busiest_thread * 100,
             r->busiest_thread_wait * 100);
     if (report_saturated(r))
         fprintf(out, "WARNING: loadgen thread %d was running or waiting to run %.0f%% of the "

@@ -15,7 +15,7 @@
 #define REPORT_SATURATED 0.90
 /* The JSON result's format (docs/loadgen-json.md); the number changes when a field changes
  * meaning or goes away, not when one is added. */
-#define REPORT_JSON_SCHEMA "loadgen-result/1"
+#define REPORT_JSON_SCHEMA "loadgen-result/2"
 
 struct lg_timeline;
 
@@ -26,9 +26,11 @@ typedef struct lg_report {
     const lg_stats *stats;     /* merged over threads */
     const transport *transport;
     int threads;
-    int interrupted;           /* SIGINT/SIGTERM (or --abort-after) ended the run early */
+    int interrupted;           /* SIGINT/SIGTERM ended the run early */
     int stop_signal;           /* ... that signal, or 0 */
-    double duration_s;         /* from the warm-up's end to the last counted connection's end */
+    const char *stopped_by;    /* what ended the measured window: "duration" (-d), "count"
+                                * (-n), "signal" or "abort" (--abort-after) */
+    double duration_s;         /* the measured window: from the warm-up's end to its end */
     double mean_concurrency;   /* Little's law: connection time / duration */
     long peak_in_flight;
     long peak_established;     /* established but not yet greeted, at most at once */
@@ -56,8 +58,10 @@ int report_phase_applies(const lg_report *r, int phase);
 /* What the run spoke: "tcp", "tls", "udp", "unix" (stream) or "unix-dgram". */
 const char *report_transport_name(const lg_report *r);
 
-/* Greetings per second over the measured duration. */
+/* Greetings that finished inside the measured window, per second of it. */
 double report_rate(const lg_report *r);
+/* Refused connects per second of the measured window. */
+double report_refused_rate(const lg_report *r);
 /* Loadgen's CPU microseconds (user + sys) per greeting, warm-up greetings included. */
 double report_us_per_greeting(const lg_report *r);
 

@@ -39,6 +39,7 @@ static void set_setup(json_t *o, const lg_report *r)
     json_object_set_new(o, "duration_s", json_real(r->duration_s));
     json_object_set_new(o, "interval_s", json_real((double)cfg->interval_us / 1e6));
     json_object_set_new(o, "interrupted", json_boolean(r->interrupted));
+    json_object_set_new(o, "stopped_by", json_string(r->stopped_by));
 }
 
 static void set_counts(json_t *o, const lg_report *r)
@@ -46,6 +47,8 @@ static void set_counts(json_t *o, const lg_report *r)
     const lg_stats *s = r->stats;
     json_object_set_new(o, "starts", json_integer((json_int_t)s->starts));
     json_object_set_new(o, "greetings", json_integer((json_int_t)s->greetings));
+    json_object_set_new(o, "greetings_after_window",
+                        json_integer((json_int_t)s->greetings_after_window));
     json_object_set_new(o, "rate", json_real(report_rate(r)));
     json_object_set_new(o, "bytes_read", json_integer((json_int_t)s->bytes_read));
     json_object_set_new(o, "errors", timeline_errors_json(s));
@@ -59,6 +62,7 @@ static void set_counts(json_t *o, const lg_report *r)
     json_object_set_new(o, "tls_reasons", reasons);
     json_object_set_new(o, "unfinished", json_integer((json_int_t)s->unfinished));
     json_object_set_new(o, "late_starts", json_integer((json_int_t)s->late_starts));
+    json_object_set_new(o, "refused_backoffs", json_integer((json_int_t)s->refused_backoffs));
     json_object_set_new(o, "warmup_greetings", json_integer((json_int_t)s->warmup_greetings));
     json_object_set_new(o, "concurrency",
                         json_pack("{s:i, s:i, s:f}", "requested", (int)r->cfg->connections,

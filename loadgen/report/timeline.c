@@ -162,9 +162,24 @@ static void write_hlog_lines(lg_timeline *tl, int64_t k, double length_s)
     fflush(tl->hlog);
 }
 
+/* The interval after -d's window: only the grace in which the open connections finish. */
+static int after_window(const lg_timeline *tl, int64_t k)
+{
+    uint64_t window_ns = (uint64_t)tl->cfg->duration_us * 1000u;
+    return tl->cfg->duration_us && (uint64_t)k * tl->clk.interval_ns >= window_ns;
+}
+
 static void print_progress(const lg_timeline *tl, int64_t k, double length_s)
 {
     const lg_stats *s = &tl->acc;
+    if (after_window(tl, k)) { /* not a measured interval: no rate, no percentiles */
+        fprintf(stderr,
+                "loadgen: drain after the %.1fs window (%.2fs): %" PRIu64 " more greetings, "
+                "errors %" PRIu64 ", unfinished %" PRIu64 "\n",
+                (double)tl->cfg->duration_us / 1e6, length_s, s->greetings,
+                lg_stats_error_total(s), s->unfinished);
+        return;
+    }
     const hist *g = s->phase[LG_PHASE_GREETING];
     char p50[32], p99[32];
     double end_s = (double)k * (double)tl->clk.interval_ns / 1e9 + length_s;
