@@ -62,11 +62,19 @@ json_t *timeline_errors_json(const lg_stats *s)
     return o;
 }
 
-/* The --stage level in force at the end of interval k (the plan starts with the warm-up). */
+/* The --stage level in force at the end of interval k (the plan starts with the warm-up). The
+ * end is the planned one, within -d's window: the last interval's measured length ends where
+ * the run noticed its end, which may be a moment before the plan's (499.5 for a stage to 500). */
 static double stage_target(const lg_timeline *tl, int64_t k, double length_s)
 {
-    double end_s = (double)tl->cfg->warmup_us / 1e6 +
-                   (double)k * (double)tl->clk.interval_ns / 1e9 + length_s;
+    double end_s = (double)k * (double)tl->clk.interval_ns / 1e9 + length_s;
+    double planned_end_s = (double)(k + 1) * (double)tl->clk.interval_ns / 1e9;
+    double window_s = (double)tl->cfg->duration_us / 1e6;
+    if (tl->cfg->duration_us && planned_end_s > window_s)
+        planned_end_s = window_s;
+    if (end_s < planned_end_s)
+        end_s = planned_end_s;
+    end_s += (double)tl->cfg->warmup_us / 1e6;
     return stages_level(&tl->cfg->stages, (uint64_t)(end_s * 1e9));
 }
 
