@@ -156,6 +156,39 @@ TEST_F(LoadgenTls, PlaintextServerIsNotTls)
 
 // Mutual TLS: a client certificate gets greetings; without one, TLS 1.3 finishes the client's
 // handshake and the server's refusal arrives after it, as a tls_stream error.
+TEST_F(LoadgenTls, DialogRunsOverTlsAndUnix)
+{
+    TempDir dir;
+    std::string dialog = dir.path("greeter.dialog");
+    {
+        FILE *f = fopen(dialog.c_str(), "we");
+        ASSERT_NE(f, nullptr);
+        fputs("# greeter-server reads nothing: the send only goes first\n"
+              "send hello\\r\\n\n"
+              "expect-re ^Thank you for conn\n",
+              f);
+        fclose(f);
+    }
+    TestProc tls_server, tls_lg;
+    int port = start_tls(tls_server);
+    ASSERT_GT(port, 0) << tls_server.err();
+    ASSERT_EQ(run_tls(tls_lg, port, {"-n", "50", "-c", "4", "--tls-ca", cert("ca.pem"),
+                                     "--dialog", dialog}),
+              0)
+        << tls_lg.err();
+    EXPECT_EQ(json_number(tls_lg.out(), {"greetings"}), 50) << tls_lg.out();
+    EXPECT_EQ(json_number(tls_lg.out(), {"latency_us", "expect1", "count"}), 50);
+    std::string path = dir.path("stream.sock");
+    TestProc unix_server, unix_lg;
+    ASSERT_EQ(start_server(unix_server, {"--unix", path}), 0) << unix_server.err();
+    ASSERT_EQ(loadgen(unix_lg, {"--unix", path, "-n", "50", "-c", "4", "-q", "--dialog", dialog,
+                                "--json", "-"}),
+              0)
+        << unix_lg.err();
+    EXPECT_EQ(json_number(unix_lg.out(), {"greetings"}), 50) << unix_lg.out();
+    EXPECT_EQ(json_number(unix_lg.out(), {"latency_us", "expect1", "count"}), 50);
+}
+
 TEST_F(LoadgenTls, MutualTls)
 {
     TestProc server, good, none;

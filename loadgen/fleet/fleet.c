@@ -10,7 +10,7 @@
 #include "result.h"
 #include "timeline.h"
 
-#define FLEET_MAX_PHASES 8
+#define FLEET_MAX_PHASES 16
 #define FLEET_MAX_MISALIGN 0.1 /* of an interval: more means the shards did not start together */
 
 /* What merging needs about each input besides its JSON. */
@@ -306,7 +306,7 @@ static json_t *shard_line(const fleet_input *in, long long fleet_start)
 static const char *const run_counts[] = {
     "threads", "connections", "connect_rate", "rate_requested", "starts", "greetings",
     "bytes_read", "unfinished", "late_starts", "warmup_greetings",
-    "peak_established_not_greeted", NULL};
+    "peak_established_not_greeted", "requests", "failed_requests", "waited_after_reply", NULL};
 static const char *const concurrency_keys[] = {"requested", "peak", "mean", NULL};
 static const char *const cpu_sums[] = {"user_s", "sys_s", NULL};
 
@@ -336,7 +336,8 @@ static void merge_cpu(json_t *fleet, const fleet_input *in, int n)
 static int merge_totals(json_t *fleet, const fleet_input *in, int n, long long fleet_start,
                         char *err, size_t errlen)
 {
-    static const char *const objects[] = {"errors", "tls_handshakes", "tls_reasons", "kernel"};
+    static const char *const objects[] = {"errors",  "tls_handshakes", "tls_reasons",
+                                          "kernel",  "replies",        "failed_replies"};
     phase_sum sums[FLEET_MAX_PHASES];
     int nsums = 0, rc = 0, interrupted = 0;
     double duration = 0;
@@ -363,6 +364,9 @@ static int merge_totals(json_t *fleet, const fleet_input *in, int n, long long f
     json_object_set_new(fleet, "duration_s", json_real(duration));
     json_object_set_new(fleet, "interrupted", json_boolean(interrupted));
     json_object_set_new(fleet, "rate", json_real(duration > 0 ? (double)result_int(fleet, "greetings") / duration : 0));
+    if (json_object_get(fleet, "request_rate"))
+        json_object_set_new(fleet, "request_rate",
+                            json_real(duration > 0 ? (double)result_int(fleet, "requests") / duration : 0));
     json_object_set_new(fleet, "shards", lines);
     merge_cpu(fleet, in, n);
     return rc;

@@ -10,8 +10,12 @@ int report_phase_applies(const lg_report *r, int phase)
     switch (phase) {
     case LG_PHASE_CONNECT: return !r->transport->one_reply;
     case LG_PHASE_TLS: return r->transport->timed_handshake;
-    case LG_PHASE_GREETING_UNCORRECTED: return r->cfg->rate > 0;
-    default: return 1;
+    case LG_PHASE_GREETING_UNCORRECTED: return r->cfg->rate > 0 && r->cfg->requests == 1;
+    case LG_PHASE_REQUEST: return r->cfg->requests != 1;
+    default:
+        if (phase >= LG_PHASE_EXPECT1)
+            return r->cfg->dialog.from_file && phase - LG_PHASE_EXPECT1 < r->cfg->dialog.nexpects;
+        return 1;
     }
 }
 
@@ -86,9 +90,9 @@ static void print_tls(FILE *out, const lg_report *r)
     fprintf(out, "tls            %" PRIu64 " handshakes: %" PRIu64 " full, %" PRIu64 " resumed%s\n",
             s->tls_full + s->tls_resumed, s->tls_full, s->tls_resumed,
             r->cfg->tls_resume ? "" : " (no --tls-resume)");
-    for (int i = 0; i < s->ntls_reasons; i++)
-        fprintf(out, "tls failure    %" PRIu64 " x %s\n", s->tls_reasons[i].count,
-                s->tls_reasons[i].text);
+    for (int i = 0; i < s->tls_reasons.n; i++)
+        fprintf(out, "tls failure    %" PRIu64 " x %s\n", s->tls_reasons.entry[i].count,
+                s->tls_reasons.entry[i].text);
 }
 
 static void print_counts(FILE *out, const lg_report *r)
@@ -212,6 +216,7 @@ void report_text(FILE *out, const lg_report *r)
 {
     print_setup(out, r);
     print_counts(out, r);
+    report_text_replies(out, r);
     print_phase_table(out, r);
     print_ab_table(out, r);
     print_cpu_and_kernel(out, r);
