@@ -16,3 +16,6 @@ greeter_add_test(test_loadgen_failures test_loadgen_failures.cc LIBS loadgen_cor
 add_dependencies(test_loadgen_failures loadgen greeter-server)
 greeter_add_test(test_exit_codes test_exit_codes.cc)
 add_dependencies(test_exit_codes loadgen greeter-server greeter-client)
+# Real servers from Debian, started by the tests on 127.0.0.1 (tools/lib.sh installs them).
+greeter_add_test(test_loadgen_real_servers test_loadgen_real_servers.cc)
+add_dependencies(test_loadgen_real_servers loadgen)
