@@ -58,7 +58,10 @@ static void print_setup(FILE *out, const lg_report *r)
     const lg_config *cfg = r->cfg;
     fprintf(out, "target %s (%s%s), ", r->target->text, report_transport_name(r),
             cfg->default_target ? "; no target given: the default " CONFIG_DEFAULT_TARGET : "");
-    if (cfg->rate > 0)
+    if (cfg->rate > 0 && cfg->requests != 1)
+        fprintf(out, "open loop: %.6g requests/s over %ld kept-alive connections", cfg->rate,
+                cfg->connections);
+    else if (cfg->rate > 0)
         fprintf(out, "open loop: %.6g starts/s (%s), at most %ld connections in flight", cfg->rate,
                 cfg->poisson ? "poisson" : "uniform", cfg->connections);
     else
@@ -121,7 +124,7 @@ static void print_counts(FILE *out, const lg_report *r)
             r->mean_concurrency);
     fprintf(out, "awaiting       at most %ld connections at once connected, not yet greeted (in the server's backlog, queue or workers)\n",
             r->peak_established);
-    if (r->cfg->rate > 0)
+    if (r->cfg->rate > 0 && r->cfg->requests == 1)
         fprintf(out, "schedule       %" PRIu64 " starts, %" PRIu64 " late (> 1 ms behind)\n",
                 s->starts, s->late_starts);
 }
@@ -142,7 +145,9 @@ static void print_phase_table(FILE *out, const lg_report *r)
         fprintf(out, " %9s", report_human_us(buf, sizeof(buf), (double)hist_max(h)));
         fprintf(out, " %9s\n", report_human_us(buf, sizeof(buf), hist_mean(h)));
     }
-    if (r->cfg->rate > 0)
+    if (r->cfg->rate > 0 && r->cfg->requests != 1)
+        fputs("(request counts from each request's scheduled send)\n", out);
+    else if (r->cfg->rate > 0)
         fputs("(greeting counts from the scheduled start; greeting_uncorrected from the actual "
               "one)\n",
               out);
