@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "hist.h"
+#include "loadgen_inproc.h"
 #include "loadgen_testutil.h"
 #include "testproc.h"
 
@@ -830,13 +831,22 @@ TEST(LoadgenRun, OpenLoopRequestsAreTimedFromTheirSchedule)
         }
     });
     TestProc lg;
-    EXPECT_EQ(loadgen(lg, {"-R", "200", "-c", "1", "-d", "1s", "--send", "PING\\r\\n",
-                           "--expect", "+PONG", "--requests", "0", "--json", "-",
+    EXPECT_EQ(loadgen(lg, {"-R", "200", "-c", "1", "-d", "1s", "--interval", "250ms", "--send",
+                           "PING\\r\\n", "--expect", "+PONG", "--requests", "0", "--json", "-",
                            target(stalls.port())}),
               0)
         << lg.err();
     double requests = json_number(lg.out(), {"requests"});
     EXPECT_NEAR(requests, 200, 30) << lg.out();
+    // The intervals add up to the totals, requests included.
+    JsonPtr root = parse_json(lg.out());
+    long long in_intervals = 0;
+    size_t i;
+    json_t *iv;
+    json_array_foreach(json_object_get(root.get(), "intervals"), i, iv)
+        in_intervals += int_at(iv, "requests");
+    EXPECT_EQ(in_intervals, static_cast<long long>(requests));
+    EXPECT_NE(lg.err().find("requests/s"), std::string::npos) << "the progress line says so";
     EXPECT_EQ(json_number(lg.out(), {"failed_requests"}), 0);
     // About 20 requests fall behind in each stall, by 95 ms down to 0: p90 sees it.
     EXPECT_GE(json_number(lg.out(), {"latency_us", "request", "p90"}), 20000) << lg.out();

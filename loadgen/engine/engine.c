@@ -452,7 +452,7 @@ static int finish_exchange(engine_worker *w, conn *c, uint64_t now)
     }
     c->step = (uint8_t)w->dialog->repeat_from;
     if (w->request_gap_ns && c->exchanges == 1) /* the timetable starts with the greeting */
-        c->due_ns = now + (uint64_t)c->slot * w->request_gap_ns / w->nconns;
+        c->due_ns = now + (uint64_t)((double)c->slot * (double)w->request_gap_ns / w->nconns);
     if (w->request_gap_ns && c->due_ns > now) {
         c->state = CONN_WAITING;
         dl_insert_sorted(&w->waits, &c->timer, c->due_ns);

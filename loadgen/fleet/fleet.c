@@ -227,7 +227,8 @@ static int set_phases(json_t *o, phase_sum *sums, int nsums)
 }
 
 static const char *const interval_counts[] = {"starts", "greetings", "unfinished", "late_starts",
-                                              "in_flight", "established_not_greeted", NULL};
+                                              "in_flight", "established_not_greeted", "requests",
+                                              "failed_requests", NULL};
 
 /* Fleet interval j: the sum of the inputs' intervals j - offset. */
 static json_t *merge_interval(const fleet_input *in, int n, long long j, double interval_s,
@@ -260,6 +261,9 @@ static json_t *merge_interval(const fleet_input *in, int n, long long j, double 
     }
     double length = result_number(o, "length_s");
     json_object_set_new(o, "rate", json_real(length > 0 ? (double)result_int(o, "greetings") / length : 0));
+    if (json_object_get(o, "requests"))
+        json_object_set_new(o, "request_rate",
+                            json_real(length > 0 ? (double)result_int(o, "requests") / length : 0));
     return o;
 }
 
