@@ -256,9 +256,9 @@ void config_print_help(FILE *out)
         "latency over time, the percentile spectrum. 'loadgen merge --help', 'loadgen plot\n"
         "--help' say more.\n"
         "\n"
-        "Exit status: 0 when at least one greeting succeeded, 1 when none did (or the run\n"
-        "could not start, or --abort-after stopped it), 2 for bad usage (a bad port or\n"
-        "service name included), 3 when a --fail-if condition was not met.\n"
+        "Exit status: 0 when at least one greeting (or --requests request) succeeded, 1 when\n"
+        "none did (or the run could not start, or --abort-after stopped it), 2 for bad usage\n"
+        "(a bad port or service name included), 3 when a --fail-if condition was not met.\n"
         "SIGINT or SIGTERM ends the run early and still reports (marked interrupted); a\n"
         "second one while the connections close exits at once (128 + the signal), with no\n"
         "report.\n",

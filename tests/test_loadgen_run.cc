@@ -801,6 +801,15 @@ TEST(LoadgenRun, RequestsRepeatOnTheSameConnection)
         EXPECT_EQ(json_number(lg.out(), {"latency_us", "request", "count"}), 98);
         EXPECT_EQ(json_number(lg.out(), {"replies", "+PONG\\\\r\\\\n"}), 100);
     }
+    // A connection opened in the warm-up keeps going: its requests after it are counted.
+    TestProc warm;
+    EXPECT_EQ(loadgen(warm, {"-c", "1", "--warmup", "300ms", "-d", "500ms", "--send",
+                             "PING\\r\\n", "--expect", "+PONG", "--requests", "0", "--json", "-",
+                             target(pong.port())}),
+              0)
+        << warm.err();
+    EXPECT_EQ(json_number(warm.out(), {"greetings"}), 0) << "greeted in the warm-up";
+    EXPECT_GT(json_number(warm.out(), {"requests"}), 10) << warm.out();
     // A reply that fails its check ends the connection: a failed request, shown.
     TinyServer err([](int fd) {
         recv_line(fd);
@@ -816,6 +825,29 @@ TEST(LoadgenRun, RequestsRepeatOnTheSameConnection)
     EXPECT_EQ(json_number(lg.out(), {"greetings"}), 3) << lg.out();
     EXPECT_EQ(json_number(lg.out(), {"failed_requests"}), 3);
     EXPECT_EQ(json_number(lg.out(), {"failed_replies", "-ERR busy\\\\r\\\\n"}), 3);
+}
+
+TEST(LoadgenRun, AKeptAliveRunIsNotAbortedWhileRequestsPass)
+{
+    // The first connection is turned away; the next one stays and passes requests: the run
+    // goes on (--abort-after looks at requests too) and exits 0.
+    std::atomic<int> accepted{0};
+    TinyServer once_busy([&accepted](int fd) {
+        if (accepted++ == 0) {
+            send(fd, "-ERR busy\r\n", 11, MSG_NOSIGNAL);
+            return;
+        }
+        pong_session(fd, false);
+    });
+    TestProc lg;
+    EXPECT_EQ(loadgen(lg, {"-c", "1", "-d", "1500ms", "--abort-after", "400ms", "--send",
+                           "PING\\r\\n", "--expect", "+PONG", "--requests", "0", "--json", "-",
+                           target(once_busy.port())}),
+              0)
+        << lg.err();
+    EXPECT_EQ(json_number(lg.out(), {"errors", "bad_greeting"}), 1) << lg.out();
+    EXPECT_GE(json_number(lg.out(), {"duration_s"}), 1.4) << "not stopped early";
+    EXPECT_GT(json_number(lg.out(), {"requests"}), 100);
 }
 
 TEST(LoadgenRun, OpenLoopRequestsAreTimedFromTheirSchedule)

@@ -113,6 +113,7 @@ struct engine_worker {
     handoff box;            /* finished slices on their way to the main thread */
     int box_ready;
     uint64_t past_greetings, past_errors; /* in slices already handed over (progress line) */
+    uint64_t requests_passed; /* --requests: every repeated request that passed, warm-up too */
     engine_progress progress;
     uint64_t cpu_ns, cpu_wait_ns, wall_ns;
     char buf[READ_BUF];
@@ -193,6 +194,13 @@ static void count_greeting(engine_worker *w, conn *c, uint64_t now)
         hist_record(s->phase[LG_PHASE_GREETING_UNCORRECTED], us_between(c->start_ns, now));
 }
 
+/* 1 when the running exchange goes into the figures: the first by its connection's start, a
+ * repeated request by its own (a connection opened in the warm-up has counted requests). */
+static int exchange_counted(const engine_worker *w, const conn *c)
+{
+    return c->greeted ? c->step_ns >= w->sh->measure_ns : c->counted;
+}
+
 /* Counts the outcome of a connection that ended at now: its greeting if that is still to be
  * counted, or the failure (of the greeting, or of a later request). */
 static void record_outcome(engine_worker *w, conn *c, uint64_t now, conn_outcome o)
@@ -200,11 +208,11 @@ static void record_outcome(engine_worker *w, conn *c, uint64_t now, conn_outcome
     lg_stats *s = w->st;
     if (o.good && !c->greeted)
         count_greeting(w, c, now);
+    if (!o.good && c->greeted && exchange_counted(w, c))
+        s->failed_requests++;
     if (!c->counted)
         return;
-    if (!o.good && c->greeted) {
-        s->failed_requests++;
-    } else if (!o.good) {
+    if (!o.good && !c->greeted) {
         s->errors[o.cause]++;
         if (o.cause == LG_ERR_OTHER)
             s->last_other_errno = o.errnum;
@@ -388,7 +396,7 @@ static void note_reply(engine_worker *w, conn *c, int failed)
 {
     char text[LG_REASON_LEN];
     int k = 0;
-    if (!c->counted)
+    if (!exchange_counted(w, c))
         return;
     if (w->dialog->from_file && c->state == CONN_READING && !c->greeted)
         k = snprintf(text, sizeof(text), "%s: ",
@@ -439,7 +447,8 @@ static void start_request(engine_worker *w, conn *c, uint64_t now)
  * the next request (now, or at its due time with -R). 0 when c has ended. */
 static int finish_exchange(engine_worker *w, conn *c, uint64_t now)
 {
-    if (c->greeted && c->counted) {
+    w->requests_passed += c->greeted;
+    if (c->greeted && exchange_counted(w, c)) {
         w->st->requests++;
         hist_record(w->st->phase[LG_PHASE_REQUEST], us_between(c->step_ns, now));
     }
@@ -800,8 +809,10 @@ static void abandon_rest(engine_worker *w, uint64_t now)
 
 static void publish_progress(engine_worker *w)
 {
+    /* Good exchanges: a kept-alive run that still gets replies is not failing. */
     atomic_store_explicit(&w->progress.greetings,
-                          w->past_greetings + w->st->greetings + w->st->warmup_greetings,
+                          w->past_greetings + w->st->greetings + w->st->warmup_greetings +
+                              w->requests_passed,
                           memory_order_relaxed);
     atomic_store_explicit(&w->progress.errors, w->past_errors + lg_stats_error_total(w->st),
                           memory_order_relaxed);
