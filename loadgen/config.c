@@ -555,6 +555,9 @@ static int finish_config(lg_config *cfg, int connections_given, char *err, size_
         cfg->connections = CONFIG_DEFAULT_OPEN_LOOP_CAP;
     if (cfg->total == 0 && cfg->duration_us == 0)
         cfg->duration_us = CONFIG_DEFAULT_DURATION_US;
+    if (cfg->requests == 0 && cfg->duration_us == 0)
+        return snprintf(err, errlen, "--requests 0 keeps each connection until the run ends: "
+                        "give -d (with -n alone the run would never end)"), -1;
     if (apply_shard(cfg, connections_given, err, errlen) != 0)
         return -1;
     if (cfg->threads == 0) {

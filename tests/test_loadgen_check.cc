@@ -260,6 +260,7 @@ TEST(Dialog, OptionsAreCheckedTogether)
         {{"--requests", "0", "--send", "x", "--stage", "1s:5", "h:1"},
          "--stage does not apply with --requests"},
         {{"--fail-if", "request.p99>1ms", "h:1"}, "the request phase needs --requests"},
+        {{"--requests", "0", "--send", "x", "-n", "10", "h:1"}, "give -d"},
         {{"--fail-if", "expect3.p99>1ms", "--dialog", f.path(), "h:1"},
          "no such expect step in the --dialog"},
     };

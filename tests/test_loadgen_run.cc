@@ -820,7 +820,7 @@ TEST(LoadgenRun, RequestsRepeatOnTheSameConnection)
     });
     TestProc lg;
     EXPECT_EQ(loadgen(lg, {"-n", "3", "-c", "1", "--send", "PING\\r\\n", "--expect", "+PONG",
-                           "--requests", "0", "--json", "-", target(err.port())}),
+                           "--requests", "10", "--json", "-", target(err.port())}),
               0);
     EXPECT_EQ(json_number(lg.out(), {"greetings"}), 3) << lg.out();
     EXPECT_EQ(json_number(lg.out(), {"failed_requests"}), 3);
