@@ -1,5 +1,8 @@
-/* engine.c -- loadgen's per-thread event loop and the connection state machine it drives. */
+/* engine.c -- loadgen's per-thread event loop: starting, ending and timing connections, their
+ * timers, and the intervals handed to the main thread (exchange.c runs an open connection's
+ * steps). */
 #include "engine.h"
+#include "engine_conn.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -14,9 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
 #include "clock.h"
-#include "dialog.h"
 #include "dlist.h"
 #include "handoff.h"
 #include "schedule.h"
@@ -27,97 +28,8 @@
 #endif
 
 #define MAX_EVENTS 256
-#define READ_BUF 16384
 #define BACKOFF_NS 10000000ull    /* after refused, fd_limit or addr_unavail, a slot waits 10 ms */
 #define MAX_WAIT_NS 100000000ull  /* wake at least this often to notice a stop */
-
-/*
- * Per connection: CONNECTING -> HANDSHAKE (the transport's; nothing for TCP) -> the dialog's
- * steps in order, SENDING for a send step, READING for an expect step (--send and --expect
- * are a one-send, one-expect dialog) -> back to IDLE (or BACKOFF after a local-resource
- * error). With --requests the steps from the dialog's last send run again (after WAITING for
- * their scheduled time with -R). Each step after CONNECTING re-arms the --timeout deadline. A
- * datagram "connection" is the same walk: its connect completes at once, SENDING sends the
- * request and READING takes one reply.
- */
-typedef enum {
-    CONN_IDLE = 0,
-    CONN_BACKOFF,
-    CONN_CONNECTING,
-    CONN_HANDSHAKE,
-    CONN_SENDING,
-    CONN_READING,
-    CONN_WAITING, /* --requests with -R: greeted, the next request not due yet */
-} conn_state;
-
-/* How a connection ended: a good greeting, or the cause that stopped it. */
-typedef struct conn_outcome {
-    int good;       /* 1: a good greeting (cause and errnum unused) */
-    lg_error cause;
-    int errnum;     /* the errno behind cause, 0 when none */
-} conn_outcome;
-
-static const conn_outcome greeted = {1, LG_ERR_OTHER, 0};
-
-static conn_outcome failed_with(lg_error cause, int errnum)
-{
-    return (conn_outcome){0, cause, errnum};
-}
-
-typedef struct conn {
-    transport_conn tc;
-    uint8_t state;
-    uint8_t counted;  /* started after the warm-up: goes into the figures */
-    uint8_t awaiting; /* established, no greeting byte yet: counted in shared->established */
-    uint32_t slot;
-    uint64_t sched_ns, start_ns;
-    uint64_t connected_ns; /* when the connect completed: the TLS handshake's start */
-    uint64_t step_ns;      /* when the running expect step's wait (or the request) began */
-    uint64_t due_ns;       /* --requests with -R: when the next request is due */
-    uint64_t exchanges;    /* exchanges finished on this connection (the first, then requests) */
-    size_t sent, got;      /* of the running send step; bytes read on the connection */
-    uint8_t step;          /* the dialog step running */
-    uint8_t greeted;       /* the first exchange passed: a later failure is a failed request */
-    uint8_t stale;         /* the last read may have left bytes of a passed reply unread */
-    check_reply reply;     /* what arrived of the running expect step */
-    dl_node timer; /* in one timer list while a deadline is armed */
-} conn;
-
-struct engine_worker {
-    engine_shared *sh;
-    const lg_config *cfg;
-    const transport *tp;
-    const lg_dialog *dialog;
-    void *tp_ctx;           /* the transport's per-thread context, or NULL */
-    int id, threads, epfd, open_loop, use_pwait2;
-    conn *conns;
-    uint32_t nconns;
-    uint32_t *idle;         /* stack of slots ready to start */
-    uint32_t nidle;
-    uint32_t never_opened;  /* closed loop: slots [never_opened, nconns) wait for the ramp */
-    schedule sched;         /* open loop: the starts; closed loop: the --connect-rate ramp */
-    int64_t quota;          /* counted starts left; -1 = no bound */
-    long open;              /* connections open on this thread */
-    long awaiting;          /* of which established, no greeting byte yet */
-    uint64_t timeout_ns, drain_deadline_ns;
-    size_t next_source;
-    /* Deadlines are now + a constant per list, so each stays sorted: O(1) timers. */
-    dl_list timeouts, backoffs;
-    dl_list waits;          /* --requests with -R: connections waiting for their next request's
-                             * due time, sorted by it (each has its own timetable) */
-    uint64_t request_gap_ns; /* --requests with -R: each connection's gap between requests */
-    lg_slice *slice;        /* this interval's figures, recorded without a lock */
-    lg_stats *st;           /* &slice->stats */
-    uint64_t slice_end_ns;  /* when the interval being recorded ends */
-    uint64_t interval_ns;
-    handoff box;            /* finished slices on their way to the main thread */
-    int box_ready;
-    uint64_t past_greetings, past_errors; /* in slices already handed over (progress line) */
-    uint64_t requests_passed; /* --requests: every repeated request that passed, warm-up too */
-    engine_progress progress;
-    uint64_t cpu_ns, cpu_wait_ns, wall_ns;
-    char buf[READ_BUF];
-};
 
 /* ---- small helpers ---- */
 
@@ -149,10 +61,6 @@ static void count_awaiting(engine_worker *w, conn *c, int delta)
 }
 
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-static uint64_t us_between(uint64_t from_ns, uint64_t to_ns)
-{
-    return to_ns > from_ns ? (to_ns - from_ns) / 1000 : 0;
-}
 
 /* This thread's share of total when split over threads: the first ones take the remainder. */
 static uint64_t share(uint64_t total, int threads, int id)
@@ -180,7 +88,7 @@ static void rotate_interval(engine_worker *w, uint64_t now);
 /* ---- ending a connection ---- */
 
 /* The connection's first exchange passed at now: a greeting, counted once. */
-static void count_greeting(engine_worker *w, conn *c, uint64_t now)
+void engine_count_greeting(engine_worker *w, conn *c, uint64_t now)
 {
     lg_stats *s = w->st;
     c->greeted = 1;
@@ -194,20 +102,13 @@ static void count_greeting(engine_worker *w, conn *c, uint64_t now)
         hist_record(s->phase[LG_PHASE_GREETING_UNCORRECTED], us_between(c->start_ns, now));
 }
 
-/* 1 when the running exchange goes into the figures: the first by its connection's start, a
- * repeated request by its own (a connection opened in the warm-up has counted requests). */
-static int exchange_counted(const engine_worker *w, const conn *c)
-{
-    return c->greeted ? c->step_ns >= w->sh->measure_ns : c->counted;
-}
-
 /* Counts the outcome of a connection that ended at now: its greeting if that is still to be
  * counted, or the failure (of the greeting, or of a later request). */
 static void record_outcome(engine_worker *w, conn *c, uint64_t now, conn_outcome o)
 {
     lg_stats *s = w->st;
     if (o.good && !c->greeted)
-        count_greeting(w, c, now);
+        engine_count_greeting(w, c, now);
     if (!o.good && c->greeted && exchange_counted(w, c))
         s->failed_requests++;
     if (!c->counted)
@@ -238,7 +139,7 @@ static void release_slot(engine_worker *w, conn *c, uint64_t now, conn_outcome o
 }
 
 /* Closes an open connection and counts how it ended. */
-static void conn_end(engine_worker *w, conn *c, uint64_t now, conn_outcome o)
+void engine_conn_end(engine_worker *w, conn *c, uint64_t now, conn_outcome o)
 {
     dl_remove(&c->timer);
     if (c->awaiting)
@@ -369,269 +270,13 @@ static void start_due(engine_worker *w, uint64_t now)
 
 /* ---- events ---- */
 
-static void on_first_byte(engine_worker *w, conn *c, uint64_t now)
+/* Declared in engine_conn.h. */
+void engine_first_byte(engine_worker *w, conn *c, uint64_t now)
 {
     if (c->counted)
         hist_record(w->st->phase[LG_PHASE_FIRST_BYTE], us_between(c->start_ns, now));
     if (c->awaiting)
         count_awaiting(w, c, -1);
-}
-
-/* ---- the dialog's steps ---- */
-
-static const dialog_step *current_step(const engine_worker *w, const conn *c)
-{
-    return &w->dialog->step[c->step];
-}
-
-/* An expect step waits for its line's end when anything follows it on the connection. */
-static int until_line_end(const engine_worker *w, const conn *c)
-{
-    return c->step + 1 < w->dialog->nsteps || w->cfg->requests != 1;
-}
-
-/* Counts what arrived for the running expect step among the run's replies (and the failed
- * ones when failed), by its first line; a dialog's steps are told apart by their phase name. */
-static void note_reply(engine_worker *w, conn *c, int failed)
-{
-    char text[LG_REASON_LEN];
-    int k = 0;
-    if (!exchange_counted(w, c))
-        return;
-    if (w->dialog->from_file && c->state == CONN_READING && !c->greeted)
-        k = snprintf(text, sizeof(text), "%s: ",
-                     lg_stats_phase_names[LG_PHASE_EXPECT1 + current_step(w, c)->expect_index]);
-    check_describe(&c->reply, text + k, sizeof(text) - (size_t)k);
-    lg_stats_count_reason(&w->st->replies, text, 1);
-    if (failed)
-        lg_stats_count_reason(&w->st->failed_replies, text, 1);
-}
-
-/* Ends c with a failure; what arrived for a running expect step is counted with it. */
-static void fail_conn(engine_worker *w, conn *c, uint64_t now, conn_outcome o)
-{
-    if (c->state == CONN_READING && (o.cause == LG_ERR_BAD_GREETING || c->reply.got > 0))
-        note_reply(w, c, 1);
-    conn_end(w, c, now, o);
-}
-
-/* 1 while c may run another request: --requests not used up, and the run not ending. */
-static int requests_left(const engine_worker *w, const conn *c, uint64_t now)
-{
-    long long n = w->cfg->requests;
-    return (n == 0 || c->exchanges < (uint64_t)n) && w->drain_deadline_ns == 0 &&
-           now < w->sh->end_ns;
-}
-
-/* Enters step c->step: SENDING or READING, its timeout armed. */
-static void enter_step(engine_worker *w, conn *c, uint64_t now)
-{
-    const dialog_step *st = current_step(w, c);
-    c->state = st->kind == DIALOG_SEND ? CONN_SENDING : CONN_READING;
-    c->sent = 0;
-    check_reply_reset(&c->reply);
-    if (st->kind == DIALOG_EXPECT && c->greeted == 0)
-        c->step_ns = now;
-    dl_append(&w->timeouts, &c->timer, now + w->timeout_ns);
-}
-
-/* Starts the repeated request's steps: timed from its due time with -R, from now without. */
-static void start_request(engine_worker *w, conn *c, uint64_t now)
-{
-    c->step_ns = w->request_gap_ns ? c->due_ns : now;
-    c->due_ns += w->request_gap_ns;
-    enter_step(w, c, now);
-}
-
-/* The last step passed: the exchange is done. Counts it, then ends the connection or starts
- * the next request (now, or at its due time with -R). 0 when c has ended. */
-static int finish_exchange(engine_worker *w, conn *c, uint64_t now)
-{
-    w->requests_passed += c->greeted;
-    if (c->greeted && exchange_counted(w, c)) {
-        w->st->requests++;
-        hist_record(w->st->phase[LG_PHASE_REQUEST], us_between(c->step_ns, now));
-    }
-    if (!c->greeted)
-        count_greeting(w, c, now);
-    c->exchanges++;
-    if (!requests_left(w, c, now)) {
-        conn_end(w, c, now, greeted);
-        return 0;
-    }
-    c->step = (uint8_t)w->dialog->repeat_from;
-    if (w->request_gap_ns && c->exchanges == 1) /* the timetable starts with the greeting */
-        c->due_ns = now + (uint64_t)((double)c->slot * (double)w->request_gap_ns / w->nconns);
-    if (w->request_gap_ns && c->due_ns > now) {
-        c->state = CONN_WAITING;
-        dl_insert_sorted(&w->waits, &c->timer, c->due_ns);
-        return 0;
-    }
-    start_request(w, c, now);
-    return 1;
-}
-
-/* The running step is done at now: on to the next one, or the exchange is done. 0 when c is
- * no longer running steps (ended, or waiting for its next request's time). */
-static int finish_step(engine_worker *w, conn *c, uint64_t now)
-{
-    const dialog_step *st = current_step(w, c);
-    if (st->kind == DIALOG_EXPECT) {
-        note_reply(w, c, 0);
-        if (w->dialog->from_file && !c->greeted && c->counted)
-            hist_record(w->st->phase[LG_PHASE_EXPECT1 + st->expect_index],
-                        us_between(c->step_ns, now));
-    }
-    if (c->step + 1 == w->dialog->nsteps)
-        return finish_exchange(w, c, now);
-    c->step++;
-    enter_step(w, c, now);
-    return 1;
-}
-
-/* 1 when a transport's failure text says the peer reset the connection (OpenSSL 3 reports a
- * reset through its error queue, not always through errno). */
-static int says_reset(const char *why)
-{
-    return strstr(why, strerror(ECONNRESET)) != NULL || strstr(why, strerror(EPIPE)) != NULL;
-}
-
-/* The cause of a failed transport step: errno's class, or for TLS, tls_handshake (during the
- * handshake) or tls_stream (after it), with the reason counted by its text. A reset is a
- * reset in every phase: its reason (which names the step) is counted too. */
-static conn_outcome failure_outcome(engine_worker *w, conn *c)
-{
-    int e = errno;
-    const char *why = w->tp->failure ? w->tp->failure(w->tp_ctx, &c->tc) : NULL;
-    if (!why)
-        return failed_with(lg_stats_classify_errno(e), e);
-    if (c->counted)
-        lg_stats_count_reason(&w->st->tls_reasons, why[0] ? why : "unknown failure", 1);
-    if (lg_stats_classify_errno(e) == LG_ERR_RESET || says_reset(why))
-        return failed_with(LG_ERR_RESET, e ? e : ECONNRESET);
-    return failed_with(c->state == CONN_HANDSHAKE ? LG_ERR_TLS_HANDSHAKE : LG_ERR_TLS_STREAM, 0);
-}
-
-/* The peer closed (or a datagram's one reply is in): the running expect step passes if what
- * arrived meets its check, and the steps go on (to fail there if they need the peer). */
-static void at_eof(engine_worker *w, conn *c, uint64_t now)
-{
-    if (check_at_eof(&current_step(w, c)->ck, &c->reply) != CHECK_PASS) {
-        fail_conn(w, c, now, failed_with(LG_ERR_BAD_GREETING, 0));
-        return;
-    }
-    while (finish_step(w, c, now))
-        if (c->state == CONN_READING) { /* nothing more will come */
-            fail_conn(w, c, now, failed_with(LG_ERR_BAD_GREETING, 0));
-            return;
-        } else if (c->state == CONN_SENDING) {
-            conn_end(w, c, now, failed_with(LG_ERR_RESET, EPIPE));
-            return;
-        }
-}
-
-static int send_step(engine_worker *w, conn *c, uint64_t now);
-
-/* Judges n bytes just read; what follows a passed reply goes to the next expect step, or is
- * dropped when a send comes first (it is the rest of the passed reply). 0 when c left the
- * READING state for good in this call (ended, waiting, or a send that would block). */
-static int judge_bytes(engine_worker *w, conn *c, const char *p, size_t n, uint64_t now)
-{
-    while (n > 0) {
-        size_t used = 0;
-        check_verdict v =
-            check_feed(&current_step(w, c)->ck, &c->reply, p, n, until_line_end(w, c), &used);
-        if (v == CHECK_PENDING)
-            return 1;
-        if (v == CHECK_FAIL) {
-            fail_conn(w, c, now, failed_with(LG_ERR_BAD_GREETING, 0));
-            return 0;
-        }
-        p += used;
-        n -= used;
-        if (!finish_step(w, c, now))
-            return 0;
-        if (c->state == CONN_SENDING) {
-            /* After the send, the reply comes with a new edge: no read until then. */
-            send_step(w, c, now);
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* Reads and judges until the transport would block or c leaves the READING state. */
-static void read_replies(engine_worker *w, conn *c, uint32_t events, uint64_t now)
-{
-    while (c->state == CONN_READING) {
-        size_t n = 0;
-        transport_result r = w->tp->read(&c->tc, w->buf, sizeof(w->buf), &n);
-        if (r == TRANSPORT_AGAIN)
-            return;
-        if (r != TRANSPORT_DONE) {
-            if (r == TRANSPORT_EOF)
-                at_eof(w, c, now);
-            else
-                fail_conn(w, c, now, failure_outcome(w, c));
-            return;
-        }
-        if (c->got == 0)
-            on_first_byte(w, c, now);
-        c->got += n;
-        w->st->bytes_read += n;
-        c->stale = n == sizeof(w->buf);
-        if (!judge_bytes(w, c, w->buf, n, now) || c->state != CONN_READING)
-            return;
-        /* A datagram is the whole reply. The peer's FIN came before this event: a short
-         * read took everything left. */
-        if (w->tp->one_reply ||
-            (w->tp->eof_on_short_read && n < sizeof(w->buf) && (events & EPOLLRDHUP))) {
-            at_eof(w, c, now);
-            return;
-        }
-    }
-}
-
-/* Before a send that follows a reply: what is still unread of that reply is dropped, so that
- * it is not taken for the start of the next one. A short plain read proved nothing was left
- * (TLS may hold a record's rest). */
-static int drop_stale(engine_worker *w, conn *c, uint64_t now)
-{
-    if (c->got == 0 || (!c->stale && w->tp->eof_on_short_read))
-        return 1;
-    c->stale = 0;
-    for (;;) {
-        size_t n = 0;
-        transport_result r = w->tp->read(&c->tc, w->buf, sizeof(w->buf), &n);
-        if (r == TRANSPORT_AGAIN)
-            return 1;
-        if (r != TRANSPORT_DONE) {
-            conn_end(w, c, now, r == TRANSPORT_EOF ? failed_with(LG_ERR_RESET, EPIPE)
-                                                   : failure_outcome(w, c));
-            return 0;
-        }
-        w->st->bytes_read += n;
-    }
-}
-
-/* Writes the rest of the running send step; 1 when it is out and c moved on. */
-static int send_step(engine_worker *w, conn *c, uint64_t now)
-{
-    const dialog_step *st = current_step(w, c);
-    if (c->sent == 0 && !drop_stale(w, c, now))
-        return 0;
-    while (c->sent < st->len) {
-        size_t n = 0;
-        transport_result r = w->tp->write(&c->tc, st->data + c->sent, st->len - c->sent, &n);
-        if (r == TRANSPORT_AGAIN)
-            return 0;
-        if (r != TRANSPORT_DONE) {
-            conn_end(w, c, now, failure_outcome(w, c));
-            return 0;
-        }
-        c->sent += n;
-    }
-    return finish_step(w, c, now);
 }
 
 /* The connect completed (EPOLLOUT) or failed (EPOLLERR): SO_ERROR says which. */
@@ -642,7 +287,7 @@ static int on_connected(engine_worker *w, conn *c, uint64_t now)
     if (getsockopt(c->tc.fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
         soerr = errno;
     if (soerr != 0) {
-        conn_end(w, c, now, failed_with(lg_stats_classify_errno(soerr), soerr));
+        engine_conn_end(w, c, now, failed_with(lg_stats_classify_errno(soerr), soerr));
         return 0;
     }
     if (c->counted && !w->tp->one_reply)
@@ -662,7 +307,7 @@ static int step_handshake(engine_worker *w, conn *c, uint64_t *now)
     if (r == TRANSPORT_AGAIN)
         return 0;
     if (r != TRANSPORT_DONE) {
-        conn_end(w, c, *now, failure_outcome(w, c));
+        engine_conn_end(w, c, *now, exchange_failure(w, c));
         return 0;
     }
     if (w->tp->timed_handshake) {
@@ -676,7 +321,7 @@ static int step_handshake(engine_worker *w, conn *c, uint64_t *now)
         }
         dl_append(&w->timeouts, &c->timer, *now + w->timeout_ns);
     }
-    enter_step(w, c, *now);
+    exchange_enter_step(w, c, *now);
     return 1;
 }
 
@@ -695,10 +340,10 @@ static void on_event(engine_worker *w, conn *c, uint32_t events)
         if (w->tp->timed_handshake)
             events |= EPOLLIN;
     }
-    if (c->state == CONN_SENDING && !send_step(w, c, now))
+    if (c->state == CONN_SENDING && !exchange_send(w, c, now))
         return;
     if (c->state == CONN_READING && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
-        read_replies(w, c, events, now);
+        exchange_read(w, c, events, now);
 }
 
 /* ---- timers, waiting, shutdown ---- */
@@ -707,20 +352,19 @@ static void expire_timers(engine_worker *w, uint64_t now)
 {
     conn *c;
     while ((c = DL_FIRST(&w->timeouts, conn, timer)) && c->timer.deadline_ns <= now) {
-        if (c->state == CONN_READING && c->reply.got > 0 && c->counted &&
-            current_step(w, c)->ck.kind == CHECK_ANY)
+        if (c->counted && exchange_unchecked_reply(w, c))
             w->st->waited_after_reply++;
-        fail_conn(w, c, now, failed_with(LG_ERR_TIMEOUT, ETIMEDOUT));
+        exchange_fail(w, c, now, failed_with(LG_ERR_TIMEOUT, ETIMEDOUT));
     }
     /* Requests due (all of them once the run ends: the connection closes instead). */
     while ((c = DL_FIRST(&w->waits, conn, timer)) &&
            (c->timer.deadline_ns <= now || w->drain_deadline_ns)) {
         dl_remove(&c->timer);
-        if (!requests_left(w, c, now))
-            conn_end(w, c, now, greeted);
+        if (!exchange_requests_left(w, c, now))
+            engine_conn_end(w, c, now, greeted);
         else {
-            start_request(w, c, now);
-            send_step(w, c, now);
+            exchange_start_request(w, c, now);
+            exchange_send(w, c, now);
         }
     }
     while ((c = DL_FIRST(&w->backoffs, conn, timer)) && c->timer.deadline_ns <= now) {
