@@ -164,7 +164,7 @@ void config_print_help(FILE *out)
         "      --requests N      keep-alive: after the first exchange (greeting, --send and\n"
         "                        its reply, or the dialog), repeat the request (--send, or the\n"
         "                        dialog's last send and what follows) until the connection made\n"
-        "                        N exchanges; 0 = until the run ends. A reply ends with the\n"
+        "                        N exchanges; 0 = until the run ends (-d). A reply ends with the\n"
         "                        line where its check matched. Timed as the 'request' phase;\n"
         "                        with -R, -R is requests per second over -c connections,\n"
         "                        each timed from its scheduled send (default: 1)\n"
