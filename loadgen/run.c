@@ -430,8 +430,9 @@ int run_loadgen(const lg_config *cfg)
                   (double)cfg->abort_after_us / 1e6);
         status = 1;
     }
-    if (status == 0 && merged.greetings == 0)
-        status = 1;
+    if (status == 0 && merged.greetings == 0 && merged.requests == 0)
+        status = 1; /* nothing passed (a keep-alive run's connections may be greeted in the
+                     * warm-up and still pass requests) */
     if (status == 0 && unmet && cfg->shard.count > 1) /* a share cannot meet a fleet's rate */
         log_warn("shard %ld/%ld alone does not meet %d --fail-if condition%s; 'loadgen merge' "
                  "judges them on the fleet", cfg->shard.index, cfg->shard.count, unmet,

@@ -1,7 +1,8 @@
 # loadgen tests: the histogram, loadgen's modules in-process, and loadgen runs as a process.
 greeter_add_test(test_hist test_hist.cc)
 greeter_add_test(test_loadgen_units test_loadgen_units.cc LIBS loadgen_core)
-greeter_add_test(test_loadgen_run test_loadgen_run.cc)
+greeter_add_test(test_loadgen_check test_loadgen_check.cc LIBS loadgen_core)
+greeter_add_test(test_loadgen_run test_loadgen_run.cc LIBS loadgen_core)
 add_dependencies(test_loadgen_run loadgen greeter-server)
 greeter_add_test(test_loadgen_transports test_loadgen_transports.cc)
 add_dependencies(test_loadgen_transports loadgen greeter-server)
@@ -17,3 +18,6 @@ greeter_add_test(test_loadgen_window test_loadgen_window.cc LIBS loadgen_core)
 add_dependencies(test_loadgen_window loadgen greeter-server)
 greeter_add_test(test_exit_codes test_exit_codes.cc)
 add_dependencies(test_exit_codes loadgen greeter-server greeter-client)
+# Real servers from Debian, started by the tests on 127.0.0.1 (tools/lib.sh installs them).
+greeter_add_test(test_loadgen_real_servers test_loadgen_real_servers.cc)
+add_dependencies(test_loadgen_real_servers loadgen)

@@ -39,7 +39,7 @@ typedef struct engine_shared {
 
 /* Figures a worker publishes while it runs, for the progress line (relaxed atomics). */
 typedef struct engine_progress {
-    atomic_uint_fast64_t greetings;
+    atomic_uint_fast64_t greetings; /* and, with --requests, requests that passed */
     atomic_uint_fast64_t errors;
     atomic_int done;
 } engine_progress;

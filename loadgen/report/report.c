@@ -10,8 +10,12 @@ int report_phase_applies(const lg_report *r, int phase)
     switch (phase) {
     case LG_PHASE_CONNECT: return !r->transport->one_reply;
     case LG_PHASE_TLS: return r->transport->timed_handshake;
-    case LG_PHASE_GREETING_UNCORRECTED: return r->cfg->rate > 0;
-    default: return 1;
+    case LG_PHASE_GREETING_UNCORRECTED: return r->cfg->rate > 0 && r->cfg->requests == 1;
+    case LG_PHASE_REQUEST: return r->cfg->requests != 1;
+    default:
+        if (phase >= LG_PHASE_EXPECT1)
+            return r->cfg->dialog.from_file && phase - LG_PHASE_EXPECT1 < r->cfg->dialog.nexpects;
+        return 1;
     }
 }
 
@@ -60,7 +64,10 @@ static void print_setup(FILE *out, const lg_report *r)
     const lg_config *cfg = r->cfg;
     fprintf(out, "target %s (%s%s), ", r->target->text, report_transport_name(r),
             cfg->default_target ? "; no target given: the default " CONFIG_DEFAULT_TARGET : "");
-    if (cfg->rate > 0)
+    if (cfg->rate > 0 && cfg->requests != 1)
+        fprintf(out, "open loop: %.6g requests/s over %ld kept-alive connections", cfg->rate,
+                cfg->connections);
+    else if (cfg->rate > 0)
         fprintf(out, "open loop: %.6g starts/s (%s), at most %ld connections in flight", cfg->rate,
                 cfg->poisson ? "poisson" : "uniform", cfg->connections);
     else
@@ -95,9 +102,9 @@ static void print_tls(FILE *out, const lg_report *r)
     fprintf(out, "tls            %" PRIu64 " handshakes: %" PRIu64 " full, %" PRIu64 " resumed%s\n",
             s->tls_full + s->tls_resumed, s->tls_full, s->tls_resumed,
             r->cfg->tls_resume ? "" : " (no --tls-resume)");
-    for (int i = 0; i < s->ntls_reasons; i++)
-        fprintf(out, "tls failure    %" PRIu64 " x %s\n", s->tls_reasons[i].count,
-                s->tls_reasons[i].text);
+    for (int i = 0; i < s->tls_reasons.n; i++)
+        fprintf(out, "tls failure    %" PRIu64 " x %s\n", s->tls_reasons.entry[i].count,
+                s->tls_reasons.entry[i].text);
 }
 
 static void print_counts(FILE *out, const lg_report *r)
@@ -136,7 +143,7 @@ static void print_counts(FILE *out, const lg_report *r)
         fprintf(out, "awaiting       at most %ld connections at once connected, not yet greeted "
                      "(in the server's backlog, queue or workers)\n",
                 r->peak_established);
-    if (r->cfg->rate > 0)
+    if (r->cfg->rate > 0 && r->cfg->requests == 1)
         fprintf(out, "schedule       %" PRIu64 " starts, %" PRIu64 " late (> 1 ms behind)\n",
                 s->starts, s->late_starts);
 }
@@ -157,7 +164,9 @@ static void print_phase_table(FILE *out, const lg_report *r)
         fprintf(out, " %9s", report_human_us(buf, sizeof(buf), (double)hist_max(h)));
         fprintf(out, " %9s\n", report_human_us(buf, sizeof(buf), hist_mean(h)));
     }
-    if (r->cfg->rate > 0)
+    if (r->cfg->rate > 0 && r->cfg->requests != 1)
+        fputs("(request counts from each request's scheduled send)\n", out);
+    else if (r->cfg->rate > 0)
         fputs("(greeting counts from the scheduled start; greeting_uncorrected from the actual "
               "one)\n",
               out);
@@ -235,6 +244,7 @@ void report_text(FILE *out, const lg_report *r)
 {
     print_setup(out, r);
     print_counts(out, r);
+    report_text_replies(out, r);
     print_phase_table(out, r);
     print_ab_table(out, r);
     print_cpu_and_kernel(out, r);

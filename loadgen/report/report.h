@@ -74,6 +74,14 @@ const char *report_human_us(char *buf, size_t len, double us);
 /* The human report: throughput, phase table, ab-style percentiles, errors, CPU, kernel. */
 void report_text(FILE *out, const lg_report *r);
 
+/* Keep-alive requests per second over the measured duration. */
+double report_request_rate(const lg_report *r);
+/* The replies seen and failed (at most 5 each, most common first), the requests and the
+ * --expect hint: as text, and as members of the JSON result o (a json_t *). */
+void report_text_replies(FILE *out, const lg_report *r);
+struct json_t;
+void report_json_replies(struct json_t *o, const lg_report *r);
+
 /* Writers return 0, or -1 with "what: why" in err. */
 int report_json(FILE *out, const lg_report *r);
 int report_csv(FILE *out, const lg_report *r);

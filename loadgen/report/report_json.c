@@ -56,9 +56,9 @@ static void set_counts(json_t *o, const lg_report *r)
                         json_pack("{s:I, s:I}", "full", (json_int_t)s->tls_full, "resumed",
                                   (json_int_t)s->tls_resumed));
     json_t *reasons = json_object();
-    for (int i = 0; i < s->ntls_reasons; i++)
-        json_object_set_new(reasons, s->tls_reasons[i].text,
-                            json_integer((json_int_t)s->tls_reasons[i].count));
+    for (int i = 0; i < s->tls_reasons.n; i++)
+        json_object_set_new(reasons, s->tls_reasons.entry[i].text,
+                            json_integer((json_int_t)s->tls_reasons.entry[i].count));
     json_object_set_new(o, "tls_reasons", reasons);
     json_object_set_new(o, "unfinished", json_integer((json_int_t)s->unfinished));
     json_object_set_new(o, "late_starts", json_integer((json_int_t)s->late_starts));
@@ -132,6 +132,7 @@ int report_json(FILE *out, const lg_report *r)
         return -1;
     set_setup(o, r);
     set_counts(o, r);
+    report_json_replies(o, r);
     set_latency(o, r);
     set_fail_if(o, r);
     set_stages(o, r);

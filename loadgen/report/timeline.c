@@ -100,6 +100,12 @@ static json_t *interval_json(const lg_timeline *tl, int64_t k, double length_s)
     json_object_set_new(o, "established_not_greeted", json_integer(tl->established_at_end));
     if (tl->cfg->stages.n)
         json_object_set_new(o, "target", json_real(stage_target(tl, k, length_s)));
+    if (tl->cfg->requests != 1) {
+        json_object_set_new(o, "requests", json_integer((json_int_t)s->requests));
+        json_object_set_new(o, "failed_requests", json_integer((json_int_t)s->failed_requests));
+        json_object_set_new(o, "request_rate",
+                            json_real(length_s > 0 ? (double)s->requests / length_s : 0));
+    }
     for (int p = 0; p < LG_PHASE_COUNT; p++)
         if (tl->applies[p])
             json_object_set_new(lat, lg_stats_phase_names[p], timeline_phase_json(s->phase[p]));
@@ -177,21 +183,40 @@ static int after_window(const lg_timeline *tl, int64_t k)
     return tl->cfg->duration_us && (uint64_t)k * tl->clk.interval_ns >= window_ns;
 }
 
+/* The progress line of a keep-alive run: its requests, not its few connections. */
+static void print_request_progress(const lg_timeline *tl, double end_s, double length_s)
+{
+    const lg_stats *s = &tl->acc;
+    const hist *r = s->phase[LG_PHASE_REQUEST];
+    char p50[32], p99[32];
+    fprintf(stderr,
+            "loadgen: %6.1fs %8.0f requests/s, %" PRIu64 " failed, %" PRIu64 " greetings, errors %"
+            PRIu64 ", in flight %ld, request p50 %s p99 %s\n",
+            end_s, length_s > 0 ? (double)s->requests / length_s : 0, s->failed_requests,
+            s->greetings, lg_stats_error_total(s), tl->open_at_end,
+            report_human_us(p50, sizeof(p50), (double)hist_percentile(r, 50)),
+            report_human_us(p99, sizeof(p99), (double)hist_percentile(r, 99)));
+}
+
 static void print_progress(const lg_timeline *tl, int64_t k, double length_s)
 {
     const lg_stats *s = &tl->acc;
     if (after_window(tl, k)) { /* not a measured interval: no rate, no percentiles */
         fprintf(stderr,
-                "loadgen: drain after the %.1fs window (%.2fs): %" PRIu64 " more greetings, "
+                "loadgen: drain after the %.1fs window (%.2fs): %" PRIu64 " more %s, "
                 "errors %" PRIu64 ", unfinished %" PRIu64 "\n",
-                (double)tl->cfg->duration_us / 1e6, length_s, s->greetings,
-                lg_stats_error_total(s), s->unfinished);
+                (double)tl->cfg->duration_us / 1e6, length_s,
+                tl->cfg->requests != 1 ? s->requests : s->greetings,
+                tl->cfg->requests != 1 ? "requests" : "greetings", lg_stats_error_total(s),
+                s->unfinished);
         return;
     }
     const hist *g = s->phase[LG_PHASE_GREETING];
     char p50[32], p99[32];
     double end_s = (double)k * (double)tl->clk.interval_ns / 1e9 + length_s;
     char target[48] = "";
+    if (tl->cfg->requests != 1)
+        return print_request_progress(tl, end_s, length_s);
     if (tl->cfg->stages.n)
         snprintf(target, sizeof(target), " (stage target %.0f)", stage_target(tl, k, length_s));
     fprintf(stderr,
