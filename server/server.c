@@ -356,7 +356,8 @@ int server_run(const server_config *cfg)
         char line[256];
         int tls = run_cfg.handler.tls != NULL;
         unsigned extras = (tls ? SUMMARY_TLS : 0) |
-                          (cfg->access.allow_count || cfg->access.deny_count ? SUMMARY_DENIED : 0);
+                          (cfg->access.allow_count || cfg->access.deny_count ? SUMMARY_DENIED : 0) |
+                          (cfg->handler.proxy.enabled ? SUMMARY_PROXY : 0);
         server_stats_format_summary(stats, extras, line, sizeof(line));
         print_line(line);
     }

@@ -10,6 +10,7 @@ greeter_add_test(test_admission test_admission.cc LIBS greeter_server_core)
 greeter_add_test(test_limits test_limits.cc)
 greeter_add_test(test_admission_release test_admission_release.cc)
 greeter_add_test(test_hostile test_hostile.cc)
+greeter_add_test(test_proxy_protocol test_proxy_protocol.cc)
 greeter_add_test(test_waiting_room test_waiting_room.cc)
 # The stop signals blocked in every thread and child, taken from a signalfd.
 greeter_add_test(test_signals test_signals.cc)

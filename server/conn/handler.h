@@ -8,6 +8,7 @@
 #include "stats.h"
 #include "tls.h"
 #include "admission.h"
+#include "proxy_in.h"
 #include "reload.h"
 
 #ifdef __cplusplus
@@ -37,6 +38,7 @@ typedef struct handler_config {
     admission *admission; /* non-NULL: access rules or caps; connections are released here */
     reload_state *live;   /* non-NULL: greeting and TLS context come from its current
                            * generation (SIGHUP swaps it); tls then only says "use TLS" */
+    proxy_config proxy;   /* --proxy-protocol, --proxy-from */
 } handler_config;
 
 /* The greeting and TLS context of the live generation in a copy of cfg, for one connection;
