@@ -16,65 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "balancer_testutil.h"
 #include "testproc.h"
 
 namespace {
-
-// The tool's path, or "" (then the test skips, but fails under CI: a fresh machine's
-// tools/test installs it, so missing there is a failure).
-std::string find_tool(const std::string &name)
-{
-    for (const char *dir : {"/usr/sbin/", "/usr/bin/", "/usr/local/sbin/", "/usr/local/bin/"}) {
-        std::string path = dir + name;
-        if (access(path.c_str(), X_OK) == 0)
-            return path;
-    }
-    return "";
-}
-
-bool in_ci()
-{
-    const char *ci = getenv("CI");
-    return ci && std::string(ci) == "true";
-}
-
-// A port below 32768 on 127.0.0.1 with nothing on it now (HAProxy and nginx take a port
-// number, not port 0).
-int free_low_port()
-{
-    for (int attempt = 0; attempt < 200; attempt++) {
-        int port = 20000 + (int)((getpid() * 7919u + (unsigned)attempt * 104729u) % 12000u);
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in sa = {};
-        sa.sin_family = AF_INET;
-        sa.sin_port = htons((uint16_t)port);
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int ok = bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) == 0;
-        close(fd);
-        if (ok)
-            return port;
-    }
-    return -1;
-}
-
-// The shipped file deploy/REL with every @NAME@ replaced, written to out.
-bool fill_template(const std::string &rel, const std::map<std::string, std::string> &fields,
-                   const std::string &out)
-{
-    std::ifstream in(std::string(GREETER_SOURCE_DIR) + "/deploy/" + rel);
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string s = text.str();
-    if (s.empty())
-        return false;
-    for (const auto &[name, value] : fields)
-        for (size_t at; (at = s.find("@" + name + "@")) != std::string::npos;)
-            s.replace(at, name.size() + 2, value);
-    if (std::regex_search(s, std::regex("@[A-Z0-9_]+@")))
-        return false; // a field left unfilled: the balancer would fail less clearly
-    std::ofstream(out) << s;
-    return true;
-}
 
 // Three greeter instances, each a different model (the event model has no full access log), with --proxy-protocol and the full access
 // log (peer = the address the instance believes is the client's).
@@ -115,17 +60,6 @@ struct Fleet {
     }
 };
 
-// Greeted lines in the full access log whose peer is host (any port).
-int greeted_from(const std::string &log, const std::string &host)
-{
-    int n = 0;
-    std::istringstream lines(log);
-    for (std::string line; std::getline(lines, line);)
-        if (line.find(" " + host + ":") != std::string::npos && line.find(" greeted ") != std::string::npos)
-            n++;
-    return n;
-}
-
 // Nine clients through the balancer at port, three from each of 127.0.0.2, .3 and .4; the
 // count of greetings they got. The first waits until the balancer listens.
 int nine_clients(int port)
@@ -139,21 +73,6 @@ int nine_clients(int port)
         greeted += fd >= 0 && read_to_eof(fd, 5000) == kGreeting;
     }
     return greeted;
-}
-
-// "show stat" on HAProxy's admin socket: the CSV text, "" on failure.
-std::string haproxy_stat(const std::string &socket_path)
-{
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un sa = {};
-    sa.sun_family = AF_UNIX;
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", socket_path.c_str());
-    if (connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) < 0) {
-        close(fd);
-        return "";
-    }
-    (void)!write(fd, "show stat\n", 10);
-    return read_to_eof(fd, 5000);
 }
 
 // Servers of backend greeters that HAProxy's checks found UP with an L7OK (the expected
@@ -196,8 +115,8 @@ TEST_P(Haproxy, InstancesSeeEachClientsAddressAndChecksPassThroughTheHeader)
     balancer.wait_exit(10000);
     std::string logs = fleet.stop();
     for (const char *host : {"127.0.0.2", "127.0.0.3", "127.0.0.4"})
-        EXPECT_EQ(greeted_from(logs, host), 3) << host << "\n" << logs;
-    EXPECT_GT(greeted_from(logs, "127.0.0.1"), 0) << "no health check was greeted\n" << logs;
+        EXPECT_EQ(greeted_lines_from(logs, host), 3) << host << "\n" << logs;
+    EXPECT_GT(greeted_lines_from(logs, "127.0.0.1"), 0) << "no health check was greeted\n" << logs;
 }
 
 INSTANTIATE_TEST_SUITE_P(SendProxy, Haproxy, ::testing::Values("send-proxy", "send-proxy-v2"),
@@ -232,7 +151,7 @@ TEST(Nginx, StreamProxyProtocolOnGivesEachClientsAddress)
     balancer.wait_exit(10000);
     std::string logs = fleet.stop();
     for (const char *host : {"127.0.0.2", "127.0.0.3", "127.0.0.4"})
-        EXPECT_EQ(greeted_from(logs, host), 3) << host << "\n" << logs;
+        EXPECT_EQ(greeted_lines_from(logs, host), 3) << host << "\n" << logs;
 }
 
 } // namespace
