@@ -526,15 +526,29 @@ TEST(Metrics, PrometheusScrapesDuringALoadRunAndAnswersForTheRate)
 
 // The alert rules shipped for Prometheus: valid, and firing when they should (promtool's own
 // rule unit tests on synthetic series).
-TEST(Metrics, AlertRulesPassPromtoolAndFireWhenTheyShould)
+// promtool's "check rules" on a shipped rule file, then its "test rules" on the unit tests of
+// it (both paths from the source tree's root).
+void promtool_rules(const std::string &rules_file, const std::string &cases_file)
 {
     TestProc check, unit;
-    std::string rules = std::string(GREETER_SOURCE_DIR) + "/deploy/prometheus/greeter-alerts.yml";
+    std::string rules = std::string(GREETER_SOURCE_DIR) + "/" + rules_file;
     EXPECT_EQ(run_command(check, {"/usr/bin/promtool", "check", "rules", rules}), 0)
         << check.out() << check.err();
-    std::string cases = std::string(GREETER_SOURCE_DIR) + "/tests/metrics-alerts-test.yml";
+    std::string cases = std::string(GREETER_SOURCE_DIR) + "/" + cases_file;
     EXPECT_EQ(run_command(unit, {"/usr/bin/promtool", "test", "rules", cases}), 0)
         << unit.out() << unit.err();
+}
+
+TEST(Metrics, AlertRulesPassPromtoolAndFireWhenTheyShould)
+{
+    promtool_rules("deploy/prometheus/greeter-alerts.yml", "tests/metrics-alerts-test.yml");
+}
+
+// The fleet's recording rules (deploy/prometheus/greeter-fleet.yml): valid, and giving the
+// fleet's greetings/s and its p99 from the instances' histograms added bucket by bucket.
+TEST(Metrics, FleetRecordingRulesPassPromtool)
+{
+    promtool_rules("deploy/prometheus/greeter-fleet.yml", "tests/metrics-fleet-test.yml");
 }
 
 } // namespace
