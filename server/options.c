@@ -101,6 +101,7 @@ void server_options_usage(FILE *out, const char *program, int cores)
             "                          serve Prometheus metrics at http://HOST:PORT/metrics\n"
             "                          (HOST defaults to 127.0.0.1, loopback only; there is no\n"
             "                          default port; 0 picks one, printed on a 'metrics on' line)\n"
+            "                          and /ready there (503 while draining: readiness probes)\n"
             "      --quiet             only warnings and errors on stderr\n"
             "  -h, --help              this help\n"
             "      --version           print the version and exit\n\n"

@@ -551,4 +551,41 @@ TEST(Metrics, FleetRecordingRulesPassPromtool)
     promtool_rules("deploy/prometheus/greeter-fleet.yml", "tests/metrics-fleet-test.yml");
 }
 
+// /ready on the metrics port: 200 while serving, 503 once SIGTERM's drain has begun (a
+// readiness probe takes the instance out before it goes), and no probe counts as a client.
+TEST(MetricsHttp, ReadySaysDrainingOnceStoppingAndProbesAreNoClients)
+{
+    int body;
+    EXPECT_EQ(metrics_http_status("GET /ready HTTP/1.1\r\n\r\n", &body), 200);
+    EXPECT_EQ(metrics_http_is_ready_request("GET /ready HTTP/1.1\r\n\r\n"), 1);
+    EXPECT_EQ(metrics_http_is_ready_request("GET /ready?x HTTP/1.1\r\n\r\n"), 1);
+    EXPECT_EQ(metrics_http_is_ready_request("GET /readyz HTTP/1.1\r\n\r\n"), 0);
+    EXPECT_EQ(metrics_http_is_ready_request("GET /metrics HTTP/1.1\r\n\r\n"), 0);
+    TestProc server;
+    int port, metrics_port;
+    // The held client keeps the drain going while /ready is asked.
+    ASSERT_TRUE(start_with_metrics(server, {"--work-us", "1500000"}, &port, &metrics_port))
+        << server.err();
+    const std::string ask = "GET /ready HTTP/1.1\r\nHost: probe\r\n\r\n";
+    for (int i = 0; i < 3; i++) {
+        std::string answer = http(metrics_port, ask);
+        EXPECT_TRUE(is_ok(answer)) << answer;
+        EXPECT_NE(answer.find("\r\n\r\nready\n"), std::string::npos) << answer;
+    }
+    int held = connect_tcp(port);
+    ASSERT_GE(held, 0);
+    ASSERT_TRUE(wait_until([&] { return accept_backlog(port) == 0; }));
+    server.send_signal(SIGTERM);
+    std::string answer;
+    EXPECT_TRUE(wait_until([&] {
+        answer = http(metrics_port, ask);
+        return answer.rfind("HTTP/1.1 503 ", 0) == 0;
+    }, 1000)) << answer;
+    EXPECT_NE(answer.find("draining"), std::string::npos) << answer;
+    EXPECT_EQ(read_to_eof(held, 5000), kGreeting);
+    EXPECT_EQ(server.wait_exit(10000), 0) << server.err();
+    EXPECT_EQ(summary_field(server.out(), "accepted"), 1) << server.out();
+    EXPECT_EQ(summary_field(server.out(), "greeted"), 1) << server.out();
+}
+
 } // namespace
