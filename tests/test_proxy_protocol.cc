@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -197,6 +199,61 @@ TEST(ProxyProtocolOptions, HelpListsThem)
     ASSERT_EQ(run_command(proc, {GREETER_SERVER_BIN, "--help"}, 10000), 0);
     EXPECT_NE(proc.out().find("--proxy-protocol"), std::string::npos);
     EXPECT_NE(proc.out().find("--proxy-from CIDR"), std::string::npos);
+}
+
+// Sockets inherited from a launcher (systemd's LISTEN_FDS) read the header as opened ones do;
+// a UNIX socket's clients may send it (the socket file's permissions say who connects); an
+// inherited datagram socket is refused with --proxy-protocol, at start.
+TEST(ProxyProtocolInherited, TcpAndUnixSocketsFromTheLauncherReadTheHeader)
+{
+    const char *activate = "/usr/bin/systemd-socket-activate";
+    if (access(activate, X_OK) != 0) {
+        const char *ci = getenv("CI");
+        ASSERT_FALSE(ci && std::string(ci) == "true") << "systemd-socket-activate is missing";
+        GTEST_SKIP() << "systemd-socket-activate is missing";
+    }
+    TempDir dir;
+    int port = closed_port();
+    std::string sock = dir.path("greeter.sock");
+    TestProc server;
+    ASSERT_TRUE(server.start({activate, "-l", "127.0.0.1:" + std::to_string(port), "-l", sock,
+                              GREETER_SERVER_BIN, "--quiet", "--proxy-protocol", "--access-log"}))
+        << server.error();
+    ASSERT_TRUE(wait_until([&] { return proxied_fetch(port, v1("192.0.2.44", 4444)) == kGreeting; }))
+        << server.err();
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a = {};
+    a.sun_family = AF_UNIX;
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock.c_str());
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof(a)), 0);
+    std::string hdr = v2(1, "192.0.2.45", 4545);
+    ASSERT_EQ(write(fd, hdr.data(), hdr.size()), static_cast<ssize_t>(hdr.size()));
+    EXPECT_EQ(read_to_eof(fd, 5000), kGreeting);
+    std::string out = stop_server(server);
+    EXPECT_NE(out.find("Got connection from ('192.0.2.44', 4444)"), std::string::npos) << out;
+    EXPECT_NE(out.find("Got connection from ('192.0.2.45', 4545)"), std::string::npos) << out;
+    EXPECT_EQ(summary_field(out, "proxy_failed"), 0) << out;
+
+    TestProc refused;
+    int udp_port = closed_port();
+    ASSERT_TRUE(refused.start({activate, "-d", "-l", "127.0.0.1:" + std::to_string(udp_port),
+                               GREETER_SERVER_BIN, "--quiet", "--proxy-protocol"}))
+        << refused.error();
+    // The launcher starts the server at the first datagram (once it has bound the port).
+    int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in to = {};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<uint16_t>(udp_port));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_TRUE(wait_until([&] {
+        sendto(u, "x", 1, 0, reinterpret_cast<sockaddr *>(&to), sizeof(to));
+        refused.wait_for_line(std::string(1, '\x01'), 50); // collects stderr meanwhile
+        return refused.err().find("does not apply") != std::string::npos;
+    })) << refused.err();
+    close(u);
+    refused.send_signal(SIGTERM); // the launcher may outlive the server it started
+    refused.wait_exit(5000);
+    EXPECT_NE(refused.err().find("--proxy-protocol does not apply"), std::string::npos) << refused.err();
 }
 
 } // namespace

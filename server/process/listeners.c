@@ -95,6 +95,9 @@ static int check_fit(server_listener *l, const server_config *cfg, char *why, si
         snprintf(why, whylen, "a stream socket, but --udp was given");
     else if (l->udp && (cfg->access.max_conns || cfg->access.max_per_ip))
         snprintf(why, whylen, "a datagram socket: --max-conns and --max-per-ip do not apply");
+    else if (l->udp && cfg->handler.proxy.enabled)
+        snprintf(why, whylen, "a datagram socket: --proxy-protocol does not apply (the header "
+                 "comes on connections)");
     /* One loop adds no listener, so a launcher that cannot set SO_REUSEPORT (such as
      * systemd-socket-activate) still serves it. */
     else if (model->reuseport && cfg->workers > 1 && !l->is_unix &&
