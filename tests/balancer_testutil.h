@@ -40,8 +40,9 @@ inline bool in_ci()
 // number, not port 0).
 inline int free_low_port()
 {
-    for (int attempt = 0; attempt < 200; attempt++) {
-        int port = 20000 + (int)((getpid() * 7919u + (unsigned)attempt * 104729u) % 12000u);
+    static unsigned calls; // each call starts elsewhere: ports asked for together differ
+    for (unsigned attempt = calls++ * 7; attempt < calls * 7 + 200; attempt++) {
+        int port = 20000 + (int)(((unsigned)getpid() * 7919u + attempt * 104729u) % 12000u);
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in sa = {};
         sa.sin_family = AF_INET;

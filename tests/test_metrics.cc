@@ -19,6 +19,7 @@
 
 #include "loadgen_testutil.h"
 #include "metrics_http.h"
+#include "prometheus_testutil.h"
 #include "testproc.h"
 #include "tls.h"
 
@@ -444,32 +445,6 @@ TEST(Metrics, OutOfDescriptorsTheMetricsThreadRestsInsteadOfSpinning)
     // The greeting side frees its descriptors as the work ends; the page comes back. The
     // server is then killed rather than drained (its queued clients are gone anyway).
     EXPECT_TRUE(wait_until([&] { return !scrape(metrics_port).empty(); }, 15000));
-}
-
-std::string url_encode(const std::string &text)
-{
-    std::string out;
-    char hex[4];
-    for (unsigned char c : text) {
-        if (isalnum(c) || c == '_' || c == '.' || c == '-') {
-            out += (char)c;
-        } else {
-            snprintf(hex, sizeof(hex), "%%%02X", c);
-            out += hex;
-        }
-    }
-    return out;
-}
-
-// The first value a Prometheus instant query answers ("value":[1700000000.1,"123.4"]), or -1.
-double prometheus_query(int port, const std::string &query)
-{
-    std::string answer = http(port, "GET /api/v1/query?query=" + url_encode(query) +
-                                        " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
-    size_t at = answer.find("\"value\":[");
-    if (at == std::string::npos || (at = answer.find(",\"", at)) == std::string::npos)
-        return -1;
-    return strtod(answer.c_str() + at + 2, nullptr);
 }
 
 // A real Prometheus (the Debian package) scrapes greeter every second during a load run and

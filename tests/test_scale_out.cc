@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cctype>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "balancer_testutil.h"
+#include "prometheus_testutil.h"
 #include "testproc.h"
 #include "upgrade_testutil.h"
 
@@ -61,13 +65,36 @@ struct Instance {
     TestProc proc; // the first process; its successors write to the same pipes
     int port = -1;
     pid_t current = -1;
+    int metrics_port = -1; // fixed: Prometheus scrapes it across upgrades and the restart
     std::string log;
 };
+
+// The Debian Prometheus scraping the three instances every second, with the shipped fleet
+// recording rules; its web port, or -1.
+int start_prometheus(TestProc &prometheus, const TempDir &dir, const Instance *fleet)
+{
+    std::ofstream conf(dir.path("prometheus.yml"));
+    conf << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+         << "rule_files:\n  - " << GREETER_SOURCE_DIR << "/deploy/prometheus/greeter-fleet.yml\n"
+         << "scrape_configs:\n  - job_name: greeter\n    static_configs:\n      - targets: [";
+    for (int i = 0; i < 3; i++)
+        conf << (i ? ", " : "") << "'127.0.0.1:" << fleet[i].metrics_port << "'";
+    conf << "]\n";
+    conf.close();
+    int web = free_low_port();
+    if (web < 0 || !prometheus.start({"/usr/bin/prometheus", "--config.file=" + dir.path("prometheus.yml"),
+                                      "--storage.tsdb.path=" + dir.path("data"),
+                                      "--web.listen-address=127.0.0.1:" + std::to_string(web),
+                                      "--log.level=warn"}))
+        return -1;
+    return web;
+}
 
 bool start_instance(Instance &in, const std::vector<std::string> &extra = {})
 {
     std::vector<std::string> args = {"--proxy-protocol", "--access-log-format", "full",
-                                     "--access-log-file", in.log};
+                                     "--access-log-file", in.log, "--metrics",
+                                     "127.0.0.1:" + std::to_string(in.metrics_port)};
     args.insert(args.end(), extra.begin(), extra.end());
     in.port = start_server(in.proc, args, false); // not quiet: the log names each successor
     in.current = in.proc.pid();
@@ -105,8 +132,12 @@ TEST(ScaleOut, UpgradesAndARestartBehindHaproxyUnderLoadLoseNoClient)
     } kill_left{fleet};
     for (int i = 0; i < 3; i++) {
         fleet[i].log = dir.path("access" + std::to_string(i + 1) + ".log");
+        fleet[i].metrics_port = free_low_port();
         ASSERT_TRUE(start_instance(fleet[i])) << fleet[i].proc.err();
     }
+    TestProc prometheus;
+    int web = start_prometheus(prometheus, dir, fleet);
+    ASSERT_GT(web, 0) << prometheus.error();
     int frontend = free_low_port();
     ASSERT_GT(frontend, 0);
     std::map<std::string, std::string> fields = {
@@ -119,6 +150,10 @@ TEST(ScaleOut, UpgradesAndARestartBehindHaproxyUnderLoadLoseNoClient)
     ASSERT_TRUE(balancer.start({haproxy, "-db", "-f", dir.path("haproxy.cfg")})) << balancer.error();
     std::string sock = dir.path("haproxy.sock");
     ASSERT_TRUE(wait_until([&] { return !haproxy_stat(sock).empty(); })) << balancer.err();
+    // Prometheus takes up its targets on a 5-second tick: the load starts once all three are.
+    ASSERT_TRUE(wait_until([&] { return prometheus_query(web, "count(up{job=\"greeter\"} == 1)") == 3; },
+                           20000))
+        << prometheus.err();
 
     TestProc load;
     ASSERT_TRUE(load.start({GREETER_LOADGEN_BIN, "-c", "1000", "-d", "8s", "--source",
@@ -140,6 +175,7 @@ TEST(ScaleOut, UpgradesAndARestartBehindHaproxyUnderLoadLoseNoClient)
     kill(second.current, SIGTERM);
     ASSERT_NE(second.proc.wait_for_line("summary:", 10000), "") << second.proc.err();
     restarted.log = dir.path("access2b.log");
+    restarted.metrics_port = second.metrics_port; // the same target for Prometheus
     ASSERT_TRUE(start_instance(restarted, {"-p", std::to_string(second.port)})) << restarted.proc.err();
     haproxy_command(sock, "set server greeters/greeter2 state ready");
     EXPECT_TRUE(wait_until([&] { return haproxy_sessions(sock, "greeter2") > 0; }, 5000))
@@ -148,6 +184,17 @@ TEST(ScaleOut, UpgradesAndARestartBehindHaproxyUnderLoadLoseNoClient)
     EXPECT_EQ(load.wait_exit(30000), 0) << load.err();
     long greetings = -1, errors = -1;
     ASSERT_TRUE(loadgen_counts(load.out(), &greetings, &errors)) << load.out();
+    // The fleet's figures as the load ends, from the recording rules: greetings/s over the last
+    // minute (which the 8-s run fills only in part, so well below loadgen's own rate), the p99.
+    double fleet_rate = -1, fleet_p99 = -1;
+    EXPECT_TRUE(wait_until([&] {
+        fleet_rate = prometheus_query(web, "job:greeter_connections_greeted:rate1m");
+        fleet_p99 = prometheus_query(web, "job:greeter_connection_duration_seconds:p99_rate5m");
+        return fleet_rate > 0 && fleet_p99 > 0;
+    }, 10000)) << prometheus.err();
+    EXPECT_LT(fleet_p99, 1.0);
+    prometheus.send_signal(SIGTERM);
+    EXPECT_EQ(prometheus.wait_exit(10000), 0) << prometheus.err();
     balancer.send_signal(SIGUSR1); // HAProxy's soft stop: connections in progress finish
     balancer.wait_exit(10000);
 
@@ -181,9 +228,9 @@ TEST(ScaleOut, UpgradesAndARestartBehindHaproxyUnderLoadLoseNoClient)
         << summaries;
     EXPECT_EQ(sum_field(summaries, "accepted"), sum_field(summaries, "greeted")) << summaries;
     printf("scale-out: loadgen greetings=%ld errors=%ld; instances greeted=%ld (health checks %ld); "
-           "processes=%zu\n",
+           "processes=%zu; Prometheus as the run ended: fleet rate1m %.0f/s, p99 %.2f ms\n",
            greetings, errors, sum_field(summaries, "greeted"), greeted_lines_from(logs, "127.0.0.1"),
-           count_of(summaries, "summary:"));
+           count_of(summaries, "summary:"), fleet_rate, fleet_p99 * 1000);
 }
 
 } // namespace
