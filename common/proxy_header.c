@@ -119,8 +119,7 @@ static int parse_v1(const unsigned char *buf, size_t len, proxy_header *out)
 {
     if (!prefix_matches(buf, len, v1_prefix, sizeof(v1_prefix) - 1))
         return PROXY_HEADER_INVALID;
-    size_t limit = len < PROXY_HEADER_V1_MAX ? len : PROXY_HEADER_V1_MAX;
-    for (size_t i = 0; i < limit; i++) {
+    for (size_t i = 0; i < len && i < PROXY_HEADER_V1_MAX; i++) {
         if (buf[i] == '\n')
             return PROXY_HEADER_INVALID; /* a bare LF */
         if (buf[i] == '\r') {
