@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -25,6 +26,14 @@
 namespace {
 
 const char *const kSources[] = {"127.0.0.2", "127.0.0.3", "127.0.0.4"};
+
+// The load's length in seconds: 8, or GREETER_SCALE_OUT_SECONDS (tools/scale-out, by hand).
+int load_seconds()
+{
+    const char *env = getenv("GREETER_SCALE_OUT_SECONDS");
+    int s = env ? atoi(env) : 0;
+    return s > 0 ? s : 8;
+}
 
 std::string read_file(const std::string &path)
 {
@@ -156,12 +165,13 @@ TEST(ScaleOut, UpgradesAndARestartBehindHaproxyUnderLoadLoseNoClient)
         << prometheus.err();
 
     TestProc load;
-    ASSERT_TRUE(load.start({GREETER_LOADGEN_BIN, "-c", "1000", "-d", "8s", "--source",
+    const int seconds = load_seconds();
+    ASSERT_TRUE(load.start({GREETER_LOADGEN_BIN, "-c", "1000", "-d", std::to_string(seconds) + "s", "--source",
                             "127.0.0.2,127.0.0.3,127.0.0.4", "--json", "-",
                             "127.0.0.1:" + std::to_string(frontend)}))
         << load.error();
     for (Instance &in : fleet) { // one after another, under load
-        std::this_thread::sleep_for(std::chrono::milliseconds(700));
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::max(700, seconds * 1000 / 8)));
         upgrade(in);
         ASSERT_FALSE(HasFatalFailure());
     }
@@ -181,7 +191,7 @@ TEST(ScaleOut, UpgradesAndARestartBehindHaproxyUnderLoadLoseNoClient)
     EXPECT_TRUE(wait_until([&] { return haproxy_sessions(sock, "greeter2") > 0; }, 5000))
         << "the restarted instance got no client";
 
-    EXPECT_EQ(load.wait_exit(30000), 0) << load.err();
+    EXPECT_EQ(load.wait_exit(30000 + seconds * 1000), 0) << load.err();
     long greetings = -1, errors = -1;
     ASSERT_TRUE(loadgen_counts(load.out(), &greetings, &errors)) << load.out();
     // The fleet's figures as the load ends, from the recording rules: greetings/s over the last
