@@ -170,6 +170,45 @@ TEST_P(ProxyProtocol, TlsComesAfterTheHeader)
     EXPECT_EQ(summary_unaccounted(out), 0) << out;
 }
 
+// The pool under --overload reject turns away, in its accept thread, what does not fit the
+// queue: those connections have not had their header read, so admission never counted them,
+// and turning them away must not give a place back (--max-conns would grow by one each time).
+TEST(ProxyProtocolPool, QueueFullTurnAwaysLeaveTheCapsWhole)
+{
+    TestProc server;
+    int port = start_proxied(server, "pool", {"-w", "4", "-q", "1", "--overload", "reject",
+                                              "--max-conns", "1", "--work-us", "200000"});
+    ASSERT_GT(port, 0) << server.err();
+    // A burst: what the queue cannot take is turned away by the accept thread.
+    std::vector<int> burst;
+    for (int i = 0; i < 12; i++) {
+        int fd = connect_tcp(port);
+        ASSERT_GE(fd, 0);
+        std::string hdr = v1("198.51.100." + std::to_string(10 + i), 1000 + i);
+        (void)!write(fd, hdr.data(), hdr.size());
+        burst.push_back(fd);
+    }
+    for (int fd : burst)
+        read_to_eof(fd, 5000);
+    // Now three at once: --max-conns 1 lets exactly one in while its work lasts.
+    std::vector<int> three;
+    for (int i = 0; i < 3; i++) {
+        int fd = connect_tcp(port);
+        ASSERT_GE(fd, 0);
+        std::string hdr = v1("203.0.113." + std::to_string(1 + i), 2000 + i);
+        (void)!write(fd, hdr.data(), hdr.size());
+        three.push_back(fd);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    int greeted = 0;
+    for (int fd : three)
+        greeted += read_to_eof(fd, 5000) == kGreeting;
+    std::string out = stop_server(server);
+    EXPECT_GT(summary_field(out, "rejected"), 0) << out;
+    EXPECT_EQ(greeted, 1) << out;
+    EXPECT_EQ(summary_unaccounted(out), 0) << out;
+}
+
 INSTANTIATE_TEST_SUITE_P(AllModels, ProxyProtocol,
                          ::testing::Values("pool", "fork", "prefork", "thread", "iterative", "event"),
                          [](const auto &info) { return info.param; });

@@ -163,6 +163,6 @@ void handler_reject(const handler_config *cfg, int fd, server_stats *stats)
 void handler_turn_away(const handler_config *cfg, const conn_item *conn, server_stats *stats)
 {
     handler_reject(cfg, conn->fd, stats);
-    if (cfg->admission)
+    if (cfg->admission && !conn->proxy_pending) /* one still without its PROXY header was never admitted */
         admission_release(cfg->admission, (const struct sockaddr *)&conn->peer);
 }

@@ -58,7 +58,8 @@ void handler_tls_failed(const conn_item *conn, const char *why, server_stats *st
 void handler_reject(const handler_config *cfg, int fd, server_stats *stats);
 
 /* The same for a connection the acceptor already admitted (a model with no room for it):
- * also gives its admission place back, as handler_serve would have. */
+ * also gives its admission place back, as handler_serve would have (none for one whose PROXY
+ * header is still to be read: admission has not seen it). */
 void handler_turn_away(const handler_config *cfg, const conn_item *conn, server_stats *stats);
 
 /* Does the configured simulated work (sleep or spin for work_us). */
