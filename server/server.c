@@ -301,7 +301,8 @@ static listeners_spec listeners_spec_of(const server_config *cfg, const server_m
         .host = cfg->host, .port = cfg->port, .unix_path = cfg->unix_path,
         .unix_mode = cfg->unix_mode, .backlog = cfg->backlog, .ipv6_only = cfg->ipv6_only,
         .udp = cfg->udp, .address_given = cfg->address_given, .tls = cfg->tls.cert_file != NULL,
-        .caps = cfg->access.max_conns || cfg->access.max_per_ip, .workers = cfg->workers,
+        .caps = cfg->access.max_conns || cfg->access.max_per_ip,
+        .proxy_protocol = cfg->handler.proxy.enabled, .workers = cfg->workers,
         .model = model->name, .model_reuseport = model->reuseport,
         .model_udp = (model->accepts & MODEL_OPT_UDP) != 0,
         .model_one_listener = model->run == model_fork_run || model->run == model_prefork_run};
@@ -370,7 +371,8 @@ int server_run(const server_config *cfg)
         char line[256];
         int tls = run_cfg.handler.tls != NULL;
         unsigned extras = (tls ? SUMMARY_TLS : 0) |
-                          (cfg->access.allow_count || cfg->access.deny_count ? SUMMARY_DENIED : 0);
+                          (cfg->access.allow_count || cfg->access.deny_count ? SUMMARY_DENIED : 0) |
+                          (cfg->handler.proxy.enabled ? SUMMARY_PROXY : 0);
         server_stats_format_summary(stats, extras, line, sizeof(line));
         print_line(line);
     }

@@ -117,6 +117,7 @@ static void accept_loop(pool *p)
     acceptor_init(&acc, p->srv->listen_fd, &cfg->handler, p->srv->stats);
     acc.on_idle = before_listener_wait;
     acc.idle_arg = &ap;
+    acc.proxy_header_later = 1; /* the PROXY header is read by a worker or the room */
     size_t queued = 0; /* what the queue held after our last push */
     for (;;) {
         if (ap.marks.refill && queued >= ap.marks.high)

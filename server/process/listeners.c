@@ -138,6 +138,9 @@ static int check_fit(server_listener *l, const listeners_spec *spec, char *why, 
         snprintf(why, whylen, "a stream socket, but --udp was given");
     else if (l->udp && spec->caps)
         snprintf(why, whylen, "a datagram socket: --max-conns and --max-per-ip do not apply");
+    else if (l->udp && spec->proxy_protocol)
+        snprintf(why, whylen, "a datagram socket: --proxy-protocol does not apply (the header "
+                 "comes on connections)");
     /* One loop adds no listener, so a launcher that cannot set SO_REUSEPORT (such as
      * systemd-socket-activate) still serves it. */
     else if (spec->model_reuseport && spec->workers > 1 && !l->is_unix &&

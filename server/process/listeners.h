@@ -63,6 +63,7 @@ typedef struct listeners_spec {
     int address_given;     /* -H, -p or --unix was given (refused with LISTEN_FDS) */
     int tls;               /* --tls-cert was given: unnamed inherited streams serve TLS */
     int caps;              /* --max-conns or --max-per-ip was given (not for datagrams) */
+    int proxy_protocol;    /* --proxy-protocol: connections begin with a PROXY header */
     int workers;           /* -w: the event model's loops */
     const char *model;     /* the model's name, for messages */
     int model_reuseport;   /* the model adds a listener per loop (SO_REUSEPORT) */

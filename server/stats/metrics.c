@@ -87,6 +87,10 @@ static void counters(page *p, server_stats *s)
          offsetof(server_stats, denied)},
         {"greeter_tls_handshake_failures_total",
          "TLS handshakes that failed (also counted in failed).", offsetof(server_stats, tls_failed)},
+        {"greeter_proxy_header_failures_total",
+         "--proxy-protocol: connections closed for want of a valid PROXY header from a "
+         "--proxy-from source (also counted in failed).",
+         offsetof(server_stats, proxy_failed)},
     };
     for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
         metric_u64(p, list[i].name, "counter", list[i].help,

@@ -82,6 +82,9 @@ void server_stats_format_summary(server_stats *stats, unsigned extras, char *buf
         n += snprintf(buf + n, len - (size_t)n, " denied=%llu",
                       (unsigned long long)server_stats_get(&stats->denied));
     if ((extras & SUMMARY_TLS) && n > 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, " tls_failed=%llu",
-                 (unsigned long long)server_stats_get(&stats->tls_failed));
+        n += snprintf(buf + n, len - (size_t)n, " tls_failed=%llu",
+                      (unsigned long long)server_stats_get(&stats->tls_failed));
+    if ((extras & SUMMARY_PROXY) && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, " proxy_failed=%llu",
+                 (unsigned long long)server_stats_get(&stats->proxy_failed));
 }

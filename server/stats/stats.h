@@ -33,6 +33,8 @@ typedef struct server_stats {
     _Atomic uint64_t queue_high_water;
     _Atomic uint64_t tls_failed; /* handshakes that failed (also counted in failed) */
     _Atomic uint64_t denied;     /* closed unanswered by the --allow/--deny rules */
+    _Atomic uint64_t proxy_failed; /* --proxy-protocol: no valid header, or an untrusted
+                                    * source; closed unanswered (also counted in failed) */
     /* Written where connections are served rather than where they are accepted, so on a
      * line of their own: the accept thread's increments do not bounce it. */
     _Alignas(64) _Atomic uint64_t busy; /* workers serving a connection now (a gauge) */
@@ -78,11 +80,11 @@ void server_stats_fold(server_stats *into, server_stats *from, server_stats *see
 uint64_t server_stats_outcomes(server_stats *s);
 
 /* Extra fields of the summary line, shown only when the feature is on. */
-enum { SUMMARY_TLS = 1, SUMMARY_DENIED = 2 };
+enum { SUMMARY_TLS = 1, SUMMARY_DENIED = 2, SUMMARY_PROXY = 4 };
 
 /* Formats "summary: accepted=N greeted=N rejected=N failed=N queue_high_water=N", then
- * " denied=N" and " tls_failed=N" as extras asks. accepted = greeted + rejected + failed +
- * denied; tls_failed is a part of failed. */
+ * " denied=N", " tls_failed=N" and " proxy_failed=N" as extras asks. accepted = greeted +
+ * rejected + failed + denied; tls_failed and proxy_failed are parts of failed. */
 void server_stats_format_summary(server_stats *stats, unsigned extras, char *buf, size_t len);
 
 #ifdef __cplusplus
