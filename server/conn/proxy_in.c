@@ -2,9 +2,7 @@
  * header read off a new connection, and the fate of a connection that has none. */
 #include "proxy_in.h"
 
-#include "addr.h"
 #include "clock.h"
-#include "log.h"
 #include "proxy_header.h"
 
 #include <errno.h>
