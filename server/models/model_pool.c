@@ -29,11 +29,13 @@ typedef struct pool {
     int started;
 } pool;
 
-/* How often a worker reads its CPU clock at most (of wall time). The thread CPU clock is a
- * system call, not a vDSO read like CLOCK_MONOTONIC (about 1.4 us on a KVM guest with page
- * table isolation): read per batch, it cost more than a greeting's own ioctl. The policy
- * wants a moving average, which a sample per few milliseconds of work keeps as well. */
-#define CPU_SAMPLE_NS 5000000u
+/* How often a worker reads its CPU clock: once per CPU_SAMPLE_ITEMS items served, or after
+ * CPU_SAMPLE_MAX_NS of wall time if fewer came. The thread CPU clock is a system call, not a
+ * vDSO read like CLOCK_MONOTONIC (about 1.4 us on a KVM guest with page table isolation):
+ * read around each batch, it cost more than a greeting's own close check. The policy wants
+ * a moving average, which a sample per tens of items keeps as well. */
+#define CPU_SAMPLE_ITEMS 32u
+#define CPU_SAMPLE_MAX_NS 100000000u
 
 /* What a worker measures of its items for the hand-off policy: the wall time of each batch
  * (CLOCK_MONOTONIC), and its CPU time over the span since its last sample, which includes
@@ -46,13 +48,14 @@ typedef struct service_meter {
 } service_meter;
 
 /* Adds a batch of n items that took wall_ns, ending at now_ns. When a sample is due (the
- * first batch, then every CPU_SAMPLE_NS) sets the per-item figures and returns 1. */
+ * first batch, then as CPU_SAMPLE_* say) sets the per-item figures and returns 1. */
 static int meter_add(service_meter *m, size_t n, uint64_t wall_ns, uint64_t now_ns,
                      uint64_t *per_item_ns, uint64_t *per_item_cpu_ns)
 {
     m->wall_ns += wall_ns;
     m->items += n;
-    if (m->sampled_ns != 0 && now_ns - m->sampled_ns < CPU_SAMPLE_NS)
+    if (m->sampled_ns != 0 && m->items < CPU_SAMPLE_ITEMS &&
+        now_ns - m->sampled_ns < CPU_SAMPLE_MAX_NS)
         return 0;
     uint64_t cpu_ns = clock_thread_cpu_ns();
     *per_item_ns = m->wall_ns / m->items;
