@@ -36,10 +36,11 @@ def child_setup(cpus, batch=False):
     return setup
 
 
-def build(bin_dir, name):
-    """bin_dir when given, else a Release build of greeter-server and loadgen in build/release."""
+def build(bin_dir, name, tools=("server/greeter-server", "loadgen/loadgen")):
+    """bin_dir when given (it must hold tools), else a Release build of greeter-server and
+    loadgen in build/release."""
     if bin_dir:
-        for tool in ("server/greeter-server", "loadgen/loadgen"):
+        for tool in tools:
             if not os.access(os.path.join(bin_dir, tool), os.X_OK):
                 sys.exit("%s: %s has no %s (a build directory of this project?)"
                          % (name, bin_dir, tool))
