@@ -192,6 +192,10 @@ int model_pool_run(server *srv, char *err, size_t errlen)
     pool p = {.srv = srv};
     if (conn_queue_init(&p.queue, (size_t)srv->cfg->queue_capacity, err, errlen) < 0)
         return -1;
+    if (conn_queue_reserve_waiters(&p.queue, (unsigned)srv->cfg->workers, err, errlen) < 0) {
+        conn_queue_destroy(&p.queue);
+        return -1;
+    }
     metrics_watch_queue(srv->metrics, &p.queue);
     p.room = waiting_room_start(&srv->cfg->handler, srv->stats, &p.queue, err, errlen);
     int rc = p.room ? start_workers(&p, srv->cfg->workers, err, errlen) : -1;
