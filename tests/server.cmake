@@ -12,6 +12,10 @@ greeter_add_test(test_admission_release test_admission_release.cc)
 greeter_add_test(test_hostile test_hostile.cc)
 greeter_add_test(test_proxy_protocol test_proxy_protocol.cc)
 greeter_add_test(test_waiting_room test_waiting_room.cc)
+# A fork-model child binds no symbols of its own (BIND_NOW).
+greeter_add_test(test_fork_cost test_fork_cost.cc)
+# The system calls per greeting, counted by strace.
+greeter_add_test(test_syscall_cost test_syscall_cost.cc)
 # The stop signals blocked in every thread and child, taken from a signalfd.
 greeter_add_test(test_signals test_signals.cc)
 greeter_add_test(test_thread_names test_thread_names.cc)

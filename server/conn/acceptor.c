@@ -161,6 +161,7 @@ int acceptor_try_next(acceptor *a, conn_item *out)
         accept_result r = acceptor_accept(a, out);
         if (r == ACCEPT_OK)
             return 1;
+        a->backlog_empty = r == ACCEPT_AGAIN;
         if (r != ACCEPT_TRANSIENT)
             return 0; /* none waiting, or an error acceptor_next deals with */
     }
@@ -170,6 +171,11 @@ int acceptor_try_next(acceptor *a, conn_item *out)
 int acceptor_next(acceptor *a, conn_item *out)
 {
     while (!shutdown_requested()) {
+        if (a->backlog_empty) { /* acceptor_try_next has just found nobody waiting */
+            a->backlog_empty = 0;
+            if (!wait_readable(a))
+                return 0;
+        }
         switch (acceptor_accept(a, out)) {
         case ACCEPT_OK:
             return 1;

@@ -16,6 +16,9 @@ typedef struct acceptor {
     int conn_flags; /* accept4 flags for new connections: SOCK_CLOEXEC, | SOCK_NONBLOCK if wanted */
     int spare_fd;  /* held in reserve so we can still accept-and-reject at the descriptor limit */
     uint64_t last_complaint_ns;
+    /* The last accept found nobody waiting: the next acceptor_next waits for the listener
+     * first rather than ask again (an accept4 that fails with EAGAIN costs a system call). */
+    int backlog_empty;
     const handler_config *handler;
     server_stats *stats;
     /* Optional: called whenever the accept loop is about to wait for a client, and again
