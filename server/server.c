@@ -312,6 +312,9 @@ int server_run(const server_config *cfg)
     }
     if (shutdown_install(err, sizeof(err)) < 0)
         goto out;
+    /* Before the first thread (--metrics starts one): every thread inherits the seal. */
+    if (cfg->user && privdrop_seal(err, sizeof(err)) < 0)
+        goto out;
     /* Descriptors are the server's capacity: take all the hard limit allows. */
     long nofile = net_raise_nofile(1L << 20);
     if (listeners_open(&set, cfg, err, sizeof(err)) < 0 || setup_shared(&run_cfg, &set, err, sizeof(err)) < 0)
