@@ -137,7 +137,9 @@ static int drop_privileges(const server_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
-/* Connections the configuration lets this process hold at once, besides the backlog. */
+/* Connections the configuration lets this process hold at once, besides the backlog: exactly
+ * --max-conns when set, since it counts every descriptor held for a client (the pool's
+ * lingering closes give their places up rather than exceed it, waiting_room_reclaim). */
 static long connections_held(const server_config *cfg)
 {
     if (cfg->access.max_conns)

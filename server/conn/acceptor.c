@@ -86,7 +86,11 @@ int acceptor_admit(acceptor *a, const conn_item *conn)
 {
     if (a->handler->admission == NULL)
         return 1;
-    switch (admission_admit(a->handler->admission, (const struct sockaddr *)&conn->peer)) {
+    const struct sockaddr *peer = (const struct sockaddr *)&conn->peer;
+    admit_result r = admission_admit(a->handler->admission, peer);
+    if (r == ADMIT_BUSY && a->on_busy && a->on_busy(a->busy_arg, peer))
+        r = admission_admit(a->handler->admission, peer); /* a lingering close gave way */
+    switch (r) {
     case ADMIT_OK:
         return 1;
     case ADMIT_DENIED:
@@ -144,6 +148,34 @@ int acceptor_try_next(acceptor *a, conn_item *out)
     return 0;
 }
 
+void acceptor_retire(acceptor *a)
+{
+    struct sockaddr_storage name;
+    socklen_t len = sizeof(name);
+    a->retired = 1;
+    if (a->shared_listener || a->spare_fd < 0 ||
+        getsockname(a->listen_fd, (struct sockaddr *)&name, &len) < 0 || name.ss_family == AF_UNIX)
+        return;
+    if (dup3(a->spare_fd, a->listen_fd, O_CLOEXEC) < 0)
+        log_warn("closing the listener: %s", strerror(errno));
+}
+
+int acceptor_drain_next(acceptor *a, conn_item *out)
+{
+    while (!a->retired && !shutdown_is_handover() && a->drained < ACCEPTOR_DRAIN_MAX) {
+        accept_result r = acceptor_accept(a, out);
+        if (r == ACCEPT_OK) {
+            a->drained++;
+            return 1;
+        }
+        if (r != ACCEPT_TRANSIENT)
+            break; /* none left; or out of descriptors: those left are reset, as before */
+    }
+    if (!a->retired)
+        acceptor_retire(a);
+    return 0;
+}
+
 int acceptor_next(acceptor *a, conn_item *out)
 {
     while (!shutdown_requested()) {
@@ -152,15 +184,15 @@ int acceptor_next(acceptor *a, conn_item *out)
             return 1;
         case ACCEPT_AGAIN:
             if (!wait_readable(a))
-                return 0;
+                return acceptor_drain_next(a, out);
             break;
         case ACCEPT_TRANSIENT:
             break;
         case ACCEPT_EXHAUSTED:
             if (!rest(EXHAUSTED_BACKOFF_MS))
-                return 0;
+                return acceptor_drain_next(a, out);
             break;
         }
     }
-    return 0;
+    return acceptor_drain_next(a, out);
 }

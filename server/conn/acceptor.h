@@ -24,6 +24,14 @@ typedef struct acceptor {
      * nudges its queue, and under load waits there until its queue needs more clients. */
     int (*on_idle)(void *arg);
     void *idle_arg;
+    /* Optional: called when a new connection from peer finds an admission cap reached;
+     * returns 1 when it freed a place (the pool's room closes a lingering connection), and
+     * the connection is admitted again. */
+    int (*on_busy)(void *arg, const struct sockaddr *peer);
+    void *busy_arg;
+    int shared_listener; /* other acceptors (event loops) use listen_fd too: never retired */
+    int retired;         /* the stop's drain is over (acceptor_drain_next) */
+    unsigned drained;    /* connections the drain took */
 } acceptor;
 
 /* Does not take ownership of listen_fd; makes it non-blocking. */
@@ -44,7 +52,8 @@ accept_result acceptor_accept(acceptor *a, conn_item *out);
 
 /*
  * Waits for the next connection and fills *out (counted as accepted). Returns 1 for a
- * connection, 0 once shutdown was asked for. Transient errors are retried; at the descriptor
+ * connection, 0 once shutdown was asked for and acceptor_drain_next has taken the clients
+ * already queued in the listener. Transient errors are retried; at the descriptor
  * limit the oldest waiting client is turned away with the busy message, the thread backs off
  * instead of spinning, and a warning is logged at most once a second.
  */
@@ -53,6 +62,23 @@ int acceptor_next(acceptor *a, conn_item *out);
 /* Like acceptor_next, but never waits: 1 for a connection, 0 when none is waiting right now
  * (or a stop was asked, or an error wants the caller's attention: call acceptor_next). */
 int acceptor_try_next(acceptor *a, conn_item *out);
+
+/*
+ * After a stop: the next client the kernel already connected (its handshake is complete and
+ * a reset would be its end), without waiting; once none is left (or ACCEPTOR_DRAIN_MAX were
+ * taken), retires the listener and returns 0 from then on. New handshakes were stopped
+ * before (listeners_refuse_new), so the queue only shrinks. Retiring puts /dev/null in place
+ * of listen_fd, so that the socket closes now (later clients are refused, not queued to be
+ * reset at exit) while its owner's descriptor number stays valid; not for a shared listener
+ * or a UNIX socket (whose file the owner removes by its name). After an upgrade's handover
+ * the successor accepts the queued clients: then only the retiring.
+ */
+#define ACCEPTOR_DRAIN_MAX 65536u
+int acceptor_drain_next(acceptor *a, conn_item *out);
+
+/* Only the retiring, for a process that holds a copy of a listener others drain (the prefork
+ * model's parent): without it, its copy would keep the socket open after theirs. */
+void acceptor_retire(acceptor *a);
 
 /* Applies the access rules and caps to a connection just accepted (and counted): 1 when it
  * may be served; 0 when it was closed here, counted as denied or rejected. */

@@ -4,6 +4,7 @@
 #include "dlist.h"
 #include "log.h"
 #include "loop_listeners.h"
+#include "mem_trim.h"
 #include "net.h"
 #include "server.h"
 #include "shutdown.h"
@@ -11,7 +12,6 @@
 #include "udp.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +55,8 @@ typedef struct event_loop {
     int acc_count;
     int accepting;
     int live;         /* event_conns allocated */
-    int live_peak;    /* the most live since memory was last given back (trim_after_surge) */
-    uint64_t trimmed_ns;
+    mem_trimmer *trimmer; /* the loops': gives a surge's memory back once it is over */
+    mem_surge surge;      /* this loop's */
     /* When the connection on_accepted is handling was accepted: a connection greeted and
      * closed at once has no event_conn to keep it in. */
     uint64_t accepting_ns;
@@ -380,8 +380,8 @@ static void drain(event_loop *loop, event_conn *c)
     conn_free(loop, c);
 }
 
-/* Leaves the listeners open: clients that wait in them are a successor's to accept (an
- * upgrade), or are turned away when the process exits. */
+/* Takes the clients the kernel already connected (acceptor_drain_next), then retires the
+ * loop's own listeners: after an upgrade's handover, the successor accepts them instead. */
 static void stop_accepting(event_loop *loop)
 {
     loop->accepting = 0;
@@ -390,6 +390,10 @@ static void stop_accepting(event_loop *loop)
     for (int k = 0; k < loop->acc_count; k++)
         epoll_ctl(loop->epfd, EPOLL_CTL_DEL, loop->accs[k].listen_fd, NULL); // NOLINT(clang-analyzer-core.NullDereference)
     epoll_ctl(loop->epfd, EPOLL_CTL_DEL, shutdown_fd(), NULL);
+    conn_item conn;
+    for (int k = 0; k < loop->acc_count; k++)
+        while (acceptor_drain_next(&loop->accs[k], &conn))
+            on_accepted(loop, &conn);
 }
 
 /* The acceptor whose listener tag is, or NULL (tag is a connection's). */
@@ -450,28 +454,6 @@ static void on_conn_event(event_loop *loop, event_conn *c)
     }
 }
 
-/* After a surge of connections that waited (a flood of stalled TLS handshakes, say) the
- * allocator keeps what they freed for reuse, and the process never shrinks: 6.8 MB became
- * 52 MB after three rounds of 1000 stalled handshakes, though nothing leaked (malloc_trim
- * brought it back to 8.5 MB). Once live connections fall to a quarter of a peak worth the
- * trouble, hand the free memory back to the kernel, at most 5 times a second per loop. */
-#define TRIM_PEAK_MIN 64
-#define TRIM_INTERVAL_NS 200000000ull
-
-static void trim_after_surge(event_loop *loop)
-{
-    if (loop->live > loop->live_peak)
-        loop->live_peak = loop->live;
-    if (loop->live_peak < TRIM_PEAK_MIN || loop->live * 4 > loop->live_peak)
-        return;
-    uint64_t now = clock_now_ns();
-    if (now - loop->trimmed_ns < TRIM_INTERVAL_NS)
-        return;
-    malloc_trim(0);
-    loop->trimmed_ns = now;
-    loop->live_peak = loop->live;
-}
-
 static void *loop_main(void *arg)
 {
     event_loop *loop = arg;
@@ -494,7 +476,8 @@ static void *loop_main(void *arg)
                 on_conn_event(loop, tag);
         }
         expire(loop);
-        trim_after_surge(loop);
+        /* 52 MB stayed after three rounds of 1000 stalled TLS handshakes (mem_trim.h) */
+        mem_trim_note(loop->trimmer, &loop->surge, (size_t)loop->live);
         server_stats_sub(&loop->srv->stats->busy, 1);
     }
     return NULL;
@@ -506,6 +489,7 @@ static int loop_add_listener(event_loop *loop, int fd, int shared)
     acceptor *acc = &loop->accs[loop->acc_count++];
     acceptor_init(acc, fd, &loop->srv->cfg->handler, loop->srv->stats);
     acc->conn_flags |= SOCK_NONBLOCK;
+    acc->shared_listener = shared;
     /* A shared listener wakes one loop per connection, not all of them. */
     struct epoll_event ev = {.events = EPOLLIN | (shared ? EPOLLEXCLUSIVE : 0), .data.ptr = acc};
     return epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev);
@@ -553,8 +537,11 @@ static void loop_destroy(event_loop *loop)
 static int loop_prepare(void *item, int index, char *err, size_t errlen)
 {
     event_loop *loop = item;
-    if (loop_init(loop, loop->srv, index, err, errlen) == 0)
+    mem_trimmer *trimmer = loop->trimmer; /* loop_init starts from zero */
+    if (loop_init(loop, loop->srv, index, err, errlen) == 0) {
+        loop->trimmer = trimmer;
         return 0;
+    }
     loop_destroy(loop);
     return -1;
 }
@@ -567,14 +554,20 @@ int model_event_run(server *srv, char *err, size_t errlen)
         return udp_serve(srv, srv->cfg->workers, err, errlen);
     int n = srv->cfg->workers;
     event_loop *loops = calloc((size_t)n, sizeof(*loops));
-    if (loops == NULL) {
-        snprintf(err, errlen, "event: out of memory for %d loops", n);
+    mem_trimmer *trimmer = loops ? mem_trimmer_create(err, errlen) : NULL;
+    if (trimmer == NULL) {
+        if (loops == NULL)
+            snprintf(err, errlen, "event: out of memory for %d loops", n);
+        free(loops);
         return -1;
     }
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         loops[i].srv = srv;
+        loops[i].trimmer = trimmer;
+    }
     static const thread_set_ops ops = {loop_prepare, loop_main, loop_release};
     int rc = thread_set_run("event", loops, sizeof(*loops), n, &ops, err, errlen);
+    mem_trimmer_destroy(trimmer);
     free(loops);
     return rc;
 }

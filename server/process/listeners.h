@@ -59,6 +59,16 @@ typedef struct listener_set {
  */
 int listeners_open(listener_set *set, const server_config *cfg, char *err, size_t errlen);
 
+/*
+ * The first step of a stop that is not an upgrade's: new TCP handshakes stop on every TCP
+ * listener of set (their SYNs are dropped by a socket filter), while the clients the kernel
+ * already completed stay queued for the models to take (acceptor.h) before they close the
+ * listeners. A client that tries meanwhile retries its SYN a second later, and finds the port
+ * closed (refused) instead of being let in to be reset. Not on the service manager's
+ * sockets, which outlive the process, nor on UNIX sockets (no SYN to drop).
+ */
+void listeners_refuse_new(const listener_set *set);
+
 /* Closes every listener; removes the UNIX socket files this process owns unless keep_files
  * (a successor serves on them). */
 void listeners_close(listener_set *set, int keep_files);
