@@ -2,6 +2,7 @@
 #include "acceptor.h"
 
 #include "clock.h"
+#include "listeners.h"
 #include "log.h"
 #include "net.h"
 #include "shutdown.h"
@@ -162,7 +163,10 @@ void acceptor_retire(acceptor *a)
 
 int acceptor_drain_next(acceptor *a, conn_item *out)
 {
-    while (!a->retired && !shutdown_is_handover() && a->drained < ACCEPTOR_DRAIN_MAX) {
+    /* Only once new handshakes stop: else (an upgrade's handover, a retiring prefork child,
+     * the service manager's socket) the queue is someone else's to take, and may not end. */
+    int refusing = !a->retired && listeners_refusing_new(a->listen_fd);
+    while (refusing && a->drained < ACCEPTOR_DRAIN_MAX) {
         accept_result r = acceptor_accept(a, out);
         if (r == ACCEPT_OK) {
             a->drained++;

@@ -66,12 +66,13 @@ int acceptor_try_next(acceptor *a, conn_item *out);
 /*
  * After a stop: the next client the kernel already connected (its handshake is complete and
  * a reset would be its end), without waiting; once none is left (or ACCEPTOR_DRAIN_MAX were
- * taken), retires the listener and returns 0 from then on. New handshakes were stopped
- * before (listeners_refuse_new), so the queue only shrinks. Retiring puts /dev/null in place
- * of listen_fd, so that the socket closes now (later clients are refused, not queued to be
- * reset at exit) while its owner's descriptor number stays valid; not for a shared listener
- * or a UNIX socket (whose file the owner removes by its name). After an upgrade's handover
- * the successor accepts the queued clients: then only the retiring.
+ * taken), retires the listener and returns 0 from then on. It takes clients only from a
+ * listener whose new handshakes were stopped (listeners_refuse_new), whose queue so only
+ * shrinks; after an upgrade's handover (the successor accepts them), in a prefork child
+ * retired by a reload, or on the service manager's socket, it only retires. Retiring puts
+ * /dev/null in place of listen_fd, so that the socket closes now (later clients are refused,
+ * not queued to be reset at exit) while its owner's descriptor number stays valid; not for a
+ * shared listener or a UNIX socket (whose file the owner removes by its name).
  */
 #define ACCEPTOR_DRAIN_MAX 65536u
 int acceptor_drain_next(acceptor *a, conn_item *out);

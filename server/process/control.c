@@ -122,7 +122,7 @@ static void watch_upgrade(control *c)
     c->pending.pid = 0;
     log_info("upgrade: process %d is ready; this one (%d) stops accepting, greets what it "
              "accepted and exits", (int)pid, (int)getpid());
-    shutdown_request_handover();
+    shutdown_request();
 }
 
 static void on_signal(control *c)

@@ -269,6 +269,12 @@ void listeners_refuse_new(const listener_set *set)
     }
 }
 
+int listeners_refusing_new(int fd)
+{
+    socklen_t blocks = 0; /* with no room for the program, the kernel says its length */
+    return getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, NULL, &blocks) == 0 && blocks > 0;
+}
+
 void listeners_close(listener_set *set, int keep_files)
 {
     for (int i = 0; i < set->count; i++) {

@@ -69,6 +69,11 @@ int listeners_open(listener_set *set, const server_config *cfg, char *err, size_
  */
 void listeners_refuse_new(const listener_set *set);
 
+/* Whether listeners_refuse_new stopped new handshakes on fd (in this process or, for a
+ * socket shared with them, in the prefork parent or an upgrade's successor): its queue can
+ * only shrink then, and is worth taking before the close. */
+int listeners_refusing_new(int fd);
+
 /* Closes every listener; removes the UNIX socket files this process owns unless keep_files
  * (a successor serves on them). */
 void listeners_close(listener_set *set, int keep_files);

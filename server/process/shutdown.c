@@ -17,7 +17,6 @@ static int stop_pipe[2] = {-1, -1};
 /* Atomic: every thread reads it, and the control thread or any failing thread sets it. */
 static _Atomic int stop_count;
 static int in_child; /* only ever set in a single-threaded forked child */
-static _Atomic int handed_over; /* the stop is an upgrade's: a successor serves the listeners */
 
 void shutdown_add_signals(sigset_t *set)
 {
@@ -63,14 +62,6 @@ int shutdown_requested(void)
         stop_count = 1;
     return stop_count > 0;
 }
-
-void shutdown_request_handover(void)
-{
-    handed_over = 1;
-    shutdown_request();
-}
-
-int shutdown_is_handover(void) { return handed_over; }
 
 void shutdown_request(void)
 {

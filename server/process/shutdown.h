@@ -44,13 +44,6 @@ int shutdown_thread_create(pthread_t *thread, const pthread_attr_t *attr,
 /* Asks for a stop from inside the process, as a signal would. */
 void shutdown_request(void);
 
-/* The same, once an upgrade's successor has taken the listeners over: the clients waiting in
- * them are the successor's to accept, so the stop takes none of them (acceptor.h). */
-void shutdown_request_handover(void);
-
-/* Nonzero once shutdown_request_handover was called (in this process). */
-int shutdown_is_handover(void);
-
 /* In a forked child that serves clients (it has no control thread): the child's stop is its
  * own, a signalfd on the stop signals, which stay blocked; shutdown_fd() is that descriptor
  * and every signal the child receives only asks it to stop (a terminal's Ctrl-C reaches the
