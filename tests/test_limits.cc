@@ -142,6 +142,14 @@ TEST(Privileges, DroppedServerCanGainNoPrivilegeBack)
     int port = start_server(dropped, {"--user", "nobody", "-w", "2", "--metrics", "127.0.0.1:0"});
     ASSERT_GT(port, 0) << dropped.err();
     std::string tasks = "/proc/" + std::to_string(dropped.pid()) + "/task";
+    auto count_tasks = [&] {
+        int n = 0;
+        for (const auto &task : std::filesystem::directory_iterator(tasks))
+            n += !task.path().empty();
+        return n;
+    };
+    // The workers start after "listening on": main, metrics and two workers at least.
+    EXPECT_TRUE(wait_until([&] { return count_tasks() >= 4; }, 5000));
     int seen = 0;
     for (const auto &task : std::filesystem::directory_iterator(tasks)) {
         pid_t tid = (pid_t)std::stol(task.path().filename().string());
