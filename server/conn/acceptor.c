@@ -6,9 +6,13 @@
 #include "log.h"
 #include "net.h"
 #include "shutdown.h"
+#include "sockdiag.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +29,7 @@ void acceptor_init(acceptor *a, int listen_fd, const handler_config *handler, se
     a->handler = handler;
     a->stats = stats;
     a->conn_flags = SOCK_CLOEXEC;
+    a->drain_grace_ms = ACCEPTOR_DRAIN_GRACE_MS;
     a->spare_fd = open_spare();
     net_set_nonblocking(listen_fd, 1);
 }
@@ -161,6 +166,44 @@ void acceptor_retire(acceptor *a)
         log_warn("closing the listener: %s", strerror(errno));
 }
 
+int acceptor_handshakes_pending(acceptor *a)
+{
+    struct sockaddr_storage name;
+    socklen_t len = sizeof(name);
+    uint64_t now = clock_now_ns();
+    if (a->drain_started_ns == 0)
+        a->drain_started_ns = now;
+    /* Plain listeners complete a handshake within a round trip (the grace); a TLS listener
+     * holds its clients until they speak. Asking the kernel costs a walk of its table of
+     * connections, which a thousand event loops asking at once made 25 s of a stop. */
+    int defer = 0;
+    socklen_t defer_len = sizeof(defer);
+    if (now - a->drain_started_ns >= ACCEPTOR_DRAIN_WAIT_MAX_MS * 1000000ull ||
+        getsockopt(a->listen_fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, &defer_len) < 0 ||
+        defer == 0 || getsockname(a->listen_fd, (struct sockaddr *)&name, &len) < 0 ||
+        (name.ss_family != AF_INET && name.ss_family != AF_INET6))
+        return 0;
+    in_port_t port = name.ss_family == AF_INET ? ((struct sockaddr_in *)&name)->sin_port
+                                               : ((struct sockaddr_in6 *)&name)->sin6_port;
+    return sockdiag_tcp_handshakes(ntohs(port)) > 0;
+}
+
+/* The drain found the queue empty: whether a handshake that was under way when SYNs
+ * stopped completes (a TLS listener's client, connected but held in the kernel until its
+ * ClientHello is in, whose sender a flood's CPU delays; or one the kernel lets in without
+ * it, after about a second). */
+static int handshake_under_way(acceptor *a)
+{
+    struct pollfd listener = {a->listen_fd, POLLIN, 0};
+    while (a->drain_grace_ms > 0) {
+        if (poll(&listener, 1, a->drain_grace_ms) > 0)
+            return 1;
+        if (!acceptor_handshakes_pending(a))
+            return 0;
+    }
+    return 0;
+}
+
 int acceptor_drain_next(acceptor *a, conn_item *out)
 {
     /* Only once new handshakes stop: else (an upgrade's handover, a retiring prefork child,
@@ -172,6 +215,8 @@ int acceptor_drain_next(acceptor *a, conn_item *out)
             a->drained++;
             return 1;
         }
+        if (r == ACCEPT_AGAIN && handshake_under_way(a))
+            continue;
         if (r != ACCEPT_TRANSIENT)
             break; /* none left; or out of descriptors: those left are reset, as before */
     }

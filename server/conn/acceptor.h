@@ -31,6 +31,8 @@ typedef struct acceptor {
     void *busy_arg;
     int shared_listener; /* other acceptors (event loops) use listen_fd too: never retired */
     int retired;         /* the stop's drain is over (acceptor_drain_next) */
+    int drain_grace_ms;  /* ACCEPTOR_DRAIN_GRACE_MS; 0 for a loop that waits for it itself */
+    uint64_t drain_started_ns;
     unsigned drained;    /* connections the drain took */
 } acceptor;
 
@@ -75,6 +77,16 @@ int acceptor_try_next(acceptor *a, conn_item *out);
  * shared listener or a UNIX socket (whose file the owner removes by its name).
  */
 #define ACCEPTOR_DRAIN_MAX 65536u
+/* How long the drain waits on an empty queue for handshakes under way to complete, as long
+ * as the kernel holds some (acceptor_handshakes_pending), ACCEPTOR_DRAIN_WAIT_MAX_MS at most
+ * from the drain's start. */
+#define ACCEPTOR_DRAIN_GRACE_MS 50
+#define ACCEPTOR_DRAIN_WAIT_MAX_MS 2000
+
+/* During a stop's drain: whether the kernel still holds clients of listen_fd's port in
+ * SYN_RECV, for a TLS listener (TCP_DEFER_ACCEPT holds them there until they speak, or for
+ * about a second), within ACCEPTOR_DRAIN_WAIT_MAX_MS of the drain's start. */
+int acceptor_handshakes_pending(acceptor *a);
 int acceptor_drain_next(acceptor *a, conn_item *out);
 
 /* Only the retiring, for a process that holds a copy of a listener others drain (the prefork

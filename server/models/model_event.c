@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "dlist.h"
 #include "log.h"
+#include "listeners.h"
 #include "loop_listeners.h"
 #include "mem_trim.h"
 #include "net.h"
@@ -54,6 +55,7 @@ typedef struct event_loop {
     acceptor *accs;
     int acc_count;
     int accepting;
+    uint64_t drain_until_ns; /* after a stop: when the listeners have been quiet long enough */
     int live;         /* event_conns allocated */
     mem_trimmer *trimmer; /* the loops': gives a surge's memory back once it is over */
     mem_surge surge;      /* this loop's */
@@ -348,6 +350,8 @@ static void accept_batch(event_loop *loop, acceptor *acc)
     for (int i = 0; i < ACCEPT_BATCH && loop->accepting; i++) {
         conn_item conn;
         accept_result r = acceptor_accept(acc, &conn);
+        if (r == ACCEPT_OK && loop->drain_until_ns)
+            loop->drain_until_ns = clock_now_ns() + ACCEPTOR_DRAIN_GRACE_MS * 1000000ull;
         if (r == ACCEPT_OK)
             on_accepted(loop, &conn);
         else if (r != ACCEPT_TRANSIENT)
@@ -385,15 +389,44 @@ static void drain(event_loop *loop, event_conn *c)
 static void stop_accepting(event_loop *loop)
 {
     loop->accepting = 0;
+    loop->drain_until_ns = 0;
     /* (clang-analyzer, starting in loop_main, does not know that loop_init gave accs
      * acc_count acceptors.) */
     for (int k = 0; k < loop->acc_count; k++)
         epoll_ctl(loop->epfd, EPOLL_CTL_DEL, loop->accs[k].listen_fd, NULL); // NOLINT(clang-analyzer-core.NullDereference)
-    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, shutdown_fd(), NULL);
     conn_item conn;
     for (int k = 0; k < loop->acc_count; k++)
         while (acceptor_drain_next(&loop->accs[k], &conn))
             on_accepted(loop, &conn);
+}
+
+/* The listeners were quiet for the grace: stop, unless the kernel still holds handshakes
+ * under way to one of them (then another grace). */
+static void end_drain_grace(event_loop *loop)
+{
+    for (int k = 0; k < loop->acc_count; k++) {
+        if (acceptor_handshakes_pending(&loop->accs[k])) {
+            loop->drain_until_ns = clock_now_ns() + ACCEPTOR_DRAIN_GRACE_MS * 1000000ull;
+            return;
+        }
+    }
+    stop_accepting(loop);
+}
+
+/* A stop: once new handshakes are refused, the listeners stay served until none has
+ * brought a client for ACCEPTOR_DRAIN_GRACE_MS (handshakes under way complete meanwhile;
+ * acceptor.h), while the loop serves its connections; then stop_accepting. */
+static void begin_stop(event_loop *loop)
+{
+    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, shutdown_fd(), NULL); /* it stays readable */
+    int refusing = 0;
+    for (int k = 0; k < loop->acc_count; k++)
+        refusing |= listeners_refusing_new(loop->accs[k].listen_fd); // NOLINT(clang-analyzer-core.NullDereference)
+    if (!refusing) {
+        stop_accepting(loop);
+        return;
+    }
+    loop->drain_until_ns = clock_now_ns() + ACCEPTOR_DRAIN_GRACE_MS * 1000000ull;
 }
 
 /* The acceptor whose listener tag is, or NULL (tag is a connection's). */
@@ -437,6 +470,8 @@ static int next_timeout_ms(event_loop *loop)
         next = loop->working.head->deadline_ns;
     if (loop->waiting_io.head && (next == 0 || loop->waiting_io.head->deadline_ns < next))
         next = loop->waiting_io.head->deadline_ns;
+    if (loop->drain_until_ns && (next == 0 || loop->drain_until_ns < next))
+        next = loop->drain_until_ns;
     if (next == 0)
         return -1;
     uint64_t now = clock_now_ns();
@@ -471,11 +506,13 @@ static void *loop_main(void *arg)
             if (acc)
                 accept_batch(loop, acc);
             else if (tag == &stop_tag)
-                stop_accepting(loop);
+                begin_stop(loop);
             else
                 on_conn_event(loop, tag);
         }
         expire(loop);
+        if (loop->drain_until_ns && clock_now_ns() >= loop->drain_until_ns)
+            end_drain_grace(loop);
         /* 52 MB stayed after three rounds of 1000 stalled TLS handshakes (mem_trim.h) */
         mem_trim_note(loop->trimmer, &loop->surge, (size_t)loop->live);
         server_stats_sub(&loop->srv->stats->busy, 1);
@@ -490,6 +527,7 @@ static int loop_add_listener(event_loop *loop, int fd, int shared)
     acceptor_init(acc, fd, &loop->srv->cfg->handler, loop->srv->stats);
     acc->conn_flags |= SOCK_NONBLOCK;
     acc->shared_listener = shared;
+    acc->drain_grace_ms = 0; /* the loop's own wait: it serves its connections meanwhile */
     /* A shared listener wakes one loop per connection, not all of them. */
     struct epoll_event ev = {.events = EPOLLIN | (shared ? EPOLLEXCLUSIVE : 0), .data.ptr = acc};
     return epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev);
