@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 enum { TCP_LISTEN_STATE = 10 }; /* the kernel's TCP_LISTEN, which UNIX sockets share */
+enum { TCP_SYN_RECV_STATE = 3 };  /* the kernel's TCP_SYN_RECV (request sockets included) */
 
 /* Called for each socket of a dump: 0 go on, 1 stop (found what it wanted). */
 typedef int (*dump_entry_fn)(struct nlmsghdr *h, void *arg);
@@ -95,17 +96,40 @@ static int listen_entry(struct nlmsghdr *h, void *arg)
     return 0;
 }
 
-int sockdiag_tcp_accept_queue(unsigned port)
+/* Counts a connection whose handshake the server side of port has under way. */
+static int handshake_entry(struct nlmsghdr *h, void *arg)
 {
-    struct listen_sum sum = {port, -1};
+    struct listen_sum *sum = arg;
+    const struct inet_diag_msg *msg = NLMSG_DATA(h);
+    if (ntohs(msg->id.idiag_sport) == sum->port)
+        sum->total++;
+    return 0;
+}
+
+/* Hands every IPv4 and IPv6 TCP socket in state to entry; 0, or -1 when the kernel cannot
+ * say. */
+static int dump_tcp(unsigned state, int (*entry)(struct nlmsghdr *, void *), struct listen_sum *sum)
+{
     for (int family = 0; family < 2; family++) {
         struct inet_diag_req_v2 req;
         memset(&req, 0, sizeof(req));
         req.sdiag_family = family ? AF_INET6 : AF_INET;
         req.sdiag_protocol = IPPROTO_TCP;
-        req.idiag_states = 1u << TCP_LISTEN_STATE;
-        if (dump(&req, sizeof(req), listen_entry, &sum) < 0)
-            return -2;
+        req.idiag_states = 1u << state;
+        if (dump(&req, sizeof(req), entry, sum) < 0)
+            return -1;
     }
-    return sum.total;
+    return 0;
+}
+
+int sockdiag_tcp_handshakes(unsigned port)
+{
+    struct listen_sum sum = {port, 0};
+    return dump_tcp(TCP_SYN_RECV_STATE, handshake_entry, &sum) < 0 ? -2 : sum.total;
+}
+
+int sockdiag_tcp_accept_queue(unsigned port)
+{
+    struct listen_sum sum = {port, -1};
+    return dump_tcp(TCP_LISTEN_STATE, listen_entry, &sum) < 0 ? -2 : sum.total;
 }

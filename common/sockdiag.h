@@ -23,6 +23,13 @@ int sockdiag_unix_bound(dev_t dev, ino_t ino, int socktype);
  */
 int sockdiag_tcp_accept_queue(unsigned port);
 
+/*
+ * How many connections to port the kernel holds in SYN_RECV (IPv4 and IPv6): handshakes
+ * under way, and a TLS listener's clients held until their first bytes (TCP_DEFER_ACCEPT).
+ * -2 when the kernel cannot say.
+ */
+int sockdiag_tcp_handshakes(unsigned port);
+
 #ifdef __cplusplus
 }
 #endif

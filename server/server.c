@@ -136,7 +136,9 @@ static int drop_privileges(const server_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
-/* Connections the configuration lets this process hold at once, besides the backlog. */
+/* Connections the configuration lets this process hold at once, besides the backlog: exactly
+ * --max-conns when set, since it counts every descriptor held for a client (the pool's
+ * lingering closes give their places up rather than exceed it, waiting_room_reclaim). */
 static long connections_held(const server_config *cfg)
 {
     if (cfg->access.max_conns)
@@ -324,6 +326,9 @@ int server_run(const server_config *cfg)
         goto out;
     }
     if (shutdown_install(err, sizeof(err)) < 0)
+        goto out;
+    /* Before the first thread (--metrics starts one): every thread inherits the seal. */
+    if (cfg->user && privdrop_seal(err, sizeof(err)) < 0)
         goto out;
     /* Descriptors are the server's capacity: take all the hard limit allows. */
     long nofile = net_raise_nofile(1L << 20);

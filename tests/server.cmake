@@ -18,6 +18,9 @@ greeter_add_test(test_fork_cost test_fork_cost.cc)
 greeter_add_test(test_syscall_cost test_syscall_cost.cc)
 # The stop signals blocked in every thread and child, taken from a signalfd.
 greeter_add_test(test_signals test_signals.cc)
+# A stop under load: the listeners' queues taken, later clients refused, none reset.
+greeter_add_test(test_stop_drain test_stop_drain.cc)
+add_dependencies(test_stop_drain greeter-server loadgen)
 greeter_add_test(test_thread_names test_thread_names.cc)
 # valgrind and sanitizers do not mix: the memory check runs in the plain build only.
 if(NOT GREETER_SANITIZE)
@@ -26,11 +29,11 @@ endif()
 # The process models when their processes die: counts that add up, no orphans.
 greeter_add_test(test_robust_server test_robust_server.cc)
 add_dependencies(test_robust_server greeter-server loadgen)
-# The event model's memory after stalled TLS handshakes; not under sanitizers, whose
+# Memory after TLS floods (event, pool, thread models); not under sanitizers, whose
 # allocators keep freed memory on purpose (quarantine).
 if(NOT GREETER_SANITIZE)
   greeter_add_test(test_robust_memory test_robust_memory.cc)
-  add_dependencies(test_robust_memory greeter-server)
+  add_dependencies(test_robust_memory greeter-server loadgen)
 endif()
 greeter_add_test(test_balancers test_balancers.cc)
 greeter_add_test(test_scale_out test_scale_out.cc)

@@ -12,6 +12,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <memory>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -194,6 +196,121 @@ TEST(Hostile, TlsListenerAcceptsOnceTheClientHelloIsIn)
         EXPECT_EQ(summary_field(out, "greeted"), 1) << out;
         EXPECT_EQ(summary_unaccounted(out), 0) << out;
     }
+}
+
+} // namespace
+
+namespace {
+
+// Descriptors pid holds now, from /proc/PID/fd.
+int open_descriptors(pid_t pid)
+{
+    int n = 0;
+    for (const auto &entry : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+        (void)entry;
+        n++;
+    }
+    return n;
+}
+
+// The descriptors of pid once two readings 50 ms apart agree (at most a second): what a
+// server that has just started its threads, or closes a connection, holds for itself.
+int settled_descriptors(pid_t pid)
+{
+    int last = open_descriptors(pid);
+    for (int i = 0; i < 20; i++) {
+        usleep(50 * 1000);
+        int now = open_descriptors(pid);
+        if (now == last)
+            break;
+        last = now;
+    }
+    return last;
+}
+
+// Reads whatever arrives within timeout_ms, without waiting for EOF: the greeting of a
+// connection the client keeps open.
+std::string read_available(int fd, int timeout_ms)
+{
+    std::string got;
+    struct pollfd p = {fd, POLLIN, 0};
+    char buf[4096];
+    while (got.find('\n') == std::string::npos && poll(&p, 1, timeout_ms) > 0) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n <= 0)
+            break;
+        got.append(buf, (size_t)n);
+    }
+    return got;
+}
+
+// One address sends a byte on each connection and never closes: each greeted connection
+// waits in a lingering close for the client's EOF, which never comes. The caps count those
+// descriptors too (a new connection at the cap takes the place of the address's oldest
+// lingering one), so the server holds no more than --max-per-ip of them, where it held one
+// per connection (215 in the report that found it, to EMFILE with a low ulimit). Another
+// address is still greeted. (A long --io-timeout: no wait ends by itself meanwhile.)
+TEST(Hostile, LingeringClosesCountTowardTheCaps)
+{
+    TestProc server;
+    int port = start_server(server, {"--max-conns", "10", "--max-per-ip", "5", "-w", "2",
+                                     "--io-timeout", "60s"});
+    ASSERT_GT(port, 0) << server.err();
+    ASSERT_EQ(read_to_eof(connect_tcp(port, "127.0.0.3")), kGreeting); // the room's set-up done
+    int fixed = settled_descriptors(server.pid());
+    std::vector<int> held;
+    int greeted = 0;
+    for (int i = 0; i < 60; i++) {
+        int fd = connect_tcp(port, "127.0.0.2");
+        ASSERT_GE(fd, 0);
+        ASSERT_EQ(send(fd, "x", 1, MSG_NOSIGNAL), 1);
+        greeted += read_available(fd, 5000) == kGreeting;
+        held.push_back(fd);
+    }
+    EXPECT_EQ(greeted, 60) << "each new connection takes a lingering one's place";
+    int most = fixed + 5;
+    int now = 0;
+    EXPECT_TRUE(wait_until([&] { return (now = open_descriptors(server.pid())) <= most; }, 5000))
+        << now << " descriptors held, at most " << most << " expected (" << fixed << " fixed)";
+    EXPECT_EQ(read_to_eof(connect_tcp(port, "127.0.0.3")), kGreeting);
+    for (int fd : held)
+        close(fd);
+    std::string out = stop_server(server);
+    EXPECT_EQ(summary_field(out, "greeted"), 62) << out;
+    EXPECT_EQ(summary_unaccounted(out), 0) << out;
+}
+
+// The same over TLS, where every greeted connection waits for the client's close_notify: a
+// client that never sends it holds no more than its address's places.
+TEST(Hostile, TlsClientsThatNeverCloseHoldNoMoreThanTheCap)
+{
+    if (!tls_available())
+        GTEST_SKIP() << "built without OpenSSL";
+    TestProc server;
+    int port = start_server(server, {"--max-per-ip", "3", "-w", "2", "--io-timeout", "60s", "--tls-cert",
+                                     test_cert("server.pem"), "--tls-key", test_cert("server.key")});
+    ASSERT_GT(port, 0) << server.err();
+    {
+        TlsTestClient first; // the room's set-up done
+        ASSERT_TRUE(first.connect(port));
+        ASSERT_TRUE(first.handshake());
+        ASSERT_EQ(first.greeting(), kGreeting);
+    }
+    int fixed = settled_descriptors(server.pid()); // its close read too
+    std::vector<std::unique_ptr<TlsTestClient>> held;
+    for (int i = 0; i < 12; i++) {
+        held.push_back(std::make_unique<TlsTestClient>());
+        ASSERT_TRUE(held.back()->connect(port));
+        ASSERT_TRUE(held.back()->handshake());
+        EXPECT_EQ(held.back()->greeting(), kGreeting) << "connection " << i;
+    }
+    int now = 0;
+    EXPECT_TRUE(wait_until([&] { return (now = open_descriptors(server.pid())) <= fixed + 3; }, 5000))
+        << now << " descriptors held, at most " << fixed + 3 << " expected";
+    held.clear();
+    std::string out = stop_server(server);
+    EXPECT_EQ(summary_field(out, "greeted"), 13) << out;
+    EXPECT_EQ(summary_field(out, "rejected"), 0) << out;
 }
 
 } // namespace

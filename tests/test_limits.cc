@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -126,6 +127,45 @@ TEST(Privileges, DropsToTheUserAndClearsGroups)
     ASSERT_GT(port, 0) << dropped.err();
     EXPECT_EQ(proc_status_line(dropped.pid(), "Uid:"), "Uid:\t65534\t65534\t65534\t65534");
     EXPECT_EQ(proc_status_line(dropped.pid(), "Groups:").find_first_of("0123456789"), std::string::npos);
+    EXPECT_EQ(read_to_eof(connect_tcp(port, "127.0.0.1")), kGreeting);
+    stop_server(dropped);
+}
+
+// After --user nothing can gain privileges back: every thread has no_new_privs set and an
+// empty capability bounding set (an execve of a set-user-ID or file-capability binary, or
+// the upgrade's successor, gets nothing).
+TEST(Privileges, DroppedServerCanGainNoPrivilegeBack)
+{
+    if (geteuid() != 0)
+        GTEST_SKIP() << "needs root to drop privileges";
+    TestProc dropped;
+    int port = start_server(dropped, {"--user", "nobody", "-w", "2", "--metrics", "127.0.0.1:0"});
+    ASSERT_GT(port, 0) << dropped.err();
+    std::string tasks = "/proc/" + std::to_string(dropped.pid()) + "/task";
+    auto count_tasks = [&] {
+        int n = 0;
+        for (const auto &task : std::filesystem::directory_iterator(tasks))
+            n += !task.path().empty();
+        return n;
+    };
+    // The workers start after "listening on": main, metrics and two workers at least.
+    EXPECT_TRUE(wait_until([&] { return count_tasks() >= 4; }, 5000));
+    int seen = 0;
+    for (const auto &task : std::filesystem::directory_iterator(tasks)) {
+        pid_t tid = (pid_t)std::stol(task.path().filename().string());
+        std::ifstream in(task.path() / "status");
+        std::string line, nnp, bound;
+        while (std::getline(in, line)) {
+            if (line.rfind("NoNewPrivs:", 0) == 0)
+                nnp = line;
+            if (line.rfind("CapBnd:", 0) == 0)
+                bound = line;
+        }
+        EXPECT_EQ(nnp, "NoNewPrivs:\t1") << "thread " << tid;
+        EXPECT_EQ(bound, "CapBnd:\t0000000000000000") << "thread " << tid;
+        seen++;
+    }
+    EXPECT_GE(seen, 4) << "main, metrics, two workers at least";
     EXPECT_EQ(read_to_eof(connect_tcp(port, "127.0.0.1")), kGreeting);
     stop_server(dropped);
 }

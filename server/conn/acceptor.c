@@ -2,12 +2,17 @@
 #include "acceptor.h"
 
 #include "clock.h"
+#include "listeners.h"
 #include "log.h"
 #include "net.h"
 #include "shutdown.h"
+#include "sockdiag.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +29,7 @@ void acceptor_init(acceptor *a, int listen_fd, const handler_config *handler, se
     a->handler = handler;
     a->stats = stats;
     a->conn_flags = SOCK_CLOEXEC;
+    a->drain_grace_ms = ACCEPTOR_DRAIN_GRACE_MS;
     a->spare_fd = open_spare();
     net_set_nonblocking(listen_fd, 1);
 }
@@ -82,11 +88,16 @@ void acceptor_complain(acceptor *a, int err)
              strerror(err));
 }
 
-int acceptor_admit_item(const handler_config *h, server_stats *stats, const conn_item *conn)
+int acceptor_admit_item(const handler_config *h, server_stats *stats, const conn_item *conn,
+                        acceptor_busy_fn on_busy, void *busy_arg)
 {
     if (h->admission == NULL)
         return 1;
-    switch (admission_admit(h->admission, (const struct sockaddr *)&conn->peer)) {
+    const struct sockaddr *peer = (const struct sockaddr *)&conn->peer;
+    admit_result r = admission_admit(h->admission, peer);
+    if (r == ADMIT_BUSY && on_busy && on_busy(busy_arg, peer))
+        r = admission_admit(h->admission, peer); /* a lingering close gave way */
+    switch (r) {
     case ADMIT_OK:
         return 1;
     case ADMIT_DENIED:
@@ -102,7 +113,7 @@ int acceptor_admit_item(const handler_config *h, server_stats *stats, const conn
 
 int acceptor_admit(acceptor *a, const conn_item *conn)
 {
-    return acceptor_admit_item(a->handler, a->stats, conn);
+    return acceptor_admit_item(a->handler, a->stats, conn, a->on_busy, a->busy_arg);
 }
 
 /* --proxy-protocol, right after accept: a source outside --proxy-from is closed at once; the
@@ -168,6 +179,77 @@ int acceptor_try_next(acceptor *a, conn_item *out)
     return 0;
 }
 
+void acceptor_retire(acceptor *a)
+{
+    struct sockaddr_storage name;
+    socklen_t len = sizeof(name);
+    a->retired = 1;
+    if (a->shared_listener || a->spare_fd < 0 ||
+        getsockname(a->listen_fd, (struct sockaddr *)&name, &len) < 0 || name.ss_family == AF_UNIX)
+        return;
+    if (dup3(a->spare_fd, a->listen_fd, O_CLOEXEC) < 0)
+        log_warn("closing the listener: %s", strerror(errno));
+}
+
+int acceptor_handshakes_pending(acceptor *a)
+{
+    struct sockaddr_storage name;
+    socklen_t len = sizeof(name);
+    uint64_t now = clock_now_ns();
+    if (a->drain_started_ns == 0)
+        a->drain_started_ns = now;
+    /* Plain listeners complete a handshake within a round trip (the grace); a TLS listener
+     * holds its clients until they speak. Asking the kernel costs a walk of its table of
+     * connections, which a thousand event loops asking at once made 25 s of a stop. */
+    int defer = 0;
+    socklen_t defer_len = sizeof(defer);
+    if (now - a->drain_started_ns >= ACCEPTOR_DRAIN_WAIT_MAX_MS * 1000000ull ||
+        getsockopt(a->listen_fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, &defer_len) < 0 ||
+        defer == 0 || getsockname(a->listen_fd, (struct sockaddr *)&name, &len) < 0 ||
+        (name.ss_family != AF_INET && name.ss_family != AF_INET6))
+        return 0;
+    in_port_t port = name.ss_family == AF_INET ? ((struct sockaddr_in *)&name)->sin_port
+                                               : ((struct sockaddr_in6 *)&name)->sin6_port;
+    return sockdiag_tcp_handshakes(ntohs(port)) > 0;
+}
+
+/* The drain found the queue empty: whether a handshake that was under way when SYNs
+ * stopped completes (a TLS listener's client, connected but held in the kernel until its
+ * ClientHello is in, whose sender a flood's CPU delays; or one the kernel lets in without
+ * it, after about a second). */
+static int handshake_under_way(acceptor *a)
+{
+    struct pollfd listener = {a->listen_fd, POLLIN, 0};
+    while (a->drain_grace_ms > 0) {
+        if (poll(&listener, 1, a->drain_grace_ms) > 0)
+            return 1;
+        if (!acceptor_handshakes_pending(a))
+            return 0;
+    }
+    return 0;
+}
+
+int acceptor_drain_next(acceptor *a, conn_item *out)
+{
+    /* Only once new handshakes stop: else (an upgrade's handover, a retiring prefork child,
+     * the service manager's socket) the queue is someone else's to take, and may not end. */
+    int refusing = !a->retired && listeners_refusing_new(a->listen_fd);
+    while (refusing && a->drained < ACCEPTOR_DRAIN_MAX) {
+        accept_result r = acceptor_accept(a, out);
+        if (r == ACCEPT_OK) {
+            a->drained++;
+            return 1;
+        }
+        if (r == ACCEPT_AGAIN && handshake_under_way(a))
+            continue;
+        if (r != ACCEPT_TRANSIENT)
+            break; /* none left; or out of descriptors: those left are reset, as before */
+    }
+    if (!a->retired)
+        acceptor_retire(a);
+    return 0;
+}
+
 int acceptor_next(acceptor *a, conn_item *out)
 {
     while (!shutdown_requested()) {
@@ -181,15 +263,15 @@ int acceptor_next(acceptor *a, conn_item *out)
             return 1;
         case ACCEPT_AGAIN:
             if (!wait_readable(a))
-                return 0;
+                return acceptor_drain_next(a, out);
             break;
         case ACCEPT_TRANSIENT:
             break;
         case ACCEPT_EXHAUSTED:
             if (!rest(EXHAUSTED_BACKOFF_MS))
-                return 0;
+                return acceptor_drain_next(a, out);
             break;
         }
     }
-    return 0;
+    return acceptor_drain_next(a, out);
 }

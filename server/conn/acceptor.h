@@ -11,6 +11,10 @@
 extern "C" {
 #endif
 
+/* Called when a new connection from peer finds an admission cap reached; returns 1 when it
+ * freed a place (the pool's room closes a lingering connection), and admission is asked again. */
+typedef int (*acceptor_busy_fn)(void *arg, const struct sockaddr *peer);
+
 typedef struct acceptor {
     int listen_fd; /* non-blocking; owned by the caller */
     int conn_flags; /* accept4 flags for new connections: SOCK_CLOEXEC, | SOCK_NONBLOCK if wanted */
@@ -32,6 +36,16 @@ typedef struct acceptor {
      * model) hands the connection on with proxy_pending set and admission not asked, for
      * whoever waits on the peer there to read it (proxy_in_try) and then acceptor_admit_item. */
     int proxy_header_later;
+    /* Optional: called when a new connection from peer finds an admission cap reached;
+     * returns 1 when it freed a place (the pool's room closes a lingering connection), and
+     * the connection is admitted again. */
+    acceptor_busy_fn on_busy;
+    void *busy_arg;
+    int shared_listener; /* other acceptors (event loops) use listen_fd too: never retired */
+    int retired;         /* the stop's drain is over (acceptor_drain_next) */
+    int drain_grace_ms;  /* ACCEPTOR_DRAIN_GRACE_MS; 0 for a loop that waits for it itself */
+    uint64_t drain_started_ns;
+    unsigned drained;    /* connections the drain took */
 } acceptor;
 
 /* Does not take ownership of listen_fd; makes it non-blocking. */
@@ -52,7 +66,8 @@ accept_result acceptor_accept(acceptor *a, conn_item *out);
 
 /*
  * Waits for the next connection and fills *out (counted as accepted). Returns 1 for a
- * connection, 0 once shutdown was asked for. Transient errors are retried; at the descriptor
+ * connection, 0 once shutdown was asked for and acceptor_drain_next has taken the clients
+ * already queued in the listener. Transient errors are retried; at the descriptor
  * limit the oldest waiting client is turned away with the busy message, the thread backs off
  * instead of spinning, and a warning is logged at most once a second.
  */
@@ -62,13 +77,42 @@ int acceptor_next(acceptor *a, conn_item *out);
  * (or a stop was asked, or an error wants the caller's attention: call acceptor_next). */
 int acceptor_try_next(acceptor *a, conn_item *out);
 
+/*
+ * After a stop: the next client the kernel already connected (its handshake is complete and
+ * a reset would be its end), without waiting; once none is left (or ACCEPTOR_DRAIN_MAX were
+ * taken), retires the listener and returns 0 from then on. It takes clients only from a
+ * listener whose new handshakes were stopped (listeners_refuse_new), whose queue so only
+ * shrinks; after an upgrade's handover (the successor accepts them), in a prefork child
+ * retired by a reload, or on the service manager's socket, it only retires. Retiring puts
+ * /dev/null in place of listen_fd, so that the socket closes now (later clients are refused,
+ * not queued to be reset at exit) while its owner's descriptor number stays valid; not for a
+ * shared listener or a UNIX socket (whose file the owner removes by its name).
+ */
+#define ACCEPTOR_DRAIN_MAX 65536u
+/* How long the drain waits on an empty queue for handshakes under way to complete, as long
+ * as the kernel holds some (acceptor_handshakes_pending), ACCEPTOR_DRAIN_WAIT_MAX_MS at most
+ * from the drain's start. */
+#define ACCEPTOR_DRAIN_GRACE_MS 50
+#define ACCEPTOR_DRAIN_WAIT_MAX_MS 2000
+
+/* During a stop's drain: whether the kernel still holds clients of listen_fd's port in
+ * SYN_RECV, for a TLS listener (TCP_DEFER_ACCEPT holds them there until they speak, or for
+ * about a second), within ACCEPTOR_DRAIN_WAIT_MAX_MS of the drain's start. */
+int acceptor_handshakes_pending(acceptor *a);
+int acceptor_drain_next(acceptor *a, conn_item *out);
+
+/* Only the retiring, for a process that holds a copy of a listener others drain (the prefork
+ * model's parent): without it, its copy would keep the socket open after theirs. */
+void acceptor_retire(acceptor *a);
+
 /* Applies the access rules and caps to a connection just accepted (and counted): 1 when it
  * may be served; 0 when it was closed here, counted as denied or rejected. */
 int acceptor_admit(acceptor *a, const conn_item *conn);
 
-/* The same, with the handler's settings and counters given: for a connection admitted after
- * its PROXY header was read, away from the acceptor. */
-int acceptor_admit_item(const handler_config *h, server_stats *stats, const conn_item *conn);
+/* The same, with the handler's settings, counters and busy hook (on_busy may be NULL) given:
+ * for a connection admitted after its PROXY header was read, away from the acceptor. */
+int acceptor_admit_item(const handler_config *h, server_stats *stats, const conn_item *conn,
+                        acceptor_busy_fn on_busy, void *busy_arg);
 
 /* At the descriptor limit: frees the spare descriptor, accepts the oldest waiting client,
  * turns it away with the busy message (counted accepted and rejected), takes the spare back.

@@ -164,6 +164,18 @@ static void per_ip_give_back(admission *adm, const struct sockaddr *peer)
     pthread_mutex_unlock(&adm->lock);
 }
 
+int admission_address_full(admission *adm, const struct sockaddr *peer)
+{
+    uint8_t key[16];
+    if (adm->max_per_ip <= 0 || cidr_key(peer, key) < 0)
+        return 0;
+    lock_table(adm);
+    const ip_slot *s = do_find_slot(adm, key);
+    int full = s != NULL && s->count > 0 && (int)s->count >= adm->max_per_ip;
+    pthread_mutex_unlock(&adm->lock);
+    return full;
+}
+
 admit_result admission_admit(admission *adm, const struct sockaddr *peer)
 {
     if (!admission_allowed(adm, peer))

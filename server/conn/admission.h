@@ -43,6 +43,10 @@ admit_result admission_admit(admission *adm, const struct sockaddr *peer);
 /* Only the access rules, for datagrams: 1 allowed, 0 denied. */
 int admission_allowed(const admission *adm, const struct sockaddr *peer);
 
+/* Whether peer's address holds all --max-per-ip places (0 without that cap, or for a peer
+ * with no IP address): which of the caps a busy answer came from. */
+int admission_address_full(admission *adm, const struct sockaddr *peer);
+
 /* A connection admitted with ADMIT_OK has closed. */
 void admission_release(admission *adm, const struct sockaddr *peer);
 

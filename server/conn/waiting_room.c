@@ -2,14 +2,17 @@
 #include "waiting_room.h"
 
 #include "acceptor.h"
+#include "cidr.h"
 #include "clock.h"
 #include "dlist.h"
 #include "log.h"
+#include "mem_trim.h"
 #include "net.h"
 #include "shutdown.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,9 +62,16 @@ typedef struct room_conn {
     int registered_in;    /* the room's epoll set its fd is in (disarmed between waits), or -1 */
     size_t done;          /* greeting bytes sent, or (draining) bytes discarded */
     /* The server's part is done (greeting, close_notify and FIN sent) and the room waits for
-     * the client's side of the close: the connection was timed and its admission place given
-     * back then, since that wait is the client's (and the room checks it lazily). */
+     * the client's side of the close: the connection was timed then, since that wait is the
+     * client's (and the room checks it lazily). */
     int served;
+    /* Its admission place (--max-conns, --max-per-ip) is held until the descriptor is
+     * closed, or until a new connection at a cap reclaims it (waiting_room_reclaim). Read and
+     * written under the room's lock once served. */
+    int holds_place;
+    /* While served and holding a place: in the room's lingering list, oldest first; once
+     * reclaimed, in its evicted list until the room closes it. */
+    dl_node linger;
     dl_node timer;        /* in the room's timers while it waits */
     struct room_conn *next_expired;
 } room_conn;
@@ -86,6 +96,12 @@ struct waiting_room {
     int stopping;
     dl_list timers; /* waiting connections by deadline */
     int closing;    /* connections in timers that wait in closing_epfd */
+    /* Served connections that hold an admission place (only with caps), oldest first, and
+     * those a new connection reclaimed, which the room closes at the end of its round. */
+    dl_list lingering, evicted;
+    _Atomic size_t live;  /* room_conns allocated: the size of a surge */
+    mem_trimmer *trimmer; /* gives a surge's memory back once it is over */
+    mem_surge surge;      /* room thread's */
 };
 
 static char wake_tag; /* epoll data of wake_fd */
@@ -96,34 +112,37 @@ static void enter_phase(waiting_room *room, room_conn *c, room_phase phase)
     c->deadline_ns = clock_now_ns() + (uint64_t)room->h->io_timeout_ms * 1000000u;
 }
 
-/* The end of the server's part of a connection: times it and gives its admission place back. */
-static void item_served(waiting_room *room, const conn_item *item)
-{
-    if (room->h->admission)
-        admission_release(room->h->admission, (const struct sockaddr *)&item->peer);
-    server_stats_observe_duration(room->stats, item->accepted_ns);
-}
-
-/* The end of every connection, counted greeted or failed before: closes its socket and ends
- * its part (item_served) unless that was done when its close began. The close takes the
- * socket out of the room's epoll sets only with its last descriptor, and an upgrade's fork
- * holds copies until it execs; what keeps a freed connection from being reported meanwhile
- * is that its registrations are one-shot and already fired, or removed first (expiry). */
+/* The end of every connection, counted greeted or failed before: closes its socket, times
+ * it unless that was done when its close began (served), and gives its admission place back
+ * unless a new connection took it over (holds_place 0). The close takes the socket out of
+ * the room's epoll sets only with its last descriptor, and an upgrade's fork holds copies
+ * until it execs; what keeps a freed connection from being reported meanwhile is that its
+ * registrations are one-shot and already fired, or removed first (expiry, eviction). */
 static void item_close(waiting_room *room, const conn_item *item, reload_gen *gen,
-                       const char *outcome, int served)
+                       const char *outcome, int served, int holds_place)
 {
     close(item->fd);
     if (gen)
         reload_release(gen);
     if (!served)
-        item_served(room, item);
+        server_stats_observe_duration(room->stats, item->accepted_ns);
+    if (holds_place && room->h->admission)
+        admission_release(room->h->admission, (const struct sockaddr *)&item->peer);
     handler_log_done(room->h, item, outcome);
 }
 
 static void conn_close(waiting_room *room, room_conn *c)
 {
+    int holds_place = c->holds_place;
+    if (c->served) { /* waiting_room_reclaim may have taken its place meanwhile */
+        pthread_mutex_lock(&room->lock);
+        dl_remove(&c->linger);
+        holds_place = c->holds_place;
+        pthread_mutex_unlock(&room->lock);
+    }
     tls_conn_free(c->tls);
-    item_close(room, &c->conn, c->gen, c->outcome, c->served);
+    item_close(room, &c->conn, c->gen, c->outcome, c->served, holds_place);
+    atomic_fetch_sub_explicit(&room->live, 1, memory_order_relaxed);
     free(c);
 }
 
@@ -164,6 +183,9 @@ static void hold(waiting_room *room, room_conn *c, uint32_t events)
     if (rc == 0) {
         c->registered_in = epfd; /* a move to closing_epfd leaves it disarmed in epfd */
         dl_insert_sorted(&room->timers, &c->timer, c->deadline_ns);
+        /* With the timer, under one lock: an evicted connection is always the room's to close. */
+        if (closing && c->holds_place && room->h->admission && !dl_listed(&c->linger))
+            dl_append(&room->lingering, &c->linger, 0);
         room->closing += closing;
         /* the room may sleep past its deadline, or (the first closing one) past the poll */
         nearest = room->timers.head == &c->timer || (closing && room->closing == 1);
@@ -193,7 +215,7 @@ static void greeted(waiting_room *room, room_conn *c, int linger)
         return;
     }
     shutdown(c->conn.fd, SHUT_WR);
-    item_served(room, &c->conn);
+    server_stats_observe_duration(room->stats, c->conn.accepted_ns); /* the server's part */
     c->served = 1;
     enter_phase(room, c, ROOM_DRAINING);
     c->done = 0;
@@ -276,9 +298,11 @@ static room_conn *conn_new(waiting_room *room, const conn_item *item, const hand
     if (c == NULL) {
         log_warn("waiting room: out of memory");
         server_stats_add(&room->stats->failed, 1);
-        item_close(room, item, gen, "failed", 0);
+        item_close(room, item, gen, "failed", 0, 1);
         return NULL;
     }
+    atomic_fetch_add_explicit(&room->live, 1, memory_order_relaxed);
+    c->holds_place = 1;
     c->conn = *item;
     c->conn.resume = NULL;
     c->registered_in = -1;
@@ -316,7 +340,7 @@ static void serve_new_plain(waiting_room *room, const conn_item *item)
     net_io_result r = net_write_all(item->fd, view.greeting, view.greeting_len, NO_WAIT_NS, &sent);
     if (r == NET_IO_DONE && net_close_is_safe(item->fd)) {
         server_stats_add(&room->stats->greeted, 1);
-        item_close(room, item, gen, "greeted", 0);
+        item_close(room, item, gen, "greeted", 0, 1);
         return;
     }
     room_conn *c = conn_new(room, item, &view, gen);
@@ -352,7 +376,7 @@ static int proxy_first(waiting_room *room, conn_item *item)
     const char *why;
     proxy_in_result r = proxy_in_try(item, &why);
     if (r == PROXY_IN_DONE)
-        return acceptor_admit_item(room->h, room->stats, item);
+        return acceptor_admit_item(room->h, room->stats, item, reclaim_hook, room);
     room_conn *c = r == PROXY_IN_AGAIN ? calloc(1, sizeof(*c)) : NULL;
     if (c == NULL) {
         handler_proxy_failed(room->h, item, r == PROXY_IN_AGAIN ? "out of memory" : why, room->stats);
@@ -461,7 +485,7 @@ static void proxy_ready(waiting_room *room, room_conn *c, room_round *round)
     conn_item item = c->conn;
     free(c);
     item.resume = NULL;
-    if (acceptor_admit_item(room->h, room->stats, &item))
+    if (acceptor_admit_item(room->h, room->stats, &item, reclaim_hook, room))
         round->hand_back[round->hand_backs++] = item;
 }
 
@@ -532,6 +556,72 @@ static void expire(waiting_room *room)
     }
 }
 
+/* Room thread, between rounds: closes the connections a new one reclaimed the place of. Each
+ * waits in timers then (hold puts it on the lingering list with its timer, and a round's
+ * steps are over), so it is the room's alone. */
+static void close_evicted(waiting_room *room)
+{
+    room_conn *c, *evicted = NULL;
+    pthread_mutex_lock(&room->lock);
+    while ((c = DL_FIRST(&room->evicted, room_conn, linger)) != NULL) {
+        dl_remove(&c->linger);
+        room->closing -= dl_listed(&c->timer) && c->phase == ROOM_DRAINING;
+        dl_remove(&c->timer);
+        c->next_expired = evicted;
+        evicted = c;
+    }
+    pthread_mutex_unlock(&room->lock);
+    while ((c = evicted) != NULL) {
+        evicted = c->next_expired;
+        epoll_ctl(c->registered_in, EPOLL_CTL_DEL, c->conn.fd, NULL); /* as in expire */
+        conn_close(room, c);
+    }
+}
+
+/* Whether a and b are one client address (the port aside); UNIX peers have none. */
+static int same_address(const struct sockaddr *a, const struct sockaddr_storage *b)
+{
+    uint8_t ka[16], kb[16];
+    return cidr_key(a, ka) == 0 && cidr_key((const struct sockaddr *)b, kb) == 0 &&
+           memcmp(ka, kb, sizeof(ka)) == 0;
+}
+
+/* Moves the oldest lingering connection of peer's address (of any, when peer is NULL) to
+ * the evicted list and gives its place back; 0 when there is none. */
+static int reclaim_one(waiting_room *room, const struct sockaddr *peer)
+{
+    struct sockaddr_storage freed;
+    room_conn *found = NULL;
+    pthread_mutex_lock(&room->lock);
+    for (dl_node *n = room->lingering.head; n != NULL && found == NULL; n = n->next) {
+        room_conn *c = DL_ENTRY(n, room_conn, linger);
+        if (peer == NULL || same_address(peer, &c->conn.peer))
+            found = c;
+    }
+    if (found) {
+        dl_append(&room->evicted, &found->linger, 0);
+        found->holds_place = 0;
+        freed = found->conn.peer;
+    }
+    pthread_mutex_unlock(&room->lock);
+    if (found == NULL)
+        return 0;
+    admission_release(room->h->admission, (const struct sockaddr *)&freed);
+    if (eventfd_write(room->wake_fd, 1) < 0)
+        log_warn("waiting room: eventfd: %s", strerror(errno));
+    return 1;
+}
+
+int waiting_room_reclaim(waiting_room *room, const struct sockaddr *peer)
+{
+    if (room->h->admission == NULL)
+        return 0;
+    if (reclaim_one(room, peer))
+        return 1;
+    /* Another address's place helps only when --max-conns, not this address's cap, is hit. */
+    return !admission_address_full(room->h->admission, peer) && reclaim_one(room, NULL);
+}
+
 /* Room thread: how long to sleep for the nearest deadline (-1: none), or ROOM_DONE once a
  * stop was asked and nothing waits. */
 #define ROOM_DONE (-2)
@@ -588,6 +678,9 @@ static void *room_main(void *arg)
         }
         round_hand_back(room, &round);
         expire(room);
+        close_evicted(room);
+        mem_trim_note(room->trimmer, &room->surge,
+                      atomic_load_explicit(&room->live, memory_order_relaxed));
     }
     return NULL;
 }
@@ -608,6 +701,8 @@ waiting_room *waiting_room_start(const handler_config *handler, server_stats *st
     room->closing_epfd = epoll_create1(EPOLL_CLOEXEC);
     room->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &wake_tag};
+    if ((room->trimmer = mem_trimmer_create(err, errlen)) == NULL)
+        goto out_free;
     if (room->epfd < 0 || room->closing_epfd < 0 || room->wake_fd < 0 ||
         epoll_ctl(room->epfd, EPOLL_CTL_ADD, room->wake_fd, &ev) < 0) {
         snprintf(err, errlen, "waiting room: %s", strerror(errno));
@@ -627,6 +722,7 @@ out_free:
         close(room->closing_epfd);
     if (room->wake_fd >= 0)
         close(room->wake_fd);
+    mem_trimmer_destroy(room->trimmer);
     pthread_mutex_destroy(&room->lock);
     free(room);
     return NULL;
@@ -645,6 +741,7 @@ void waiting_room_stop(waiting_room *room)
     close(room->epfd);
     close(room->closing_epfd);
     close(room->wake_fd);
+    mem_trimmer_destroy(room->trimmer);
     pthread_mutex_destroy(&room->lock);
     free(room);
 }

@@ -25,7 +25,7 @@ extern "C" {
  * to a worker through the pool's queue (as a conn_item whose resume is set). A bare greeting
  * that fits the socket buffer never reaches the room: the worker writes it at once.
  * Counting is the handler's: greeted, failed, tls_failed; the admission slot is released when
- * the connection closes.
+ * the connection closes (or when waiting_room_reclaim takes it over).
  */
 typedef struct waiting_room waiting_room;
 
@@ -39,6 +39,14 @@ waiting_room *waiting_room_start(const handler_config *handler, server_stats *st
  * from the room, until it is closed or has to wait on its peer (then the room takes it).
  * Takes ownership of item->fd (and of item->resume). Never waits on the peer. */
 void waiting_room_serve(waiting_room *room, const conn_item *item);
+
+/* In the accept thread, when a new connection from peer finds a cap (--max-conns,
+ * --max-per-ip) reached: the caps count every descriptor held for a client, and a lingering
+ * close (the greeting is out; the room waits for the client's side) is the one kind that
+ * gives its place up. Takes the place of the oldest such connection of peer's address, else
+ * (when the address is below its own cap) of any address, and has the room close it within
+ * its round. 1 when a place was freed (admit again), 0 when none lingers. */
+int waiting_room_reclaim(waiting_room *room, const struct sockaddr *peer);
 
 /* After the workers are joined: waits until every connection in the room is done (each
  * within --io-timeout), stops its thread and frees the room. NULL is fine. */

@@ -3,7 +3,9 @@
 #include "clock.h"
 #include "dlist.h"
 #include "log.h"
+#include "listeners.h"
 #include "loop_listeners.h"
+#include "mem_trim.h"
 #include "net.h"
 #include "server.h"
 #include "shutdown.h"
@@ -11,7 +13,6 @@
 #include "udp.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,9 +58,10 @@ typedef struct event_loop {
     acceptor *accs;
     int acc_count;
     int accepting;
+    uint64_t drain_until_ns; /* after a stop: when the listeners have been quiet long enough */
     int live;         /* event_conns allocated */
-    int live_peak;    /* the most live since memory was last given back (trim_after_surge) */
-    uint64_t trimmed_ns;
+    mem_trimmer *trimmer; /* the loops': gives a surge's memory back once it is over */
+    mem_surge surge;      /* this loop's */
     /* When the connection on_accepted is handling was accepted: a connection greeted and
      * closed at once has no event_conn to keep it in. */
     uint64_t accepting_ns;
@@ -350,7 +352,7 @@ static void on_accepted(event_loop *loop, conn_item *conn)
  * decides with that address, then it is served like any other. */
 static void proxy_admit(event_loop *loop, conn_item *conn)
 {
-    if (acceptor_admit_item(&loop->srv->cfg->handler, loop->srv->stats, conn))
+    if (acceptor_admit_item(&loop->srv->cfg->handler, loop->srv->stats, conn, NULL, NULL))
         on_accepted(loop, conn);
 }
 
@@ -407,6 +409,8 @@ static void accept_batch(event_loop *loop, acceptor *acc)
     for (int i = 0; i < ACCEPT_BATCH && loop->accepting; i++) {
         conn_item conn;
         accept_result r = acceptor_accept(acc, &conn);
+        if (r == ACCEPT_OK && loop->drain_until_ns)
+            loop->drain_until_ns = clock_now_ns() + ACCEPTOR_DRAIN_GRACE_MS * 1000000ull;
         if (r == ACCEPT_OK && conn.proxy_pending)
             proxy_start(loop, &conn);
         else if (r == ACCEPT_OK)
@@ -441,16 +445,49 @@ static void drain(event_loop *loop, event_conn *c)
     conn_free(loop, c);
 }
 
-/* Leaves the listeners open: clients that wait in them are a successor's to accept (an
- * upgrade), or are turned away when the process exits. */
+/* Takes the clients the kernel already connected (acceptor_drain_next), then retires the
+ * loop's own listeners: after an upgrade's handover, the successor accepts them instead. */
 static void stop_accepting(event_loop *loop)
 {
     loop->accepting = 0;
+    loop->drain_until_ns = 0;
     /* (clang-analyzer, starting in loop_main, does not know that loop_init gave accs
      * acc_count acceptors.) */
     for (int k = 0; k < loop->acc_count; k++)
         epoll_ctl(loop->epfd, EPOLL_CTL_DEL, loop->accs[k].listen_fd, NULL); // NOLINT(clang-analyzer-core.NullDereference)
-    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, shutdown_fd(), NULL);
+    conn_item conn;
+    for (int k = 0; k < loop->acc_count; k++)
+        while (acceptor_drain_next(&loop->accs[k], &conn))
+            on_accepted(loop, &conn);
+}
+
+/* The listeners were quiet for the grace: stop, unless the kernel still holds handshakes
+ * under way to one of them (then another grace). */
+static void end_drain_grace(event_loop *loop)
+{
+    for (int k = 0; k < loop->acc_count; k++) {
+        if (acceptor_handshakes_pending(&loop->accs[k])) {
+            loop->drain_until_ns = clock_now_ns() + ACCEPTOR_DRAIN_GRACE_MS * 1000000ull;
+            return;
+        }
+    }
+    stop_accepting(loop);
+}
+
+/* A stop: once new handshakes are refused, the listeners stay served until none has
+ * brought a client for ACCEPTOR_DRAIN_GRACE_MS (handshakes under way complete meanwhile;
+ * acceptor.h), while the loop serves its connections; then stop_accepting. */
+static void begin_stop(event_loop *loop)
+{
+    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, shutdown_fd(), NULL); /* it stays readable */
+    int refusing = 0;
+    for (int k = 0; k < loop->acc_count; k++)
+        refusing |= listeners_refusing_new(loop->accs[k].listen_fd); // NOLINT(clang-analyzer-core.NullDereference)
+    if (!refusing) {
+        stop_accepting(loop);
+        return;
+    }
+    loop->drain_until_ns = clock_now_ns() + ACCEPTOR_DRAIN_GRACE_MS * 1000000ull;
 }
 
 /* The acceptor whose listener tag is, or NULL (tag is a connection's). */
@@ -498,6 +535,8 @@ static int next_timeout_ms(event_loop *loop)
         next = loop->working.head->deadline_ns;
     if (loop->waiting_io.head && (next == 0 || loop->waiting_io.head->deadline_ns < next))
         next = loop->waiting_io.head->deadline_ns;
+    if (loop->drain_until_ns && (next == 0 || loop->drain_until_ns < next))
+        next = loop->drain_until_ns;
     if (next == 0)
         return -1;
     uint64_t now = clock_now_ns();
@@ -514,28 +553,6 @@ static void on_conn_event(event_loop *loop, event_conn *c)
     case PHASE_DRAINING: drain(loop, c); break;
     case PHASE_WORKING: break; /* not in epoll */
     }
-}
-
-/* After a surge of connections that waited (a flood of stalled TLS handshakes, say) the
- * allocator keeps what they freed for reuse, and the process never shrinks: 6.8 MB became
- * 52 MB after three rounds of 1000 stalled handshakes, though nothing leaked (malloc_trim
- * brought it back to 8.5 MB). Once live connections fall to a quarter of a peak worth the
- * trouble, hand the free memory back to the kernel, at most 5 times a second per loop. */
-#define TRIM_PEAK_MIN 64
-#define TRIM_INTERVAL_NS 200000000ull
-
-static void trim_after_surge(event_loop *loop)
-{
-    if (loop->live > loop->live_peak)
-        loop->live_peak = loop->live;
-    if (loop->live_peak < TRIM_PEAK_MIN || loop->live * 4 > loop->live_peak)
-        return;
-    uint64_t now = clock_now_ns();
-    if (now - loop->trimmed_ns < TRIM_INTERVAL_NS)
-        return;
-    malloc_trim(0);
-    loop->trimmed_ns = now;
-    loop->live_peak = loop->live;
 }
 
 static void *loop_main(void *arg)
@@ -555,12 +572,15 @@ static void *loop_main(void *arg)
             if (acc)
                 accept_batch(loop, acc);
             else if (tag == &stop_tag)
-                stop_accepting(loop);
+                begin_stop(loop);
             else
                 on_conn_event(loop, tag);
         }
         expire(loop);
-        trim_after_surge(loop);
+        if (loop->drain_until_ns && clock_now_ns() >= loop->drain_until_ns)
+            end_drain_grace(loop);
+        /* 52 MB stayed after three rounds of 1000 stalled TLS handshakes (mem_trim.h) */
+        mem_trim_note(loop->trimmer, &loop->surge, (size_t)loop->live);
         server_stats_sub(&loop->srv->stats->busy, 1);
     }
     return NULL;
@@ -573,6 +593,8 @@ static int loop_add_listener(event_loop *loop, int fd, int shared)
     acceptor_init(acc, fd, &loop->srv->cfg->handler, loop->srv->stats);
     acc->conn_flags |= SOCK_NONBLOCK;
     acc->proxy_header_later = 1; /* read in the loop (proxy_start) */
+    acc->shared_listener = shared;
+    acc->drain_grace_ms = 0; /* the loop's own wait: it serves its connections meanwhile */
     /* A shared listener wakes one loop per connection, not all of them. */
     struct epoll_event ev = {.events = EPOLLIN | (shared ? EPOLLEXCLUSIVE : 0), .data.ptr = acc};
     return epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev);
@@ -620,8 +642,11 @@ static void loop_destroy(event_loop *loop)
 static int loop_prepare(void *item, int index, char *err, size_t errlen)
 {
     event_loop *loop = item;
-    if (loop_init(loop, loop->srv, index, err, errlen) == 0)
+    mem_trimmer *trimmer = loop->trimmer; /* loop_init starts from zero */
+    if (loop_init(loop, loop->srv, index, err, errlen) == 0) {
+        loop->trimmer = trimmer;
         return 0;
+    }
     loop_destroy(loop);
     return -1;
 }
@@ -634,14 +659,20 @@ int model_event_run(server *srv, char *err, size_t errlen)
         return udp_serve(srv, srv->cfg->workers, err, errlen);
     int n = srv->cfg->workers;
     event_loop *loops = calloc((size_t)n, sizeof(*loops));
-    if (loops == NULL) {
-        snprintf(err, errlen, "event: out of memory for %d loops", n);
+    mem_trimmer *trimmer = loops ? mem_trimmer_create(err, errlen) : NULL;
+    if (trimmer == NULL) {
+        if (loops == NULL)
+            snprintf(err, errlen, "event: out of memory for %d loops", n);
+        free(loops);
         return -1;
     }
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         loops[i].srv = srv;
+        loops[i].trimmer = trimmer;
+    }
     static const thread_set_ops ops = {loop_prepare, loop_main, loop_release};
     int rc = thread_set_run("event", loops, sizeof(*loops), n, &ops, err, errlen);
+    mem_trimmer_destroy(trimmer);
     free(loops);
     return rc;
 }

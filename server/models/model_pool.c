@@ -146,6 +146,13 @@ static int before_listener_wait(void *arg)
     return conn_queue_nudge(&ap->pool->queue);
 }
 
+/* The acceptor's busy hook: a lingering close in the room gives its admission place up. */
+static int reclaim_place(void *arg, const struct sockaddr *peer)
+{
+    pool *p = arg;
+    return waiting_room_reclaim(p->room, peer);
+}
+
 /* Runs in the calling thread until shutdown: every accepted connection goes to the queue, or,
  * under --overload reject with the queue full, is turned away right here. */
 static void accept_loop(pool *p)
@@ -158,6 +165,8 @@ static void accept_loop(pool *p)
     acc.on_idle = before_listener_wait;
     acc.idle_arg = &ap;
     acc.proxy_header_later = 1; /* the PROXY header is read by a worker or the room */
+    acc.on_busy = reclaim_place;
+    acc.busy_arg = p;
     size_t queued = 0; /* what the queue held after our last push */
     for (;;) {
         if (ap.marks.refill && queued >= ap.marks.high)

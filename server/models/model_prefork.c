@@ -1,4 +1,5 @@
 /* model_prefork.c -- N processes, each running the iterative loop on the shared listener; dead ones are replaced. */
+#include "acceptor.h"
 #include "children.h"
 #include "log.h"
 #include "server.h"
@@ -171,6 +172,12 @@ int model_prefork_run(server *srv, char *err, size_t errlen)
         retire_old_children(&p);
         top_up(&p);
     }
+    /* The children take the clients already queued, then close their copies of the
+     * listener; ours must not keep it open after theirs. */
+    acceptor parent_copy;
+    acceptor_init(&parent_copy, srv->listen_fd, &srv->cfg->handler, srv->stats);
+    acceptor_retire(&parent_copy);
+    acceptor_destroy(&parent_copy);
     stop_children(p.kids);
     children_destroy(p.kids);
     free(p.gen);

@@ -1,6 +1,7 @@
 /* model_thread.c -- a detached thread per accepted connection, capped by --max-threads. */
 #include "acceptor.h"
 #include "log.h"
+#include "mem_trim.h"
 #include "server.h"
 #include "shutdown.h"
 
@@ -10,13 +11,17 @@
 
 #define CONN_THREAD_STACK_BYTES ((size_t)256 * 1024)
 
-/* Lock rules: `live` is read and written only with `lock` held; `ended` is signalled each
- * time a connection thread finishes. */
+/* Lock rules: `live` and `surge` are read and written only with `lock` held; `ended` is
+ * signalled each time a connection thread finishes. */
 typedef struct thread_state {
     server *srv;
     pthread_mutex_t lock;
     pthread_cond_t ended;
     int live;
+    /* Each thread's arena keeps what its connection freed: 55 MB stayed after 1000 silent
+     * TLS clients (mem_trim.h). */
+    mem_trimmer *trimmer;
+    mem_surge surge;
 } thread_state;
 
 typedef struct conn_job {
@@ -32,6 +37,7 @@ static void *conn_thread(void *arg)
     free(job);
     pthread_mutex_lock(&st->lock);
     st->live--;
+    mem_trim_note(st->trimmer, &st->surge, (size_t)st->live);
     pthread_cond_signal(&st->ended);
     pthread_mutex_unlock(&st->lock);
     return NULL;
@@ -55,6 +61,7 @@ static void spawn(thread_state *st, pthread_attr_t *attr, const conn_item *conn)
         job->conn = *conn;
         pthread_mutex_lock(&st->lock);
         st->live++;
+        mem_trim_note(st->trimmer, &st->surge, (size_t)st->live);
         pthread_mutex_unlock(&st->lock);
         rc = shutdown_thread_create(&tid, attr, conn_thread, job);
         if (rc != 0) {
@@ -73,10 +80,10 @@ static void spawn(thread_state *st, pthread_attr_t *attr, const conn_item *conn)
 
 int model_thread_run(server *srv, char *err, size_t errlen)
 {
-    (void)err;
-    (void)errlen;
     const server_config *cfg = srv->cfg;
-    thread_state st = {.srv = srv};
+    thread_state st = {.srv = srv, .trimmer = mem_trimmer_create(err, errlen)};
+    if (st.trimmer == NULL)
+        return -1;
     pthread_mutex_init(&st.lock, NULL);
     pthread_cond_init(&st.ended, NULL);
     pthread_attr_t attr;
@@ -106,5 +113,6 @@ int model_thread_run(server *srv, char *err, size_t errlen)
     pthread_attr_destroy(&attr);
     pthread_cond_destroy(&st.ended);
     pthread_mutex_destroy(&st.lock);
+    mem_trimmer_destroy(st.trimmer);
     return 0;
 }

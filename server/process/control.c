@@ -129,8 +129,13 @@ static void on_signal(control *c)
 {
     struct signalfd_siginfo si;
     while (read(c->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-        if (shutdown_is_stop_signal((int)si.ssi_signo))
+        if (shutdown_is_stop_signal((int)si.ssi_signo)) {
+            /* Before the models see the stop: they take what the listeners hold, then close
+             * them, and what comes meanwhile must not be let in to be reset. */
+            if (!shutdown_requested())
+                listeners_refuse_new(c->cfg.listeners);
             shutdown_on_signal((int)si.ssi_signo); /* the drain starts on the next turn */
+        }
         else if (si.ssi_signo == SIGHUP)
             on_reload(c);
         else if (si.ssi_signo == SIGUSR1) {

@@ -6,6 +6,7 @@
 #include "net.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,6 +291,43 @@ static void close_loop_listeners(server_listener *l)
     free(l->loop_fds);
     l->loop_fds = NULL;
     l->loop_count = 0;
+}
+
+/* A socket filter that drops every TCP segment with SYN set (the filter sees the TCP header
+ * at offset 0; byte 13 holds the flags): no new handshake starts on the listener, while the
+ * ACKs of those under way still complete them into the accept queue. */
+static int refuse_syns(int fd)
+{
+    static struct sock_filter drop_syn[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x02, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, 0),          /* SYN: dropped, the client retries later */
+        BPF_STMT(BPF_RET | BPF_K, 0xffffffffu), /* anything else: kept whole */
+    };
+    struct sock_fprog prog = {.len = sizeof(drop_syn) / sizeof(drop_syn[0]), .filter = drop_syn};
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+}
+
+void listeners_refuse_new(const listener_set *set)
+{
+    if (set == NULL || set->origin == LISTENERS_SYSTEMD)
+        return; /* the service manager's sockets outlive us: its next instance accepts there */
+    for (int i = 0; i < set->count; i++) {
+        const server_listener *l = &set->items[i];
+        if (l->udp || l->is_unix)
+            continue;
+        if (refuse_syns(l->fd) < 0)
+            log_warn("stopping: filter on listener %d: %s (clients that connect during the "
+                     "drain may be reset)", l->fd, strerror(errno));
+        for (int k = 0; k < l->loop_count; k++)
+            (void)refuse_syns(l->loop_fds[k]);
+    }
+}
+
+int listeners_refusing_new(int fd)
+{
+    socklen_t blocks = 0; /* with no room for the program, the kernel says its length */
+    return getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, NULL, &blocks) == 0 && blocks > 0;
 }
 
 void listeners_close(listener_set *set, int keep_files)

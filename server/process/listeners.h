@@ -88,6 +88,21 @@ int listeners_open(listener_set *set, const listeners_spec *spec, char *err, siz
  * owns; 0, or -1 when out of memory (fd is left to the caller). */
 int listeners_add_loop_fd(server_listener *l, int fd);
 
+/*
+ * The first step of a stop that is not an upgrade's: new TCP handshakes stop on every TCP
+ * listener of set (their SYNs are dropped by a socket filter), while the clients the kernel
+ * already completed stay queued for the models to take (acceptor.h) before they close the
+ * listeners. A client that tries meanwhile retries its SYN a second later, and finds the port
+ * closed (refused) instead of being let in to be reset. Not on the service manager's
+ * sockets, which outlive the process, nor on UNIX sockets (no SYN to drop).
+ */
+void listeners_refuse_new(const listener_set *set);
+
+/* Whether listeners_refuse_new stopped new handshakes on fd (in this process or, for a
+ * socket shared with them, in the prefork parent or an upgrade's successor): its queue can
+ * only shrink then, and is worth taking before the close. */
+int listeners_refusing_new(int fd);
+
 /* Closes every listener; removes the UNIX socket files this process owns unless keep_files
  * (a successor serves on them). */
 void listeners_close(listener_set *set, int keep_files);

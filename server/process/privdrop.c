@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 int privdrop_lookup(const char *user, const char *group, uid_t *uid, gid_t *gid, char *err,
@@ -61,6 +62,46 @@ int privdrop_apply(const char *user, const char *group, char *err, size_t errlen
     if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
         snprintf(err, errlen, "--user %s: root could be regained after dropping it; refusing to run",
                  user);
+        return -1;
+    }
+    return 0;
+}
+
+/* The highest capability number the running kernel knows (newer kernels know more than our
+ * headers may); -1 when /proc does not say. */
+static int last_capability(void)
+{
+    FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+    int last = -1;
+    if (f) {
+        if (fscanf(f, "%d", &last) != 1)
+            last = -1;
+        fclose(f);
+    }
+    return last;
+}
+
+int privdrop_seal(char *err, size_t errlen)
+{
+    errno = 0;
+    int last = last_capability();
+    if (last < 0) {
+        snprintf(err, errlen, "--user: reading /proc/sys/kernel/cap_last_cap: %s",
+                 errno ? strerror(errno) : "no number in it");
+        return -1;
+    }
+    /* Without root the set cannot be changed, and privdrop_apply reports why (or the process
+     * already runs as the user: no capability to lose, and no_new_privs still holds). */
+    for (int cap = 0; geteuid() == 0 && cap <= last; cap++) {
+        /* A successor started by an upgrade inherits an empty set: nothing left to drop. */
+        if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+            snprintf(err, errlen, "--user: dropping capability %d from the bounding set: %s", cap,
+                     strerror(errno));
+            return -1;
+        }
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+        snprintf(err, errlen, "--user: setting no_new_privs: %s", strerror(errno));
         return -1;
     }
     return 0;
