@@ -256,7 +256,7 @@ int acceptor_next(acceptor *a, conn_item *out)
         if (a->backlog_empty) { /* acceptor_try_next has just found nobody waiting */
             a->backlog_empty = 0;
             if (!wait_readable(a))
-                return 0;
+                return acceptor_drain_next(a, out); /* a stop: take what queued meanwhile */
         }
         switch (acceptor_accept(a, out)) {
         case ACCEPT_OK:

@@ -368,6 +368,13 @@ static void serve_fresh(waiting_room *room, const conn_item *item)
         serve_new_plain(room, item);
 }
 
+/* The admission busy hook of a connection admitted here after its PROXY header: a lingering
+ * close of the same address (or, at --max-conns, any) gives its place up, as at accept. */
+static int reclaim_hook(void *arg, const struct sockaddr *peer)
+{
+    return waiting_room_reclaim(arg, peer);
+}
+
 /* --proxy-protocol, in a worker: reads the PROXY header of a connection fresh from accept;
  * with it, admission decides. One whose header is not all in yet waits in the room
  * (proxy_ready). Returns 1 when item (now with the client's address) is to be served. */
