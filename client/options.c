@@ -1,9 +1,9 @@
 /* options.c -- greeter-client's command line: argv into client_options, and the help text. */
 #include "options.h"
 
+#include "cli.h"
 #include "parse.h"
 
-#include <getopt.h>
 #include <string.h>
 
 void client_options_usage(FILE *out, const char *program)
@@ -45,25 +45,28 @@ void client_options_usage(FILE *out, const char *program)
             program, program);
 }
 
-static const struct option long_options[] = {
-    {"host", required_argument, NULL, 'H'},
-    {"port", required_argument, NULL, 'p'},
-    {"timeout", required_argument, NULL, 't'},
-    {"udp", no_argument, NULL, 'u'},
-    {"retries", required_argument, NULL, 'r'},
-    {"broadcast", no_argument, NULL, 'b'},
-    {"unix", required_argument, NULL, 'U'},
-    {"tls", no_argument, NULL, 'T'},
-    {"tls-ca", required_argument, NULL, 1000},
-    {"insecure", no_argument, NULL, 'k'},
-    {"servername", required_argument, NULL, 1001},
-    {"tls-cert", required_argument, NULL, 1002},
-    {"tls-key", required_argument, NULL, 1003},
-    {"tls-min", required_argument, NULL, 1004},
-    {"max-bytes", required_argument, NULL, 1005},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 1006},
-    {NULL, 0, NULL, 0},
+enum { OPT_TLS_CA = CLI_LONG_ONLY, OPT_SERVERNAME, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_MIN,
+       OPT_MAX_BYTES, OPT_VERSION };
+
+static const cli_option options[] = {
+    {"host", 'H', 1},
+    {"port", 'p', 1},
+    {"timeout", 't', 1},
+    {"udp", 'u', 0},
+    {"retries", 'r', 1},
+    {"broadcast", 'b', 0},
+    {"unix", 'U', 1},
+    {"tls", 'T', 0},
+    {"tls-ca", OPT_TLS_CA, 1},
+    {"insecure", 'k', 0},
+    {"servername", OPT_SERVERNAME, 1},
+    {"tls-cert", OPT_TLS_CERT, 1},
+    {"tls-key", OPT_TLS_KEY, 1},
+    {"tls-min", OPT_TLS_MIN, 1},
+    {"max-bytes", OPT_MAX_BYTES, 1},
+    {"help", 'h', 0},
+    {"version", OPT_VERSION, 0},
+    {NULL, 0, 0},
 };
 
 /* Sets err and returns -1: the shape of every usage error below. */
@@ -73,39 +76,46 @@ static int usage_error(char *err, size_t errlen, const char *message)
     return -1;
 }
 
-/* Applies one option; 0, or -1 with err. */
-static int apply_option(client_options *o, int opt, const char *arg, int *timeout_given,
-                        int *retries_given, char *err, size_t errlen)
+/* What the options set besides client_options: whether -t and -r were given. */
+typedef struct parse_state {
+    client_options *o;
+    int timeout_given, retries_given;
+} parse_state;
+
+/* Applies one option (cli_apply_fn): CLI_GO_ON, CLI_STOP after --help or --version, or -1. */
+static int apply_option(void *ctx, int key, const char *arg, char *err, size_t errlen)
 {
-    switch (opt) {
-    case 'H': o->host = arg; return 0;
-    case 'p': o->port = arg; return 0;
+    parse_state *ps = ctx;
+    client_options *o = ps->o;
+    switch (key) {
+    case 'H': o->host = arg; return CLI_GO_ON;
+    case 'p': o->port = arg; return CLI_GO_ON;
     case 't':
         if (parse_duration_us("--timeout", arg, "s", &o->timeout_us, err, errlen) < 0)
             return -1;
         if (o->timeout_us < 1000 || o->timeout_us > 3600LL * 1000000)
             return usage_error(err, errlen, "--timeout: must be between 1ms and 1h");
-        *timeout_given = 1;
-        return 0;
-    case 'u': o->udp = 1; return 0;
+        ps->timeout_given = 1;
+        return CLI_GO_ON;
+    case 'u': o->udp = 1; return CLI_GO_ON;
     case 'r':
-        *retries_given = 1;
+        ps->retries_given = 1;
         return parse_long("--retries", arg, 0, 1000, &o->retries, err, errlen);
-    case 'b': o->broadcast = 1; return 0;
-    case 'U': o->unix_path = arg; return 0;
-    case 'T': o->tls = 1; return 0;
-    case 'k': o->tls_opts.insecure = 1; return 0;
-    case 1000: o->tls_opts.ca_file = arg; return 0;
-    case 1001: o->servername = arg; return 0;
-    case 1002: o->tls_opts.cert_file = arg; return 0;
-    case 1003: o->tls_opts.key_file = arg; return 0;
-    case 1004:
+    case 'b': o->broadcast = 1; return CLI_GO_ON;
+    case 'U': o->unix_path = arg; return CLI_GO_ON;
+    case 'T': o->tls = 1; return CLI_GO_ON;
+    case 'k': o->tls_opts.insecure = 1; return CLI_GO_ON;
+    case OPT_TLS_CA: o->tls_opts.ca_file = arg; return CLI_GO_ON;
+    case OPT_SERVERNAME: o->servername = arg; return CLI_GO_ON;
+    case OPT_TLS_CERT: o->tls_opts.cert_file = arg; return CLI_GO_ON;
+    case OPT_TLS_KEY: o->tls_opts.key_file = arg; return CLI_GO_ON;
+    case OPT_TLS_MIN:
         if ((o->tls_opts.min_version = tls_parse_version(arg)) < 0)
             return usage_error(err, errlen, "--tls-min: give 1.2 or 1.3");
-        return 0;
-    case 1005: return parse_long("--max-bytes", arg, 1, 1L << 30, &o->max_bytes, err, errlen);
-    case 'h': o->help = 1; return 0;
-    case 1006: o->version = 1; return 0;
+        return CLI_GO_ON;
+    case OPT_MAX_BYTES: return parse_long("--max-bytes", arg, 1, 1L << 30, &o->max_bytes, err, errlen);
+    case 'h': o->help = 1; return CLI_STOP;
+    case OPT_VERSION: o->version = 1; return CLI_STOP;
     default: return usage_error(err, errlen, "unexpected option");
     }
 }
@@ -138,31 +148,23 @@ int client_options_parse(int argc, char **argv, client_options *o, char *err, si
     o->timeout_us = 5000000;
     o->retries = 3;
     o->max_bytes = CLIENT_DEFAULT_MAX_BYTES;
-    int timeout_given = 0, retries_given = 0, opt;
-    opterr = 0;
-    optind = 0; /* glibc: start over, so the parser can run more than once (tests, fuzzing) */
-    while ((opt = getopt_long(argc, argv, ":H:p:t:ur:bU:Tkh", long_options, NULL)) != -1) {
-        if (opt == '?' || opt == ':') {
-            snprintf(err, errlen, opt == ':' ? "option '%s' needs a value" : "unknown option '%s'",
-                     argv[optind - 1]);
-            return -1;
-        }
-        if (apply_option(o, opt, optarg, &timeout_given, &retries_given, err, errlen) < 0)
-            return -1;
-        if (o->help || o->version)
-            return 0;
-    }
-    if (optind < argc)
-        o->host = argv[optind++];
-    if (optind < argc)
-        o->port = argv[optind++];
-    if (optind < argc) {
-        snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+    parse_state ps = {.o = o};
+    int operand = cli_parse(argc, argv, options, apply_option, &ps, err, errlen);
+    if (operand == CLI_STOPPED)
+        return 0;
+    if (operand < 0)
+        return -1;
+    if (operand < argc)
+        o->host = argv[operand++];
+    if (operand < argc)
+        o->port = argv[operand++];
+    if (operand < argc) {
+        snprintf(err, errlen, "unexpected argument '%s'", argv[operand]);
         return -1;
     }
-    if (check_combinations(o, retries_given, err, errlen) < 0)
+    if (check_combinations(o, ps.retries_given, err, errlen) < 0)
         return -1;
-    if (o->udp && !timeout_given)
+    if (o->udp && !ps.timeout_given)
         o->timeout_us = 1000000; /* per datagram: retries do the rest */
     if (o->unix_path)
         return 0;
