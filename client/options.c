@@ -1,6 +1,7 @@
 /* options.c -- greeter-client's command line: argv into client_options, and the help text. */
 #include "options.h"
 
+#include "net.h"
 #include "parse.h"
 
 #include <getopt.h>
@@ -25,6 +26,10 @@ void client_options_usage(FILE *out, const char *program)
             "  -u, --udp            ask by datagram (sendto/recvfrom) instead of connecting\n"
             "  -r, --retries N      with --udp: datagrams to resend when no reply comes\n"
             "                       (default 3)\n"
+            "      --request-size N with --udp: the request's size, 'greeting?' and zero bytes\n"
+            "                       (9-65507, default 512). A greeter server answers only a\n"
+            "                       request at least a third of its greeting's size, and drops\n"
+            "                       one larger than its --udp-max (default 1024)\n"
             "  -b, --broadcast      with --udp: allow a broadcast address (SO_BROADCAST); implied\n"
             "                       by the host '<broadcast>'\n"
             "  -U, --unix PATH      connect to a UNIX socket instead of HOST:PORT\n"
@@ -63,6 +68,7 @@ static const struct option long_options[] = {
     {"max-bytes", required_argument, NULL, 1005},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 1006},
+    {"request-size", required_argument, NULL, 1007},
     {NULL, 0, NULL, 0},
 };
 
@@ -106,6 +112,9 @@ static int apply_option(client_options *o, int opt, const char *arg, int *timeou
     case 1005: return parse_long("--max-bytes", arg, 1, 1L << 30, &o->max_bytes, err, errlen);
     case 'h': o->help = 1; return 0;
     case 1006: o->version = 1; return 0;
+    case 1007:
+        *retries_given = 1; /* a --udp option, as --retries */
+        return parse_long("--request-size", arg, 9, 65507, &o->request_size, err, errlen);
     default: return usage_error(err, errlen, "unexpected option");
     }
 }
@@ -117,7 +126,7 @@ static int check_combinations(const client_options *o, int retries_given, char *
     int tls_detail = t->ca_file || t->insecure || t->cert_file || t->key_file || t->min_version ||
                      o->servername;
     if (!o->udp && (o->broadcast || retries_given))
-        return usage_error(err, errlen, "--broadcast and --retries go with --udp");
+        return usage_error(err, errlen, "--broadcast, --retries and --request-size go with --udp");
     if (tls_detail && !o->tls)
         return usage_error(err, errlen,
                            "--tls-ca, --insecure, --servername, --tls-cert, --tls-key and --tls-min go with --tls");
@@ -137,6 +146,7 @@ int client_options_parse(int argc, char **argv, client_options *o, char *err, si
     o->port = "12345";
     o->timeout_us = 5000000;
     o->retries = 3;
+    o->request_size = NET_UDP_REQUEST_SIZE;
     o->max_bytes = CLIENT_DEFAULT_MAX_BYTES;
     int timeout_given = 0, retries_given = 0, opt;
     opterr = 0;

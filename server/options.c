@@ -55,8 +55,13 @@ void server_options_usage(FILE *out, const char *program, int cores)
             "                          socket file is replaced, any other file is an error\n"
             "      --unix-mode MODE    permissions of the UNIX socket, octal (default: umask's)\n"
             "      --udp               answer datagrams instead of connections (pool, iterative\n"
-            "                          and event models); every datagram gets the greeting\n"
+            "                          and event models); each datagram gets the greeting\n"
             "      --udp-max N         larger datagrams are dropped unanswered (default 1024)\n"
+            "      --udp-amplification N  answer a datagram only when the greeting is at most N\n"
+            "                          times its size, so that a forged source address cannot\n"
+            "                          turn the server into an amplifier (default 3: the\n"
+            "                          9-byte 'greeting?' gets a greeting of up to 27 bytes);\n"
+            "                          0 answers any datagram (trusted networks only)\n"
             "      --tls-cert FILE     serve TLS with this PEM certificate (chain allowed)\n"
             "      --tls-key FILE      the certificate's PEM private key\n"
             "      --tls-client-ca F   require client certificates signed by these CAs (mutual TLS)\n"
@@ -65,6 +70,11 @@ void server_options_usage(FILE *out, const char *program, int cores)
             "      --max-conns N       open connections at once; more get --busy-message\n"
             "                          (default: no cap)\n"
             "      --max-per-ip N      open connections per client address (default: no cap)\n"
+            "      --rate-per-ip N[/s|/m]  new connections (UDP: datagrams) per client address\n"
+            "                          per second (or minute), a bucket of one second's worth\n"
+            "                          (at least 1); over it, a client gets --busy-message and\n"
+            "                          is closed at once (a datagram: no answer) (default: no\n"
+            "                          limit; not for --unix)\n"
             "      --allow CIDR        only clients in these blocks (repeatable; IPv4 or IPv6,\n"
             "                          e.g. 127.0.0.0/8, ::1); default: everyone\n"
             "      --deny CIDR         never clients in these blocks (repeatable); wins over\n"
@@ -125,6 +135,8 @@ enum {
     OPT_UNIX_MODE,
     OPT_UDP,
     OPT_UDP_MAX,
+    OPT_UDP_AMPLIFICATION,
+    OPT_RATE_PER_IP,
     OPT_TLS_CERT,
     OPT_TLS_KEY,
     OPT_TLS_CLIENT_CA,
@@ -167,6 +179,8 @@ static const struct option long_options[] = {
     {"unix-mode", required_argument, NULL, OPT_UNIX_MODE},
     {"udp", no_argument, NULL, OPT_UDP},
     {"udp-max", required_argument, NULL, OPT_UDP_MAX},
+    {"udp-amplification", required_argument, NULL, OPT_UDP_AMPLIFICATION},
+    {"rate-per-ip", required_argument, NULL, OPT_RATE_PER_IP},
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
@@ -208,6 +222,32 @@ static int add_rule(server_config *cfg, int allow, const char *text, char *err, 
     }
     grown[(*count)++] = block;
     *list = grown;
+    return 0;
+}
+
+/* --rate-per-ip N, N/s or N/m into connections per second; 0, or -1 with err. */
+static int parse_rate(const char *arg, double *per_second, char *err, size_t errlen)
+{
+    char number[32];
+    const char *slash = strchr(arg, '/');
+    size_t len = slash ? (size_t)(slash - arg) : strlen(arg);
+    double period = 1;
+    if (slash && strcmp(slash, "/s") != 0 && strcmp(slash, "/m") != 0) {
+        snprintf(err, errlen, "--rate-per-ip: '%s': the unit is /s or /m (e.g. 50/s)", arg);
+        return -1;
+    }
+    if (slash && slash[1] == 'm')
+        period = 60;
+    if (len >= sizeof(number)) {
+        snprintf(err, errlen, "--rate-per-ip: '%s' is not a number of connections", arg);
+        return -1;
+    }
+    memcpy(number, arg, len);
+    number[len] = '\0';
+    long n;
+    if (parse_long("--rate-per-ip", number, 1, 1000000, &n, err, errlen) < 0)
+        return -1;
+    *per_second = (double)n / period;
     return 0;
 }
 
@@ -320,6 +360,13 @@ static int apply_option(server_options *out, int opt, const char *arg, char *err
             return -1;
         cfg->udp_max = (int)n;
         return 0;
+    case OPT_UDP_AMPLIFICATION:
+        if (parse_long("--udp-amplification", arg, 0, 65535, &n, err, errlen) < 0)
+            return -1;
+        cfg->udp_amplification = (int)n;
+        return 0;
+    case OPT_RATE_PER_IP:
+        return parse_rate(arg, &cfg->access.rate_per_ip, err, errlen);
     case OPT_TLS_CERT: cfg->tls.cert_file = arg; return 0;
     case OPT_TLS_KEY: cfg->tls.key_file = arg; return 0;
     case OPT_TLS_CLIENT_CA: cfg->tls.client_ca_file = arg; return 0;
@@ -399,6 +446,8 @@ static int check_combinations(const server_config *cfg, char *err, size_t errlen
         snprintf(err, errlen, "--group goes with --user");
     else if (cfg->udp && (cfg->access.max_conns || cfg->access.max_per_ip))
         snprintf(err, errlen, "--max-conns and --max-per-ip do not apply with --udp (no connections)");
+    else if (cfg->access.rate_per_ip > 0 && cfg->unix_path)
+        snprintf(err, errlen, "--rate-per-ip does not apply to a UNIX socket (its clients have no address)");
     else if (tls_wanted(cfg) && !tls_available())
         snprintf(err, errlen, "--tls-*: %s", TLS_NOT_BUILT_IN);
     else if (tls_wanted(cfg) && (!cfg->tls.cert_file || !cfg->tls.key_file))
@@ -434,6 +483,7 @@ static void set_defaults(server_config *cfg, int cores)
         .max_children = 1024,
         .max_threads = 1024,
         .udp_max = 1024,
+        .udp_amplification = 3,
         .unix_mode = -1,
         .handler = {.greeting = DEFAULT_GREETING,
                     .greeting_len = strlen(DEFAULT_GREETING),

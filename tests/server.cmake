@@ -27,3 +27,6 @@ if(NOT GREETER_SANITIZE)
   greeter_add_test(test_robust_memory test_robust_memory.cc)
   add_dependencies(test_robust_memory greeter-server)
 endif()
+# Hostile clients: UDP anti-amplification, --rate-per-ip.
+greeter_add_test(test_amplification test_amplification.cc)
+add_dependencies(test_amplification greeter-server greeter-client loadgen)

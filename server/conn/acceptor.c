@@ -96,6 +96,10 @@ int acceptor_admit(acceptor *a, const conn_item *conn)
     case ADMIT_BUSY:
         handler_reject(a->handler, conn->fd, a->stats);
         return 0;
+    case ADMIT_RATE: /* turned away at once, as a cap would, never queued */
+        handler_reject(a->handler, conn->fd, a->stats);
+        server_stats_add(&a->stats->rate_limited, 1);
+        return 0;
     }
     return 0;
 }

@@ -1,9 +1,10 @@
-/* udp.c -- the greeting over datagrams: every datagram received is answered with the greeting. */
+/* udp.c -- the greeting over datagrams: each datagram received is answered with the greeting. */
 #include "udp.h"
 
 #include "clock.h"
 
 #include "addr.h"
+#include "log.h"
 #include "loop_listeners.h"
 #include "net.h"
 #include "shutdown.h"
@@ -25,6 +26,23 @@ typedef struct udp_worker {
     char error[160]; /* set when the worker could not start serving */
 } udp_worker;
 
+int udp_reply_allowed(int factor, size_t request_len, size_t reply_len)
+{
+    return factor == 0 || reply_len <= (size_t)factor * request_len;
+}
+
+void udp_warn_unanswerable(const server_config *cfg, size_t greeting_len)
+{
+    if (udp_reply_allowed(cfg->udp_amplification, (size_t)cfg->udp_max, greeting_len))
+        return;
+    log_warn("--udp: the greeting (%zu bytes) is more than %d times the largest request "
+             "answered (--udp-max %d), so no datagram will be answered: shorten the greeting, "
+             "raise --udp-max to at least %zu, or set --udp-amplification (0 turns the limit off "
+             "on a trusted network)",
+             greeting_len, cfg->udp_amplification, cfg->udp_max,
+             (greeting_len + (size_t)cfg->udp_amplification - 1) / (size_t)cfg->udp_amplification);
+}
+
 /* Answers one datagram of size len from peer on fd. */
 static void answer(server *srv, int fd, size_t len, int truncated, const conn_item *peer)
 {
@@ -36,15 +54,28 @@ static void answer(server *srv, int fd, size_t len, int truncated, const conn_it
         server_stats_add(&stats->denied, 1);
         return;
     }
+    if (cfg->handler.admission &&
+        !admission_rate_allow(cfg->handler.admission, (const struct sockaddr *)&peer->peer)) {
+        server_stats_add(&stats->rejected, 1); /* over --rate-per-ip: dropped unanswered */
+        server_stats_add(&stats->rate_limited, 1);
+        return;
+    }
     if (truncated || len > (size_t)cfg->udp_max) {
         server_stats_add(&stats->rejected, 1); /* oversized: dropped, never amplified */
+        return;
+    }
+    handler_config view;
+    reload_gen *gen = handler_view(&cfg->handler, &view);
+    if (!udp_reply_allowed(cfg->udp_amplification, len, view.greeting_len)) {
+        if (gen)
+            reload_release(gen);
+        server_stats_add(&stats->rejected, 1);
+        server_stats_add(&stats->too_small, 1);
         return;
     }
     if (cfg->handler.access_log == ACCESS_LOG_TUTORIAL)
         handler_log_peer(peer);
     handler_do_work(&cfg->handler);
-    handler_config view;
-    reload_gen *gen = handler_view(&cfg->handler, &view);
     ssize_t sent = sendto(fd, view.greeting, view.greeting_len, MSG_NOSIGNAL,
                           (const struct sockaddr *)&peer->peer, peer->peer_len);
     if (gen)

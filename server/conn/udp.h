@@ -1,4 +1,4 @@
-/* udp.h -- the greeting over datagrams: every datagram received is answered with the greeting. */
+/* udp.h -- the greeting over datagrams: each datagram received is answered with the greeting. */
 #ifndef GREETER_UDP_H
 #define GREETER_UDP_H
 
@@ -13,10 +13,20 @@
  * Serves srv->listen_fd (a datagram socket) and srv->loop_fds with `threads` threads until
  * shutdown. The event model has a SO_REUSEPORT socket per loop (loop_listeners.h), dealt
  * among the threads; the other models have none, and all threads share the one socket.
- * Counting: accepted = datagrams received, greeted = replies sent, rejected = datagrams larger
- * than --udp-max dropped unanswered, failed = replies the kernel refused. 0, or -1 with err.
+ * Counting: accepted = datagrams received, greeted = replies sent, rejected = datagrams dropped
+ * unanswered (larger than --udp-max; over --rate-per-ip, also counted rate_limited; too small
+ * for the greeting under --udp-amplification, also counted too_small), failed = replies the
+ * kernel refused, denied = datagrams the access rules refused. 0, or -1 with err.
  */
 int udp_serve(server *srv, int threads, char *err, size_t errlen);
+
+/* Anti-amplification: 1 when a reply of reply_len bytes may answer a request of request_len,
+ * at most `factor` times as large (0: any size). */
+int udp_reply_allowed(int factor, size_t request_len, size_t reply_len);
+
+/* Warns (once, at start) when cfg's limits leave no request that the greeting may answer:
+ * every datagram up to --udp-max is too small for it. */
+void udp_warn_unanswerable(const server_config *cfg, size_t greeting_len);
 
 /* Receives one waiting datagram on fd (never blocks) and answers it as above, using buf (cap
  * bytes, at least --udp-max + 1) for the request. 1 when one was handled, 0 when none waited. */
