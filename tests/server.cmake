@@ -30,3 +30,5 @@ endif()
 # Hostile clients: UDP anti-amplification, --rate-per-ip.
 greeter_add_test(test_amplification test_amplification.cc)
 add_dependencies(test_amplification greeter-server greeter-client loadgen)
+greeter_add_test(test_rate_limit test_rate_limit.cc)
+add_dependencies(test_rate_limit greeter-server loadgen)
