@@ -67,6 +67,10 @@ void server_options_usage(FILE *out, const char *program, int cores)
             "      --tls-client-ca F   require client certificates signed by these CAs (mutual TLS)\n"
             "      --tls-min VERSION   lowest TLS version, 1.2 or 1.3 (default 1.2)\n"
             "      --tls-no-resume     no session resumption (no cache, no tickets)\n"
+            "      --tls-groups LIST   key exchange groups, colon-separated, in order of\n"
+            "                          preference (default " TLS_DEFAULT_GROUPS "); finite-field\n"
+            "                          groups (ffdhe*) are refused: each handshake would cost\n"
+            "                          the server 10-100 ms of CPU\n"
             "      --max-conns N       open connections at once; more get --busy-message\n"
             "                          (default: no cap)\n"
             "      --max-per-ip N      open connections per client address (default: no cap)\n"
@@ -142,6 +146,7 @@ enum {
     OPT_TLS_CLIENT_CA,
     OPT_TLS_MIN,
     OPT_TLS_NO_RESUME,
+    OPT_TLS_GROUPS,
     OPT_MAX_CONNS,
     OPT_MAX_PER_IP,
     OPT_ALLOW,
@@ -186,6 +191,7 @@ static const struct option long_options[] = {
     {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
     {"tls-min", required_argument, NULL, OPT_TLS_MIN},
     {"tls-no-resume", no_argument, NULL, OPT_TLS_NO_RESUME},
+    {"tls-groups", required_argument, NULL, OPT_TLS_GROUPS},
     {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
     {"max-per-ip", required_argument, NULL, OPT_MAX_PER_IP},
     {"allow", required_argument, NULL, OPT_ALLOW},
@@ -377,6 +383,7 @@ static int apply_option(server_options *out, int opt, const char *arg, char *err
         }
         return 0;
     case OPT_TLS_NO_RESUME: cfg->tls.no_resumption = 1; return 0;
+    case OPT_TLS_GROUPS: cfg->tls.groups = arg; return 0;
     case OPT_MAX_CONNS:
         if (parse_long("--max-conns", arg, 1, 10000000, &n, err, errlen) < 0)
             return -1;
@@ -430,7 +437,7 @@ static int apply_option(server_options *out, int opt, const char *arg, char *err
 static int tls_wanted(const server_config *cfg)
 {
     return cfg->tls.cert_file || cfg->tls.key_file || cfg->tls.client_ca_file ||
-           cfg->tls.min_version || cfg->tls.no_resumption;
+           cfg->tls.min_version || cfg->tls.no_resumption || cfg->tls.groups;
 }
 
 /* Options that make no sense together; 0, or -1 with err. */
@@ -458,6 +465,16 @@ static int check_combinations(const server_config *cfg, char *err, size_t errlen
         snprintf(err, errlen, "--access-log-format full does not apply to the event model (use tutorial)");
     else
         return 0;
+    return -1;
+}
+
+/* --tls-groups names groups OpenSSL knows, none finite-field: a usage error otherwise. */
+static int check_tls_groups(const server_config *cfg, char *err, size_t errlen)
+{
+    char why[192];
+    if (cfg->tls.groups == NULL || tls_check_groups(cfg->tls.groups, why, sizeof(why)) == 0)
+        return 0;
+    snprintf(err, errlen, "--tls-groups: %s", why);
     return -1;
 }
 
@@ -520,6 +537,7 @@ int server_options_parse(int argc, char **argv, int cores, server_options *out, 
         return -1;
     }
     if (server_check_options(cfg, err, errlen) < 0 || check_combinations(cfg, err, errlen) < 0 ||
+        check_tls_groups(cfg, err, errlen) < 0 ||
         check_port(cfg, err, errlen) < 0)
         return -1;
     /* The event model runs one loop per core unless told otherwise. */

@@ -11,7 +11,7 @@ GREETER_BUILD_PACKAGES="cmake make gcc g++ pkg-config libssl-dev libjansson-dev 
 # systemd-socket-activate and systemd-analyze for the deploy tests; dpkg-dev: cpack -G DEB).
 GREETER_TEST_PACKAGES="libgtest-dev netbase python3 python3-yaml procps iproute2 valgrind
   gnuplot-nox systemd prometheus default-jre-headless libhdrhistogram-java nginx-light
-  libnginx-mod-stream dpkg-dev"
+  libnginx-mod-stream dpkg-dev testssl.sh"
 # Fuzzing: clang; the libFuzzer runtime that matches it is added by greeter_install_fuzz.
 GREETER_FUZZ_PACKAGES="clang"
 # Static analysis.
