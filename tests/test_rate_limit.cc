@@ -101,14 +101,18 @@ TEST(RatePerIpUdp, DatagramsOverTheRateAreDropped)
 
 TEST(RatePerIpUsage, BadValuesAndUnixAreRefused)
 {
-    for (const std::vector<std::string> &args :
-         {std::vector<std::string>{"--rate-per-ip", "0"}, {"--rate-per-ip", "50/h"},
-          {"--rate-per-ip", "x/s"}, {"--rate-per-ip", "5", "--unix", "/tmp/none.sock"}}) {
+    for (const auto &[args, message] :
+         std::vector<std::pair<std::vector<std::string>, std::string>>{
+             {{"--rate-per-ip", "0"}, "--rate-per-ip: 0 is out of range (1-1000000)"},
+             {{"--rate-per-ip", "50/h"}, "--rate-per-ip: '50/h': the unit is /s or /m"},
+             {{"--rate-per-ip", "x/s"}, "--rate-per-ip: 'x' is not a whole number"},
+             {{"--rate-per-ip", "5", "--unix", "/tmp/none.sock"},
+              "--rate-per-ip does not apply to a UNIX socket"}}) {
         TestProc server;
         std::vector<std::string> argv = {GREETER_SERVER_BIN};
         argv.insert(argv.end(), args.begin(), args.end());
         EXPECT_EQ(run_command(server, argv), 2) << args[1];
-        EXPECT_NE(server.err().find("--rate-per-ip"), std::string::npos) << server.err();
+        EXPECT_NE(server.err().find(message), std::string::npos) << server.err();
     }
 }
 
