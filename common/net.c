@@ -382,13 +382,40 @@ net_io_result net_write_all(int fd, const void *buf, size_t len, uint64_t deadli
     return result;
 }
 
+/* The kernel's struct tcp_info past the fields glibc's <netinet/tcp.h> declares (Linux 4.6
+ * and later fill these; an older kernel returns a shorter struct, told by the length). */
+typedef struct tcp_info_ext {
+    struct tcp_info base;
+    uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+    uint32_t segs_out, segs_in, notsent_bytes, min_rtt, data_segs_in;
+} tcp_info_ext;
+
+/* 1 or 0 for a TCP socket, from one getsockopt(TCP_INFO); -1 when it cannot tell (not TCP,
+ * an old kernel, or the peer sent data, which the caller may have read: FIONREAD says). */
+static int tcp_close_is_safe(int fd)
+{
+    tcp_info_ext ti;
+    socklen_t len = sizeof(ti);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || len < sizeof(ti))
+        return -1;
+    /* Segments in flight (tcpi_unacked) and bytes not yet sent: together SIOCOUTQ's test. */
+    if (ti.base.tcpi_unacked != 0 || ti.notsent_bytes != 0)
+        return 0;
+    return ti.data_segs_in == 0 ? 1 : -1; /* a bare FIN carries no data: it does not count */
+}
+
 int net_close_is_safe(int fd)
 {
-    int unread = 0, unacked = 0;
     /* Closing with unread input, or input that arrives after close, makes the kernel answer
      * with a reset, and a reset throws away whatever of our reply the peer has not yet
      * acknowledged. When nothing is unread and the peer has acknowledged every byte, a reset
-     * can no longer cost it anything. */
+     * can no longer cost it anything. For a TCP peer that sent nothing (the greeting
+     * protocol's client) one system call tells both, where two ioctls did: each costs about
+     * a microsecond on every connection. */
+    int safe = tcp_close_is_safe(fd);
+    if (safe >= 0)
+        return safe;
+    int unread = 0, unacked = 0;
     return ioctl(fd, FIONREAD, &unread) == 0 && unread == 0 && ioctl(fd, SIOCOUTQ, &unacked) == 0 &&
            unacked == 0;
 }

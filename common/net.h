@@ -18,6 +18,9 @@ extern "C" {
  */
 #define NET_ERRLEN 256
 
+/* Largest payload of one UDP datagram (IPv4: 65535 - 8 - 20), so the largest greeting --udp sends. */
+#define NET_UDP_PAYLOAD_MAX 65507
+
 typedef enum {
     NET_IO_DONE = 0,   /* everything asked for was transferred */
     NET_IO_AGAIN = 1,  /* would block, or the deadline passed first */

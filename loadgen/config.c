@@ -48,6 +48,9 @@ enum {
     OPT_SHARD,
     OPT_START_AT,
     OPT_VERSION,
+    OPT_EXPECT_RE,
+    OPT_DIALOG,
+    OPT_REQUESTS,
 };
 
 static const struct option long_options[] = {
@@ -64,6 +67,9 @@ static const struct option long_options[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"expect", required_argument, NULL, OPT_EXPECT},
     {"send", required_argument, NULL, OPT_SEND},
+    {"expect-re", required_argument, NULL, OPT_EXPECT_RE},
+    {"dialog", required_argument, NULL, OPT_DIALOG},
+    {"requests", required_argument, NULL, OPT_REQUESTS},
     {"source", required_argument, NULL, OPT_SOURCE},
     {"json", required_argument, NULL, OPT_JSON},
     {"csv", required_argument, NULL, OPT_CSV},
@@ -132,22 +138,41 @@ void config_print_help(FILE *out)
         "  -d, --duration TIME   measured time after the warm-up (default: 10s when -n is not\n"
         "                        given, otherwise no time bound); connections still open at\n"
         "                        the end get one more second (at most --timeout), then count\n"
-        "                        as unfinished\n"
+        "                        as unfinished; greetings in that second are counted (and\n"
+        "                        their latencies), not in the rate\n"
         "      --warmup TIME     run this long before measuring; nothing in it is counted\n"
         "                        (default: 0)\n"
         "      --abort-after TIME  stop early, exit 1, when every connection that ended in\n"
         "                        the last TIME failed (a closed port, a dead server); 0 never\n"
-        "                        stops (default: 5s)\n"
+        "                        stops (default: 5s). Refused connects are retried at most\n"
+        "                        200 times a second per thread, whatever -c is\n"
         "      --timeout TIME    bound on each step of a connection: connect, TLS handshake,\n"
-        "                        send, read (default: 10s)\n"
+        "                        send, read; 1s with --udp, where a reply not in by then was\n"
+        "                        lost (default: 10s)\n"
         "TIME is a number with an optional unit us, ms, s or m (default unit: s).\n"
         "\n"
         "Protocol:\n"
-        "      --expect TEXT     the greeting required; any other counts as a bad greeting, and\n"
-        "                        a connection is done once TEXT has arrived (default: any\n"
-        "                        non-empty greeting, read until the server closes)\n"
+        "      --expect TEXT     the reply must begin with TEXT, however the server splits its\n"
+        "                        writes; any other counts as bad_greeting (what arrived is\n"
+        "                        shown); the exchange is done once TEXT has arrived, so a\n"
+        "                        server that greets and waits (sshd, SMTP) is fine (default:\n"
+        "                        any non-empty reply, read until the server closes)\n"
+        "      --expect-re REGEX the reply's first line (without \\r\\n) must match REGEX, a\n"
+        "                        POSIX extended regular expression (default: none)\n"
         "      --send TEXT       write TEXT after connecting, before reading (default: nothing)\n"
         "TEXT may hold the escapes \\n \\r \\t \\0 \\\\ and \\xHH.\n"
+        "      --dialog FILE     run FILE's steps in order on each connection, one a line:\n"
+        "                        'expect TEXT', 'expect-re REGEX', 'send TEXT' ('#' starts a\n"
+        "                        comment); each expect step is a latency phase of its own\n"
+        "                        (expect1, expect2...; at most 8); not with --send, --expect,\n"
+        "                        --expect-re or --udp (default: none)\n"
+        "      --requests N      keep-alive: after the first exchange (greeting, --send and\n"
+        "                        its reply, or the dialog), repeat the request (--send, or the\n"
+        "                        dialog's last send and what follows) until the connection made\n"
+        "                        N exchanges; 0 = until the run ends (-d). A reply ends with the\n"
+        "                        line where its check matched. Timed as the 'request' phase;\n"
+        "                        with -R, -R is requests per second over -c connections,\n"
+        "                        each timed from its scheduled send (default: 1)\n"
         "      --source LIST     local addresses to connect from, comma-separated (IPv4, or\n"
         "                        IPv6 such as ::1 for an IPv6 target), or a CIDR block on\n"
         "                        127.0.0.0/8 such as 127.0.0.0/24, so that more than one\n"
@@ -168,11 +193,11 @@ void config_print_help(FILE *out)
         "      --udp             request/response by datagram: each start sends one datagram\n"
         "                        (--send) on its own connected socket and reads one reply;\n"
         "                        latency is send to reply, a reply missing after --timeout\n"
-        "                        counts as a timeout; -c is the number of requests\n"
-        "                        outstanding. Without --send, the request is 'greeting?'\n"
-        "                        and zero bytes, 512 in all: a greeter server answers only\n"
-        "                        requests at least a third of its greeting's size\n"
-        "                        (default: off)\n"
+        "                        (1s unless given) counts as a timeout; -c is the number of\n"
+        "                        requests outstanding. Without --send, the request is\n"
+        "                        'greeting?' and zero bytes, 512 in all: a greeter server\n"
+        "                        answers only requests at least a third of its greeting's\n"
+        "                        size (default: off)\n"
         "      --unix PATH       connect to the UNIX socket PATH instead of HOST:PORT (stream;\n"
         "                        with --udp, datagram from an auto-bound socket) (default: off)\n"
         "      --tls             TLS over each connection; the handshake is the 'tls' latency\n"
@@ -223,12 +248,16 @@ void config_print_help(FILE *out)
         "      --version         print the version and exit\n"
         "\n"
         "JSON fields (docs/loadgen-json.md): target, transport (tcp, tls, udp, unix,\n"
-        "unix-dgram), mode, threads, connections, starts, greetings, rate, errors {refused,\n"
+        "unix-dgram), mode, threads, connections, stopped_by (duration, count, signal,\n"
+        "abort), starts, greetings, greetings_after_window (finished in the grace after the\n"
+        "window), rate (greetings inside the window per second of it), errors {refused,\n"
         "reset, timeout, addr_unavail, fd_limit, bad_greeting, tls_handshake, tls_stream,\n"
         "other, total}, tls_handshakes {full, resumed}, tls_reasons {REASON: count},\n"
         "latency_us {PHASE: {count min p50 p90 p99 p999 max mean stddev hist}} with the phases\n"
-        "connect (not for datagrams), tls (--tls only), first_byte, greeting and\n"
-        "greeting_uncorrected (-R only), intervals [...], host, start_unix_ns, cpu, kernel.\n"
+        "connect (not for datagrams), tls (--tls only), first_byte, greeting,\n"
+        "greeting_uncorrected (-R only), request (--requests), expect1.. (--dialog),\n"
+        "requests, failed_requests, request_rate, replies and failed_replies {FIRST LINE:\n"
+        "count}, waited_after_reply, intervals [...], host, start_unix_ns, cpu, kernel.\n"
         "\n"
         "loadgen merge [-o FILE] FILE.json...  merges the --json results of a fleet's shards\n"
         "into the fleet's (exact percentiles; mismatched or missing shards are refused);\n"
@@ -237,63 +266,13 @@ void config_print_help(FILE *out)
         "latency over time, the percentile spectrum. 'loadgen merge --help', 'loadgen plot\n"
         "--help' say more.\n"
         "\n"
-        "Exit status: 0 when at least one greeting succeeded, 1 when none did (or the run\n"
-        "could not start, or --abort-after stopped it), 2 for bad usage (a bad port or\n"
-        "service name included), 3 when a --fail-if condition was not met.\n"
+        "Exit status: 0 when at least one greeting (or --requests request) succeeded, 1 when\n"
+        "none did (or the run could not start, or --abort-after stopped it), 2 for bad usage\n"
+        "(a bad port or service name included), 3 when a --fail-if condition was not met.\n"
         "SIGINT or SIGTERM ends the run early and still reports (marked interrupted); a\n"
         "second one while the connections close exits at once (128 + the signal), with no\n"
         "report.\n",
         out);
-}
-
-static int hex_digit(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-int config_unescape(const char *text, char **out, size_t *outlen, char *err, size_t errlen)
-{
-    char *buf = malloc(strlen(text) + 1);
-    size_t n = 0;
-    if (!buf) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    for (const char *p = text; *p; p++) {
-        if (*p != '\\') {
-            buf[n++] = *p;
-            continue;
-        }
-        p++;
-        switch (*p) {
-        case 'n': buf[n++] = '\n'; break;
-        case 'r': buf[n++] = '\r'; break;
-        case 't': buf[n++] = '\t'; break;
-        case '0': buf[n++] = '\0'; break;
-        case '\\': buf[n++] = '\\'; break;
-        case 'x':
-            if (hex_digit(p[1]) >= 0 && hex_digit(p[2]) >= 0) {
-                buf[n++] = (char)(hex_digit(p[1]) * 16 + hex_digit(p[2]));
-                p += 2;
-                break;
-            }
-            /* fall through */
-        default:
-            snprintf(err, errlen, "bad escape in '%s' (use \\n \\r \\t \\0 \\\\ or \\xHH)", text);
-            free(buf);
-            return -1;
-        }
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *outlen = n;
-    return 0;
 }
 
 static int parse_rate(const char *option, const char *text, double *out, char *err,
@@ -329,7 +308,7 @@ static int parse_text(const char *option, const char *text, char **out, size_t *
     char why[CONFIG_ERRLEN];
     free(*out);
     *out = NULL;
-    if (config_unescape(text, out, outlen, why, sizeof(why)) != 0) {
+    if (dialog_unescape(text, out, outlen, why, sizeof(why)) != 0) {
         snprintf(err, errlen, "%s: %s", option, why);
         return -1;
     }
@@ -370,6 +349,13 @@ static int apply_option(int opt, const char *arg, lg_config *cfg, int *connectio
     case OPT_EXPECT:
         return parse_text("--expect", arg, &cfg->expect, &cfg->expect_len, err, errlen);
     case OPT_SEND: return parse_text("--send", arg, &cfg->send, &cfg->send_len, err, errlen);
+    case OPT_EXPECT_RE: cfg->expect_re = arg; return 0;
+    case OPT_DIALOG: cfg->dialog_path = arg; return 0;
+    case OPT_REQUESTS:
+        if (parse_long("--requests", arg, 0, 1000000000000L, &v, err, errlen) != 0)
+            return -1;
+        cfg->requests = v;
+        return 0;
     case OPT_SOURCE: cfg->sources = arg; return 0;
     case OPT_JSON: cfg->json_path = arg; return 0;
     case OPT_CSV: cfg->csv_path = arg; return 0;
@@ -482,10 +468,15 @@ static int check_fail_if(const lg_config *cfg, char *err, size_t errlen)
             continue;
         if (c->phase == LG_PHASE_TLS && !cfg->tls)
             why = "the tls phase needs --tls";
-        else if (c->phase == LG_PHASE_GREETING_UNCORRECTED && cfg->rate <= 0)
-            why = "greeting_uncorrected needs an open-loop rate (-R)";
+        else if (c->phase == LG_PHASE_GREETING_UNCORRECTED && (cfg->rate <= 0 || cfg->requests != 1))
+            why = "greeting_uncorrected needs an open-loop rate (-R) without --requests";
         else if (c->phase == LG_PHASE_CONNECT && cfg->udp)
             why = "datagrams have no connect phase";
+        else if (c->phase == LG_PHASE_REQUEST && cfg->requests == 1)
+            why = "the request phase needs --requests";
+        else if (c->phase >= LG_PHASE_EXPECT1 &&
+                 (!cfg->dialog.from_file || c->phase - LG_PHASE_EXPECT1 >= cfg->dialog.nexpects))
+            why = "no such expect step in the --dialog";
         if (why)
             return snprintf(err, errlen, "--fail-if '%s': %s", c->text, why), -1;
     }
@@ -525,9 +516,42 @@ static int check_stages(lg_config *cfg, int connections_given, char *err, size_t
 }
 
 /* Cross-option rules and defaults that depend on several options. */
+/* The steps each connection runs, from --dialog or from --send/--expect/--expect-re, and the
+ * rules that go with them; 0 or -1 with err. */
+static int build_dialog(lg_config *cfg, char *err, size_t errlen)
+{
+    char why[CONFIG_ERRLEN];
+    if (cfg->dialog_path && cfg->udp)
+        return snprintf(err, errlen, "--dialog does not apply with --udp (a datagram carries "
+                        "one request and one reply)"), -1;
+    if (cfg->dialog_path && (cfg->send || cfg->expect || cfg->expect_re))
+        return snprintf(err, errlen, "--dialog does not go with --send, --expect or "
+                        "--expect-re (put them in the dialog file as steps)"), -1;
+    if (cfg->requests != 1 && cfg->udp)
+        return snprintf(err, errlen, "--requests does not apply with --udp (a datagram carries "
+                        "one request and one reply)"), -1;
+    if (cfg->expect && cfg->expect_re)
+        return snprintf(err, errlen, "--expect and --expect-re: give one of them"), -1;
+    int rc = cfg->dialog_path
+                 ? dialog_load(&cfg->dialog, cfg->dialog_path, LG_DIALOG_EXPECTS, why, sizeof(why))
+                 : dialog_from_options(&cfg->dialog, cfg->send, cfg->send_len, cfg->expect,
+                                       cfg->expect_len, cfg->expect_re, why, sizeof(why));
+    if (rc != 0)
+        return snprintf(err, errlen, "%s: %s", cfg->dialog_path ? "--dialog" : "--expect-re",
+                        why), -1;
+    if (cfg->requests != 1 && !dialog_repeatable(&cfg->dialog))
+        return snprintf(err, errlen, cfg->dialog_path
+                        ? "--requests: the dialog must end with a send step and the expect "
+                          "step(s) after it: that is the request repeated"
+                        : "--requests needs a request to repeat: give --send (with --expect or "
+                          "--expect-re to say where each reply ends)"), -1;
+    return 0;
+}
+
 static int finish_config(lg_config *cfg, int connections_given, char *err, size_t errlen)
 {
-    if (check_transport(cfg, err, errlen) != 0 || check_fail_if(cfg, err, errlen) != 0 ||
+    if (check_transport(cfg, err, errlen) != 0 || build_dialog(cfg, err, errlen) != 0 ||
+        check_fail_if(cfg, err, errlen) != 0 ||
         check_stages(cfg, connections_given, err, errlen) != 0)
         return -1;
     if (cfg->poisson && cfg->rate == 0)
@@ -535,10 +559,18 @@ static int finish_config(lg_config *cfg, int connections_given, char *err, size_
     if (cfg->connect_rate && cfg->rate > 0)
         return snprintf(err, errlen, "--connect-rate shapes the closed loop; drop it with -R"),
                -1;
-    if (cfg->rate > 0 && !connections_given)
+    if (cfg->requests != 1 && (cfg->stages.n || cfg->poisson))
+        return snprintf(err, errlen, "%s does not apply with --requests (which keeps -c "
+                        "connections open)", cfg->stages.n ? "--stage" : "--poisson"), -1;
+    if (cfg->rate > 0 && !connections_given && cfg->requests == 1)
         cfg->connections = CONFIG_DEFAULT_OPEN_LOOP_CAP;
     if (cfg->total == 0 && cfg->duration_us == 0)
         cfg->duration_us = CONFIG_DEFAULT_DURATION_US;
+    if (cfg->timeout_us == 0) /* not given */
+        cfg->timeout_us = cfg->udp ? CONFIG_DEFAULT_UDP_TIMEOUT_US : CONFIG_DEFAULT_TIMEOUT_US;
+    if (cfg->requests == 0 && cfg->duration_us == 0)
+        return snprintf(err, errlen, "--requests 0 keeps each connection until the run ends: "
+                        "give -d (with -n alone the run would never end)"), -1;
     if (apply_shard(cfg, connections_given, err, errlen) != 0)
         return -1;
     if (cfg->threads == 0) {
@@ -564,7 +596,7 @@ int config_parse(int argc, char **argv, lg_config *cfg, char *err, size_t errlen
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->connections = CONFIG_DEFAULT_CONNECTIONS;
-    cfg->timeout_us = CONFIG_DEFAULT_TIMEOUT_US;
+    cfg->requests = 1;
     cfg->interval_us = CONFIG_DEFAULT_INTERVAL_US;
     cfg->abort_after_us = CONFIG_DEFAULT_ABORT_AFTER_US;
     cfg->shard.count = 1;
@@ -609,4 +641,5 @@ void config_free(lg_config *cfg)
     free(cfg->expect);
     free(cfg->send);
     cfg->expect = cfg->send = NULL;
+    dialog_free(&cfg->dialog);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "dialog.h"
 #include "failif.h"
 #include "stages.h"
 #include "shard.h"
@@ -22,6 +23,8 @@ extern "C" {
 #define CONFIG_DEFAULT_OPEN_LOOP_CAP 1000
 #define CONFIG_DEFAULT_DURATION_US 10000000LL
 #define CONFIG_DEFAULT_TIMEOUT_US 10000000LL
+/* A datagram's reply comes at once or never: a lost one should not hold its slot 10 s. */
+#define CONFIG_DEFAULT_UDP_TIMEOUT_US 1000000LL
 #define CONFIG_DEFAULT_INTERVAL_US 1000000LL
 #define CONFIG_DEFAULT_ABORT_AFTER_US 5000000LL
 /* With no HOST:PORT and no --unix: the server's own default address. */
@@ -49,10 +52,14 @@ typedef struct lg_config {
     long long duration_us;   /* -d: measured run length, 0 = no time bound */
     long long warmup_us;     /* --warmup: time before measuring */
     long long timeout_us;    /* --timeout: bound on each step of a connection */
-    char *expect;            /* --expect: the greeting required, NULL = any non-empty */
+    char *expect;            /* --expect: the reply must begin with it, NULL = no such check */
     size_t expect_len;
+    const char *expect_re;   /* --expect-re: a regex its first line must match, NULL = none */
     char *send;              /* --send: payload written after connecting, NULL = none */
     size_t send_len;
+    const char *dialog_path; /* --dialog FILE: the steps, instead of --send/--expect */
+    lg_dialog dialog;        /* what each connection runs: the file's steps, or the options' */
+    long long requests;      /* --requests: exchanges per connection, 0 = until the run ends */
     const char *sources;     /* --source: ADDR[,ADDR...] or CIDR, NULL = kernel's choice */
     int quiet;               /* -q: no progress line */
     int help;                /* --help: print the usage, run nothing */
@@ -77,20 +84,14 @@ typedef struct lg_config {
  * the target's syntax and port (no name lookup); with --help (--version) it sets cfg->help
  * (cfg->version) and checks nothing more. Does no I/O and never exits. 0, or -1 with one
  * line naming the problem in err (a usage error: exit 2), the convention of every greeter
- * tool's parser. The strings cfg points to are argv's or allocated copies (expect, send)
- * released by config_free, which is safe after a failure too.
+ * tool's parser. The strings cfg points to are argv's or allocated copies (expect, send, the
+ * dialog) released by config_free, which is safe after a failure too.
  */
 int config_parse(int argc, char **argv, lg_config *cfg, char *err, size_t errlen);
 void config_free(lg_config *cfg);
 
 /* Prints the --help text: every option with its default. */
 void config_print_help(FILE *out);
-
-/*
- * Decodes C-style escapes (\n \r \t \0 \\ \xHH) in text into a new buffer the caller frees.
- * Returns 0, or -1 with a message on a malformed escape.
- */
-int config_unescape(const char *text, char **out, size_t *outlen, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -44,8 +44,18 @@ typedef struct run_state {
     int aborted;      /* --abort-after stopped the run */
     sigset_t stop_signals;
     int stopped_by;   /* the stop signal that ended the run early, or 0 */
+    const char *stop_cause; /* "signal" or "abort": what stopped the run first, or NULL */
     lg_timeline *timeline;
 } run_state;
+
+/* Ends the measured window now (the first call only) and tells the workers to stop. */
+static void stop_run(run_state *rs, const char *cause)
+{
+    uint_fast64_t running = UINT64_MAX;
+    if (atomic_compare_exchange_strong(&rs->shared.stop_ns, &running, clock_now_ns()))
+        rs->stop_cause = cause;
+    atomic_store(&rs->shared.stop, 1);
+}
 
 static int start_workers(run_state *rs, char *err, size_t errlen)
 {
@@ -67,7 +77,7 @@ static int start_workers(run_state *rs, char *err, size_t errlen)
                                 rs->workers[rs->started]);
         if (rc != 0) {
             snprintf(err, errlen, "pthread_create: %s", strerror(rc));
-            atomic_store(&rs->shared.stop, 1);
+            stop_run(rs, "abort");
             break;
         }
     }
@@ -140,11 +150,11 @@ static void watch_workers(run_state *rs)
         }
         if (sig > 0) {
             rs->stopped_by = sig;
-            atomic_store(&rs->shared.stop, 1);
+            stop_run(rs, "signal");
         }
         if (!rs->aborted && all_failing(rs, clock_now_ns(), &last_good_ns, &seen_greetings)) {
             rs->aborted = 1;
-            atomic_store(&rs->shared.stop, 1);
+            stop_run(rs, "abort");
         }
         timeline_collect(rs->timeline, rs->boxes, rs->started);
         uint64_t now = clock_now_ns();
@@ -159,6 +169,28 @@ static void watch_workers(run_state *rs)
 static double timeval_s(struct timeval tv)
 {
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* The end of the measured window, and what ended it (*stopped_by): a signal or --abort-after
+ * (the moment it came), -n (the last counted end: every connection was made and finished)
+ * or -d (the planned end). The rate counts the greetings that finished inside the window;
+ * the ones that finish in the grace after it are counted apart. */
+static uint64_t measured_window_end(run_state *rs, const lg_stats *merged,
+                                    const char **stopped_by)
+{
+    uint64_t stop_ns = atomic_load(&rs->shared.stop_ns), end_ns = rs->shared.end_ns;
+    uint64_t last = merged->last_finish_ns ? merged->last_finish_ns : clock_now_ns();
+    long long total = rs->cfg->total;
+    if (stop_ns < end_ns) {
+        *stopped_by = rs->stop_cause ? rs->stop_cause : "abort";
+        return stop_ns;
+    }
+    if (end_ns == UINT64_MAX || (total && merged->starts >= (uint64_t)total && last < end_ns)) {
+        *stopped_by = "count";
+        return last;
+    }
+    *stopped_by = "duration";
+    return end_ns;
 }
 
 /* Joins the workers and fills the report from their merged results (the timeline adds every
@@ -179,19 +211,12 @@ static void collect(run_state *rs, lg_stats *merged, lg_report *r)
             r->busiest_id = i;
         }
     }
-    /* The measured window. With -d it is the planned window: what is counted is the
-     * connections started in it, so dividing by the window gives the rate at which they
-     * started (= completed, in a steady run), and the tail they need to finish after the
-     * window must not dilute it. With -n, or when a signal cut the run short, it runs to the
-     * last counted end. */
-    uint64_t end = merged->last_finish_ns ? merged->last_finish_ns : clock_now_ns();
-    r->interrupted = rs->stopped_by != 0 || rs->aborted;
+    uint64_t end = measured_window_end(rs, merged, &r->stopped_by);
+    r->interrupted = rs->stopped_by != 0;
     r->stop_signal = rs->stopped_by;
-    if (!r->interrupted && rs->shared.end_ns != UINT64_MAX)
-        end = rs->shared.end_ns;
     r->duration_s = end > rs->shared.measure_ns ? (double)(end - rs->shared.measure_ns) / 1e9 : 0;
-    /* Little's law over the span in which the counted connections were open: from the
-     * warm-up's end to the last one's end, tail included (dividing the tail's time by the
+    /* Little's law over the span in which connections were open: from the warm-up's end to
+     * the last one's end or abandonment, tail included (dividing the tail's time by the
      * planned window alone could put the mean above the peak). */
     uint64_t span_end = merged->last_finish_ns > end ? merged->last_finish_ns : end;
     double span_s = span_end > rs->shared.measure_ns
@@ -367,6 +392,7 @@ int run_loadgen(const lg_config *cfg)
         return 2;
     }
     rs.shared = (engine_shared){.cfg = cfg, .target = &target, .transport = pick_transport(cfg)};
+    atomic_init(&rs.shared.stop_ns, UINT64_MAX);
     report.transport = rs.shared.transport;
     kstats_read(&kernel_before);
     getrusage(RUSAGE_SELF, &ru0);
@@ -404,8 +430,9 @@ int run_loadgen(const lg_config *cfg)
                   (double)cfg->abort_after_us / 1e6);
         status = 1;
     }
-    if (status == 0 && merged.greetings == 0)
-        status = 1;
+    if (status == 0 && merged.greetings == 0 && merged.requests == 0)
+        status = 1; /* nothing passed (a keep-alive run's connections may be greeted in the
+                     * warm-up and still pass requests) */
     if (status == 0 && unmet && cfg->shard.count > 1) /* a share cannot meet a fleet's rate */
         log_warn("shard %ld/%ld alone does not meet %d --fail-if condition%s; 'loadgen merge' "
                  "judges them on the fleet", cfg->shard.index, cfg->shard.count, unmet,

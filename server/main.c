@@ -2,9 +2,9 @@
 #include "options.h"
 #include "server.h"
 #include "reload.h"
-#include "udp.h"
 
 #include "log.h"
+#include "net.h"
 #include "version.h"
 
 #include <errno.h>
@@ -75,9 +75,9 @@ int main(int argc, char **argv)
         }
         cfg->handler.greeting = file_greeting;
     }
-    if (cfg->udp && cfg->handler.greeting_len > UDP_GREETING_MAX)
+    if (cfg->udp && cfg->handler.greeting_len > NET_UDP_PAYLOAD_MAX)
         log_error("the greeting is %zu bytes: too large for one datagram (at most %d with --udp)",
-                  cfg->handler.greeting_len, UDP_GREETING_MAX);
+                  cfg->handler.greeting_len, NET_UDP_PAYLOAD_MAX);
     else {
         if (cfg->quiet)
             log_set_level(LOG_LEVEL_WARN);

@@ -83,6 +83,14 @@ void server_options_usage(FILE *out, const char *program, int cores)
             "                          e.g. 127.0.0.0/8, ::1); default: everyone\n"
             "      --deny CIDR         never clients in these blocks (repeatable); wins over\n"
             "                          --allow. Denied clients are closed without a word\n"
+            "      --proxy-protocol    every connection begins with a PROXY protocol header\n"
+            "                          (v1 or v2, as HAProxy, nginx and cloud balancers send):\n"
+            "                          its client address is the one for the caps, --allow,\n"
+            "                          --deny, the access log and metrics. Without a valid\n"
+            "                          header within --io-timeout, closed unanswered\n"
+            "                          (counted proxy_failed, part of failed)\n"
+            "      --proxy-from CIDR   the balancers trusted to send it (repeatable; default\n"
+            "                          127.0.0.0/8 and ::1); others are closed unanswered\n"
             "      --user NAME         after binding, drop root and run as this user\n"
             "      --group NAME        with --user: run with this group (default: the user's)\n"
             "      --greeting TEXT     the greeting (default '" DEFAULT_GREETING "')\n"
@@ -107,6 +115,7 @@ void server_options_usage(FILE *out, const char *program, int cores)
             "                          serve Prometheus metrics at http://HOST:PORT/metrics\n"
             "                          (HOST defaults to 127.0.0.1, loopback only; there is no\n"
             "                          default port; 0 picks one, printed on a 'metrics on' line)\n"
+            "                          and /ready there (503 while draining: readiness probes)\n"
             "      --quiet             only warnings and errors on stderr\n"
             "  -h, --help              this help\n"
             "      --version           print the version and exit\n\n"
@@ -158,6 +167,8 @@ enum {
     OPT_LOG_FILE,
     OPT_UPGRADE_BINARY,
     OPT_METRICS,
+    OPT_PROXY_PROTOCOL,
+    OPT_PROXY_FROM,
     OPT_VERSION,
 };
 
@@ -203,24 +214,24 @@ static const struct option long_options[] = {
     {"log-file", required_argument, NULL, OPT_LOG_FILE},
     {"upgrade-binary", required_argument, NULL, OPT_UPGRADE_BINARY},
     {"metrics", required_argument, NULL, OPT_METRICS},
+    {"proxy-protocol", no_argument, NULL, OPT_PROXY_PROTOCOL},
+    {"proxy-from", required_argument, NULL, OPT_PROXY_FROM},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
 
-/* Appends an --allow or --deny block to cfg's access rules (the arrays are the process's
- * until exit). 0, or -1 with err. */
-static int add_rule(server_config *cfg, int allow, const char *text, char *err, size_t errlen)
+/* Appends the block text (for option) to *list of *count blocks (the arrays are the process's
+ * until server_options_free). 0, or -1 with err. */
+static int add_block(const cidr_block **list, size_t *count, const char *option, const char *text,
+                     char *err, size_t errlen)
 {
     cidr_block block;
-    const char *option = allow ? "--allow" : "--deny";
     if (cidr_parse(text, &block, err, errlen) < 0) {
         size_t n = strlen(err);
         snprintf(err + n, errlen - n, " (%s)", option);
         return -1;
     }
-    const cidr_block **list = allow ? &cfg->access.allow : &cfg->access.deny;
-    size_t *count = allow ? &cfg->access.allow_count : &cfg->access.deny_count;
     cidr_block *grown = realloc((cidr_block *)*list, (*count + 1) * sizeof(block));
     if (grown == NULL) {
         snprintf(err, errlen, "%s: out of memory", option);
@@ -229,6 +240,26 @@ static int add_rule(server_config *cfg, int allow, const char *text, char *err, 
     grown[(*count)++] = block;
     *list = grown;
     return 0;
+}
+
+/* An --allow or --deny block into cfg's access rules. */
+static int add_rule(server_config *cfg, int allow, const char *text, char *err, size_t errlen)
+{
+    if (allow)
+        return add_block(&cfg->access.allow, &cfg->access.allow_count, "--allow", text, err, errlen);
+    return add_block(&cfg->access.deny, &cfg->access.deny_count, "--deny", text, err, errlen);
+}
+
+/* --proxy-protocol without --proxy-from trusts loopback only. */
+static int default_proxy_from(server_config *cfg, char *err, size_t errlen)
+{
+    proxy_config *px = &cfg->handler.proxy;
+    if (!px->enabled || px->from_count > 0)
+        return 0;
+    return add_block(&px->from, &px->from_count, "--proxy-from", "127.0.0.0/8", err, errlen) < 0 ||
+                   add_block(&px->from, &px->from_count, "--proxy-from", "::1", err, errlen) < 0
+               ? -1
+               : 0;
 }
 
 /* --rate-per-ip N, N/s or N/m into connections per second; 0, or -1 with err. */
@@ -399,6 +430,10 @@ static int apply_option(server_options *out, int opt, const char *arg, char *err
     case OPT_ALLOW:
     case OPT_DENY:
         return add_rule(cfg, opt == OPT_ALLOW, arg, err, errlen);
+    case OPT_PROXY_PROTOCOL: cfg->handler.proxy.enabled = 1; return 0;
+    case OPT_PROXY_FROM:
+        return add_block(&cfg->handler.proxy.from, &cfg->handler.proxy.from_count, "--proxy-from",
+                         arg, err, errlen);
     case OPT_METRICS: {
         char host[ADDR_HOSTLEN], port[ADDR_PORTLEN];
         if (metrics_parse_spec(arg, host, sizeof(host), port, sizeof(port), err, errlen) < 0)
@@ -461,6 +496,11 @@ static int check_combinations(const server_config *cfg, char *err, size_t errlen
         snprintf(err, errlen, "TLS needs both --tls-cert and --tls-key");
     else if (tls_wanted(cfg) && cfg->udp)
         snprintf(err, errlen, "TLS does not apply with --udp (DTLS is not supported)");
+    else if (cfg->handler.proxy.from_count && !cfg->handler.proxy.enabled)
+        snprintf(err, errlen, "--proxy-from goes with --proxy-protocol");
+    else if (cfg->handler.proxy.enabled && cfg->udp)
+        snprintf(err, errlen, "--proxy-protocol does not apply with --udp (the PROXY header "
+                              "comes on connections; datagrams carry none here)");
     else if (cfg->handler.access_log == ACCESS_LOG_FULL && strcmp(cfg->model, "event") == 0)
         snprintf(err, errlen, "--access-log-format full does not apply to the event model (use tutorial)");
     else
@@ -537,8 +577,8 @@ int server_options_parse(int argc, char **argv, int cores, server_options *out, 
         return -1;
     }
     if (server_check_options(cfg, err, errlen) < 0 || check_combinations(cfg, err, errlen) < 0 ||
-        check_tls_groups(cfg, err, errlen) < 0 ||
-        check_port(cfg, err, errlen) < 0)
+        check_tls_groups(cfg, err, errlen) < 0 || check_port(cfg, err, errlen) < 0 ||
+        default_proxy_from(cfg, err, errlen) < 0)
         return -1;
     /* The event model runs one loop per core unless told otherwise. */
     if (strcmp(cfg->model, "event") == 0 && !(cfg->options_set & MODEL_OPT_WORKERS))
@@ -552,4 +592,7 @@ void server_options_free(server_options *opts)
     free((void *)opts->cfg.access.deny);
     opts->cfg.access.allow = opts->cfg.access.deny = NULL;
     opts->cfg.access.allow_count = opts->cfg.access.deny_count = 0;
+    free((void *)opts->cfg.handler.proxy.from);
+    opts->cfg.handler.proxy.from = NULL;
+    opts->cfg.handler.proxy.from_count = 0;
 }

@@ -93,7 +93,7 @@ static int setup_shared(server_config *run_cfg, const listener_set *set, char *e
         udp |= set->items[i].udp;
     }
     if (tls || run_cfg->greeting_file) {
-        size_t max = udp ? UDP_GREETING_MAX : RELOAD_GREETING_MAX;
+        size_t max = udp ? NET_UDP_PAYLOAD_MAX : RELOAD_GREETING_MAX;
         run_cfg->handler.live = reload_create(run_cfg->handler.greeting, run_cfg->handler.greeting_len,
                                               NULL, run_cfg->greeting_file,
                                               tls ? &run_cfg->tls : NULL, max, err, errlen);
@@ -305,6 +305,20 @@ static metrics *start_metrics(const server_config *cfg, const server_listener *l
     return metrics_start(cfg->metrics, stats, &info, err, errlen);
 }
 
+/* What the listeners need to know of the configuration and of the model that serves them. */
+static listeners_spec listeners_spec_of(const server_config *cfg, const server_model *model)
+{
+    return (listeners_spec){
+        .host = cfg->host, .port = cfg->port, .unix_path = cfg->unix_path,
+        .unix_mode = cfg->unix_mode, .backlog = cfg->backlog, .ipv6_only = cfg->ipv6_only,
+        .udp = cfg->udp, .address_given = cfg->address_given, .tls = cfg->tls.cert_file != NULL,
+        .caps = cfg->access.max_conns || cfg->access.max_per_ip,
+        .proxy_protocol = cfg->handler.proxy.enabled, .workers = cfg->workers,
+        .model = model->name, .model_reuseport = model->reuseport,
+        .model_udp = (model->accepts & MODEL_OPT_UDP) != 0,
+        .model_one_listener = model->run == model_fork_run || model->run == model_prefork_run};
+}
+
 int server_run(const server_config *cfg)
 {
     char err[NET_ERRLEN + 128], binary[4096];
@@ -324,7 +338,9 @@ int server_run(const server_config *cfg)
         goto out;
     /* Descriptors are the server's capacity: take all the hard limit allows. */
     long nofile = net_raise_nofile(1L << 20);
-    if (listeners_open(&set, cfg, err, sizeof(err)) < 0 || setup_shared(&run_cfg, &set, err, sizeof(err)) < 0)
+    listeners_spec spec = listeners_spec_of(cfg, model);
+    if (listeners_open(&set, &spec, err, sizeof(err)) < 0 ||
+        setup_shared(&run_cfg, &set, err, sizeof(err)) < 0)
         goto out;
     warn_about_limits(cfg, &set, nofile);
     if ((stats = server_stats_create()) == NULL) {
@@ -367,6 +383,7 @@ int server_run(const server_config *cfg)
         int tls = run_cfg.handler.tls != NULL;
         unsigned extras = (tls ? SUMMARY_TLS : 0) |
                           (cfg->access.allow_count || cfg->access.deny_count ? SUMMARY_DENIED : 0) |
+                          (cfg->handler.proxy.enabled ? SUMMARY_PROXY : 0) |
                           (cfg->access.rate_per_ip > 0 ? SUMMARY_RATE : 0) |
                           (any_udp(&set) ? SUMMARY_UDP : 0);
         server_stats_format_summary(stats, extras, line, sizeof(line));

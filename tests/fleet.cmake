@@ -12,3 +12,7 @@ greeter_add_test(test_fleet_merge test_fleet_merge.cc LIBS loadgen_core)
 # loadgen plot on a real run: the SVG parses and holds every series; the HTML fetches nothing.
 add_test(NAME fleet.plot_svg COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/plot_svg.py ${PROJECT_BINARY_DIR})
 set_tests_properties(fleet.plot_svg PROPERTIES TIMEOUT 60)
+# greeter-server's Kubernetes manifests parsed and checked, and their command lines run here.
+add_test(NAME fleet.server_manifests
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/server_manifests.py $<TARGET_FILE:greeter-server>)
+set_tests_properties(fleet.server_manifests PROPERTIES TIMEOUT 60)

@@ -10,7 +10,12 @@ greeter_add_test(test_admission test_admission.cc LIBS greeter_server_core)
 greeter_add_test(test_limits test_limits.cc)
 greeter_add_test(test_admission_release test_admission_release.cc)
 greeter_add_test(test_hostile test_hostile.cc)
+greeter_add_test(test_proxy_protocol test_proxy_protocol.cc)
 greeter_add_test(test_waiting_room test_waiting_room.cc)
+# A fork-model child binds no symbols of its own (BIND_NOW).
+greeter_add_test(test_fork_cost test_fork_cost.cc)
+# The system calls per greeting, counted by strace.
+greeter_add_test(test_syscall_cost test_syscall_cost.cc)
 # The stop signals blocked in every thread and child, taken from a signalfd.
 greeter_add_test(test_signals test_signals.cc)
 greeter_add_test(test_thread_names test_thread_names.cc)
@@ -27,6 +32,8 @@ if(NOT GREETER_SANITIZE)
   greeter_add_test(test_robust_memory test_robust_memory.cc)
   add_dependencies(test_robust_memory greeter-server)
 endif()
+greeter_add_test(test_balancers test_balancers.cc)
+greeter_add_test(test_scale_out test_scale_out.cc)
 # Hostile clients: UDP anti-amplification, --rate-per-ip.
 greeter_add_test(test_amplification test_amplification.cc)
 add_dependencies(test_amplification greeter-server greeter-client loadgen)

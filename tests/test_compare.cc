@@ -84,16 +84,39 @@ bool server_has_tls()
     return !(code == 2 && proc.err().find("not built in") != std::string::npos);
 }
 
-TEST(Compare, QuickRunWritesCsvWithEveryModelAndPlots)
+// Where a results directory is written: TempDir's path() without its removal.
+struct OutDir {
+    std::string dir;
+    std::string path(const std::string &name) const { return dir + "/" + name; }
+};
+
+// The run happens in a copy of results/ (and the certificate script it uses), without --out:
+// a smoke run must write under the build tree, say where in its last line, and leave the
+// published results alone (it once rewrote results/README.md and results.csv and deleted the
+// full sweep's plots). The copy keeps the checkout out of harm's way if that fails.
+TEST(Compare, QuickRunWritesCsvWithEveryModelAndPlotsAndLeavesThePublishedResultsAlone)
 {
-    TempDir out;
-    ASSERT_FALSE(out.dir().empty());
+    TempDir root;
+    ASSERT_FALSE(root.dir().empty());
+    TestProc copy;
+    ASSERT_EQ(run_command(copy, {"/bin/cp", "-r", GREETER_SOURCE_DIR "/results", root.path("results")}), 0)
+        << copy.err();
+    ASSERT_EQ(run_command(copy, {"/bin/mkdir", root.path("tests")}), 0) << copy.err();
+    ASSERT_EQ(run_command(copy, {"/bin/cp", GREETER_SOURCE_DIR "/tests/make-test-certs", root.path("tests")}), 0)
+        << copy.err();
+    std::string readme_before = read_file(root.path("results/README.md"));
+    long csv_before = file_size(root.path("results/results.csv"));
     TestProc proc;
     int code = run_command(proc,
-                           {GREETER_SOURCE_DIR "/results/compare", "--quick", "--bin",
-                            GREETER_BINARY_DIR, "--out", out.dir()},
+                           {root.path("results/compare"), "--quick", "--bin", GREETER_BINARY_DIR},
                            120000);
     ASSERT_EQ(code, 0) << proc.err();
+    EXPECT_EQ(read_file(root.path("results/README.md")), readme_before);
+    EXPECT_EQ(file_size(root.path("results/results.csv")), csv_before);
+    std::string err = proc.err();
+    std::string last = err.substr(err.rfind('\n', err.size() - 2) + 1);
+    EXPECT_NE(last.find("build/compare-quick"), std::string::npos) << last;
+    OutDir out{root.path("build/compare-quick")};
 
     std::string header;
     auto rates = median_rates(out.path("results.csv"), "bare", &header);

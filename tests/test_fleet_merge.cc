@@ -56,7 +56,7 @@ json_t *make_result(const std::vector<std::vector<uint64_t>> &intervals, json_t 
     json_t *r = json_pack(
         "{s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:o, s:I, s:s, s:f, s:f, s:f, s:I, s:I, s:f, s:I, "
         "s:I, s:{s:I, s:I, s:I}, s:{s:s, s:s, s:i, s:I, s:i}, s:{s:o}, s:o, s:{s:f, s:f, s:b}}",
-        "schema", "loadgen-result/1", "target", target, "transport", "tcp", "mode", "closed",
+        "schema", "loadgen-result/2", "target", target, "transport", "tcp", "mode", "closed",
         "threads", 2, "connections", 10, "host", "h", "shard", shard, "start_unix_ns",
         (json_int_t)start_ns, "start_time", when, "warmup_s", 0.0, "duration_s",
         (double)intervals.size() * interval_s, "interval_s", interval_s, "starts", (json_int_t)count,
@@ -155,6 +155,26 @@ TEST(FleetMerge, PercentilesEqualOneHistogramOfEverySample)
     EXPECT_EQ(result_int(fleet.merged, "greetings"), 60000);
     EXPECT_EQ(result_int(json_object_get(fleet.merged, "errors"), "refused"), 12);
     EXPECT_EQ(json_array_size(json_object_get(fleet.merged, "shards")), 3u);
+}
+
+// The fleet's rate counts what finished inside the window, as each shard's does, and the
+// fleet says what stopped it (a signal to one shard is the fleet's reason).
+TEST(FleetMerge, RateLeavesOutGreetingsAfterTheWindowAndStoppedByIsKept)
+{
+    Fleet fleet;
+    const char *stopped[] = {"duration", "signal"};
+    for (int s = 0; s < 2; s++) {
+        json_t *r = make_result({{100, 200, 300, 400}, {500, 600, 700, 800}}, shard(s, 2));
+        json_object_set_new(r, "greetings_after_window", json_integer(2 + s));
+        json_object_set_new(r, "stopped_by", json_string(stopped[s]));
+        fleet.add(r);
+    }
+    ASSERT_NE(fleet.merge(), nullptr) << fleet.err;
+    EXPECT_EQ(result_int(fleet.merged, "greetings"), 16);
+    EXPECT_EQ(result_int(fleet.merged, "greetings_after_window"), 5);
+    EXPECT_DOUBLE_EQ(result_number(fleet.merged, "rate"),
+                     11.0 / result_number(fleet.merged, "duration_s"));
+    EXPECT_STREQ(json_string_value(json_object_get(fleet.merged, "stopped_by")), "signal");
 }
 
 TEST(FleetMerge, IntervalsAreSummedBucketByBucketAtTheSameWallClockTime)
@@ -265,7 +285,7 @@ TEST(FleetMerge, RefusesTruncatedAndHostileResults)
         std::string from, to, needle;
     } cases[] = {
         {"\"greetings\": 2", "\"greetings\": -2", "greetings"},
-        {"\"schema\": \"loadgen-result/1\"", "\"schema\": \"other/9\"", "schema"},
+        {"\"schema\": \"loadgen-result/2\"", "\"schema\": \"other/9\"", "schema"},
         {"\"significant_digits\": 3", "\"significant_digits\": 2", "layout"},
         {"\"index\": 0, \"count\": 1", "\"index\": 1, \"count\": 1", "shard"},
         {"\"hist\": \"", "\"hist\": \"!!", "latency_us.greeting"},

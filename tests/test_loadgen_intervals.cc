@@ -135,7 +135,7 @@ TEST(LoadgenIntervals, AddUpToTheTotals)
         << lg.err();
     JsonPtr root = parse_json(lg.out());
     ASSERT_NE(root, nullptr);
-    EXPECT_STREQ(json_string_value(json_object_get(root.get(), "schema")), "loadgen-result/1");
+    EXPECT_STREQ(json_string_value(json_object_get(root.get(), "schema")), "loadgen-result/2");
     EXPECT_GT(int_at(root.get(), "start_unix_ns"), 1600000000LL * 1000000000LL);
     EXPECT_TRUE(json_is_string(json_object_get(root.get(), "host")));
     json_t *intervals = json_object_get(root.get(), "intervals");

@@ -271,24 +271,24 @@ TEST(Stats, TlsReasonsCountMergeAndOverflow)
     lg_stats a, b;
     ASSERT_EQ(lg_stats_init(&a), 0);
     ASSERT_EQ(lg_stats_init(&b), 0);
-    lg_stats_count_reason(&a, "certificate verify failed: hostname mismatch", 2);
-    lg_stats_count_reason(&b, "peer did not speak TLS (wrong version number)", 1);
-    lg_stats_count_reason(&b, "certificate verify failed: hostname mismatch", 3);
+    lg_stats_count_reason(&a.tls_reasons, "certificate verify failed: hostname mismatch", 2);
+    lg_stats_count_reason(&b.tls_reasons, "peer did not speak TLS (wrong version number)", 1);
+    lg_stats_count_reason(&b.tls_reasons, "certificate verify failed: hostname mismatch", 3);
     b.tls_full = 4;
     b.tls_resumed = 5;
     lg_stats_merge(&a, &b);
-    ASSERT_EQ(a.ntls_reasons, 2);
-    EXPECT_STREQ(a.tls_reasons[0].text, "certificate verify failed: hostname mismatch");
-    EXPECT_EQ(a.tls_reasons[0].count, 5u);
-    EXPECT_EQ(a.tls_reasons[1].count, 1u);
+    ASSERT_EQ(a.tls_reasons.n, 2);
+    EXPECT_STREQ(a.tls_reasons.entry[0].text, "certificate verify failed: hostname mismatch");
+    EXPECT_EQ(a.tls_reasons.entry[0].count, 5u);
+    EXPECT_EQ(a.tls_reasons.entry[1].count, 1u);
     EXPECT_EQ(a.tls_full + a.tls_resumed, 9u);
     for (int i = 0; i < LG_TLS_REASONS + 5; i++)
-        lg_stats_count_reason(&a, ("reason " + std::to_string(i)).c_str(), 1);
-    EXPECT_EQ(a.ntls_reasons, LG_TLS_REASONS);
-    EXPECT_STREQ(a.tls_reasons[LG_TLS_REASONS - 1].text, LG_REASON_OVERFLOW);
+        lg_stats_count_reason(&a.tls_reasons, ("reason " + std::to_string(i)).c_str(), 1);
+    EXPECT_EQ(a.tls_reasons.n, LG_TLS_REASONS);
+    EXPECT_STREQ(a.tls_reasons.entry[LG_TLS_REASONS - 1].text, LG_REASON_OVERFLOW);
     uint64_t total = 0;
-    for (int i = 0; i < a.ntls_reasons; i++)
-        total += a.tls_reasons[i].count;
+    for (int i = 0; i < a.tls_reasons.n; i++)
+        total += a.tls_reasons.entry[i].count;
     EXPECT_EQ(total, 6u + LG_TLS_REASONS + 5) << "no failure lost";
     lg_stats_destroy(&a);
     lg_stats_destroy(&b);

@@ -19,6 +19,7 @@
 
 #include "loadgen_testutil.h"
 #include "metrics_http.h"
+#include "prometheus_testutil.h"
 #include "testproc.h"
 #include "tls.h"
 
@@ -446,32 +447,6 @@ TEST(Metrics, OutOfDescriptorsTheMetricsThreadRestsInsteadOfSpinning)
     EXPECT_TRUE(wait_until([&] { return !scrape(metrics_port).empty(); }, 15000));
 }
 
-std::string url_encode(const std::string &text)
-{
-    std::string out;
-    char hex[4];
-    for (unsigned char c : text) {
-        if (isalnum(c) || c == '_' || c == '.' || c == '-') {
-            out += (char)c;
-        } else {
-            snprintf(hex, sizeof(hex), "%%%02X", c);
-            out += hex;
-        }
-    }
-    return out;
-}
-
-// The first value a Prometheus instant query answers ("value":[1700000000.1,"123.4"]), or -1.
-double prometheus_query(int port, const std::string &query)
-{
-    std::string answer = http(port, "GET /api/v1/query?query=" + url_encode(query) +
-                                        " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
-    size_t at = answer.find("\"value\":[");
-    if (at == std::string::npos || (at = answer.find(",\"", at)) == std::string::npos)
-        return -1;
-    return strtod(answer.c_str() + at + 2, nullptr);
-}
-
 // A real Prometheus (the Debian package) scrapes greeter every second during a load run and
 // answers a query for the greeting rate.
 TEST(Metrics, PrometheusScrapesDuringALoadRunAndAnswersForTheRate)
@@ -526,15 +501,66 @@ TEST(Metrics, PrometheusScrapesDuringALoadRunAndAnswersForTheRate)
 
 // The alert rules shipped for Prometheus: valid, and firing when they should (promtool's own
 // rule unit tests on synthetic series).
-TEST(Metrics, AlertRulesPassPromtoolAndFireWhenTheyShould)
+// promtool's "check rules" on a shipped rule file, then its "test rules" on the unit tests of
+// it (both paths from the source tree's root).
+void promtool_rules(const std::string &rules_file, const std::string &cases_file)
 {
     TestProc check, unit;
-    std::string rules = std::string(GREETER_SOURCE_DIR) + "/deploy/prometheus/greeter-alerts.yml";
+    std::string rules = std::string(GREETER_SOURCE_DIR) + "/" + rules_file;
     EXPECT_EQ(run_command(check, {"/usr/bin/promtool", "check", "rules", rules}), 0)
         << check.out() << check.err();
-    std::string cases = std::string(GREETER_SOURCE_DIR) + "/tests/metrics-alerts-test.yml";
+    std::string cases = std::string(GREETER_SOURCE_DIR) + "/" + cases_file;
     EXPECT_EQ(run_command(unit, {"/usr/bin/promtool", "test", "rules", cases}), 0)
         << unit.out() << unit.err();
+}
+
+TEST(Metrics, AlertRulesPassPromtoolAndFireWhenTheyShould)
+{
+    promtool_rules("deploy/prometheus/greeter-alerts.yml", "tests/metrics-alerts-test.yml");
+}
+
+// The fleet's recording rules (deploy/prometheus/greeter-fleet.yml): valid, and giving the
+// fleet's greetings/s and its p99 from the instances' histograms added bucket by bucket.
+TEST(Metrics, FleetRecordingRulesPassPromtool)
+{
+    promtool_rules("deploy/prometheus/greeter-fleet.yml", "tests/metrics-fleet-test.yml");
+}
+
+// /ready on the metrics port: 200 while serving, 503 once SIGTERM's drain has begun (a
+// readiness probe takes the instance out before it goes), and no probe counts as a client.
+TEST(MetricsHttp, ReadySaysDrainingOnceStoppingAndProbesAreNoClients)
+{
+    int body;
+    EXPECT_EQ(metrics_http_status("GET /ready HTTP/1.1\r\n\r\n", &body), 200);
+    EXPECT_EQ(metrics_http_is_ready_request("GET /ready HTTP/1.1\r\n\r\n"), 1);
+    EXPECT_EQ(metrics_http_is_ready_request("GET /ready?x HTTP/1.1\r\n\r\n"), 1);
+    EXPECT_EQ(metrics_http_is_ready_request("GET /readyz HTTP/1.1\r\n\r\n"), 0);
+    EXPECT_EQ(metrics_http_is_ready_request("GET /metrics HTTP/1.1\r\n\r\n"), 0);
+    TestProc server;
+    int port, metrics_port;
+    // The held client keeps the drain going while /ready is asked.
+    ASSERT_TRUE(start_with_metrics(server, {"--work-us", "1500000"}, &port, &metrics_port))
+        << server.err();
+    const std::string ask = "GET /ready HTTP/1.1\r\nHost: probe\r\n\r\n";
+    for (int i = 0; i < 3; i++) {
+        std::string answer = http(metrics_port, ask);
+        EXPECT_TRUE(is_ok(answer)) << answer;
+        EXPECT_NE(answer.find("\r\n\r\nready\n"), std::string::npos) << answer;
+    }
+    int held = connect_tcp(port);
+    ASSERT_GE(held, 0);
+    ASSERT_TRUE(wait_until([&] { return accept_backlog(port) == 0; }));
+    server.send_signal(SIGTERM);
+    std::string answer;
+    EXPECT_TRUE(wait_until([&] {
+        answer = http(metrics_port, ask);
+        return answer.rfind("HTTP/1.1 503 ", 0) == 0;
+    }, 1000)) << answer;
+    EXPECT_NE(answer.find("draining"), std::string::npos) << answer;
+    EXPECT_EQ(read_to_eof(held, 5000), kGreeting);
+    EXPECT_EQ(server.wait_exit(10000), 0) << server.err();
+    EXPECT_EQ(summary_field(server.out(), "accepted"), 1) << server.out();
+    EXPECT_EQ(summary_field(server.out(), "greeted"), 1) << server.out();
 }
 
 } // namespace

@@ -241,12 +241,14 @@ TEST_F(QueueTest, APushWakesASleepingConsumerWhenNobodyIsAwake)
 }
 
 // Many producers and consumers on the pool's own paths (batches both ways, the consumers'
-// service times feeding the wake-up policy): every item comes out exactly once.
-TEST(QueueStress, ManyThreadsEveryItemExactlyOnce)
+// service times feeding the wake-up policy), with `waiters` of the consumers on a waiter of
+// their own and the rest on the shared condition variable: every item comes out exactly once.
+void stress(unsigned waiters)
 {
     conn_queue q;
     char err[128];
     ASSERT_EQ(conn_queue_init(&q, 8, err, sizeof(err)), 0);
+    ASSERT_EQ(conn_queue_reserve_waiters(&q, waiters, err, sizeof(err)), 0);
     const int producers = 4, consumers = 6, per_producer = 20000, batch = 5;
     std::vector<std::atomic<int>> seen(producers * per_producer);
     std::vector<std::thread> threads;
@@ -279,6 +281,39 @@ TEST(QueueStress, ManyThreadsEveryItemExactlyOnce)
     for (size_t i = 0; i < seen.size(); i++)
         ASSERT_EQ(seen[i].load(), 1) << "item " << i;
     EXPECT_LE(conn_queue_high_water(&q), 8u);
+    conn_queue_destroy(&q);
+}
+
+TEST(QueueStress, ManyThreadsEveryItemExactlyOnce) { stress(0); }
+TEST(QueueStress, ManyThreadsEveryItemExactlyOnceEachOnItsOwnWaiter) { stress(6); }
+TEST(QueueStress, ManyThreadsEveryItemExactlyOnceSomeOnTheirOwnWaiter) { stress(3); }
+
+// A wake-up goes to the consumer that went idle last (its caches are the warm ones), not to
+// the one that waited longest as the shared condition variable's did.
+TEST(QueueWaiters, TheConsumerIdleLastIsWokenFirst)
+{
+    conn_queue q;
+    char err[128];
+    ASSERT_EQ(conn_queue_init(&q, 4, err, sizeof(err)), 0);
+    ASSERT_EQ(conn_queue_reserve_waiters(&q, 3, err, sizeof(err)), 0);
+    std::atomic<int> taker{-1};
+    std::vector<std::thread> consumers;
+    for (int c = 0; c < 3; c++) {
+        consumers.emplace_back([&, c] {
+            conn_item out;
+            while (conn_queue_pop_many(&q, &out, 1, 3, 0, 0) == 1)
+                taker = c;
+        });
+        ASSERT_TRUE(wait_for_waiters(&q, (unsigned)c + 1, 0)); // idle in this order
+    }
+    ASSERT_EQ(push(&q, 7), 1u);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (taker.load() < 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_EQ(taker.load(), 2);
+    conn_queue_close(&q);
+    for (auto &t : consumers)
+        t.join();
     conn_queue_destroy(&q);
 }
 

@@ -67,6 +67,27 @@ TEST(RatePerIpTcp, TurnedAwayWithTheBusyMessage)
     }
 }
 
+// Behind a balancer the client's address is the PROXY header's: each gets its own bucket.
+TEST(RatePerIpTcp, ThePROXYHeadersAddressIsTheOneCounted)
+{
+    for (const char *model : {"pool", "event", "iterative"}) {
+        TestProc server;
+        int port = start_server(server, {"-m", model, "--proxy-protocol", "--rate-per-ip", "1/m"});
+        ASSERT_GT(port, 0) << server.err();
+        auto via_proxy = [&](const std::string &client) {
+            int fd = connect_tcp(port);
+            std::string header = "PROXY TCP4 " + client + " 198.18.0.1 40000 443\r\n";
+            EXPECT_EQ(send(fd, header.data(), header.size(), MSG_NOSIGNAL), (ssize_t)header.size());
+            return read_to_eof(fd, 5000);
+        };
+        EXPECT_EQ(via_proxy("192.0.2.7"), kGreeting) << model;
+        EXPECT_EQ(via_proxy("192.0.2.7").rfind("Server busy", 0), 0u) << model;
+        EXPECT_EQ(via_proxy("192.0.2.8"), kGreeting) << model;
+        std::string out = stop_server(server);
+        EXPECT_EQ(summary_field(out, "rate_limited"), 1) << model << ": " << out;
+    }
+}
+
 // Datagrams from 127.0.0.1 past its bucket go unanswered; 127.0.0.2 is answered.
 TEST(RatePerIpUdp, DatagramsOverTheRateAreDropped)
 {

@@ -8,10 +8,14 @@ GREETER_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Building the tools (the -dev packages are optional features the build finds when present).
 GREETER_BUILD_PACKAGES="cmake make gcc g++ pkg-config libssl-dev libjansson-dev zlib1g-dev"
 # Running the test suite: GoogleTest, and the real things the tests check against (systemd:
-# systemd-socket-activate and systemd-analyze for the deploy tests; dpkg-dev: cpack -G DEB).
+# systemd-socket-activate and systemd-analyze for the deploy tests; dpkg-dev: cpack -G DEB;
+# openssh-server, postfix, redis-server, memcached, openssl (s_server): loadgen's tests against
+# real servers; haproxy: the PROXY protocol and scale-out tests; strace: the system calls a
+# greeting costs; testssl.sh: what the TLS server offers).
 GREETER_TEST_PACKAGES="libgtest-dev netbase python3 python3-yaml procps iproute2 valgrind
   gnuplot-nox systemd prometheus default-jre-headless libhdrhistogram-java nginx-light
-  libnginx-mod-stream dpkg-dev testssl.sh"
+  libnginx-mod-stream haproxy dpkg-dev openssh-server postfix redis-server memcached openssl
+  strace testssl.sh"
 # Fuzzing: clang; the libFuzzer runtime that matches it is added by greeter_install_fuzz.
 GREETER_FUZZ_PACKAGES="clang"
 # Static analysis.

@@ -1,5 +1,8 @@
-/* engine.c -- loadgen's per-thread event loop and the connection state machine it drives. */
+/* engine.c -- loadgen's per-thread event loop: starting, ending and timing connections, their
+ * timers, and the intervals handed to the main thread (exchange.c runs an open connection's
+ * steps). */
 #include "engine.h"
+#include "engine_conn.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -25,81 +28,10 @@
 #endif
 
 #define MAX_EVENTS 256
-#define READ_BUF 16384
 #define BACKOFF_NS 10000000ull    /* after refused, fd_limit or addr_unavail, a slot waits 10 ms */
+#define REFUSED_GAP_NS (1000000000ull / LG_REFUSED_RETRIES_PER_S) /* between refused retries */
+#define REFUSED_RELEASE 2         /* slots a successful connect lets out of that queue early */
 #define MAX_WAIT_NS 100000000ull  /* wake at least this often to notice a stop */
-
-/*
- * Per connection: CONNECTING -> HANDSHAKE (the transport's; nothing for TCP) -> SENDING (only
- * with --send) -> READING -> back to IDLE (or BACKOFF after a local-resource error). Each
- * step after CONNECTING re-arms the --timeout deadline. A datagram "connection" is the same
- * walk: its connect completes at once, SENDING sends the request and READING takes one reply.
- */
-typedef enum {
-    CONN_IDLE = 0,
-    CONN_BACKOFF,
-    CONN_CONNECTING,
-    CONN_HANDSHAKE,
-    CONN_SENDING,
-    CONN_READING,
-} conn_state;
-
-/* How a connection ended: a good greeting, or the cause that stopped it. */
-typedef struct conn_outcome {
-    int good;       /* 1: a good greeting (cause and errnum unused) */
-    lg_error cause;
-    int errnum;     /* the errno behind cause, 0 when none */
-} conn_outcome;
-
-static const conn_outcome greeted = {1, LG_ERR_OTHER, 0};
-
-static conn_outcome failed_with(lg_error cause, int errnum)
-{
-    return (conn_outcome){0, cause, errnum};
-}
-
-typedef struct conn {
-    transport_conn tc;
-    uint8_t state;
-    uint8_t counted;  /* started after the warm-up: goes into the figures */
-    uint8_t awaiting; /* established, no greeting byte yet: counted in shared->established */
-    uint32_t slot;
-    uint64_t sched_ns, start_ns;
-    uint64_t connected_ns; /* when the connect completed: the TLS handshake's start */
-    size_t sent, got;
-    dl_node timer; /* in one timer list while a deadline is armed */
-} conn;
-
-struct engine_worker {
-    engine_shared *sh;
-    const lg_config *cfg;
-    const transport *tp;
-    void *tp_ctx;           /* the transport's per-thread context, or NULL */
-    int id, threads, epfd, open_loop, use_pwait2;
-    conn *conns;
-    uint32_t nconns;
-    uint32_t *idle;         /* stack of slots ready to start */
-    uint32_t nidle;
-    uint32_t never_opened;  /* closed loop: slots [never_opened, nconns) wait for the ramp */
-    schedule sched;         /* open loop: the starts; closed loop: the --connect-rate ramp */
-    int64_t quota;          /* counted starts left; -1 = no bound */
-    long open;              /* connections open on this thread */
-    long awaiting;          /* of which established, no greeting byte yet */
-    uint64_t timeout_ns, drain_deadline_ns;
-    size_t next_source;
-    /* Deadlines are now + a constant per list, so each stays sorted: O(1) timers. */
-    dl_list timeouts, backoffs;
-    lg_slice *slice;        /* this interval's figures, recorded without a lock */
-    lg_stats *st;           /* &slice->stats */
-    uint64_t slice_end_ns;  /* when the interval being recorded ends */
-    uint64_t interval_ns;
-    handoff box;            /* finished slices on their way to the main thread */
-    int box_ready;
-    uint64_t past_greetings, past_errors; /* in slices already handed over (progress line) */
-    engine_progress progress;
-    uint64_t cpu_ns, cpu_wait_ns, wall_ns;
-    char buf[READ_BUF];
-};
 
 /* ---- small helpers ---- */
 
@@ -131,10 +63,6 @@ static void count_awaiting(engine_worker *w, conn *c, int delta)
 }
 
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-static uint64_t us_between(uint64_t from_ns, uint64_t to_ns)
-{
-    return to_ns > from_ns ? (to_ns - from_ns) / 1000 : 0;
-}
 
 /* This thread's share of total when split over threads: the first ones take the remainder. */
 static uint64_t share(uint64_t total, int threads, int id)
@@ -161,26 +89,90 @@ static void rotate_interval(engine_worker *w, uint64_t now);
 
 /* ---- ending a connection ---- */
 
-/* Counts the outcome of a connection that ended at now. */
+/* 1 once the measured window is over: -d ran out, or a signal or --abort-after stopped the
+ * run. What finishes later is counted (its latency matters) but not in the rate. */
+static int after_window(const engine_worker *w, uint64_t now)
+{
+    return now >= w->sh->end_ns ||
+           now >= atomic_load_explicit(&w->sh->stop_ns, memory_order_relaxed);
+}
+
+/* Adds the part of c's life after the warm-up, up to now, to the connection time (Little's
+ * law), whether or not c was counted or greeted. */
+static void count_open_time(engine_worker *w, const conn *c, uint64_t now)
+{
+    uint64_t from = c->start_ns > w->sh->measure_ns ? c->start_ns : w->sh->measure_ns;
+    if (now <= from)
+        return;
+    w->st->conn_time_ns += now - from;
+    w->st->last_finish_ns = now;
+}
+
+/* The connection's first exchange passed at now: a greeting, counted once. */
+void engine_count_greeting(engine_worker *w, conn *c, uint64_t now)
+{
+    lg_stats *s = w->st;
+    c->greeted = 1;
+    if (!c->counted) {
+        s->warmup_greetings++;
+        return;
+    }
+    s->greetings++;
+    s->greetings_after_window += after_window(w, now);
+    hist_record(s->phase[LG_PHASE_GREETING], us_between(c->sched_ns, now));
+    if (w->open_loop)
+        hist_record(s->phase[LG_PHASE_GREETING_UNCORRECTED], us_between(c->start_ns, now));
+}
+
+/* Counts the outcome of a connection that ended at now: its greeting if that is still to be
+ * counted, or the failure (of the greeting, or of a later request). */
 static void record_outcome(engine_worker *w, conn *c, uint64_t now, conn_outcome o)
 {
     lg_stats *s = w->st;
-    if (!c->counted) {
-        s->warmup_greetings += o.good;
+    count_open_time(w, c, now);
+    if (o.good && !c->greeted)
+        engine_count_greeting(w, c, now);
+    if (!o.good && c->greeted && exchange_counted(w, c))
+        s->failed_requests++;
+    if (!c->counted)
         return;
-    }
-    if (o.good) {
-        s->greetings++;
-        hist_record(s->phase[LG_PHASE_GREETING], us_between(c->sched_ns, now));
-        if (w->open_loop)
-            hist_record(s->phase[LG_PHASE_GREETING_UNCORRECTED], us_between(c->start_ns, now));
-    } else {
+    if (!o.good && !c->greeted) {
         s->errors[o.cause]++;
         if (o.cause == LG_ERR_OTHER)
             s->last_other_errno = o.errnum;
     }
-    s->conn_time_ns += now - c->start_ns;
-    s->last_finish_ns = now;
+}
+
+/* Puts a waiting slot back on the idle stack. */
+static void slot_ready(engine_worker *w, conn *c)
+{
+    dl_remove(&c->timer);
+    c->state = CONN_IDLE;
+    w->idle[w->nidle++] = c->slot;
+}
+
+/* A refused slot waits its turn: BACKOFF_NS, and REFUSED_GAP_NS after the thread's previous
+ * refused retry, so a closed port sees at most 200 connects/s per thread whatever -c is
+ * (1000 slots each retrying after 10 ms made 94k refused connects/s). */
+static void pace_refused(engine_worker *w, conn *c, uint64_t now)
+{
+    uint64_t due = now + BACKOFF_NS;
+    if (due < w->refused_next_ns + REFUSED_GAP_NS)
+        due = w->refused_next_ns + REFUSED_GAP_NS;
+    w->refused_next_ns = due;
+    c->state = CONN_BACKOFF;
+    dl_append(&w->refusals, &c->timer, due);
+    w->st->refused_backoffs += c->counted;
+}
+
+/* A connect succeeded: the target is back, so a few refused slots need not wait their turn
+ * (each success lets out REFUSED_RELEASE more, so the run ramps up in a few round trips,
+ * while a target that still refuses most connects cannot make them spin). */
+static void release_refused(engine_worker *w)
+{
+    conn *c;
+    for (int i = 0; i < REFUSED_RELEASE && (c = DL_FIRST(&w->refusals, conn, timer)); i++)
+        slot_ready(w, c);
 }
 
 /* Returns the slot for another start: at once, or after a pause when local resources ran out
@@ -188,9 +180,12 @@ static void record_outcome(engine_worker *w, conn *c, uint64_t now, conn_outcome
  * at once would only spin: 273,611 refusals in 2 s at 96% CPU). */
 static void release_slot(engine_worker *w, conn *c, uint64_t now, conn_outcome o)
 {
+    if (!w->open_loop && !o.good && o.cause == LG_ERR_REFUSED) {
+        pace_refused(w, c, now);
+        return;
+    }
     if (!w->open_loop && !o.good &&
-        (o.cause == LG_ERR_FD_LIMIT || o.cause == LG_ERR_ADDR_UNAVAIL ||
-         o.cause == LG_ERR_REFUSED)) {
+        (o.cause == LG_ERR_FD_LIMIT || o.cause == LG_ERR_ADDR_UNAVAIL)) {
         c->state = CONN_BACKOFF;
         dl_append(&w->backoffs, &c->timer, now + BACKOFF_NS);
         return;
@@ -200,7 +195,7 @@ static void release_slot(engine_worker *w, conn *c, uint64_t now, conn_outcome o
 }
 
 /* Closes an open connection and counts how it ended. */
-static void conn_end(engine_worker *w, conn *c, uint64_t now, conn_outcome o)
+void engine_conn_end(engine_worker *w, conn *c, uint64_t now, conn_outcome o)
 {
     dl_remove(&c->timer);
     if (c->awaiting)
@@ -262,6 +257,10 @@ static void conn_start(engine_worker *w, conn *c, uint64_t sched_ns)
     c->counted = c->sched_ns >= w->sh->measure_ns;
     c->got = c->sent = 0;
     c->awaiting = 0;
+    c->step = 0;
+    c->greeted = c->stale = 0;
+    c->exchanges = 0;
+    check_reply_reset(&c->reply);
     c->tc.state = NULL;
     if (c->counted) {
         w->st->starts++;
@@ -327,105 +326,13 @@ static void start_due(engine_worker *w, uint64_t now)
 
 /* ---- events ---- */
 
-static void on_first_byte(engine_worker *w, conn *c, uint64_t now)
+/* Declared in engine_conn.h. */
+void engine_first_byte(engine_worker *w, conn *c, uint64_t now)
 {
     if (c->counted)
         hist_record(w->st->phase[LG_PHASE_FIRST_BYTE], us_between(c->start_ns, now));
     if (c->awaiting)
         count_awaiting(w, c, -1);
-}
-
-/* 1 when a transport's failure text says the peer reset the connection (OpenSSL 3 reports a
- * reset through its error queue, not always through errno). */
-static int says_reset(const char *why)
-{
-    return strstr(why, strerror(ECONNRESET)) != NULL || strstr(why, strerror(EPIPE)) != NULL;
-}
-
-/* The cause of a failed transport step: errno's class, or for TLS, tls_handshake (during the
- * handshake) or tls_stream (after it), with the reason counted by its text. A reset is a
- * reset in every phase: its reason (which names the step) is counted too. */
-static conn_outcome failure_outcome(engine_worker *w, conn *c)
-{
-    int e = errno;
-    const char *why = w->tp->failure ? w->tp->failure(w->tp_ctx, &c->tc) : NULL;
-    if (!why)
-        return failed_with(lg_stats_classify_errno(e), e);
-    if (c->counted)
-        lg_stats_count_reason(w->st, why[0] ? why : "unknown failure", 1);
-    if (lg_stats_classify_errno(e) == LG_ERR_RESET || says_reset(why))
-        return failed_with(LG_ERR_RESET, e ? e : ECONNRESET);
-    return failed_with(c->state == CONN_HANDSHAKE ? LG_ERR_TLS_HANDSHAKE : LG_ERR_TLS_STREAM, 0);
-}
-
-/* How a connection ended at EOF: a good greeting unless nothing (or too little) arrived. */
-static conn_outcome eof_outcome(const engine_worker *w, const conn *c)
-{
-    int short_read = c->got == 0 || (w->cfg->expect && c->got < w->cfg->expect_len);
-    return short_read ? failed_with(LG_ERR_BAD_GREETING, 0) : greeted;
-}
-
-/* Reads until the transport would block (0) or the outcome is known (1, in *o). */
-static int read_outcome(engine_worker *w, conn *c, uint32_t events, uint64_t now,
-                        conn_outcome *o)
-{
-    const lg_config *cfg = w->cfg;
-    for (;;) {
-        size_t n = 0;
-        transport_result r = w->tp->read(&c->tc, w->buf, sizeof(w->buf), &n);
-        if (r == TRANSPORT_AGAIN)
-            return 0;
-        if (r != TRANSPORT_DONE) {
-            *o = r == TRANSPORT_EOF ? eof_outcome(w, c) : failure_outcome(w, c);
-            return 1;
-        }
-        if (c->got == 0)
-            on_first_byte(w, c, now);
-        c->got += n;
-        w->st->bytes_read += n;
-        if (cfg->expect) {
-            int wrong = c->got > cfg->expect_len ||
-                        memcmp(w->buf, cfg->expect + c->got - n, n) != 0;
-            if (wrong || c->got == cfg->expect_len) {
-                *o = wrong ? failed_with(LG_ERR_BAD_GREETING, 0) : greeted;
-                return 1;
-            }
-        }
-        /* A datagram is the whole reply. The peer's FIN came before this event: a short
-         * read took everything left. */
-        if (w->tp->one_reply ||
-            (w->tp->eof_on_short_read && n < sizeof(w->buf) && (events & EPOLLRDHUP))) {
-            *o = eof_outcome(w, c);
-            return 1;
-        }
-    }
-}
-
-static void read_greeting(engine_worker *w, conn *c, uint32_t events, uint64_t now)
-{
-    conn_outcome o;
-    if (read_outcome(w, c, events, now, &o))
-        conn_end(w, c, now, o);
-}
-
-/* Writes the rest of --send; 1 when it is all out (the connection moves on to READING). */
-static int send_payload(engine_worker *w, conn *c, uint64_t now)
-{
-    while (c->sent < w->cfg->send_len) {
-        size_t n = 0;
-        transport_result r =
-            w->tp->write(&c->tc, w->cfg->send + c->sent, w->cfg->send_len - c->sent, &n);
-        if (r == TRANSPORT_AGAIN)
-            return 0;
-        if (r != TRANSPORT_DONE) {
-            conn_end(w, c, now, failure_outcome(w, c));
-            return 0;
-        }
-        c->sent += n;
-    }
-    c->state = CONN_READING;
-    dl_append(&w->timeouts, &c->timer, now + w->timeout_ns);
-    return 1;
 }
 
 /* The connect completed (EPOLLOUT) or failed (EPOLLERR): SO_ERROR says which. */
@@ -436,12 +343,13 @@ static int on_connected(engine_worker *w, conn *c, uint64_t now)
     if (getsockopt(c->tc.fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0)
         soerr = errno;
     if (soerr != 0) {
-        conn_end(w, c, now, failed_with(lg_stats_classify_errno(soerr), soerr));
+        engine_conn_end(w, c, now, failed_with(lg_stats_classify_errno(soerr), soerr));
         return 0;
     }
     if (c->counted && !w->tp->one_reply)
         hist_record(w->st->phase[LG_PHASE_CONNECT], us_between(c->start_ns, now));
     c->connected_ns = now;
+    release_refused(w);
     count_awaiting(w, c, 1);
     c->state = CONN_HANDSHAKE;
     dl_append(&w->timeouts, &c->timer, now + w->timeout_ns);
@@ -456,7 +364,7 @@ static int step_handshake(engine_worker *w, conn *c, uint64_t *now)
     if (r == TRANSPORT_AGAIN)
         return 0;
     if (r != TRANSPORT_DONE) {
-        conn_end(w, c, *now, failure_outcome(w, c));
+        engine_conn_end(w, c, *now, exchange_failure(w, c));
         return 0;
     }
     if (w->tp->timed_handshake) {
@@ -470,7 +378,7 @@ static int step_handshake(engine_worker *w, conn *c, uint64_t *now)
         }
         dl_append(&w->timeouts, &c->timer, *now + w->timeout_ns);
     }
-    c->state = w->cfg->send ? CONN_SENDING : CONN_READING;
+    exchange_enter_step(w, c, *now);
     return 1;
 }
 
@@ -489,10 +397,10 @@ static void on_event(engine_worker *w, conn *c, uint32_t events)
         if (w->tp->timed_handshake)
             events |= EPOLLIN;
     }
-    if (c->state == CONN_SENDING && !send_payload(w, c, now))
+    if (c->state == CONN_SENDING && !exchange_send(w, c, now))
         return;
     if (c->state == CONN_READING && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
-        read_greeting(w, c, events, now);
+        exchange_read(w, c, events, now);
 }
 
 /* ---- timers, waiting, shutdown ---- */
@@ -500,13 +408,26 @@ static void on_event(engine_worker *w, conn *c, uint32_t events)
 static void expire_timers(engine_worker *w, uint64_t now)
 {
     conn *c;
-    while ((c = DL_FIRST(&w->timeouts, conn, timer)) && c->timer.deadline_ns <= now)
-        conn_end(w, c, now, failed_with(LG_ERR_TIMEOUT, ETIMEDOUT));
-    while ((c = DL_FIRST(&w->backoffs, conn, timer)) && c->timer.deadline_ns <= now) {
-        dl_remove(&c->timer);
-        c->state = CONN_IDLE;
-        w->idle[w->nidle++] = c->slot;
+    while ((c = DL_FIRST(&w->timeouts, conn, timer)) && c->timer.deadline_ns <= now) {
+        if (c->counted && exchange_unchecked_reply(w, c))
+            w->st->waited_after_reply++;
+        exchange_fail(w, c, now, failed_with(LG_ERR_TIMEOUT, ETIMEDOUT));
     }
+    /* Requests due (all of them once the run ends: the connection closes instead). */
+    while ((c = DL_FIRST(&w->waits, conn, timer)) &&
+           (c->timer.deadline_ns <= now || w->drain_deadline_ns)) {
+        dl_remove(&c->timer);
+        if (!exchange_requests_left(w, c, now))
+            engine_conn_end(w, c, now, greeted);
+        else {
+            exchange_start_request(w, c, now);
+            exchange_send(w, c, now);
+        }
+    }
+    while ((c = DL_FIRST(&w->backoffs, conn, timer)) && c->timer.deadline_ns <= now)
+        slot_ready(w, c);
+    while ((c = DL_FIRST(&w->refusals, conn, timer)) && c->timer.deadline_ns <= now)
+        slot_ready(w, c);
 }
 
 /* True when a start may still come: the loop must keep running even with nothing open. */
@@ -532,6 +453,10 @@ static uint64_t next_wakeup(const engine_worker *w, uint64_t now)
         wake = min_u64(wake, w->timeouts.head->deadline_ns);
     if (w->backoffs.head)
         wake = min_u64(wake, w->backoffs.head->deadline_ns);
+    if (w->refusals.head)
+        wake = min_u64(wake, w->refusals.head->deadline_ns);
+    if (w->waits.head)
+        wake = min_u64(wake, w->waits.head->deadline_ns);
     wake = min_u64(wake, w->slice_end_ns);
     if (w->drain_deadline_ns)
         return min_u64(wake, w->drain_deadline_ns);
@@ -571,7 +496,8 @@ static void abandon_rest(engine_worker *w, uint64_t now)
             count_awaiting(w, c, -1);
         w->tp->close(&c->tc);
         atomic_dec(&w->sh->in_flight);
-        w->st->unfinished += c->counted;
+        count_open_time(w, c, now);
+        w->st->unfinished += c->counted && !c->greeted; /* greeted: already counted */
         c->state = CONN_IDLE;
     }
     w->open = 0;
@@ -586,8 +512,10 @@ static void abandon_rest(engine_worker *w, uint64_t now)
 
 static void publish_progress(engine_worker *w)
 {
+    /* Good exchanges: a kept-alive run that still gets replies is not failing. */
     atomic_store_explicit(&w->progress.greetings,
-                          w->past_greetings + w->st->greetings + w->st->warmup_greetings,
+                          w->past_greetings + w->st->greetings + w->st->warmup_greetings +
+                              w->requests_passed,
                           memory_order_relaxed);
     atomic_store_explicit(&w->progress.errors, w->past_errors + lg_stats_error_total(w->st),
                           memory_order_relaxed);
@@ -730,7 +658,12 @@ engine_worker *engine_worker_create(engine_shared *sh, int id, int threads, char
     w->tp = sh->transport;
     w->id = id;
     w->threads = threads;
-    w->open_loop = cfg->rate > 0;
+    w->dialog = &cfg->dialog;
+    /* With --requests, -R schedules each connection's requests; connections are the closed
+     * loop's -c. */
+    w->open_loop = cfg->rate > 0 && cfg->requests == 1;
+    if (cfg->rate > 0 && cfg->requests != 1)
+        w->request_gap_ns = (uint64_t)(1e9 * (double)cfg->connections / cfg->rate);
     w->use_pwait2 = 1;
     w->timeout_ns = (uint64_t)cfg->timeout_us * 1000u;
     w->nconns = (uint32_t)share((uint64_t)cfg->connections, threads, id);

@@ -29,6 +29,8 @@ typedef struct engine_shared {
     uint64_t measure_ns;   /* start + warm-up: connections started before are not counted */
     uint64_t end_ns;       /* measure + duration; UINT64_MAX without -d */
     atomic_int stop;       /* set by the main thread on SIGINT/SIGTERM: stop starting */
+    atomic_uint_fast64_t stop_ns; /* when it set stop (the measured window's early end);
+                                   * UINT64_MAX until then */
     atomic_long established;       /* connections established but not yet greeted */
     atomic_long peak_established;
     atomic_long in_flight;         /* connections open, all threads */
@@ -37,7 +39,7 @@ typedef struct engine_shared {
 
 /* Figures a worker publishes while it runs, for the progress line (relaxed atomics). */
 typedef struct engine_progress {
-    atomic_uint_fast64_t greetings;
+    atomic_uint_fast64_t greetings; /* and, with --requests, requests that passed */
     atomic_uint_fast64_t errors;
     atomic_int done;
 } engine_progress;

@@ -10,7 +10,7 @@
 #include "result.h"
 #include "timeline.h"
 
-#define FLEET_MAX_PHASES 8
+#define FLEET_MAX_PHASES 16
 #define FLEET_MAX_MISALIGN 0.1 /* of an interval: more means the shards did not start together */
 
 /* What merging needs about each input besides its JSON. */
@@ -227,7 +227,8 @@ static int set_phases(json_t *o, phase_sum *sums, int nsums)
 }
 
 static const char *const interval_counts[] = {"starts", "greetings", "unfinished", "late_starts",
-                                              "in_flight", "established_not_greeted", NULL};
+                                              "in_flight", "established_not_greeted", "requests",
+                                              "failed_requests", NULL};
 
 /* Fleet interval j: the sum of the inputs' intervals j - offset. */
 static json_t *merge_interval(const fleet_input *in, int n, long long j, double interval_s,
@@ -260,6 +261,9 @@ static json_t *merge_interval(const fleet_input *in, int n, long long j, double 
     }
     double length = result_number(o, "length_s");
     json_object_set_new(o, "rate", json_real(length > 0 ? (double)result_int(o, "greetings") / length : 0));
+    if (json_object_get(o, "requests"))
+        json_object_set_new(o, "request_rate",
+                            json_real(length > 0 ? (double)result_int(o, "requests") / length : 0));
     return o;
 }
 
@@ -305,8 +309,9 @@ static json_t *shard_line(const fleet_input *in, long long fleet_start)
 
 static const char *const run_counts[] = {
     "threads", "connections", "connect_rate", "rate_requested", "starts", "greetings",
-    "bytes_read", "unfinished", "late_starts", "warmup_greetings",
-    "peak_established_not_greeted", NULL};
+    "greetings_after_window", "bytes_read", "unfinished", "late_starts", "refused_backoffs",
+    "warmup_greetings", "peak_established_not_greeted", "requests", "failed_requests",
+    "waited_after_reply", NULL};
 static const char *const concurrency_keys[] = {"requested", "peak", "mean", NULL};
 static const char *const cpu_sums[] = {"user_s", "sys_s", NULL};
 
@@ -332,11 +337,24 @@ static void merge_cpu(json_t *fleet, const fleet_input *in, int n)
     json_object_set_new(cpu, "saturated", json_boolean(saturated));
 }
 
+/* What stopped the fleet: the first of abort, signal, duration, count that stopped a shard. */
+static const char *fleet_stopped_by(const fleet_input *in, int n)
+{
+    static const char *const causes[] = {"abort", "signal", "duration", "count"};
+    for (size_t c = 0; c < sizeof(causes) / sizeof(causes[0]); c++)
+        for (int i = 0; i < n; i++)
+            if (json_string_value(json_object_get(in[i].root, "stopped_by")) &&
+                strcmp(json_string_value(json_object_get(in[i].root, "stopped_by")), causes[c]) == 0)
+                return causes[c];
+    return "duration";
+}
+
 /* Sums, maxima and merged histograms of the whole run into fleet (a copy of input 0). */
 static int merge_totals(json_t *fleet, const fleet_input *in, int n, long long fleet_start,
                         char *err, size_t errlen)
 {
-    static const char *const objects[] = {"errors", "tls_handshakes", "tls_reasons", "kernel"};
+    static const char *const objects[] = {"errors",  "tls_handshakes", "tls_reasons",
+                                          "kernel",  "replies",        "failed_replies"};
     phase_sum sums[FLEET_MAX_PHASES];
     int nsums = 0, rc = 0, interrupted = 0;
     double duration = 0;
@@ -362,7 +380,12 @@ static int merge_totals(json_t *fleet, const fleet_input *in, int n, long long f
         rc = err_fail(err, errlen, "out of memory");
     json_object_set_new(fleet, "duration_s", json_real(duration));
     json_object_set_new(fleet, "interrupted", json_boolean(interrupted));
-    json_object_set_new(fleet, "rate", json_real(duration > 0 ? (double)result_int(fleet, "greetings") / duration : 0));
+    json_object_set_new(fleet, "stopped_by", json_string(fleet_stopped_by(in, n)));
+    long long in_window = result_int(fleet, "greetings") - result_int(fleet, "greetings_after_window");
+    json_object_set_new(fleet, "rate", json_real(duration > 0 ? (double)in_window / duration : 0));
+    if (json_object_get(fleet, "request_rate"))
+        json_object_set_new(fleet, "request_rate",
+                            json_real(duration > 0 ? (double)result_int(fleet, "requests") / duration : 0));
     json_object_set_new(fleet, "shards", lines);
     merge_cpu(fleet, in, n);
     return rc;

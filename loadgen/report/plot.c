@@ -26,7 +26,10 @@ static const char *phase_color(const char *phase)
     static const struct {
         const char *name, *color;
     } colors[] = {{"connect", "#59a14f"}, {"tls", "#b07aa1"}, {"first_byte", "#f28e2b"},
-                  {"greeting", "#2b7bba"}, {"greeting_uncorrected", "#9c755f"}};
+                  {"greeting", "#2b7bba"}, {"greeting_uncorrected", "#9c755f"},
+                  {"request", "#e15759"},  {"expect1", "#76b7b2"}, {"expect2", "#edc948"},
+                  {"expect3", "#ff9da7"},  {"expect4", "#4e79a7"}, {"expect5", "#8cd17d"},
+                  {"expect6", "#b6992d"},  {"expect7", "#d37295"}, {"expect8", "#a0cbe8"}};
     for (size_t i = 0; i < sizeof(colors) / sizeof(colors[0]); i++)
         if (strcmp(colors[i].name, phase) == 0)
             return colors[i].color;
@@ -220,7 +223,7 @@ static int draw_spectrum(FILE *out, const json_t *result, double top)
 {
     const json_t *latency = json_object_get(result, "latency_us"), *phase;
     const char *name;
-    enum { MAX_PHASES = 8 };
+    enum { MAX_PHASES = 16 };
     double xs[MAX_PHASES][PLOT_SPECTRUM_POINTS], ys[MAX_PHASES][PLOT_SPECTRUM_POINTS];
     svg_series s[MAX_PHASES];
     double lo = INFINITY, hi = 0, nines = 1;

@@ -10,8 +10,12 @@ int report_phase_applies(const lg_report *r, int phase)
     switch (phase) {
     case LG_PHASE_CONNECT: return !r->transport->one_reply;
     case LG_PHASE_TLS: return r->transport->timed_handshake;
-    case LG_PHASE_GREETING_UNCORRECTED: return r->cfg->rate > 0;
-    default: return 1;
+    case LG_PHASE_GREETING_UNCORRECTED: return r->cfg->rate > 0 && r->cfg->requests == 1;
+    case LG_PHASE_REQUEST: return r->cfg->requests != 1;
+    default:
+        if (phase >= LG_PHASE_EXPECT1)
+            return r->cfg->dialog.from_file && phase - LG_PHASE_EXPECT1 < r->cfg->dialog.nexpects;
+        return 1;
     }
 }
 
@@ -24,7 +28,13 @@ const char *report_transport_name(const lg_report *r)
 
 double report_rate(const lg_report *r)
 {
-    return r->duration_s > 0 ? (double)r->stats->greetings / r->duration_s : 0.0;
+    uint64_t in_window = r->stats->greetings - r->stats->greetings_after_window;
+    return r->duration_s > 0 ? (double)in_window / r->duration_s : 0.0;
+}
+
+double report_refused_rate(const lg_report *r)
+{
+    return r->duration_s > 0 ? (double)r->stats->errors[LG_ERR_REFUSED] / r->duration_s : 0.0;
 }
 
 int report_saturated(const lg_report *r)
@@ -54,7 +64,10 @@ static void print_setup(FILE *out, const lg_report *r)
     const lg_config *cfg = r->cfg;
     fprintf(out, "target %s (%s%s), ", r->target->text, report_transport_name(r),
             cfg->default_target ? "; no target given: the default " CONFIG_DEFAULT_TARGET : "");
-    if (cfg->rate > 0)
+    if (cfg->rate > 0 && cfg->requests != 1)
+        fprintf(out, "open loop: %.6g requests/s over %ld kept-alive connections", cfg->rate,
+                cfg->connections);
+    else if (cfg->rate > 0)
         fprintf(out, "open loop: %.6g starts/s (%s), at most %ld connections in flight", cfg->rate,
                 cfg->poisson ? "poisson" : "uniform", cfg->connections);
     else
@@ -71,10 +84,13 @@ static void print_setup(FILE *out, const lg_report *r)
     fprintf(out, "measured %.2f s", r->duration_s);
     if (cfg->warmup_us)
         fprintf(out, " after a %.2f s warm-up", (double)cfg->warmup_us / 1e6);
-    if (r->stop_signal)
+    fprintf(out, ", stopped by %s", r->stopped_by);
+    if (strcmp(r->stopped_by, "signal") == 0)
         fprintf(out, " (interrupted by SIG%s)\n\n", sigabbrev_np(r->stop_signal));
+    else if (strcmp(r->stopped_by, "abort") == 0)
+        fprintf(out, " (--abort-after: every connection failed)\n\n");
     else
-        fprintf(out, "%s\n\n", r->interrupted ? " (interrupted)" : "");
+        fprintf(out, " (%s)\n\n", strcmp(r->stopped_by, "count") == 0 ? "-n" : "-d");
 }
 
 /* TLS handshakes, full and resumed, and the failures by reason. */
@@ -86,9 +102,9 @@ static void print_tls(FILE *out, const lg_report *r)
     fprintf(out, "tls            %" PRIu64 " handshakes: %" PRIu64 " full, %" PRIu64 " resumed%s\n",
             s->tls_full + s->tls_resumed, s->tls_full, s->tls_resumed,
             r->cfg->tls_resume ? "" : " (no --tls-resume)");
-    for (int i = 0; i < s->ntls_reasons; i++)
-        fprintf(out, "tls failure    %" PRIu64 " x %s\n", s->tls_reasons[i].count,
-                s->tls_reasons[i].text);
+    for (int i = 0; i < s->tls_reasons.n; i++)
+        fprintf(out, "tls failure    %" PRIu64 " x %s\n", s->tls_reasons.entry[i].count,
+                s->tls_reasons.entry[i].text);
 }
 
 static void print_counts(FILE *out, const lg_report *r)
@@ -97,6 +113,10 @@ static void print_counts(FILE *out, const lg_report *r)
     uint64_t errors = lg_stats_error_total(s);
     fprintf(out, "greetings      %" PRIu64 " (%.1f/s), %" PRIu64 " bytes read\n", s->greetings,
             report_rate(r), s->bytes_read);
+    if (s->greetings_after_window)
+        fprintf(out, "after window   %" PRIu64 " of them finished in the grace after the measured "
+                     "window (in the latencies, not in the rate)\n",
+                s->greetings_after_window);
     const char *sep = ": ";
     fprintf(out, "errors         %" PRIu64, errors);
     for (int e = 0; e < LG_ERR_COUNT; e++) {
@@ -108,6 +128,10 @@ static void print_counts(FILE *out, const lg_report *r)
     if (s->errors[LG_ERR_OTHER] && s->last_other_errno)
         fprintf(out, " (last: %s)", strerror(s->last_other_errno));
     fputc('\n', out);
+    if (s->refused_backoffs)
+        fprintf(out, "refused        %" PRIu64 " (backed off to ~%.0f attempts/s: at most %d/s "
+                     "per thread while the target refuses)\n",
+                s->errors[LG_ERR_REFUSED], report_refused_rate(r), LG_REFUSED_RETRIES_PER_S);
     if (s->unfinished)
         fprintf(out, "unfinished     %" PRIu64 " (still open or not started at the end)\n",
                 s->unfinished);
@@ -115,9 +139,11 @@ static void print_counts(FILE *out, const lg_report *r)
     fprintf(out, "concurrency    %s %ld, peak %ld, mean %.1f\n",
             r->cfg->rate > 0 ? "cap" : "requested", r->cfg->connections, r->peak_in_flight,
             r->mean_concurrency);
-    fprintf(out, "awaiting       at most %ld connections at once connected, not yet greeted (in the server's backlog, queue or workers)\n",
-            r->peak_established);
-    if (r->cfg->rate > 0)
+    if (r->transport->socktype != SOCK_DGRAM) /* a datagram is never in a backlog */
+        fprintf(out, "awaiting       at most %ld connections at once connected, not yet greeted "
+                     "(in the server's backlog, queue or workers)\n",
+                r->peak_established);
+    if (r->cfg->rate > 0 && r->cfg->requests == 1)
         fprintf(out, "schedule       %" PRIu64 " starts, %" PRIu64 " late (> 1 ms behind)\n",
                 s->starts, s->late_starts);
 }
@@ -138,7 +164,9 @@ static void print_phase_table(FILE *out, const lg_report *r)
         fprintf(out, " %9s", report_human_us(buf, sizeof(buf), (double)hist_max(h)));
         fprintf(out, " %9s\n", report_human_us(buf, sizeof(buf), hist_mean(h)));
     }
-    if (r->cfg->rate > 0)
+    if (r->cfg->rate > 0 && r->cfg->requests != 1)
+        fputs("(request counts from each request's scheduled send)\n", out);
+    else if (r->cfg->rate > 0)
         fputs("(greeting counts from the scheduled start; greeting_uncorrected from the actual "
               "one)\n",
               out);
@@ -160,9 +188,13 @@ static void print_ab_table(FILE *out, const lg_report *r)
 
 static void print_cpu_and_kernel(FILE *out, const lg_report *r)
 {
-    fprintf(out, "\nloadgen CPU    user %.2f s + sys %.2f s = %.2f us per greeting; busiest "
-                 "thread %.0f%% busy, %.0f%% waiting for a CPU\n",
-            r->cpu_user_s, r->cpu_sys_s, report_us_per_greeting(r), r->busiest_thread * 100,
+    char per_greeting[48] = "no greetings";
+    if (r->stats->greetings + r->stats->warmup_greetings)
+        snprintf(per_greeting, sizeof(per_greeting), "%.2f us per greeting",
+                 report_us_per_greeting(r));
+    fprintf(out, "\nloadgen CPU    user %.2f s + sys %.2f s = %s; busiest thread %.0f%% busy, "
+                 "%.0f%% waiting for a CPU\n",
+            r->cpu_user_s, r->cpu_sys_s, per_greeting, r->busiest_thread * 100,
             r->busiest_thread_wait * 100);
     if (report_saturated(r))
         fprintf(out, "WARNING: loadgen thread %d was running or waiting to run %.0f%% of the "
@@ -212,6 +244,7 @@ void report_text(FILE *out, const lg_report *r)
 {
     print_setup(out, r);
     print_counts(out, r);
+    report_text_replies(out, r);
     print_phase_table(out, r);
     print_ab_table(out, r);
     print_cpu_and_kernel(out, r);

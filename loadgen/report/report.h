@@ -15,7 +15,7 @@
 #define REPORT_SATURATED 0.90
 /* The JSON result's format (docs/loadgen-json.md); the number changes when a field changes
  * meaning or goes away, not when one is added. */
-#define REPORT_JSON_SCHEMA "loadgen-result/1"
+#define REPORT_JSON_SCHEMA "loadgen-result/2"
 
 struct lg_timeline;
 
@@ -26,9 +26,11 @@ typedef struct lg_report {
     const lg_stats *stats;     /* merged over threads */
     const transport *transport;
     int threads;
-    int interrupted;           /* SIGINT/SIGTERM (or --abort-after) ended the run early */
+    int interrupted;           /* SIGINT/SIGTERM ended the run early */
     int stop_signal;           /* ... that signal, or 0 */
-    double duration_s;         /* from the warm-up's end to the last counted connection's end */
+    const char *stopped_by;    /* what ended the measured window: "duration" (-d), "count"
+                                * (-n), "signal" or "abort" (--abort-after) */
+    double duration_s;         /* the measured window: from the warm-up's end to its end */
     double mean_concurrency;   /* Little's law: connection time / duration */
     long peak_in_flight;
     long peak_established;     /* established but not yet greeted, at most at once */
@@ -56,8 +58,10 @@ int report_phase_applies(const lg_report *r, int phase);
 /* What the run spoke: "tcp", "tls", "udp", "unix" (stream) or "unix-dgram". */
 const char *report_transport_name(const lg_report *r);
 
-/* Greetings per second over the measured duration. */
+/* Greetings that finished inside the measured window, per second of it. */
 double report_rate(const lg_report *r);
+/* Refused connects per second of the measured window. */
+double report_refused_rate(const lg_report *r);
 /* Loadgen's CPU microseconds (user + sys) per greeting, warm-up greetings included. */
 double report_us_per_greeting(const lg_report *r);
 
@@ -69,6 +73,14 @@ const char *report_human_us(char *buf, size_t len, double us);
 
 /* The human report: throughput, phase table, ab-style percentiles, errors, CPU, kernel. */
 void report_text(FILE *out, const lg_report *r);
+
+/* Keep-alive requests per second over the measured duration. */
+double report_request_rate(const lg_report *r);
+/* The replies seen and failed (at most 5 each, most common first), the requests and the
+ * --expect hint: as text, and as members of the JSON result o (a json_t *). */
+void report_text_replies(FILE *out, const lg_report *r);
+struct json_t;
+void report_json_replies(struct json_t *o, const lg_report *r);
 
 /* Writers return 0, or -1 with "what: why" in err. */
 int report_json(FILE *out, const lg_report *r);

@@ -39,6 +39,7 @@ static void set_setup(json_t *o, const lg_report *r)
     json_object_set_new(o, "duration_s", json_real(r->duration_s));
     json_object_set_new(o, "interval_s", json_real((double)cfg->interval_us / 1e6));
     json_object_set_new(o, "interrupted", json_boolean(r->interrupted));
+    json_object_set_new(o, "stopped_by", json_string(r->stopped_by));
 }
 
 static void set_counts(json_t *o, const lg_report *r)
@@ -46,6 +47,8 @@ static void set_counts(json_t *o, const lg_report *r)
     const lg_stats *s = r->stats;
     json_object_set_new(o, "starts", json_integer((json_int_t)s->starts));
     json_object_set_new(o, "greetings", json_integer((json_int_t)s->greetings));
+    json_object_set_new(o, "greetings_after_window",
+                        json_integer((json_int_t)s->greetings_after_window));
     json_object_set_new(o, "rate", json_real(report_rate(r)));
     json_object_set_new(o, "bytes_read", json_integer((json_int_t)s->bytes_read));
     json_object_set_new(o, "errors", timeline_errors_json(s));
@@ -53,12 +56,13 @@ static void set_counts(json_t *o, const lg_report *r)
                         json_pack("{s:I, s:I}", "full", (json_int_t)s->tls_full, "resumed",
                                   (json_int_t)s->tls_resumed));
     json_t *reasons = json_object();
-    for (int i = 0; i < s->ntls_reasons; i++)
-        json_object_set_new(reasons, s->tls_reasons[i].text,
-                            json_integer((json_int_t)s->tls_reasons[i].count));
+    for (int i = 0; i < s->tls_reasons.n; i++)
+        json_object_set_new(reasons, s->tls_reasons.entry[i].text,
+                            json_integer((json_int_t)s->tls_reasons.entry[i].count));
     json_object_set_new(o, "tls_reasons", reasons);
     json_object_set_new(o, "unfinished", json_integer((json_int_t)s->unfinished));
     json_object_set_new(o, "late_starts", json_integer((json_int_t)s->late_starts));
+    json_object_set_new(o, "refused_backoffs", json_integer((json_int_t)s->refused_backoffs));
     json_object_set_new(o, "warmup_greetings", json_integer((json_int_t)s->warmup_greetings));
     json_object_set_new(o, "concurrency",
                         json_pack("{s:i, s:i, s:f}", "requested", (int)r->cfg->connections,
@@ -128,6 +132,7 @@ int report_json(FILE *out, const lg_report *r)
         return -1;
     set_setup(o, r);
     set_counts(o, r);
+    report_json_replies(o, r);
     set_latency(o, r);
     set_fail_if(o, r);
     set_stages(o, r);

@@ -62,11 +62,19 @@ json_t *timeline_errors_json(const lg_stats *s)
     return o;
 }
 
-/* The --stage level in force at the end of interval k (the plan starts with the warm-up). */
+/* The --stage level in force at the end of interval k (the plan starts with the warm-up). The
+ * end is the planned one, within -d's window: the last interval's measured length ends where
+ * the run noticed its end, which may be a moment before the plan's (499.5 for a stage to 500). */
 static double stage_target(const lg_timeline *tl, int64_t k, double length_s)
 {
-    double end_s = (double)tl->cfg->warmup_us / 1e6 +
-                   (double)k * (double)tl->clk.interval_ns / 1e9 + length_s;
+    double end_s = (double)k * (double)tl->clk.interval_ns / 1e9 + length_s;
+    double planned_end_s = (double)(k + 1) * (double)tl->clk.interval_ns / 1e9;
+    double window_s = (double)tl->cfg->duration_us / 1e6;
+    if (tl->cfg->duration_us && planned_end_s > window_s)
+        planned_end_s = window_s;
+    if (end_s < planned_end_s)
+        end_s = planned_end_s;
+    end_s += (double)tl->cfg->warmup_us / 1e6;
     return stages_level(&tl->cfg->stages, (uint64_t)(end_s * 1e9));
 }
 
@@ -92,6 +100,12 @@ static json_t *interval_json(const lg_timeline *tl, int64_t k, double length_s)
     json_object_set_new(o, "established_not_greeted", json_integer(tl->established_at_end));
     if (tl->cfg->stages.n)
         json_object_set_new(o, "target", json_real(stage_target(tl, k, length_s)));
+    if (tl->cfg->requests != 1) {
+        json_object_set_new(o, "requests", json_integer((json_int_t)s->requests));
+        json_object_set_new(o, "failed_requests", json_integer((json_int_t)s->failed_requests));
+        json_object_set_new(o, "request_rate",
+                            json_real(length_s > 0 ? (double)s->requests / length_s : 0));
+    }
     for (int p = 0; p < LG_PHASE_COUNT; p++)
         if (tl->applies[p])
             json_object_set_new(lat, lg_stats_phase_names[p], timeline_phase_json(s->phase[p]));
@@ -162,13 +176,47 @@ static void write_hlog_lines(lg_timeline *tl, int64_t k, double length_s)
     fflush(tl->hlog);
 }
 
+/* The interval after -d's window: only the grace in which the open connections finish. */
+static int after_window(const lg_timeline *tl, int64_t k)
+{
+    uint64_t window_ns = (uint64_t)tl->cfg->duration_us * 1000u;
+    return tl->cfg->duration_us && (uint64_t)k * tl->clk.interval_ns >= window_ns;
+}
+
+/* The progress line of a keep-alive run: its requests, not its few connections. */
+static void print_request_progress(const lg_timeline *tl, double end_s, double length_s)
+{
+    const lg_stats *s = &tl->acc;
+    const hist *r = s->phase[LG_PHASE_REQUEST];
+    char p50[32], p99[32];
+    fprintf(stderr,
+            "loadgen: %6.1fs %8.0f requests/s, %" PRIu64 " failed, %" PRIu64 " greetings, errors %"
+            PRIu64 ", in flight %ld, request p50 %s p99 %s\n",
+            end_s, length_s > 0 ? (double)s->requests / length_s : 0, s->failed_requests,
+            s->greetings, lg_stats_error_total(s), tl->open_at_end,
+            report_human_us(p50, sizeof(p50), (double)hist_percentile(r, 50)),
+            report_human_us(p99, sizeof(p99), (double)hist_percentile(r, 99)));
+}
+
 static void print_progress(const lg_timeline *tl, int64_t k, double length_s)
 {
     const lg_stats *s = &tl->acc;
+    if (after_window(tl, k)) { /* not a measured interval: no rate, no percentiles */
+        fprintf(stderr,
+                "loadgen: drain after the %.1fs window (%.2fs): %" PRIu64 " more %s, "
+                "errors %" PRIu64 ", unfinished %" PRIu64 "\n",
+                (double)tl->cfg->duration_us / 1e6, length_s,
+                tl->cfg->requests != 1 ? s->requests : s->greetings,
+                tl->cfg->requests != 1 ? "requests" : "greetings", lg_stats_error_total(s),
+                s->unfinished);
+        return;
+    }
     const hist *g = s->phase[LG_PHASE_GREETING];
     char p50[32], p99[32];
     double end_s = (double)k * (double)tl->clk.interval_ns / 1e9 + length_s;
     char target[48] = "";
+    if (tl->cfg->requests != 1)
+        return print_request_progress(tl, end_s, length_s);
     if (tl->cfg->stages.n)
         snprintf(target, sizeof(target), " (stage target %.0f)", stage_target(tl, k, length_s));
     fprintf(stderr,

@@ -82,26 +82,46 @@ void acceptor_complain(acceptor *a, int err)
              strerror(err));
 }
 
-int acceptor_admit(acceptor *a, const conn_item *conn)
+int acceptor_admit_item(const handler_config *h, server_stats *stats, const conn_item *conn)
 {
-    if (a->handler->admission == NULL)
+    if (h->admission == NULL)
         return 1;
-    switch (admission_admit(a->handler->admission, (const struct sockaddr *)&conn->peer)) {
+    switch (admission_admit(h->admission, (const struct sockaddr *)&conn->peer)) {
     case ADMIT_OK:
         return 1;
     case ADMIT_DENIED:
         close(conn->fd);
-        server_stats_add(&a->stats->denied, 1);
+        server_stats_add(&stats->denied, 1);
         return 0;
     case ADMIT_BUSY:
-        handler_reject(a->handler, conn->fd, a->stats);
+        handler_reject(h, conn->fd, stats);
         return 0;
     case ADMIT_RATE: /* turned away at once, as a cap would, never queued */
-        handler_reject(a->handler, conn->fd, a->stats);
-        server_stats_add(&a->stats->rate_limited, 1);
+        handler_reject(h, conn->fd, stats);
+        server_stats_add(&stats->rate_limited, 1);
         return 0;
     }
     return 0;
+}
+
+int acceptor_admit(acceptor *a, const conn_item *conn)
+{
+    return acceptor_admit_item(a->handler, a->stats, conn);
+}
+
+/* --proxy-protocol, right after accept: a source outside --proxy-from is closed at once; the
+ * blocking models then read the header here (admission needs the client's address), the
+ * others leave it to whoever waits on the peer. 1 when conn goes on, 0 when it was closed. */
+static int proxy_accepted(acceptor *a, conn_item *conn)
+{
+    const char *why = "source outside --proxy-from";
+    conn->proxy_pending = PROXY_PENDING;
+    if (!proxy_in_trusted(&a->handler->proxy, (const struct sockaddr *)&conn->peer) ||
+        (!a->proxy_header_later && !proxy_in_wait(conn, a->handler->io_timeout_ms, &why))) {
+        handler_proxy_failed(a->handler, conn, why, a->stats);
+        return 0;
+    }
+    return a->proxy_header_later || acceptor_admit(a, conn);
 }
 
 accept_result acceptor_accept(acceptor *a, conn_item *out)
@@ -112,7 +132,10 @@ accept_result acceptor_accept(acceptor *a, conn_item *out)
         out->fd = fd;
         out->accepted_ns = clock_now_ns();
         out->resume = NULL;
+        out->proxy_pending = 0;
         server_stats_add(&a->stats->accepted, 1);
+        if (a->handler->proxy.enabled)
+            return proxy_accepted(a, out) ? ACCEPT_OK : ACCEPT_TRANSIENT;
         return acceptor_admit(a, out) ? ACCEPT_OK : ACCEPT_TRANSIENT;
     }
     switch (errno) {
@@ -142,6 +165,7 @@ int acceptor_try_next(acceptor *a, conn_item *out)
         accept_result r = acceptor_accept(a, out);
         if (r == ACCEPT_OK)
             return 1;
+        a->backlog_empty = r == ACCEPT_AGAIN;
         if (r != ACCEPT_TRANSIENT)
             return 0; /* none waiting, or an error acceptor_next deals with */
     }
@@ -151,6 +175,11 @@ int acceptor_try_next(acceptor *a, conn_item *out)
 int acceptor_next(acceptor *a, conn_item *out)
 {
     while (!shutdown_requested()) {
+        if (a->backlog_empty) { /* acceptor_try_next has just found nobody waiting */
+            a->backlog_empty = 0;
+            if (!wait_readable(a))
+                return 0;
+        }
         switch (acceptor_accept(a, out)) {
         case ACCEPT_OK:
             return 1;

@@ -16,6 +16,9 @@ typedef struct acceptor {
     int conn_flags; /* accept4 flags for new connections: SOCK_CLOEXEC, | SOCK_NONBLOCK if wanted */
     int spare_fd;  /* held in reserve so we can still accept-and-reject at the descriptor limit */
     uint64_t last_complaint_ns;
+    /* The last accept found nobody waiting: the next acceptor_next waits for the listener
+     * first rather than ask again (an accept4 that fails with EAGAIN costs a system call). */
+    int backlog_empty;
     const handler_config *handler;
     server_stats *stats;
     /* Optional: called whenever the accept loop is about to wait for a client, and again
@@ -24,6 +27,11 @@ typedef struct acceptor {
      * nudges its queue, and under load waits there until its queue needs more clients. */
     int (*on_idle)(void *arg);
     void *idle_arg;
+    /* With --proxy-protocol: 0 (the blocking models) reads the PROXY header right after
+     * accept, waiting for it at most --io-timeout, then asks admission; 1 (the pool, the event
+     * model) hands the connection on with proxy_pending set and admission not asked, for
+     * whoever waits on the peer there to read it (proxy_in_try) and then acceptor_admit_item. */
+    int proxy_header_later;
 } acceptor;
 
 /* Does not take ownership of listen_fd; makes it non-blocking. */
@@ -57,6 +65,10 @@ int acceptor_try_next(acceptor *a, conn_item *out);
 /* Applies the access rules and caps to a connection just accepted (and counted): 1 when it
  * may be served; 0 when it was closed here, counted as denied or rejected. */
 int acceptor_admit(acceptor *a, const conn_item *conn);
+
+/* The same, with the handler's settings and counters given: for a connection admitted after
+ * its PROXY header was read, away from the acceptor. */
+int acceptor_admit_item(const handler_config *h, server_stats *stats, const conn_item *conn);
 
 /* At the descriptor limit: frees the spare descriptor, accepts the oldest waiting client,
  * turns it away with the busy message (counted accepted and rejected), takes the spare back.

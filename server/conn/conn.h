@@ -19,6 +19,9 @@ typedef struct conn_item {
     /* Pool: the state of a connection coming back from the waiting room (waiting_room.h),
      * which owns it; NULL for a connection fresh from accept. */
     struct room_conn *resume;
+    /* --proxy-protocol: nonzero while the PROXY header is still to be read, so peer is the
+     * balancer's and admission has not been asked yet (proxy_in.h). */
+    int proxy_pending;
 } conn_item;
 
 #ifdef __cplusplus

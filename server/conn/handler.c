@@ -163,6 +163,21 @@ void handler_reject(const handler_config *cfg, int fd, server_stats *stats)
 void handler_turn_away(const handler_config *cfg, const conn_item *conn, server_stats *stats)
 {
     handler_reject(cfg, conn->fd, stats);
-    if (cfg->admission)
+    if (cfg->admission && !conn->proxy_pending) /* one still without its PROXY header was never admitted */
         admission_release(cfg->admission, (const struct sockaddr *)&conn->peer);
+}
+
+void handler_proxy_failed(const handler_config *h, const conn_item *conn, const char *why,
+                          server_stats *stats)
+{
+    char peer[ADDR_STRLEN] = "-";
+    if (conn->peer_len > 0)
+        addr_format_hostport((const struct sockaddr *)&conn->peer, conn->peer_len, peer,
+                             sizeof(peer));
+    log_info("connection from %s: %s: closed unanswered", peer, why);
+    close(conn->fd);
+    server_stats_add(&stats->failed, 1);
+    server_stats_add(&stats->proxy_failed, 1);
+    server_stats_observe_duration(stats, conn->accepted_ns);
+    handler_log_done(h, conn, "proxy_failed");
 }

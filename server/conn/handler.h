@@ -8,6 +8,7 @@
 #include "stats.h"
 #include "tls.h"
 #include "admission.h"
+#include "proxy_in.h"
 #include "reload.h"
 
 #ifdef __cplusplus
@@ -37,6 +38,7 @@ typedef struct handler_config {
     admission *admission; /* non-NULL: access rules or caps; connections are released here */
     reload_state *live;   /* non-NULL: greeting and TLS context come from its current
                            * generation (SIGHUP swaps it); tls then only says "use TLS" */
+    proxy_config proxy;   /* --proxy-protocol, --proxy-from */
 } handler_config;
 
 /* The greeting and TLS context of the live generation in a copy of cfg, for one connection;
@@ -56,7 +58,8 @@ void handler_tls_failed(const conn_item *conn, const char *why, server_stats *st
 void handler_reject(const handler_config *cfg, int fd, server_stats *stats);
 
 /* The same for a connection the acceptor already admitted (a model with no room for it):
- * also gives its admission place back, as handler_serve would have. */
+ * also gives its admission place back, as handler_serve would have (none for one whose PROXY
+ * header is still to be read: admission has not seen it). */
 void handler_turn_away(const handler_config *cfg, const conn_item *conn, server_stats *stats);
 
 /* Does the configured simulated work (sleep or spin for work_us). */
@@ -67,6 +70,12 @@ void handler_log_peer(const conn_item *conn);
 
 /* With --access-log-format full: "TIME PEER OUTCOME DURATION" for a connection done. */
 void handler_log_done(const handler_config *cfg, const conn_item *conn, const char *outcome);
+
+/* Closes a connection that brought no valid PROXY header (or came from outside --proxy-from),
+ * unanswered: counted failed and proxy_failed, timed, logged (and in the access log's full
+ * format with the outcome proxy_failed). It was never admitted, so holds no place. */
+void handler_proxy_failed(const handler_config *h, const conn_item *conn, const char *why,
+                          server_stats *stats);
 
 #ifdef __cplusplus
 }

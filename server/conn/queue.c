@@ -44,8 +44,28 @@ int conn_queue_init(conn_queue *q, size_t capacity, char *err, size_t errlen)
     return 0;
 }
 
+int conn_queue_reserve_waiters(conn_queue *q, unsigned n, char *err, size_t errlen)
+{
+    q->waiters = calloc(n, sizeof(*q->waiters));
+    if (q->waiters == NULL && n > 0) {
+        snprintf(err, errlen, "queue waiters for %u consumers: out of memory", n);
+        return -1;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        pthread_cond_init(&q->waiters[i].cond, NULL);
+        q->waiters[i].next = q->spare;
+        q->spare = &q->waiters[i];
+    }
+    q->n_waiters = n;
+    return 0;
+}
+
 void conn_queue_destroy(conn_queue *q)
 {
+    for (unsigned i = 0; i < q->n_waiters; i++)
+        pthread_cond_destroy(&q->waiters[i].cond);
+    free(q->waiters);
+    q->waiters = NULL;
     pthread_mutex_destroy(&q->lock);
     pthread_cond_destroy(&q->not_empty);
     pthread_cond_destroy(&q->not_full);
@@ -67,12 +87,49 @@ static void queue_lock(conn_queue *q)
 static void queue_unlock(conn_queue *q)
 {
     ASSERT_HELD(q);
-    unsigned due = q->signals_due;
+    unsigned due = q->signals_due, n_due = q->n_due;
+    queue_waiter *waiters[QUEUE_DUE_MAX];
+    memcpy(waiters, q->due, n_due * sizeof(*waiters));
     q->signals_due = 0;
+    q->n_due = 0;
     q->held = 0;
     pthread_mutex_unlock(&q->lock);
     while (due-- > 0)
         pthread_cond_signal(&q->not_empty);
+    /* A waiter lives as long as the queue: if its consumer has meanwhile woken on its own,
+     * this signal is at worst a spurious wake-up of whoever waits on it now. */
+    for (unsigned i = 0; i < n_due; i++)
+        pthread_cond_signal(&waiters[i]->cond);
+}
+
+/* Lock held. Sends now the wake-ups decided but not yet sent. */
+static void do_send_due(conn_queue *q)
+{
+    ASSERT_HELD(q);
+    for (; q->signals_due > 0; q->signals_due--)
+        pthread_cond_signal(&q->not_empty);
+    for (unsigned i = 0; i < q->n_due; i++)
+        pthread_cond_signal(&q->due[i]->cond);
+    q->n_due = 0;
+}
+
+/* Lock held. Wakes the consumer that went idle last (or, for a consumer with no waiter of
+ * its own, one on not_empty) once the lock is released. */
+static void do_wake_one(conn_queue *q)
+{
+    ASSERT_HELD(q);
+    q->wakeups_pending++;
+    queue_waiter *w = q->idle_top;
+    if (w == NULL) {
+        q->signals_due++; /* sent by queue_unlock */
+        return;
+    }
+    q->idle_top = w->next;
+    w->woken = 1;
+    if (q->n_due == QUEUE_DUE_MAX)
+        pthread_cond_signal(&w->cond);
+    else
+        q->due[q->n_due++] = w;
 }
 
 /* Lock held. Waits on cond (until the absolute CLOCK_MONOTONIC deadline if one is given) and
@@ -80,14 +137,42 @@ static void queue_unlock(conn_queue *q)
 static int do_wait(conn_queue *q, pthread_cond_t *cond, const struct timespec *deadline)
 {
     ASSERT_HELD(q);
-    for (; q->signals_due > 0; q->signals_due--) /* a producer about to wait for room */
-        pthread_cond_signal(&q->not_empty);
+    do_send_due(q); /* a producer about to wait for room */
     q->held = 0;
     int rc = deadline ? pthread_cond_timedwait(cond, &q->lock, deadline)
                       : pthread_cond_wait(cond, &q->lock);
     q->holder = pthread_self();
     q->held = 1;
     return rc;
+}
+
+/* Lock held. A consumer's wait, on a waiter of its own when one is spare. */
+static void do_wait_for_items(conn_queue *q)
+{
+    ASSERT_HELD(q);
+    queue_waiter *w = q->spare;
+    if (w != NULL) {
+        q->spare = w->next;
+        w->woken = 0;
+        w->next = q->idle_top;
+        q->idle_top = w;
+    }
+    q->idle_consumers++;
+    do_wait(q, w ? &w->cond : &q->not_empty, NULL);
+    q->idle_consumers--;
+    if (w == NULL || w->woken) {
+        if (q->wakeups_pending > 0)
+            q->wakeups_pending--;
+    } else { /* woken by close, or spuriously: still on the idle stack */
+        queue_waiter **link = &q->idle_top;
+        while (*link != w)
+            link = &(*link)->next;
+        *link = w->next;
+    }
+    if (w != NULL) {
+        w->next = q->spare;
+        q->spare = w;
+    }
 }
 
 /* Lock held. Wakes one sleeping consumer when the policy says it helps. */
@@ -99,10 +184,8 @@ static void do_wake_if_needed(conn_queue *q, uint64_t now_ns)
     /* now_ns may be a little older than last_pop_ns (an item's accept time): not stalled. */
     pool_view v = {q->count, q->consumers, asleep, q->service_ns, q->service_cpu_ns,
                    now_ns > q->last_pop_ns ? now_ns - q->last_pop_ns : 0, q->cpus};
-    if (pool_should_wake(&v)) {
-        q->wakeups_pending++;
-        q->signals_due++; /* sent by queue_unlock */
-    }
+    if (pool_should_wake(&v))
+        do_wake_one(q);
 }
 
 /* CLOCK_MONOTONIC now + ms, for the timed waits on not_full. */
@@ -188,13 +271,8 @@ size_t conn_queue_pop_many(conn_queue *q, conn_item *out, size_t max, unsigned c
         q->service_ns = pool_average(q->service_ns, service_ns);
         q->service_cpu_ns = pool_average(q->service_cpu_ns, service_cpu_ns);
     }
-    while (q->count == 0 && !q->closed) {
-        q->idle_consumers++;
-        do_wait(q, &q->not_empty, NULL);
-        q->idle_consumers--;
-        if (q->wakeups_pending > 0)
-            q->wakeups_pending--;
-    }
+    while (q->count == 0 && !q->closed)
+        do_wait_for_items(q);
     size_t take = pool_share(q->count, q->consumers, max);
     for (size_t i = 0; i < take; i++) {
         out[i] = q->ring[q->head];
@@ -239,6 +317,8 @@ void conn_queue_close(conn_queue *q)
     queue_lock(q);
     q->closed = 1;
     pthread_cond_broadcast(&q->not_empty);
+    for (queue_waiter *w = q->idle_top; w != NULL; w = w->next)
+        pthread_cond_signal(&w->cond);
     pthread_cond_broadcast(&q->not_full);
     queue_unlock(q);
 }

@@ -15,10 +15,22 @@ extern "C" {
 /*
  * A fixed-capacity ring of conn_items. Lock rules: every field below `lock` is read and
  * written only with `lock` held (the do_ functions in queue.c expect it held and assert it).
- * Producers wait on `not_full`, consumers on `not_empty`. When a consumer is woken, and how
+ * Producers wait on `not_full`, consumers on a waiter of their own (or `not_empty`). When a
+ * consumer is woken, and how
  * many items it takes, is the pool's policy (pool_policy.h): the queue keeps the state that
  * policy reads.
  */
+/* One consumer's own condition variable while it waits (see conn_queue_reserve_waiters). */
+typedef struct queue_waiter {
+    pthread_cond_t cond;
+    struct queue_waiter *next; /* in the idle stack, or among the spares */
+    int woken;                 /* a producer took it off the idle stack to wake it */
+} queue_waiter;
+
+/* Wake-ups decided under the lock and sent once it is released, at most this many per hold
+ * (more are sent under the lock). */
+#define QUEUE_DUE_MAX 16
+
 typedef struct conn_queue {
     pthread_mutex_t lock;
     pthread_cond_t not_empty;
@@ -41,10 +53,24 @@ typedef struct conn_queue {
     unsigned waiting_producers;
     size_t wake_producers_below; /* a consumer that leaves fewer items than this signals not_full */
     int closed;
+    /* Idle consumers with a waiter of their own, the last to go idle on top: a wake-up goes
+     * to the consumer that ran last (its caches warm, and one worker kept busy rather than
+     * every worker in turn, as glibc's shared condition variable wakes the longest waiting).
+     * A consumer finding no spare waiter waits on not_empty as before. */
+    queue_waiter *waiters; /* the array conn_queue_reserve_waiters made, owned by the queue */
+    unsigned n_waiters;
+    queue_waiter *idle_top;
+    queue_waiter *spare;
+    queue_waiter *due[QUEUE_DUE_MAX]; /* taken off idle_top, signalled by queue_unlock */
+    unsigned n_due;
 } conn_queue;
 
 /* Allocates the ring (owned by the queue until conn_queue_destroy). 0, or -1 with err. */
 int conn_queue_init(conn_queue *q, size_t capacity, char *err, size_t errlen);
+/* Gives the queue a waiter for each of n consumers, so that a wake-up goes to the consumer
+ * that went idle last (the queue owns them: a late signal never meets a freed one). Call
+ * once, before any consumer pops. 0, or -1 with err. */
+int conn_queue_reserve_waiters(conn_queue *q, unsigned n, char *err, size_t errlen);
 /* Frees the ring. No thread may use the queue any more. Items still queued are not closed. */
 void conn_queue_destroy(conn_queue *q);
 

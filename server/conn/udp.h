@@ -6,9 +6,6 @@
 
 #include "server.h"
 
-/* Largest greeting one UDP datagram can carry (IPv4: 65535 - 8 - 20). */
-#define UDP_GREETING_MAX 65507
-
 /*
  * Serves srv->listen_fd (a datagram socket) and srv->loop_fds with `threads` threads until
  * shutdown. The event model has a SO_REUSEPORT socket per loop (loop_listeners.h), dealt

@@ -1,6 +1,7 @@
 /* waiting_room.c -- the pool's waiting room: connections that wait on their peer wait in one epoll thread, not in a worker (as in Apache's event MPM). */
 #include "waiting_room.h"
 
+#include "acceptor.h"
 #include "clock.h"
 #include "dlist.h"
 #include "log.h"
@@ -34,6 +35,7 @@
 #define NO_WAIT_NS 1u
 
 typedef enum {
+    ROOM_PROXY,     /* --proxy-protocol: the PROXY header is not all in (the room reads it) */
     ROOM_HANDSHAKE, /* TLS: the handshake wants to read or write */
     ROOM_TLS_WRITE, /* TLS: the greeting wants room */
     ROOM_CLOSING,   /* TLS: close_notify wants to be written */
@@ -138,6 +140,16 @@ static void conn_tls_failed(waiting_room *room, room_conn *c, const char *why)
     conn_close(room, c);
 }
 
+/* --proxy-protocol: a connection that waited for its PROXY header in vain (never admitted,
+ * no generation held): out of the room's epoll set, closed unanswered, freed. */
+static void proxy_gone(waiting_room *room, room_conn *c, const char *why)
+{
+    if (c->registered_in >= 0)
+        epoll_ctl(c->registered_in, EPOLL_CTL_DEL, c->conn.fd, NULL);
+    handler_proxy_failed(room->h, &c->conn, why, room->stats);
+    free(c);
+}
+
 /* Starts c's wait for events (EPOLLIN or EPOLLOUT, plus EPOLLRDHUP) until its phase's
  * deadline; from here on c is the room's. Any thread. */
 static void hold(waiting_room *room, room_conn *c, uint32_t events)
@@ -159,7 +171,9 @@ static void hold(waiting_room *room, room_conn *c, uint32_t events)
     pthread_mutex_unlock(&room->lock);
     if (rc < 0) {
         log_warn("waiting room: epoll_ctl: %s", strerror(errno));
-        if (c->phase == ROOM_DRAINING)
+        if (c->phase == ROOM_PROXY)
+            proxy_gone(room, c, "epoll_ctl failed");
+        else if (c->phase == ROOM_DRAINING)
             conn_close(room, c); /* greeted already */
         else
             conn_failed(room, c);
@@ -319,18 +333,50 @@ static void serve_new_plain(waiting_room *room, const conn_item *item)
     }
 }
 
+/* A connection fresh from accept, or whose PROXY header the room has read. */
+static void serve_fresh(waiting_room *room, const conn_item *item)
+{
+    if (room->h->access_log == ACCESS_LOG_TUTORIAL)
+        handler_log_peer(item);
+    if (room->h->tls)
+        serve_new_tls(room, item);
+    else
+        serve_new_plain(room, item);
+}
+
+/* --proxy-protocol, in a worker: reads the PROXY header of a connection fresh from accept;
+ * with it, admission decides. One whose header is not all in yet waits in the room
+ * (proxy_ready). Returns 1 when item (now with the client's address) is to be served. */
+static int proxy_first(waiting_room *room, conn_item *item)
+{
+    const char *why;
+    proxy_in_result r = proxy_in_try(item, &why);
+    if (r == PROXY_IN_DONE)
+        return acceptor_admit_item(room->h, room->stats, item);
+    room_conn *c = r == PROXY_IN_AGAIN ? calloc(1, sizeof(*c)) : NULL;
+    if (c == NULL) {
+        handler_proxy_failed(room->h, item, r == PROXY_IN_AGAIN ? "out of memory" : why, room->stats);
+        return 0;
+    }
+    c->conn = *item;
+    c->registered_in = -1;
+    c->view = *room->h;
+    enter_phase(room, c, ROOM_PROXY);
+    hold(room, c, EPOLLIN | EPOLLRDHUP);
+    return 0;
+}
+
 void waiting_room_serve(waiting_room *room, const conn_item *item)
 {
     server_stats_add(&room->stats->busy, 1); /* a worker busy with a connection */
     if (item->resume != NULL) {
         serve_tls(room, item->resume); /* the room hands back only TLS work */
+    } else if (item->proxy_pending) {
+        conn_item fresh = *item;
+        if (proxy_first(room, &fresh))
+            serve_fresh(room, &fresh);
     } else {
-        if (room->h->access_log == ACCESS_LOG_TUTORIAL)
-            handler_log_peer(item);
-        if (room->h->tls)
-            serve_new_tls(room, item);
-        else
-            serve_new_plain(room, item);
+        serve_fresh(room, item);
     }
     server_stats_sub(&room->stats->busy, 1);
 }
@@ -385,9 +431,38 @@ static void round_hand_back(waiting_room *room, room_round *round)
     size_t pushed = round->hand_backs ? conn_queue_push_many(room->queue, round->hand_back,
                                                              round->hand_backs, 0, NULL)
                                       : 0;
-    for (size_t i = pushed; i < round->hand_backs; i++)
-        serve_tls(room, round->hand_back[i].resume);
+    for (size_t i = pushed; i < round->hand_backs; i++) {
+        if (round->hand_back[i].resume)
+            serve_tls(room, round->hand_back[i].resume);
+        else
+            serve_fresh(room, &round->hand_back[i]); /* its PROXY header was just read */
+    }
     round->hand_backs = 0;
+}
+
+/* Room thread, --proxy-protocol: more of c's PROXY header came. Once it is all in and
+ * admission lets the client in, the connection goes to a worker as if fresh from accept (its
+ * accept time kept for the connection-time histogram), in the round's hand-back. */
+static void proxy_ready(waiting_room *room, room_conn *c, room_round *round)
+{
+    const char *why;
+    switch (proxy_in_try(&c->conn, &why)) {
+    case PROXY_IN_AGAIN:
+        hold(room, c, EPOLLIN | EPOLLRDHUP); /* its deadline stands */
+        return;
+    case PROXY_IN_FAILED:
+        proxy_gone(room, c, why);
+        return;
+    case PROXY_IN_DONE:
+        break;
+    }
+    /* Out of the room's set: a worker may hold it there again, from scratch. */
+    epoll_ctl(c->registered_in, EPOLL_CTL_DEL, c->conn.fd, NULL);
+    conn_item item = c->conn;
+    free(c);
+    item.resume = NULL;
+    if (acceptor_admit_item(room->h, room->stats, &item))
+        round->hand_back[round->hand_backs++] = item;
 }
 
 /* Whether c's next TLS step is light enough for the room: not the key exchange, and not the
@@ -408,7 +483,9 @@ static void on_ready(waiting_room *room, room_conn *c, room_round *round)
     dl_remove(&c->timer);
     room->closing -= c->phase == ROOM_DRAINING;
     pthread_mutex_unlock(&room->lock);
-    if (c->phase == ROOM_DRAINING) {
+    if (c->phase == ROOM_PROXY) {
+        proxy_ready(room, c, round);
+    } else if (c->phase == ROOM_DRAINING) {
         drain(room, c);
     } else if (c->phase == ROOM_WRITE) {
         write_plain(room, c);
@@ -442,7 +519,10 @@ static void expire(waiting_room *room)
         /* Still armed: out of the set before its memory goes, even if a forked process
          * (an upgrade's, before its exec) holds the socket open past our close. */
         epoll_ctl(c->registered_in, EPOLL_CTL_DEL, c->conn.fd, NULL);
-        if (c->phase == ROOM_DRAINING) {
+        if (c->phase == ROOM_PROXY) {
+            c->registered_in = -1; /* out already */
+            proxy_gone(room, c, "no whole PROXY header within --io-timeout");
+        } else if (c->phase == ROOM_DRAINING) {
             conn_close(room, c); /* greeted already: stop waiting for its EOF */
         } else if (c->phase == ROOM_HANDSHAKE) {
             conn_tls_failed(room, c, "TLS handshake: timed out");

@@ -23,6 +23,7 @@
 #define ACCEPT_BATCH 64           /* accepts per wake-up, so one busy listener cannot starve I/O */
 
 typedef enum {
+    PHASE_PROXY,     /* --proxy-protocol: the PROXY header is not all in; not admitted yet */
     PHASE_HANDSHAKE, /* TLS: the handshake wants to read or write */
     PHASE_WORKING,   /* simulated sleep work: waiting for a timer, not in epoll */
     PHASE_WRITING,   /* the greeting did not fit the socket buffer: waiting for EPOLLOUT */
@@ -37,6 +38,8 @@ typedef struct event_conn {
     tls_conn *tls; /* NULL for plain TCP */
     int admitted;  /* counted by the admission caps: release when closing */
     struct sockaddr_storage peer;
+    socklen_t peer_len;
+    int proxy_pending; /* PHASE_PROXY: conn_item's */
     conn_phase phase;
     int in_epoll;
     size_t sent;
@@ -343,12 +346,70 @@ static void on_accepted(event_loop *loop, conn_item *conn)
     }
 }
 
+/* --proxy-protocol: the connection has its PROXY header (conn->peer is the client's): admission
+ * decides with that address, then it is served like any other. */
+static void proxy_admit(event_loop *loop, conn_item *conn)
+{
+    if (acceptor_admit_item(&loop->srv->cfg->handler, loop->srv->stats, conn))
+        on_accepted(loop, conn);
+}
+
+/* PHASE_PROXY: more of the header came (or its deadline passed: why set). */
+static void proxy_more(event_loop *loop, event_conn *c, const char *why)
+{
+    conn_item conn = {.fd = c->fd, .peer_len = c->peer_len, .accepted_ns = c->accepted_ns,
+                      .proxy_pending = c->proxy_pending};
+    memcpy(&conn.peer, &c->peer, c->peer_len);
+    proxy_in_result r = why ? PROXY_IN_FAILED : proxy_in_try(&conn, &why);
+    if (r == PROXY_IN_AGAIN) {
+        c->proxy_pending = conn.proxy_pending;
+        return; /* still in epoll, its deadline standing */
+    }
+    /* The state goes: a connection admitted gets its own from on_accepted, like any other. */
+    dl_remove(&c->timer);
+    epoll_ctl(loop->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    free(c);
+    loop->live--;
+    if (r == PROXY_IN_DONE)
+        proxy_admit(loop, &conn);
+    else
+        handler_proxy_failed(&loop->srv->cfg->handler, &conn, why, loop->srv->stats);
+}
+
+/* --proxy-protocol: a connection fresh from accept reads its header; one that has not all of
+ * it in yet waits in PHASE_PROXY (within --io-timeout), as no other connection's state. */
+static void proxy_start(event_loop *loop, conn_item *conn)
+{
+    const handler_config *h = &loop->srv->cfg->handler;
+    const char *why;
+    proxy_in_result r = proxy_in_try(conn, &why);
+    if (r == PROXY_IN_DONE) {
+        proxy_admit(loop, conn);
+        return;
+    }
+    event_conn *c = r == PROXY_IN_AGAIN ? calloc(1, sizeof(*c)) : NULL;
+    if (c == NULL) {
+        handler_proxy_failed(h, conn, r == PROXY_IN_AGAIN ? "out of memory" : why, loop->srv->stats);
+        return;
+    }
+    c->fd = conn->fd;
+    memcpy(&c->peer, &conn->peer, conn->peer_len);
+    c->peer_len = conn->peer_len;
+    c->proxy_pending = conn->proxy_pending;
+    c->accepted_ns = conn->accepted_ns;
+    loop->live++;
+    if (conn_wait(loop, c, PHASE_PROXY, EPOLLIN | EPOLLRDHUP, io_deadline(loop)) < 0)
+        proxy_more(loop, c, "epoll_ctl failed");
+}
+
 static void accept_batch(event_loop *loop, acceptor *acc)
 {
     for (int i = 0; i < ACCEPT_BATCH && loop->accepting; i++) {
         conn_item conn;
         accept_result r = acceptor_accept(acc, &conn);
-        if (r == ACCEPT_OK)
+        if (r == ACCEPT_OK && conn.proxy_pending)
+            proxy_start(loop, &conn);
+        else if (r == ACCEPT_OK)
             on_accepted(loop, &conn);
         else if (r != ACCEPT_TRANSIENT)
             return; /* none left, or out of descriptors: the listener wakes us again */
@@ -420,6 +481,10 @@ static void expire(event_loop *loop)
             conn_free(loop, c); /* already greeted: stop waiting for its EOF */
             continue;
         }
+        if (c->phase == PHASE_PROXY) {
+            proxy_more(loop, c, "no whole PROXY header within --io-timeout");
+            continue;
+        }
         if (c->phase == PHASE_HANDSHAKE)
             server_stats_add(&loop->srv->stats->tls_failed, 1);
         close_failed(loop, c->fd, c);
@@ -442,6 +507,7 @@ static int next_timeout_ms(event_loop *loop)
 static void on_conn_event(event_loop *loop, event_conn *c)
 {
     switch (c->phase) {
+    case PHASE_PROXY: proxy_more(loop, c, NULL); break;
     case PHASE_HANDSHAKE: tls_step_handshake(loop, c); break;
     case PHASE_WRITING: greet(loop, c); break;
     case PHASE_CLOSING: tls_close_notify(loop, c); break;
@@ -506,6 +572,7 @@ static int loop_add_listener(event_loop *loop, int fd, int shared)
     acceptor *acc = &loop->accs[loop->acc_count++];
     acceptor_init(acc, fd, &loop->srv->cfg->handler, loop->srv->stats);
     acc->conn_flags |= SOCK_NONBLOCK;
+    acc->proxy_header_later = 1; /* read in the loop (proxy_start) */
     /* A shared listener wakes one loop per connection, not all of them. */
     struct epoll_event ev = {.events = EPOLLIN | (shared ? EPOLLEXCLUSIVE : 0), .data.ptr = acc};
     return epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev);

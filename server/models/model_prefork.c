@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,8 @@ typedef struct prefork {
     int workers;
     int slots;
     reload_state *live;     /* NULL: nothing to reload */
-    const reload_gen **gen; /* per slot: the generation its child serves; NULL: retiring */
+    const reload_gen **gen; /* per slot: the generation its child serves (NULL without live) */
+    bool *retiring;         /* per slot: its child was asked to finish and exit */
     int short_of_slots;     /* top_up found every spare slot held by retiring children */
 } prefork;
 
@@ -58,15 +60,17 @@ static int start_child(prefork *p)
     if (pid < 0)
         return -1;
     p->gen[slot] = current;
+    p->retiring[slot] = false;
     return 0;
 }
 
-/* Children serving the current generation (not retiring). */
+/* Children serving the current generation (not retiring). A NULL generation is not a
+ * retiring child: without reloadable settings every child's generation is NULL. */
 static int current_children(const prefork *p)
 {
     int n = 0;
     for (int i = 0; i < p->slots; i++)
-        n += children_pid(p->kids, i) != 0 && p->gen[i] != NULL;
+        n += children_pid(p->kids, i) != 0 && !p->retiring[i];
     return n;
 }
 
@@ -82,9 +86,9 @@ static void retire_old_children(prefork *p)
     int retired = 0;
     for (int i = 0; i < p->slots; i++) {
         pid_t pid = children_pid(p->kids, i);
-        if (pid != 0 && p->gen[i] != NULL && p->gen[i] != current) {
+        if (pid != 0 && !p->retiring[i] && p->gen[i] != current) {
             kill(pid, SIGTERM);
-            p->gen[i] = NULL;
+            p->retiring[i] = true;
             retired++;
         }
     }
@@ -127,13 +131,15 @@ static int prefork_start(prefork *p, char *err, size_t errlen)
 {
     p->slots = p->live ? 2 * p->workers : p->workers;
     p->gen = calloc((size_t)p->slots, sizeof(const reload_gen *));
-    p->kids = p->gen ? children_create(p->slots, p->srv->stats, p->live, "prefork child",
+    p->retiring = calloc((size_t)p->slots, sizeof(bool));
+    p->kids = p->gen && p->retiring ? children_create(p->slots, p->srv->stats, p->live, "prefork child",
                                        ": starting another", err, errlen)
                      : NULL;
     if (p->kids == NULL) {
-        if (p->gen == NULL)
+        if (p->gen == NULL || p->retiring == NULL)
             snprintf(err, errlen, "prefork: out of memory for %d children", p->slots);
         free(p->gen);
+        free(p->retiring);
         return -1;
     }
     for (int i = 0; i < p->workers; i++) {
@@ -142,6 +148,7 @@ static int prefork_start(prefork *p, char *err, size_t errlen)
             stop_children(p->kids);
             children_destroy(p->kids);
             free(p->gen);
+            free(p->retiring);
             return -1;
         }
     }
@@ -167,5 +174,6 @@ int model_prefork_run(server *srv, char *err, size_t errlen)
     stop_children(p.kids);
     children_destroy(p.kids);
     free(p.gen);
+    free(p.retiring);
     return 0;
 }

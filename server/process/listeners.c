@@ -3,7 +3,6 @@
 #include "listeners.h"
 
 #include "log.h"
-#include "loop_listeners.h"
 #include "net.h"
 
 #include <errno.h>
@@ -17,16 +16,15 @@
 #include <unistd.h>
 
 /* The listening socket the configuration asks for; -1 with err (and a hint when in use). */
-static int open_configured(const server_config *cfg, char *err, size_t errlen)
+static int open_configured(const listeners_spec *spec, char *err, size_t errlen)
 {
-    const server_model *model = server_find_model(cfg->model);
-    int socktype = cfg->udp ? SOCK_DGRAM : SOCK_STREAM;
-    if (cfg->unix_path)
-        return net_listen_unix(cfg->unix_path, socktype, cfg->backlog, cfg->unix_mode, err, errlen);
-    net_listen_opts opts = {.socktype = socktype, .backlog = cfg->backlog,
-                            .reuseport = model && model->reuseport, .ipv6_only = cfg->ipv6_only};
+    int socktype = spec->udp ? SOCK_DGRAM : SOCK_STREAM;
+    if (spec->unix_path)
+        return net_listen_unix(spec->unix_path, socktype, spec->backlog, spec->unix_mode, err, errlen);
+    net_listen_opts opts = {.socktype = socktype, .backlog = spec->backlog,
+                            .reuseport = spec->model_reuseport, .ipv6_only = spec->ipv6_only};
     int in_use = 0;
-    int fd = net_listen(cfg->host, cfg->port, &opts, &in_use, err, errlen);
+    int fd = net_listen(spec->host, spec->port, &opts, &in_use, err, errlen);
     if (fd < 0 && in_use) {
         size_t n = strlen(err);
         snprintf(err + n, errlen - n, " (another server is on that port: stop it or pick another with -p)");
@@ -45,6 +43,52 @@ static int sockopt_int(int fd, int level, int name)
     int v = -1;
     socklen_t len = sizeof(v);
     return getsockopt(fd, level, name, &v, &len) == 0 ? v : -1;
+}
+
+static int loop_named(const char *name) { return strcmp(name, LOOP_LISTENERS_NAME) == 0; }
+
+static int same_address(int a, int b)
+{
+    struct sockaddr_storage sa = {0}, sb = {0}; /* zeroed: compared whole */
+    socklen_t la = sizeof(sa), lb = sizeof(sb);
+    return getsockname(a, (struct sockaddr *)&sa, &la) == 0 &&
+           getsockname(b, (struct sockaddr *)&sb, &lb) == 0 && la == lb && memcmp(&sa, &sb, la) == 0;
+}
+
+int listeners_add_loop_fd(server_listener *l, int fd)
+{
+    int *grown = realloc(l->loop_fds, (size_t)(l->loop_count + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return -1;
+    l->loop_fds = grown;
+    l->loop_fds[l->loop_count++] = fd;
+    return 0;
+}
+
+/* Adds the inherited descriptor fd (named LOOP_LISTENERS_NAME: a loop's socket an upgrade
+ * hands over) to the listener of set of its type bound to the same address, which then owns
+ * it. 0, or -1 with why; fd is left to the caller then. */
+static int take_loop_listener(listener_set *set, int fd, char *why, size_t whylen)
+{
+    int dgram = sockopt_int(fd, SOL_SOCKET, SO_TYPE) == SOCK_DGRAM;
+    if (!(dgram || sockopt_int(fd, SOL_SOCKET, SO_ACCEPTCONN) == 1) ||
+        sockopt_int(fd, SOL_SOCKET, SO_REUSEPORT) != 1) {
+        snprintf(why, whylen, "named '%s' (a loop's socket an upgrade hands over), but neither a "
+                 "listening stream nor a datagram socket with SO_REUSEPORT", LOOP_LISTENERS_NAME);
+        return -1;
+    }
+    for (int i = 0; i < set->count; i++) {
+        server_listener *l = &set->items[i];
+        if (l->udp != dgram || l->is_unix || !same_address(l->fd, fd))
+            continue;
+        if (listeners_add_loop_fd(l, fd) == 0)
+            return 0;
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    snprintf(why, whylen, "named '%s' (a loop's socket an upgrade hands over), but no other "
+             "inherited %s listener is on its address", LOOP_LISTENERS_NAME, dgram ? "UDP" : "TCP");
+    return -1;
 }
 
 /* What kind of socket fd is: fills l's kind fields; 0, or -1 with why it cannot be served. */
@@ -77,27 +121,29 @@ static int classify(server_listener *l, char *why, size_t whylen)
 
 /* Decides TLS for an inherited stream by its name, and checks the model and options can serve
  * it. 0, or -1 with why. */
-static int check_fit(server_listener *l, const server_config *cfg, char *why, size_t whylen)
+static int check_fit(server_listener *l, const listeners_spec *spec, char *why, size_t whylen)
 {
-    const server_model *model = server_find_model(cfg->model);
     int named_tls = strcmp(l->name, "tls") == 0 || ends_with(l->name, "-tls");
     int named_plain = strcmp(l->name, "plain") == 0 || ends_with(l->name, "-plain") ||
                       strcmp(l->name, "udp") == 0;
-    l->tls = !l->udp && (named_tls || (!named_plain && cfg->tls.cert_file != NULL));
+    l->tls = !l->udp && (named_tls || (!named_plain && spec->tls));
     if (l->udp && named_tls)
         snprintf(why, whylen, "a datagram socket named for TLS (DTLS is not supported)");
-    else if (l->tls && !cfg->tls.cert_file)
+    else if (l->tls && !spec->tls)
         snprintf(why, whylen, "named for TLS: give --tls-cert and --tls-key");
-    else if (l->udp && !(model->accepts & MODEL_OPT_UDP))
+    else if (l->udp && !spec->model_udp)
         snprintf(why, whylen, "a datagram socket: the %s model does not serve datagrams "
-                 "(use pool, iterative or event)", model->name);
-    else if (!l->udp && cfg->udp)
+                 "(use pool, iterative or event)", spec->model);
+    else if (!l->udp && spec->udp)
         snprintf(why, whylen, "a stream socket, but --udp was given");
-    else if (l->udp && (cfg->access.max_conns || cfg->access.max_per_ip))
+    else if (l->udp && spec->caps)
         snprintf(why, whylen, "a datagram socket: --max-conns and --max-per-ip do not apply");
+    else if (l->udp && spec->proxy_protocol)
+        snprintf(why, whylen, "a datagram socket: --proxy-protocol does not apply (the header "
+                 "comes on connections)");
     /* One loop adds no listener, so a launcher that cannot set SO_REUSEPORT (such as
      * systemd-socket-activate) still serves it. */
-    else if (model->reuseport && cfg->workers > 1 && !l->is_unix &&
+    else if (spec->model_reuseport && spec->workers > 1 && !l->is_unix &&
              sockopt_int(l->fd, SOL_SOCKET, SO_REUSEPORT) != 1)
         snprintf(why, whylen, "the event model adds a listener per loop: set ReusePort=yes, or "
                  "run one loop (-w 1)");
@@ -108,7 +154,7 @@ static int check_fit(server_listener *l, const server_config *cfg, char *why, si
 
 /* One inherited listener, checked, into set (closed instead when set is full); 0, or -1 with
  * err naming it and the misfit. */
-static int take_listener(listener_set *set, int fd, const char *name, const server_config *cfg,
+static int take_listener(listener_set *set, int fd, const char *name, const listeners_spec *spec,
                          char *err, size_t errlen)
 {
     char why[256];
@@ -121,7 +167,7 @@ static int take_listener(listener_set *set, int fd, const char *name, const serv
     server_listener *l = &set->items[set->count++]; /* the set owns it from here, fit or not */
     l->fd = fd;
     snprintf(l->name, sizeof(l->name), "%s", name);
-    if (classify(l, why, sizeof(why)) < 0 || check_fit(l, cfg, why, sizeof(why)) < 0) {
+    if (classify(l, why, sizeof(why)) < 0 || check_fit(l, spec, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "inherited descriptor %d ('%s'): %s", fd, name, why);
         return -1;
     }
@@ -131,30 +177,29 @@ static int take_listener(listener_set *set, int fd, const char *name, const serv
 /* The inherited descriptors, each checked: the listeners, then the loop listeners an upgrade
  * passed with them. 0, or -1 with err naming the first misfit; each descriptor is then either
  * in set (listeners_close closes it) or closed here. */
-static int take_inherited(listener_set *set, const systemd_fds *fds, const server_config *cfg,
+static int take_inherited(listener_set *set, const systemd_fds *fds, const listeners_spec *spec,
                           char *err, size_t errlen)
 {
-    const server_model *model = server_find_model(cfg->model);
     int rc = 0;
-    if (fds->count > 1 && (strcmp(model->name, "fork") == 0 || strcmp(model->name, "prefork") == 0)) {
+    if (fds->count > 1 && spec->model_one_listener) {
         snprintf(err, errlen, "%d inherited listeners: the %s model serves one (use pool, thread, "
-                 "iterative or event, or pass one socket)", fds->count, model->name);
+                 "iterative or event, or pass one socket)", fds->count, spec->model);
         rc = -1;
     }
     for (int i = 0; i < fds->count; i++) {
-        if (loop_listeners_named(fds->names[i]))
+        if (loop_named(fds->names[i]))
             continue;
         if (rc == 0)
-            rc = take_listener(set, fds->fds[i], fds->names[i], cfg, err, errlen);
+            rc = take_listener(set, fds->fds[i], fds->names[i], spec, err, errlen);
         else
             close(fds->fds[i]); /* after a misfit: never taken */
     }
     for (int i = 0; i < fds->count; i++) {
         char why[256] = "a loop listener, which only the event model serves (an upgrade to "
                         "another model: restart instead; a socket unit: name it otherwise)";
-        if (!loop_listeners_named(fds->names[i]))
+        if (!loop_named(fds->names[i]))
             continue;
-        if (rc == 0 && (!model->reuseport || loop_listeners_take(set, fds->fds[i], why, sizeof(why)) < 0)) {
+        if (rc == 0 && (!spec->model_reuseport || take_loop_listener(set, fds->fds[i], why, sizeof(why)) < 0)) {
             snprintf(err, errlen, "inherited descriptor %d ('%s'): %s", fds->fds[i], fds->names[i], why);
             rc = -1;
         }
@@ -186,11 +231,11 @@ static void defer_tls_accepts(const listener_set *set)
 /* The inherited listeners (fds->count > 0) into set; 0, or -1 with err. upgrade is the value
  * of LISTENERS_UPGRADE_ENV, or NULL. */
 static int open_inherited(listener_set *set, const systemd_fds *fds, const char *upgrade,
-                          const server_config *cfg, char *err, size_t errlen)
+                          const listeners_spec *spec, char *err, size_t errlen)
 {
     set->origin = upgrade && strcmp(upgrade, "1") == 0 ? LISTENERS_UPGRADE
                   : upgrade                            ? LISTENERS_SYSTEMD
-                  : cfg->address_given                 ? LISTENERS_OPENED
+                  : spec->address_given                ? LISTENERS_OPENED
                                                        : LISTENERS_SYSTEMD;
     if (set->origin == LISTENERS_OPENED) {
         /* Given both, which one the user meant is anyone's guess: refuse. */
@@ -200,24 +245,24 @@ static int open_inherited(listener_set *set, const systemd_fds *fds, const char 
             close(fds->fds[i]);
         return -1;
     }
-    return take_inherited(set, fds, cfg, err, errlen);
+    return take_inherited(set, fds, spec, err, errlen);
 }
 
 /* The listener the configuration names into set; 0, or -1 with err. */
-static int open_one(listener_set *set, const server_config *cfg, char *err, size_t errlen)
+static int open_one(listener_set *set, const listeners_spec *spec, char *err, size_t errlen)
 {
     server_listener *l = &set->items[0];
-    if ((l->fd = open_configured(cfg, err, errlen)) < 0)
+    if ((l->fd = open_configured(spec, err, errlen)) < 0)
         return -1;
     set->count = 1;
-    l->udp = cfg->udp;
-    l->tls = cfg->tls.cert_file != NULL;
-    l->is_unix = cfg->unix_path != NULL;
+    l->udp = spec->udp;
+    l->tls = spec->tls;
+    l->is_unix = spec->unix_path != NULL;
     snprintf(l->name, sizeof(l->name), "%s", listeners_role(l));
     return 0;
 }
 
-int listeners_open(listener_set *set, const server_config *cfg, char *err, size_t errlen)
+int listeners_open(listener_set *set, const listeners_spec *spec, char *err, size_t errlen)
 {
     memset(set, 0, sizeof(*set));
     const char *upgrade = getenv(LISTENERS_UPGRADE_ENV);
@@ -229,12 +274,22 @@ int listeners_open(listener_set *set, const server_config *cfg, char *err, size_
     int rc = systemd_listen_fds(fds, err, errlen);
     unsetenv(LISTENERS_UPGRADE_ENV);
     if (rc == 0)
-        rc = fds->count > 0 ? open_inherited(set, fds, upgrade, cfg, err, errlen)
-                            : open_one(set, cfg, err, errlen);
+        rc = fds->count > 0 ? open_inherited(set, fds, upgrade, spec, err, errlen)
+                            : open_one(set, spec, err, errlen);
     free(fds);
     if (rc == 0)
         defer_tls_accepts(set); /* before loop_listeners_open: the loop listeners copy it */
     return rc;
+}
+
+/* Closes l's further listeners and forgets them. */
+static void close_loop_listeners(server_listener *l)
+{
+    for (int i = 0; i < l->loop_count; i++)
+        close(l->loop_fds[i]);
+    free(l->loop_fds);
+    l->loop_fds = NULL;
+    l->loop_count = 0;
 }
 
 void listeners_close(listener_set *set, int keep_files)
@@ -243,7 +298,7 @@ void listeners_close(listener_set *set, int keep_files)
         if (!keep_files && set->origin != LISTENERS_SYSTEMD)
             net_unix_cleanup(set->items[i].fd);
         close(set->items[i].fd);
-        loop_listeners_close(&set->items[i]);
+        close_loop_listeners(&set->items[i]);
     }
     set->count = 0;
 }

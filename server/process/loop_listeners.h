@@ -12,20 +12,6 @@
 extern "C" {
 #endif
 
-/* The LISTEN_FDNAMES name an upgrading server gives each of these sockets. */
-#define LOOP_LISTENERS_NAME "loop"
-
-/* 1 when an inherited descriptor's name marks it as one of these. */
-int loop_listeners_named(const char *name);
-
-/*
- * Adds the inherited descriptor fd (named LOOP_LISTENERS_NAME) to the listener of set of its
- * type (stream or datagram) bound to the same address, which then owns it. 0, or -1 with why
- * (neither a listening stream nor a datagram socket with SO_REUSEPORT, or no listener of its
- * type on its address); fd is left to the caller then.
- */
-int loop_listeners_take(listener_set *set, int fd, char *why, size_t whylen);
-
 /* Gives every TCP and UDP listener of set at least loops - 1 further sockets on its address
  * (the inherited ones count; backlog is for TCP's). 0, or -1 with err. */
 int loop_listeners_open(listener_set *set, int loops, int backlog, char *err, size_t errlen);
@@ -39,9 +25,6 @@ int loop_listeners_open(listener_set *set, int loops, int backlog, char *err, si
  */
 int loop_listeners_deal(int fd, const int *loop_fds, int loop_count, int index, int loops,
                         int *out, int *shared);
-
-/* Closes l's further listeners and forgets them. */
-void loop_listeners_close(server_listener *l);
 
 #ifdef __cplusplus
 }

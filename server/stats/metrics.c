@@ -87,6 +87,10 @@ static void counters(page *p, server_stats *s)
          offsetof(server_stats, denied)},
         {"greeter_tls_handshake_failures_total",
          "TLS handshakes that failed (also counted in failed).", offsetof(server_stats, tls_failed)},
+        {"greeter_proxy_header_failures_total",
+         "--proxy-protocol: connections closed for want of a valid PROXY header from a "
+         "--proxy-from source (also counted in failed).",
+         offsetof(server_stats, proxy_failed)},
         {"greeter_rate_limited_total",
          "Connections and datagrams over --rate-per-ip, turned away (also counted in rejected).",
          offsetof(server_stats, rate_limited)},

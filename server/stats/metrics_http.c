@@ -1,4 +1,4 @@
-/* metrics_http.c -- a tiny HTTP/1.x listener, on its own thread, that answers GET /metrics and nothing else. */
+/* metrics_http.c -- a tiny HTTP/1.x listener, on its own thread, that answers GET /metrics and GET /ready and nothing else. */
 #include "metrics_http.h"
 
 #include "clock.h"
@@ -64,12 +64,20 @@ static void conn_close(http_conn *c)
     c->fd = -1;
 }
 
-/* Does "METHOD SP TARGET SP HTTP/1.x" name /metrics (a query string is ignored)? */
-static int path_is_metrics(const char *target, size_t len)
+/* Does the request's target name path (a query string is ignored)? */
+static int path_is(const char *target, size_t len, const char *path)
 {
-    static const char path[] = "/metrics";
-    size_t n = sizeof(path) - 1;
+    size_t n = strlen(path);
     return len >= n && memcmp(target, path, n) == 0 && (len == n || target[n] == '?');
+}
+
+int metrics_http_is_ready_request(const char *request)
+{
+    const char *sp1 = strchr(request, ' ');
+    if (sp1 == NULL)
+        return 0;
+    const char *end = sp1 + 1 + strcspn(sp1 + 1, " \r\n");
+    return path_is(sp1 + 1, (size_t)(end - sp1 - 1), "/ready");
 }
 
 int metrics_http_status(const char *request, int *wants_body)
@@ -86,7 +94,8 @@ int metrics_http_status(const char *request, int *wants_body)
     size_t version_len = line_len - (size_t)(sp2 + 1 - request);
     if (version_len != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0 || (sp2[8] != '0' && sp2[8] != '1'))
         return 400;
-    if (!path_is_metrics(sp1 + 1, (size_t)(sp2 - sp1 - 1)))
+    size_t target_len = (size_t)(sp2 - sp1 - 1);
+    if (!path_is(sp1 + 1, target_len, "/metrics") && !path_is(sp1 + 1, target_len, "/ready"))
         return 404;
     size_t method_len = (size_t)(sp1 - request);
     if (method_len == 3 && memcmp(request, "GET", 3) == 0) {
@@ -104,6 +113,7 @@ static const char *reason(int status)
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
+    case 503: return "Service Unavailable";
     case 431: return "Request Header Fields Too Large";
     default: return "Internal Server Error";
     }
@@ -113,7 +123,8 @@ static const char *reason(int status)
 static const char *error_text(int status)
 {
     switch (status) {
-    case 404: return "not found: this port serves only /metrics\n";
+    case 404: return "not found: this port serves only /metrics and /ready\n";
+    case 503: return "draining\n";
     case 405: return "method not allowed: use GET /metrics\n";
     case 408: return "request timeout: send the whole request at once\n";
     case 431: return "request too large\n";
@@ -121,12 +132,16 @@ static const char *error_text(int status)
     }
 }
 
-/* Builds the answer into c->out and switches c to writing. */
-static void conn_answer(metrics_http *h, http_conn *c, int status, int with_body)
+/* Builds the answer into c->out and switches c to writing. ready: the request was GET /ready,
+ * which says 200 "ready" while the server serves and 503 "draining" once it stops accepting
+ * (a balancer's or Kubernetes' readiness probe; it is no client of the greeting port). */
+static void conn_answer(metrics_http *h, http_conn *c, int status, int with_body, int ready)
 {
-    const char *body = error_text(status);
+    if (ready && status == 200 && shutdown_requested())
+        status = 503;
+    const char *body = ready && status == 200 ? "ready\n" : error_text(status);
     size_t body_len = strlen(body);
-    if (status == 200) {
+    if (status == 200 && !ready) {
         body = h->body;
         body_len = h->render(h->arg, h->body, METRICS_HTTP_BODY_MAX);
     }
@@ -135,10 +150,11 @@ static void conn_answer(metrics_http *h, http_conn *c, int status, int with_body
                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
                      "Connection: close\r\n\r\n",
                      status, reason(status),
-                     status == 200 ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain",
+                     status == 200 && !ready ? "text/plain; version=0.0.4; charset=utf-8"
+                                             : "text/plain",
                      body_len, status == 405 ? "Allow: GET, HEAD\r\n" : "");
     size_t head_len = (size_t)n < sizeof(head) ? (size_t)n : sizeof(head) - 1;
-    size_t total = head_len + (with_body || status != 200 ? body_len : 0);
+    size_t total = head_len + (with_body || (status != 200 && status != 503) ? body_len : 0);
     c->out = malloc(total);
     if (c->out == NULL) {
         conn_close(c);
@@ -174,17 +190,17 @@ static void conn_read(metrics_http *h, http_conn *c)
         c->in_len += (size_t)n;
         c->in[c->in_len] = '\0';
         if (memchr(c->in + c->in_len - (size_t)n, '\0', (size_t)n) != NULL) {
-            conn_answer(h, c, 400, 1); /* a NUL byte: not HTTP */
+            conn_answer(h, c, 400, 1, 0); /* a NUL byte: not HTTP */
             return;
         }
         if (headers_end(c->in)) {
             int with_body;
             int status = metrics_http_status(c->in, &with_body);
-            conn_answer(h, c, status, with_body);
+            conn_answer(h, c, status, with_body, metrics_http_is_ready_request(c->in));
             return;
         }
         if (c->in_len == METRICS_HTTP_REQUEST_MAX) {
-            conn_answer(h, c, 431, 1);
+            conn_answer(h, c, 431, 1, 0);
             return;
         }
     }
@@ -264,7 +280,7 @@ static void expire(metrics_http *h)
         if (c->state == CONN_FREE || c->deadline_ns > now)
             continue;
         if (c->state == CONN_READING) {
-            conn_answer(h, c, 408, 1);
+            conn_answer(h, c, 408, 1, 0);
             if (c->state == CONN_WRITING)
                 conn_write(c); /* one try: a client this slow gets no second deadline */
             if (c->state != CONN_FREE)

@@ -26,7 +26,8 @@ typedef struct metrics_http metrics_http;
 /*
  * Binds host:port (addr.h rules; SO_REUSEPORT, so that a new server taking over in an upgrade
  * can bind while the old one drains) and starts the thread that serves it. GET (or HEAD)
- * /metrics gets render's page as text/plain; version=0.0.4; other paths 404, other methods
+ * /metrics gets render's page as text/plain; version=0.0.4; /ready answers 200 or, while
+ * draining, 503 (metrics_http_is_ready_request); other paths 404, other methods
  * 405, malformed requests 400, oversized ones 431, slow ones 408 or a close. One request per
  * connection. Returns the listener (owned by the caller until metrics_http_stop) or NULL with
  * "metrics: bind 127.0.0.1:9464: Address already in use" in err.
@@ -43,6 +44,10 @@ void metrics_http_stop(metrics_http *h);
 /* The answer to one request (exposed for the unit tests): its status, and whether it carries
  * the page. request is the request line and headers, NUL-terminated. */
 int metrics_http_status(const char *request, int *wants_body);
+
+/* 1 when the request asks for /ready: 200 "ready" while the server serves, 503 "draining" from
+ * the stop signal on (a readiness probe that is no client of the greeting port). */
+int metrics_http_is_ready_request(const char *request);
 
 #ifdef __cplusplus
 }
