@@ -78,7 +78,7 @@ void server_options_usage(FILE *out, const char *program, int cores)
             "                          per second (or minute), a bucket of one second's worth\n"
             "                          (at least 1); over it, a client gets --busy-message and\n"
             "                          is closed at once (a datagram: no answer) (default: no\n"
-            "                          limit; not for --unix)\n"
+            "                          limit; not for --unix without --proxy-protocol)\n"
             "      --allow CIDR        only clients in these blocks (repeatable; IPv4 or IPv6,\n"
             "                          e.g. 127.0.0.0/8, ::1); default: everyone\n"
             "      --deny CIDR         never clients in these blocks (repeatable); wins over\n"
@@ -488,8 +488,9 @@ static int check_combinations(const server_config *cfg, char *err, size_t errlen
         snprintf(err, errlen, "--group goes with --user");
     else if (cfg->udp && (cfg->access.max_conns || cfg->access.max_per_ip))
         snprintf(err, errlen, "--max-conns and --max-per-ip do not apply with --udp (no connections)");
-    else if (cfg->access.rate_per_ip > 0 && cfg->unix_path)
-        snprintf(err, errlen, "--rate-per-ip does not apply to a UNIX socket (its clients have no address)");
+    else if (cfg->access.rate_per_ip > 0 && cfg->unix_path && !cfg->handler.proxy.enabled)
+        snprintf(err, errlen, "--rate-per-ip does not apply to a UNIX socket (its clients have "
+                              "no address, unless --proxy-protocol gives them one)");
     else if (tls_wanted(cfg) && !tls_available())
         snprintf(err, errlen, "--tls-*: %s", TLS_NOT_BUILT_IN);
     else if (tls_wanted(cfg) && (!cfg->tls.cert_file || !cfg->tls.key_file))
