@@ -247,6 +247,11 @@ admit_result admission_admit(admission *adm, const struct sockaddr *peer)
         return ADMIT_DENIED;
     if (!admission_rate_allow(adm, peer))
         return ADMIT_RATE;
+    return admission_take_place(adm, peer);
+}
+
+admit_result admission_take_place(admission *adm, const struct sockaddr *peer)
+{
     int open = atomic_fetch_add_explicit(&adm->open, 1, memory_order_relaxed) + 1;
     if (adm->max_conns > 0 && open > adm->max_conns) {
         atomic_fetch_sub_explicit(&adm->open, 1, memory_order_relaxed);

@@ -42,6 +42,10 @@ void admission_destroy(admission *adm);
  * and count only toward max_conns. */
 admit_result admission_admit(admission *adm, const struct sockaddr *peer);
 
+/* The caps alone (ADMIT_OK or ADMIT_BUSY), for a second try once a place was freed: the rules
+ * and the rate have already let this connection through, and it takes no second token. */
+admit_result admission_take_place(admission *adm, const struct sockaddr *peer);
+
 /* Only the access rules, for datagrams: 1 allowed, 0 denied. */
 int admission_allowed(const admission *adm, const struct sockaddr *peer);
 
