@@ -3,15 +3,13 @@
 
 #include "clock.h"
 #include "log.h"
+#include "net.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-/* What a UDP client sends: the content does not matter to the server, only the datagram. */
-#define REQUEST "greeting?"
 
 /* Bytes read at a time: the client's whole buffer, however long the greeting. */
 #define READ_CHUNK 16384
@@ -150,12 +148,16 @@ static int await_reply(int fd, int timeout_ms, size_t max_bytes, const char *whe
     return -1;
 }
 
-int fetch_datagram(int fd, const struct sockaddr *to, socklen_t tolen, int timeout_ms, int retries,
-                   size_t max_bytes, const char *where)
+int fetch_datagram(int fd, const struct sockaddr *to, socklen_t tolen, const fetch_datagram_opts *o,
+                   const char *where)
 {
+    char request[65536];
+    net_udp_request(request, o->request_size);
+    int retries = o->retries, timeout_ms = o->timeout_ms;
+    size_t max_bytes = o->max_bytes;
     for (int attempt = 0; attempt <= retries; attempt++) {
-        ssize_t sent = to ? sendto(fd, REQUEST, strlen(REQUEST), 0, to, tolen)
-                          : send(fd, REQUEST, strlen(REQUEST), 0);
+        ssize_t sent = to ? sendto(fd, request, o->request_size, 0, to, tolen)
+                          : send(fd, request, o->request_size, 0);
         if (sent < 0) {
             log_error("sendto %s: %s%s", where, strerror(errno),
                       errno == EACCES ? " (a broadcast address needs --broadcast)" : "");

@@ -25,10 +25,17 @@ int fetch_stream(int fd, const fetch_limits *limits, const char *where);
  * server ends it with close_notify (an unannounced close could have cut it short). */
 int fetch_tls(tls_conn *tls, const fetch_limits *limits, const char *where);
 
-/* Sends a request datagram to `to` (NULL: fd is connected), waits up to timeout_ms for the
- * reply, resends up to `retries` more times, prints the first reply and a newline. A reply
- * longer than limits->max_bytes fails. Returns the exit status: 0, or 1 with the reason. */
-int fetch_datagram(int fd, const struct sockaddr *to, socklen_t tolen, int timeout_ms, int retries,
-                   size_t max_bytes, const char *where);
+typedef struct fetch_datagram_opts {
+    int timeout_ms;      /* the wait for each reply */
+    int retries;         /* requests resent when no reply comes */
+    size_t max_bytes;    /* a longer reply fails */
+    size_t request_size; /* the request's size (net_udp_request), at most 65535 */
+} fetch_datagram_opts;
+
+/* Sends a request datagram to `to` (NULL: fd is connected), waits up to o->timeout_ms for the
+ * reply, resends up to o->retries more times, prints the first reply and a newline. A reply
+ * longer than o->max_bytes fails. Returns the exit status: 0, or 1 with the reason. */
+int fetch_datagram(int fd, const struct sockaddr *to, socklen_t tolen, const fetch_datagram_opts *o,
+                   const char *where);
 
 #endif

@@ -122,9 +122,11 @@ int main(int argc, char **argv)
     int status;
     if (opts.tls)
         status = greet_over_tls(&opts, fd, &limits, where);
-    else if (opts.udp)
-        status = fetch_datagram(fd, tolen ? (struct sockaddr *)&to : NULL, tolen, timeout_ms,
-                                (int)opts.retries, limits.max_bytes, where);
+    else if (opts.udp) {
+        fetch_datagram_opts dg = {timeout_ms, (int)opts.retries, limits.max_bytes,
+                                  (size_t)opts.request_size};
+        status = fetch_datagram(fd, tolen ? (struct sockaddr *)&to : NULL, tolen, &dg, where);
+    }
     else
         status = fetch_stream(fd, &limits, where);
     close(fd);

@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include "cli.h"
+#include "net.h"
 #include "parse.h"
 
 #include <string.h>
@@ -25,6 +26,10 @@ void client_options_usage(FILE *out, const char *program)
             "  -u, --udp            ask by datagram (sendto/recvfrom) instead of connecting\n"
             "  -r, --retries N      with --udp: datagrams to resend when no reply comes\n"
             "                       (default 3)\n"
+            "      --request-size N with --udp: the request's size, 'greeting?' and zero bytes\n"
+            "                       (9-65507, default 512). A greeter server answers only a\n"
+            "                       request at least a third of its greeting's size, and drops\n"
+            "                       one larger than its --udp-max (default 1024)\n"
             "  -b, --broadcast      with --udp: allow a broadcast address (SO_BROADCAST); implied\n"
             "                       by the host '<broadcast>'\n"
             "  -U, --unix PATH      connect to a UNIX socket instead of HOST:PORT\n"
@@ -46,7 +51,7 @@ void client_options_usage(FILE *out, const char *program)
 }
 
 enum { OPT_TLS_CA = CLI_LONG_ONLY, OPT_SERVERNAME, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_MIN,
-       OPT_MAX_BYTES, OPT_VERSION };
+       OPT_MAX_BYTES, OPT_VERSION, OPT_REQUEST_SIZE };
 
 static const cli_option options[] = {
     {"host", 'H', 1},
@@ -66,6 +71,7 @@ static const cli_option options[] = {
     {"max-bytes", OPT_MAX_BYTES, 1},
     {"help", 'h', 0},
     {"version", OPT_VERSION, 0},
+    {"request-size", OPT_REQUEST_SIZE, 1},
     {NULL, 0, 0},
 };
 
@@ -116,6 +122,9 @@ static int apply_option(void *ctx, int key, const char *arg, char *err, size_t e
     case OPT_MAX_BYTES: return parse_long("--max-bytes", arg, 1, 1L << 30, &o->max_bytes, err, errlen);
     case 'h': o->help = 1; return CLI_STOP;
     case OPT_VERSION: o->version = 1; return CLI_STOP;
+    case OPT_REQUEST_SIZE:
+        ps->retries_given = 1; /* a --udp option, as --retries */
+        return parse_long("--request-size", arg, 9, 65507, &o->request_size, err, errlen);
     default: return usage_error(err, errlen, "unexpected option");
     }
 }
@@ -127,7 +136,7 @@ static int check_combinations(const client_options *o, int retries_given, char *
     int tls_detail = t->ca_file || t->insecure || t->cert_file || t->key_file || t->min_version ||
                      o->servername;
     if (!o->udp && (o->broadcast || retries_given))
-        return usage_error(err, errlen, "--broadcast and --retries go with --udp");
+        return usage_error(err, errlen, "--broadcast, --retries and --request-size go with --udp");
     if (tls_detail && !o->tls)
         return usage_error(err, errlen,
                            "--tls-ca, --insecure, --servername, --tls-cert, --tls-key and --tls-min go with --tls");
@@ -147,6 +156,7 @@ int client_options_parse(int argc, char **argv, client_options *o, char *err, si
     o->port = "12345";
     o->timeout_us = 5000000;
     o->retries = 3;
+    o->request_size = NET_UDP_REQUEST_SIZE;
     o->max_bytes = CLIENT_DEFAULT_MAX_BYTES;
     parse_state ps = {.o = o};
     int operand = cli_parse(argc, argv, options, apply_option, &ps, err, errlen);

@@ -25,6 +25,7 @@ typedef struct client_options {
     long long timeout_us;
     int udp, broadcast;
     long retries;
+    long request_size; /* --udp: bytes in the request datagram (net_udp_request) */
     long max_bytes; /* the longest greeting (or reply) taken; longer ones fail */
     int help; /* --help: print the usage, do nothing else */
     int version; /* --version: print it, do nothing else */

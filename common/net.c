@@ -516,3 +516,10 @@ void net_local_name(int fd, char *buf, size_t len)
     }
     addr_format_hostport((struct sockaddr *)&ss, sslen, buf, len);
 }
+
+void net_udp_request(char *buf, size_t size)
+{
+    static const char ask[] = "greeting?";
+    memset(buf, 0, size);
+    memcpy(buf, ask, size < sizeof(ask) - 1 ? size : sizeof(ask) - 1);
+}

@@ -118,6 +118,13 @@ int net_listen_clone(int listen_fd, int backlog, char *err, size_t errlen);
  * after about `seconds` all the same (and then times out as before). 0, or -1 with errno. */
 int net_defer_accept(int fd, int seconds);
 
+/* How greeter-client and loadgen ask for the greeting by datagram: "greeting?" followed by
+ * zero bytes up to `size` (cut short when size is below 9). A greeter server answers only
+ * when its greeting is at most --udp-amplification (3) times the request, so the padding
+ * buys room: the default size lets a greeting of up to 1536 bytes through. */
+#define NET_UDP_REQUEST_SIZE 512
+void net_udp_request(char *buf, size_t size);
+
 /* Formats the local address of fd as HOST:PORT (addr_format_hostport). */
 void net_local_name(int fd, char *buf, size_t len);
 

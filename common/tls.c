@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <openssl/err.h>
@@ -330,6 +331,67 @@ static void set_server_resumption(SSL_CTX *ssl_ctx, int on)
     SSL_CTX_set_num_tickets(ssl_ctx, 0);
 }
 
+/* One group name (len bytes of name) against the rules of tls_check_groups; 0 or -1. */
+static int check_group(SSL_CTX *probe, const char *name, size_t len, char *err, size_t errlen)
+{
+    char one[64];
+    if (len == 0 || len >= sizeof(one)) {
+        set_err(err, errlen, "'%.*s' is not a group name (give names such as X25519:P-256)",
+                (int)(len < sizeof(one) ? len : sizeof(one) - 1), name);
+        return -1;
+    }
+    memcpy(one, name, len);
+    one[len] = '\0';
+    if (strncasecmp(one, "ffdhe", 5) == 0) {
+        set_err(err, errlen,
+                "'%s' is refused: a finite-field key exchange costs the server 10-100 ms of CPU "
+                "per handshake (X25519 about 1 ms); use elliptic curves (X25519, P-256, P-384, "
+                "P-521, X448)",
+                one);
+        return -1;
+    }
+    if (SSL_CTX_set1_groups_list(probe, one) != 1) {
+        ERR_clear_error();
+        set_err(err, errlen, "'%s' is not a group OpenSSL knows (e.g. X25519, P-256, P-384, "
+                             "P-521, X448)", one);
+        return -1;
+    }
+    return 0;
+}
+
+int tls_check_groups(const char *list, char *err, size_t errlen)
+{
+    SSL_CTX *probe = SSL_CTX_new(TLS_server_method());
+    if (probe == NULL) {
+        set_err(err, errlen, "TLS context: %s", openssl_reason());
+        return -1;
+    }
+    int rc = 0;
+    for (const char *p = list; rc == 0;) {
+        const char *end = strchr(p, ':');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        rc = check_group(probe, p, len, err, errlen);
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    SSL_CTX_free(probe);
+    return rc;
+}
+
+/* The key exchange groups the server offers (tls_check_groups' rules); 0, or -1 with err. */
+static int set_server_groups(SSL_CTX *ssl_ctx, const char *groups, char *err, size_t errlen)
+{
+    const char *list = groups ? groups : TLS_DEFAULT_GROUPS;
+    if (tls_check_groups(list, err, errlen) < 0)
+        return -1;
+    if (SSL_CTX_set1_groups_list(ssl_ctx, list) != 1) {
+        set_err(err, errlen, "TLS groups '%s': %s", list, openssl_reason());
+        return -1;
+    }
+    return 0;
+}
+
 tls_ctx *tls_ctx_new_server(const tls_server_opts *opts, char *err, size_t errlen)
 {
     tls_ctx *ctx;
@@ -343,6 +405,8 @@ tls_ctx *tls_ctx_new_server(const tls_server_opts *opts, char *err, size_t errle
         return NULL;
     ctx->is_server = 1;
     SSL_CTX_set_options(ctx->ssl_ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+    if (set_server_groups(ctx->ssl_ctx, opts->groups, err, errlen) < 0)
+        goto out_free_ctx;
     if (load_cert_and_key(ctx->ssl_ctx, opts->cert_file, opts->key_file, err, errlen) < 0)
         goto out_free_ctx;
     if (opts->client_ca_file && require_client_certs(ctx->ssl_ctx, opts->client_ca_file, err, errlen) < 0)

@@ -14,6 +14,13 @@ static void not_built_in(char *err, size_t errlen)
         snprintf(err, errlen, "%s", TLS_NOT_BUILT_IN);
 }
 
+int tls_check_groups(const char *list, char *err, size_t errlen)
+{
+    (void)list;
+    not_built_in(err, errlen);
+    return -1;
+}
+
 tls_ctx *tls_ctx_new_server(const tls_server_opts *opts, char *err, size_t errlen)
 {
     (void)opts;

@@ -1,6 +1,8 @@
 /* config.c -- loadgen's run configuration: defaults, command-line parsing and --help. */
 #include "config.h"
 
+#include "net.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -189,10 +191,13 @@ void config_print_help(FILE *out)
         "\n"
         "Transports (default: TCP):\n"
         "      --udp             request/response by datagram: each start sends one datagram\n"
-        "                        (--send, default 'greeting?') on its own connected socket and\n"
-        "                        reads one reply; latency is send to reply, a reply missing\n"
-        "                        after --timeout (1s unless given) counts as a timeout; -c is\n"
-        "                        the number of requests outstanding (default: off)\n"
+        "                        (--send) on its own connected socket and reads one reply;\n"
+        "                        latency is send to reply, a reply missing after --timeout\n"
+        "                        (1s unless given) counts as a timeout; -c is the number of\n"
+        "                        requests outstanding. Without --send, the request is\n"
+        "                        'greeting?' and zero bytes, 512 in all: a greeter server\n"
+        "                        answers only requests at least a third of its greeting's\n"
+        "                        size (default: off)\n"
         "      --unix PATH       connect to the UNIX socket PATH instead of HOST:PORT (stream;\n"
         "                        with --udp, datagram from an auto-bound socket) (default: off)\n"
         "      --tls             TLS over each connection; the handshake is the 'tls' latency\n"
@@ -420,11 +425,12 @@ static int check_transport(lg_config *cfg, char *err, size_t errlen)
         return snprintf(err, errlen, "--tls-cert and --tls-key go together"), -1;
     if (cfg->unix_path && cfg->sources)
         return snprintf(err, errlen, "--source does not apply with --unix"), -1;
-    if (cfg->udp && !cfg->send) {
-        cfg->send = strdup(CONFIG_DEFAULT_UDP_REQUEST);
+    if (cfg->udp && !cfg->send) { /* large enough for greeter's anti-amplification */
+        cfg->send = malloc(NET_UDP_REQUEST_SIZE + 1);
         if (!cfg->send)
             return snprintf(err, errlen, "out of memory"), -1;
-        cfg->send_len = strlen(cfg->send);
+        net_udp_request(cfg->send, NET_UDP_REQUEST_SIZE + 1);
+        cfg->send_len = NET_UDP_REQUEST_SIZE;
     }
     return 0;
 }

@@ -29,8 +29,6 @@ extern "C" {
 #define CONFIG_DEFAULT_ABORT_AFTER_US 5000000LL
 /* With no HOST:PORT and no --unix: the server's own default address. */
 #define CONFIG_DEFAULT_TARGET "localhost:12345"
-/* What --udp sends when --send is not given: the server answers any datagram. */
-#define CONFIG_DEFAULT_UDP_REQUEST "greeting?"
 
 typedef struct lg_config {
     char target[ADDR_HOSTLEN + ADDR_PORTLEN + 4]; /* HOST:PORT as given; "" with --unix */

@@ -55,16 +55,30 @@ void server_options_usage(FILE *out, const char *program, int cores)
             "                          socket file is replaced, any other file is an error\n"
             "      --unix-mode MODE    permissions of the UNIX socket, octal (default: umask's)\n"
             "      --udp               answer datagrams instead of connections (pool, iterative\n"
-            "                          and event models); every datagram gets the greeting\n"
+            "                          and event models); each datagram gets the greeting\n"
             "      --udp-max N         larger datagrams are dropped unanswered (default 1024)\n"
+            "      --udp-amplification N  answer a datagram only when the greeting is at most N\n"
+            "                          times its size, so that a forged source address cannot\n"
+            "                          turn the server into an amplifier (default 3: the\n"
+            "                          9-byte 'greeting?' gets a greeting of up to 27 bytes);\n"
+            "                          0 answers any datagram (trusted networks only)\n"
             "      --tls-cert FILE     serve TLS with this PEM certificate (chain allowed)\n"
             "      --tls-key FILE      the certificate's PEM private key\n"
             "      --tls-client-ca F   require client certificates signed by these CAs (mutual TLS)\n"
             "      --tls-min VERSION   lowest TLS version, 1.2 or 1.3 (default 1.2)\n"
             "      --tls-no-resume     no session resumption (no cache, no tickets)\n"
+            "      --tls-groups LIST   key exchange groups, colon-separated, in order of\n"
+            "                          preference (default " TLS_DEFAULT_GROUPS "); finite-field\n"
+            "                          groups (ffdhe*) are refused: each handshake would cost\n"
+            "                          the server 10-100 ms of CPU\n"
             "      --max-conns N       open connections at once; more get --busy-message\n"
             "                          (default: no cap)\n"
             "      --max-per-ip N      open connections per client address (default: no cap)\n"
+            "      --rate-per-ip N[/s|/m]  new connections (UDP: datagrams) per client address\n"
+            "                          per second (or minute), a bucket of one second's worth\n"
+            "                          (at least 1); over it, a client gets --busy-message and\n"
+            "                          is closed at once (a datagram: no answer) (default: no\n"
+            "                          limit; not for --unix without --proxy-protocol)\n"
             "      --allow CIDR        only clients in these blocks (repeatable; IPv4 or IPv6,\n"
             "                          e.g. 127.0.0.0/8, ::1); default: everyone\n"
             "      --deny CIDR         never clients in these blocks (repeatable); wins over\n"
@@ -134,11 +148,14 @@ enum {
     OPT_UNIX_MODE,
     OPT_UDP,
     OPT_UDP_MAX,
+    OPT_UDP_AMPLIFICATION,
+    OPT_RATE_PER_IP,
     OPT_TLS_CERT,
     OPT_TLS_KEY,
     OPT_TLS_CLIENT_CA,
     OPT_TLS_MIN,
     OPT_TLS_NO_RESUME,
+    OPT_TLS_GROUPS,
     OPT_MAX_CONNS,
     OPT_MAX_PER_IP,
     OPT_ALLOW,
@@ -178,11 +195,14 @@ static const struct option long_options[] = {
     {"unix-mode", required_argument, NULL, OPT_UNIX_MODE},
     {"udp", no_argument, NULL, OPT_UDP},
     {"udp-max", required_argument, NULL, OPT_UDP_MAX},
+    {"udp-amplification", required_argument, NULL, OPT_UDP_AMPLIFICATION},
+    {"rate-per-ip", required_argument, NULL, OPT_RATE_PER_IP},
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
     {"tls-min", required_argument, NULL, OPT_TLS_MIN},
     {"tls-no-resume", no_argument, NULL, OPT_TLS_NO_RESUME},
+    {"tls-groups", required_argument, NULL, OPT_TLS_GROUPS},
     {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
     {"max-per-ip", required_argument, NULL, OPT_MAX_PER_IP},
     {"allow", required_argument, NULL, OPT_ALLOW},
@@ -240,6 +260,32 @@ static int default_proxy_from(server_config *cfg, char *err, size_t errlen)
                    add_block(&px->from, &px->from_count, "--proxy-from", "::1", err, errlen) < 0
                ? -1
                : 0;
+}
+
+/* --rate-per-ip N, N/s or N/m into connections per second; 0, or -1 with err. */
+static int parse_rate(const char *arg, double *per_second, char *err, size_t errlen)
+{
+    char number[32];
+    const char *slash = strchr(arg, '/');
+    size_t len = slash ? (size_t)(slash - arg) : strlen(arg);
+    double period = 1;
+    if (slash && strcmp(slash, "/s") != 0 && strcmp(slash, "/m") != 0) {
+        snprintf(err, errlen, "--rate-per-ip: '%s': the unit is /s or /m (e.g. 50/s)", arg);
+        return -1;
+    }
+    if (slash && slash[1] == 'm')
+        period = 60;
+    if (len >= sizeof(number)) {
+        snprintf(err, errlen, "--rate-per-ip: '%s' is not a number of connections", arg);
+        return -1;
+    }
+    memcpy(number, arg, len);
+    number[len] = '\0';
+    long n;
+    if (parse_long("--rate-per-ip", number, 1, 1000000, &n, err, errlen) < 0)
+        return -1;
+    *per_second = (double)n / period;
+    return 0;
 }
 
 /* Applies one option to cfg; 0, 1 for --help or --version (nothing more is parsed), or -1
@@ -351,6 +397,13 @@ static int apply_option(server_options *out, int opt, const char *arg, char *err
             return -1;
         cfg->udp_max = (int)n;
         return 0;
+    case OPT_UDP_AMPLIFICATION:
+        if (parse_long("--udp-amplification", arg, 0, 65535, &n, err, errlen) < 0)
+            return -1;
+        cfg->udp_amplification = (int)n;
+        return 0;
+    case OPT_RATE_PER_IP:
+        return parse_rate(arg, &cfg->access.rate_per_ip, err, errlen);
     case OPT_TLS_CERT: cfg->tls.cert_file = arg; return 0;
     case OPT_TLS_KEY: cfg->tls.key_file = arg; return 0;
     case OPT_TLS_CLIENT_CA: cfg->tls.client_ca_file = arg; return 0;
@@ -361,6 +414,7 @@ static int apply_option(server_options *out, int opt, const char *arg, char *err
         }
         return 0;
     case OPT_TLS_NO_RESUME: cfg->tls.no_resumption = 1; return 0;
+    case OPT_TLS_GROUPS: cfg->tls.groups = arg; return 0;
     case OPT_MAX_CONNS:
         if (parse_long("--max-conns", arg, 1, 10000000, &n, err, errlen) < 0)
             return -1;
@@ -418,7 +472,7 @@ static int apply_option(server_options *out, int opt, const char *arg, char *err
 static int tls_wanted(const server_config *cfg)
 {
     return cfg->tls.cert_file || cfg->tls.key_file || cfg->tls.client_ca_file ||
-           cfg->tls.min_version || cfg->tls.no_resumption;
+           cfg->tls.min_version || cfg->tls.no_resumption || cfg->tls.groups;
 }
 
 /* Options that make no sense together; 0, or -1 with err. */
@@ -434,6 +488,9 @@ static int check_combinations(const server_config *cfg, char *err, size_t errlen
         snprintf(err, errlen, "--group goes with --user");
     else if (cfg->udp && (cfg->access.max_conns || cfg->access.max_per_ip))
         snprintf(err, errlen, "--max-conns and --max-per-ip do not apply with --udp (no connections)");
+    else if (cfg->access.rate_per_ip > 0 && cfg->unix_path && !cfg->handler.proxy.enabled)
+        snprintf(err, errlen, "--rate-per-ip does not apply to a UNIX socket (its clients have "
+                              "no address, unless --proxy-protocol gives them one)");
     else if (tls_wanted(cfg) && !tls_available())
         snprintf(err, errlen, "--tls-*: %s", TLS_NOT_BUILT_IN);
     else if (tls_wanted(cfg) && (!cfg->tls.cert_file || !cfg->tls.key_file))
@@ -449,6 +506,16 @@ static int check_combinations(const server_config *cfg, char *err, size_t errlen
         snprintf(err, errlen, "--access-log-format full does not apply to the event model (use tutorial)");
     else
         return 0;
+    return -1;
+}
+
+/* --tls-groups names groups OpenSSL knows, none finite-field: a usage error otherwise. */
+static int check_tls_groups(const server_config *cfg, char *err, size_t errlen)
+{
+    char why[192];
+    if (cfg->tls.groups == NULL || tls_check_groups(cfg->tls.groups, why, sizeof(why)) == 0)
+        return 0;
+    snprintf(err, errlen, "--tls-groups: %s", why);
     return -1;
 }
 
@@ -474,6 +541,7 @@ static void set_defaults(server_config *cfg, int cores)
         .max_children = 1024,
         .max_threads = 1024,
         .udp_max = 1024,
+        .udp_amplification = 3,
         .unix_mode = -1,
         .handler = {.greeting = DEFAULT_GREETING,
                     .greeting_len = strlen(DEFAULT_GREETING),
@@ -510,7 +578,8 @@ int server_options_parse(int argc, char **argv, int cores, server_options *out, 
         return -1;
     }
     if (server_check_options(cfg, err, errlen) < 0 || check_combinations(cfg, err, errlen) < 0 ||
-        check_port(cfg, err, errlen) < 0 || default_proxy_from(cfg, err, errlen) < 0)
+        check_tls_groups(cfg, err, errlen) < 0 || check_port(cfg, err, errlen) < 0 ||
+        default_proxy_from(cfg, err, errlen) < 0)
         return -1;
     /* The event model runs one loop per core unless told otherwise. */
     if (strcmp(cfg->model, "event") == 0 && !(cfg->options_set & MODEL_OPT_WORKERS))

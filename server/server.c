@@ -9,6 +9,7 @@
 #include "privdrop.h"
 #include "reload.h"
 #include "shutdown.h"
+#include "amplification.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -101,11 +102,22 @@ static int setup_shared(server_config *run_cfg, const listener_set *set, char *e
         /* Only says "TLS here": each connection takes the current generation's context. */
         run_cfg->handler.tls = run_cfg->handler.live->newest->tls;
     }
-    if (a->allow_count || a->deny_count || a->max_conns || a->max_per_ip) {
+    if (udp)
+        amplification_warn_unanswerable(run_cfg->udp_amplification, run_cfg->udp_max,
+                                        run_cfg->handler.greeting_len);
+    if (a->allow_count || a->deny_count || a->max_conns || a->max_per_ip || a->rate_per_ip > 0) {
         run_cfg->handler.admission = admission_create(a, err, errlen);
         if (run_cfg->handler.admission == NULL)
             return -1;
     }
+    return 0;
+}
+
+static int any_udp(const listener_set *set)
+{
+    for (int i = 0; i < set->count; i++)
+        if (set->items[i].udp)
+            return 1;
     return 0;
 }
 
@@ -377,7 +389,9 @@ int server_run(const server_config *cfg)
         int tls = run_cfg.handler.tls != NULL;
         unsigned extras = (tls ? SUMMARY_TLS : 0) |
                           (cfg->access.allow_count || cfg->access.deny_count ? SUMMARY_DENIED : 0) |
-                          (cfg->handler.proxy.enabled ? SUMMARY_PROXY : 0);
+                          (cfg->handler.proxy.enabled ? SUMMARY_PROXY : 0) |
+                          (cfg->access.rate_per_ip > 0 ? SUMMARY_RATE : 0) |
+                          (any_udp(&set) ? SUMMARY_UDP : 0);
         server_stats_format_summary(stats, extras, line, sizeof(line));
         print_line(line);
     }

@@ -39,8 +39,9 @@ typedef struct server_config {
     int unix_mode;         /* permissions for the UNIX socket file; -1 keeps the umask's */
     int udp;               /* datagrams instead of connections */
     int udp_max;           /* largest datagram answered; larger ones are dropped */
+    int udp_amplification; /* a reply at most this many times the request; 0: no limit */
     tls_server_opts tls;   /* TLS is on when tls.cert_file is set */
-    admission_config access; /* --allow, --deny, --max-conns, --max-per-ip */
+    admission_config access; /* --allow, --deny, --max-conns, --max-per-ip, --rate-per-ip */
     const char *user;        /* drop root to this user after binding; NULL: stay */
     const char *group;       /* with user: this group instead of the user's own */
     overload_policy overload;

@@ -37,3 +37,8 @@ if(NOT GREETER_SANITIZE)
 endif()
 greeter_add_test(test_balancers test_balancers.cc)
 greeter_add_test(test_scale_out test_scale_out.cc)
+# Hostile clients: UDP anti-amplification, --rate-per-ip.
+greeter_add_test(test_amplification test_amplification.cc)
+add_dependencies(test_amplification greeter-server greeter-client loadgen)
+greeter_add_test(test_rate_limit test_rate_limit.cc)
+add_dependencies(test_rate_limit greeter-server loadgen)

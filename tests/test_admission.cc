@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "admission.h"
@@ -102,6 +104,78 @@ TEST(Admission, SharedAcrossFork)
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     EXPECT_EQ(admission_admit(adm, sa(a)), ADMIT_OK);
     EXPECT_EQ(admission_admit(adm, sa(a)), ADMIT_BUSY);
+    admission_destroy(adm);
+}
+
+// --rate-per-ip's token bucket.
+admission *rate_limiter(double per_second)
+{
+    admission_config cfg = {};
+    cfg.rate_per_ip = per_second;
+    char err[128];
+    admission *adm = admission_create(&cfg, err, sizeof(err));
+    EXPECT_NE(adm, nullptr) << err;
+    return adm;
+}
+
+// How many of n attempts from addr pass at once.
+int passed(admission *adm, const sockaddr_storage &addr, int n)
+{
+    int ok = 0;
+    for (int i = 0; i < n; i++)
+        ok += admission_rate_allow(adm, sa(addr));
+    return ok;
+}
+
+// One second's worth at once, then nothing until the bucket refills; other addresses have
+// buckets of their own.
+TEST(RateBucket, BurstOfOneSecondThenRefill)
+{
+    admission *adm = rate_limiter(100);
+    ASSERT_NE(adm, nullptr);
+    auto a = v4(0x7f000001), b = v4(0x7f000002);
+    EXPECT_EQ(passed(adm, a, 150), 100);
+    EXPECT_EQ(passed(adm, b, 150), 100);
+    EXPECT_EQ(admission_admit(adm, sa(a)), ADMIT_RATE);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    int refilled = passed(adm, a, 100); // about 5 (10 ms per token), however slow the machine
+    EXPECT_GE(refilled, 4);
+    EXPECT_LE(refilled, 100);
+    admission_destroy(adm);
+}
+
+// A fraction of a connection per second: /m, and a bucket of at least one.
+TEST(RateBucket, PerMinuteHasABucketOfOne)
+{
+    admission *adm = rate_limiter(30.0 / 60);
+    ASSERT_NE(adm, nullptr);
+    EXPECT_EQ(passed(adm, v4(0x0a000001), 5), 1);
+    admission_destroy(adm);
+}
+
+// The table is bounded: 200,000 addresses pass through it (3x its size) and each new one
+// is let in; an address seen just now keeps its (empty) bucket.
+TEST(RateBucket, ManyAddressesNeverRefusedForTableSpace)
+{
+    admission *adm = rate_limiter(1);
+    ASSERT_NE(adm, nullptr);
+    auto flooder = v4(0xc6120001);
+    EXPECT_EQ(passed(adm, flooder, 3), 1);
+    int refused = 0;
+    for (uint32_t i = 0; i < 200000; i++)
+        refused += !admission_rate_allow(adm, sa(v4(0x0b000000 + i)));
+    EXPECT_EQ(refused, 0);
+    admission_destroy(adm);
+}
+
+// Non-IP peers (UNIX sockets) are not rate-limited.
+TEST(RateBucket, UnixPeersPass)
+{
+    admission *adm = rate_limiter(1);
+    ASSERT_NE(adm, nullptr);
+    struct sockaddr_storage un = {};
+    un.ss_family = AF_UNIX;
+    EXPECT_EQ(passed(adm, un, 5), 5);
     admission_destroy(adm);
 }
 

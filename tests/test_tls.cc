@@ -48,7 +48,7 @@ const char *or_null(const std::string &s)
 CtxPtr make_server(const Side &side, std::string *error = nullptr)
 {
     tls_server_opts opts = {or_null(side.cert), or_null(side.key), or_null(side.ca),
-                            side.min_version, side.max_version, side.no_resumption};
+                            side.min_version, side.max_version, side.no_resumption, nullptr};
     char err[TLS_ERRLEN] = "";
     CtxPtr ctx(tls_ctx_new_server(&opts, err, sizeof(err)), tls_ctx_free);
     if (error)
@@ -874,7 +874,7 @@ TEST(TlsStub, SaysTlsIsNotBuiltIn)
 {
     if (tls_available())
         GTEST_SKIP() << "built with OpenSSL";
-    tls_server_opts server_opts = {"cert.pem", "key.pem", nullptr, 0, 0, 0};
+    tls_server_opts server_opts = {"cert.pem", "key.pem", nullptr, 0, 0, 0, nullptr};
     tls_client_opts client_opts = {};
     char err[TLS_ERRLEN] = "";
     EXPECT_EQ(tls_ctx_new_server(&server_opts, err, sizeof(err)), nullptr);

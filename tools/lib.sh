@@ -11,11 +11,11 @@ GREETER_BUILD_PACKAGES="cmake make gcc g++ pkg-config libssl-dev libjansson-dev 
 # systemd-socket-activate and systemd-analyze for the deploy tests; dpkg-dev: cpack -G DEB;
 # openssh-server, postfix, redis-server, memcached, openssl (s_server): loadgen's tests against
 # real servers; haproxy: the PROXY protocol and scale-out tests; strace: the system calls a
-# greeting costs).
+# greeting costs; testssl.sh: what the TLS server offers).
 GREETER_TEST_PACKAGES="libgtest-dev netbase python3 python3-yaml procps iproute2 valgrind
   gnuplot-nox systemd prometheus default-jre-headless libhdrhistogram-java nginx-light
   libnginx-mod-stream haproxy dpkg-dev openssh-server postfix redis-server memcached openssl
-  strace"
+  strace testssl.sh"
 # Fuzzing: clang; the libFuzzer runtime that matches it is added by greeter_install_fuzz.
 GREETER_FUZZ_PACKAGES="clang"
 # Static analysis.

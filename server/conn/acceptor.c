@@ -96,7 +96,8 @@ int acceptor_admit_item(const handler_config *h, server_stats *stats, const conn
     const struct sockaddr *peer = (const struct sockaddr *)&conn->peer;
     admit_result r = admission_admit(h->admission, peer);
     if (r == ADMIT_BUSY && on_busy && on_busy(busy_arg, peer))
-        r = admission_admit(h->admission, peer); /* a lingering close gave way */
+        r = admission_take_place(h->admission, peer); /* a lingering close gave way (the
+                                                          * rules and the rate were passed) */
     switch (r) {
     case ADMIT_OK:
         return 1;
@@ -106,6 +107,10 @@ int acceptor_admit_item(const handler_config *h, server_stats *stats, const conn
         return 0;
     case ADMIT_BUSY:
         handler_reject(h, conn->fd, stats);
+        return 0;
+    case ADMIT_RATE: /* turned away at once, as a cap would, never queued */
+        handler_reject(h, conn->fd, stats);
+        server_stats_add(&stats->rate_limited, 1);
         return 0;
     }
     return 0;

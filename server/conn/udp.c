@@ -1,9 +1,11 @@
-/* udp.c -- the greeting over datagrams: every datagram received is answered with the greeting. */
+/* udp.c -- the greeting over datagrams: each datagram received is answered with the greeting. */
 #include "udp.h"
 
 #include "clock.h"
 
 #include "addr.h"
+#include "amplification.h"
+#include "log.h"
 #include "loop_listeners.h"
 #include "net.h"
 #include "shutdown.h"
@@ -36,15 +38,28 @@ static void answer(server *srv, int fd, size_t len, int truncated, const conn_it
         server_stats_add(&stats->denied, 1);
         return;
     }
+    if (cfg->handler.admission &&
+        !admission_rate_allow(cfg->handler.admission, (const struct sockaddr *)&peer->peer)) {
+        server_stats_add(&stats->rejected, 1); /* over --rate-per-ip: dropped unanswered */
+        server_stats_add(&stats->rate_limited, 1);
+        return;
+    }
     if (truncated || len > (size_t)cfg->udp_max) {
         server_stats_add(&stats->rejected, 1); /* oversized: dropped, never amplified */
+        return;
+    }
+    handler_config view;
+    reload_gen *gen = handler_view(&cfg->handler, &view);
+    if (!amplification_reply_allowed(cfg->udp_amplification, len, view.greeting_len)) {
+        if (gen)
+            reload_release(gen);
+        server_stats_add(&stats->rejected, 1);
+        server_stats_add(&stats->too_small, 1);
         return;
     }
     if (cfg->handler.access_log == ACCESS_LOG_TUTORIAL)
         handler_log_peer(peer);
     handler_do_work(&cfg->handler);
-    handler_config view;
-    reload_gen *gen = handler_view(&cfg->handler, &view);
     ssize_t sent = sendto(fd, view.greeting, view.greeting_len, MSG_NOSIGNAL,
                           (const struct sockaddr *)&peer->peer, peer->peer_len);
     if (gen)

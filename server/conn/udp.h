@@ -1,4 +1,4 @@
-/* udp.h -- the greeting over datagrams: every datagram received is answered with the greeting. */
+/* udp.h -- the greeting over datagrams: each datagram received is answered with the greeting. */
 #ifndef GREETER_UDP_H
 #define GREETER_UDP_H
 
@@ -10,8 +10,10 @@
  * Serves srv->listen_fd (a datagram socket) and srv->loop_fds with `threads` threads until
  * shutdown. The event model has a SO_REUSEPORT socket per loop (loop_listeners.h), dealt
  * among the threads; the other models have none, and all threads share the one socket.
- * Counting: accepted = datagrams received, greeted = replies sent, rejected = datagrams larger
- * than --udp-max dropped unanswered, failed = replies the kernel refused. 0, or -1 with err.
+ * Counting: accepted = datagrams received, greeted = replies sent, rejected = datagrams dropped
+ * unanswered (larger than --udp-max; over --rate-per-ip, also counted rate_limited; too small
+ * for the greeting under --udp-amplification, also counted too_small), failed = replies the
+ * kernel refused, denied = datagrams the access rules refused. 0, or -1 with err.
  */
 int udp_serve(server *srv, int threads, char *err, size_t errlen);
 

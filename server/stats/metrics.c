@@ -91,6 +91,13 @@ static void counters(page *p, server_stats *s)
          "--proxy-protocol: connections closed for want of a valid PROXY header from a "
          "--proxy-from source (also counted in failed).",
          offsetof(server_stats, proxy_failed)},
+        {"greeter_rate_limited_total",
+         "Connections and datagrams over --rate-per-ip, turned away (also counted in rejected).",
+         offsetof(server_stats, rate_limited)},
+        {"greeter_udp_too_small_total",
+         "Datagrams left unanswered: the greeting is more than --udp-amplification times their "
+         "size (also counted in rejected).",
+         offsetof(server_stats, too_small)},
     };
     for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)
         metric_u64(p, list[i].name, "counter", list[i].help,

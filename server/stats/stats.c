@@ -85,6 +85,12 @@ void server_stats_format_summary(server_stats *stats, unsigned extras, char *buf
         n += snprintf(buf + n, len - (size_t)n, " tls_failed=%llu",
                       (unsigned long long)server_stats_get(&stats->tls_failed));
     if ((extras & SUMMARY_PROXY) && n > 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, " proxy_failed=%llu",
-                 (unsigned long long)server_stats_get(&stats->proxy_failed));
+        n += snprintf(buf + n, len - (size_t)n, " proxy_failed=%llu",
+                      (unsigned long long)server_stats_get(&stats->proxy_failed));
+    if ((extras & SUMMARY_RATE) && n > 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, " rate_limited=%llu",
+                      (unsigned long long)server_stats_get(&stats->rate_limited));
+    if ((extras & SUMMARY_UDP) && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, " too_small=%llu",
+                 (unsigned long long)server_stats_get(&stats->too_small));
 }

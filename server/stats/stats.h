@@ -35,6 +35,9 @@ typedef struct server_stats {
     _Atomic uint64_t denied;     /* closed unanswered by the --allow/--deny rules */
     _Atomic uint64_t proxy_failed; /* --proxy-protocol: no valid header, or an untrusted
                                     * source; closed unanswered (also counted in failed) */
+    _Atomic uint64_t rate_limited; /* over --rate-per-ip, turned away (also counted in rejected) */
+    _Atomic uint64_t too_small;    /* UDP: the greeting exceeds --udp-amplification times the
+                                    * datagram, left unanswered (also counted in rejected) */
     /* Written where connections are served rather than where they are accepted, so on a
      * line of their own: the accept thread's increments do not bounce it. */
     _Alignas(64) _Atomic uint64_t busy; /* workers serving a connection now (a gauge) */
@@ -80,11 +83,12 @@ void server_stats_fold(server_stats *into, server_stats *from, server_stats *see
 uint64_t server_stats_outcomes(server_stats *s);
 
 /* Extra fields of the summary line, shown only when the feature is on. */
-enum { SUMMARY_TLS = 1, SUMMARY_DENIED = 2, SUMMARY_PROXY = 4 };
+enum { SUMMARY_TLS = 1, SUMMARY_DENIED = 2, SUMMARY_PROXY = 4, SUMMARY_RATE = 8, SUMMARY_UDP = 16 };
 
 /* Formats "summary: accepted=N greeted=N rejected=N failed=N queue_high_water=N", then
- * " denied=N", " tls_failed=N" and " proxy_failed=N" as extras asks. accepted = greeted +
- * rejected + failed + denied; tls_failed and proxy_failed are parts of failed. */
+ * " denied=N", " tls_failed=N", " proxy_failed=N", " rate_limited=N" and " too_small=N" as
+ * extras asks. accepted = greeted + rejected + failed + denied; tls_failed and proxy_failed
+ * are parts of failed, rate_limited and too_small parts of rejected. */
 void server_stats_format_summary(server_stats *stats, unsigned extras, char *buf, size_t len);
 
 #ifdef __cplusplus
