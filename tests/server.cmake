@@ -36,7 +36,7 @@ if(NOT GREETER_SANITIZE)
   add_dependencies(test_robust_memory greeter-server loadgen)
 endif()
 greeter_add_test(test_balancers test_balancers.cc)
-greeter_add_test(test_scale_out test_scale_out.cc)
+greeter_add_test(test_scale_out test_scale_out.cc SLOW)
 # Hostile clients: UDP anti-amplification, --rate-per-ip.
 greeter_add_test(test_amplification test_amplification.cc)
 add_dependencies(test_amplification greeter-server greeter-client loadgen)
