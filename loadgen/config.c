@@ -4,7 +4,6 @@
 #include "net.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -13,12 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
+#include "err.h"
 #include "parse.h"
 #include "target.h"
 #include "tls.h"
 
 enum {
-    OPT_CONNECT_RATE = 256,
+    OPT_CONNECT_RATE = CLI_LONG_ONLY,
     OPT_POISSON,
     OPT_WARMUP,
     OPT_TIMEOUT,
@@ -53,48 +54,48 @@ enum {
     OPT_REQUESTS,
 };
 
-static const struct option long_options[] = {
-    {"connections", required_argument, NULL, 'c'},
-    {"threads", required_argument, NULL, 't'},
-    {"number", required_argument, NULL, 'n'},
-    {"duration", required_argument, NULL, 'd'},
-    {"rate", required_argument, NULL, 'R'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {"connect-rate", required_argument, NULL, OPT_CONNECT_RATE},
-    {"poisson", no_argument, NULL, OPT_POISSON},
-    {"warmup", required_argument, NULL, OPT_WARMUP},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"expect", required_argument, NULL, OPT_EXPECT},
-    {"send", required_argument, NULL, OPT_SEND},
-    {"expect-re", required_argument, NULL, OPT_EXPECT_RE},
-    {"dialog", required_argument, NULL, OPT_DIALOG},
-    {"requests", required_argument, NULL, OPT_REQUESTS},
-    {"source", required_argument, NULL, OPT_SOURCE},
-    {"json", required_argument, NULL, OPT_JSON},
-    {"csv", required_argument, NULL, OPT_CSV},
-    {"hgrm", required_argument, NULL, OPT_HGRM},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"udp", no_argument, NULL, OPT_UDP},
-    {"unix", required_argument, NULL, OPT_UNIX},
-    {"tls", no_argument, NULL, OPT_TLS},
-    {"tls-ca", required_argument, NULL, OPT_TLS_CA},
-    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
-    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
-    {"tls-min", required_argument, NULL, OPT_TLS_MIN},
-    {"tls-resume", no_argument, NULL, OPT_TLS_RESUME},
-    {"insecure", no_argument, NULL, OPT_INSECURE},
-    {"servername", required_argument, NULL, OPT_SERVERNAME},
-    {"interval", required_argument, NULL, OPT_INTERVAL},
-    {"fail-if", required_argument, NULL, OPT_FAIL_IF},
-    {"stage", required_argument, NULL, OPT_STAGE},
-    {"abort-after", required_argument, NULL, OPT_ABORT_AFTER},
-    {"hlog", required_argument, NULL, OPT_HLOG},
-    {"csv-intervals", required_argument, NULL, OPT_CSV_INTERVALS},
-    {"shard", required_argument, NULL, OPT_SHARD},
-    {"start-at", required_argument, NULL, OPT_START_AT},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
+static const cli_option options[] = {
+    {"connections", 'c', 1},
+    {"threads", 't', 1},
+    {"number", 'n', 1},
+    {"duration", 'd', 1},
+    {"rate", 'R', 1},
+    {"quiet", 'q', 0},
+    {"help", 'h', 0},
+    {"connect-rate", OPT_CONNECT_RATE, 1},
+    {"poisson", OPT_POISSON, 0},
+    {"warmup", OPT_WARMUP, 1},
+    {"timeout", OPT_TIMEOUT, 1},
+    {"expect", OPT_EXPECT, 1},
+    {"send", OPT_SEND, 1},
+    {"expect-re", OPT_EXPECT_RE, 1},
+    {"dialog", OPT_DIALOG, 1},
+    {"requests", OPT_REQUESTS, 1},
+    {"source", OPT_SOURCE, 1},
+    {"json", OPT_JSON, 1},
+    {"csv", OPT_CSV, 1},
+    {"hgrm", OPT_HGRM, 1},
+    {"seed", OPT_SEED, 1},
+    {"udp", OPT_UDP, 0},
+    {"unix", OPT_UNIX, 1},
+    {"tls", OPT_TLS, 0},
+    {"tls-ca", OPT_TLS_CA, 1},
+    {"tls-cert", OPT_TLS_CERT, 1},
+    {"tls-key", OPT_TLS_KEY, 1},
+    {"tls-min", OPT_TLS_MIN, 1},
+    {"tls-resume", OPT_TLS_RESUME, 0},
+    {"insecure", OPT_INSECURE, 0},
+    {"servername", OPT_SERVERNAME, 1},
+    {"interval", OPT_INTERVAL, 1},
+    {"fail-if", OPT_FAIL_IF, 1},
+    {"stage", OPT_STAGE, 1},
+    {"abort-after", OPT_ABORT_AFTER, 1},
+    {"hlog", OPT_HLOG, 1},
+    {"csv-intervals", OPT_CSV_INTERVALS, 1},
+    {"shard", OPT_SHARD, 1},
+    {"start-at", OPT_START_AT, 1},
+    {"version", OPT_VERSION, 0},
+    {NULL, 0, 0},
 };
 
 void config_print_help(FILE *out)
@@ -319,80 +320,133 @@ static int parse_text(const char *option, const char *text, char **out, size_t *
     return 0;
 }
 
-/* Applies one option; 0 or -1 with err. */
-static int apply_option(int opt, const char *arg, lg_config *cfg, int *connections_given,
-                        char *err, size_t errlen)
+/* An apply_* group's answer for an option of another group. */
+#define NOT_MINE 2
+
+/* What the options set besides the configuration: whether -c was given. */
+typedef struct parse_state {
+    lg_config *cfg;
+    int connections_given;
+} parse_state;
+
+/* The load: how much, how long, at what pace. */
+static int apply_load_option(parse_state *ps, int key, const char *arg, char *err, size_t errlen)
 {
+    lg_config *cfg = ps->cfg;
     long v;
-    switch (opt) {
+    switch (key) {
     case 'c':
-        *connections_given = 1;
+        ps->connections_given = 1;
         return parse_long("-c", arg, 1, 1000000, &cfg->connections, err, errlen);
     case 't':
         if (parse_long("-t", arg, 1, 256, &v, err, errlen) != 0)
             return -1;
         cfg->threads = (int)v;
-        return 0;
+        return CLI_GO_ON;
     case 'n':
         if (parse_long("-n", arg, 1, 1000000000000L, &v, err, errlen) != 0)
             return -1;
         cfg->total = v;
-        return 0;
+        return CLI_GO_ON;
     case 'd': return parse_time("-d", arg, 1000, &cfg->duration_us, err, errlen);
     case 'R': return parse_rate("-R", arg, &cfg->rate, err, errlen);
-    case 'q': cfg->quiet = 1; return 0;
     case OPT_CONNECT_RATE:
         return parse_long("--connect-rate", arg, 1, 10000000, &cfg->connect_rate, err, errlen);
-    case OPT_POISSON: cfg->poisson = 1; return 0;
-    case OPT_WARMUP: return parse_time("--warmup", arg, 0, &cfg->warmup_us, err, errlen);
-    case OPT_TIMEOUT: return parse_time("--timeout", arg, 1000, &cfg->timeout_us, err, errlen);
-    case OPT_EXPECT:
-        return parse_text("--expect", arg, &cfg->expect, &cfg->expect_len, err, errlen);
-    case OPT_SEND: return parse_text("--send", arg, &cfg->send, &cfg->send_len, err, errlen);
-    case OPT_EXPECT_RE: cfg->expect_re = arg; return 0;
-    case OPT_DIALOG: cfg->dialog_path = arg; return 0;
-    case OPT_REQUESTS:
-        if (parse_long("--requests", arg, 0, 1000000000000L, &v, err, errlen) != 0)
-            return -1;
-        cfg->requests = v;
-        return 0;
-    case OPT_SOURCE: cfg->sources = arg; return 0;
-    case OPT_JSON: cfg->json_path = arg; return 0;
-    case OPT_CSV: cfg->csv_path = arg; return 0;
-    case OPT_HGRM: cfg->hgrm_dir = arg; return 0;
-    case OPT_HLOG: cfg->hlog_path = arg; return 0;
-    case OPT_CSV_INTERVALS: cfg->csv_intervals_path = arg; return 0;
-    case OPT_STAGE: return stages_add(&cfg->stages, arg, err, errlen);
-    case OPT_ABORT_AFTER:
-        return parse_time("--abort-after", arg, 0, &cfg->abort_after_us, err, errlen);
-    case OPT_FAIL_IF:
-        if (cfg->nfail_if == FAILIF_MAX)
-            return snprintf(err, errlen, "--fail-if: at most %d conditions", FAILIF_MAX), -1;
-        return failif_parse(arg, &cfg->fail_if[cfg->nfail_if++], err, errlen);
-    case OPT_INTERVAL:
-        return parse_time("--interval", arg, 10000, &cfg->interval_us, err, errlen);
-    case OPT_UDP: cfg->udp = 1; return 0;
-    case OPT_UNIX: cfg->unix_path = arg; return 0;
-    case OPT_TLS: cfg->tls = 1; return 0;
-    case OPT_TLS_CA: cfg->tls_ca = arg; return 0;
-    case OPT_TLS_CERT: cfg->tls_cert = arg; return 0;
-    case OPT_TLS_KEY: cfg->tls_key = arg; return 0;
-    case OPT_TLS_RESUME: cfg->tls_resume = 1; return 0;
-    case OPT_INSECURE: cfg->insecure = 1; return 0;
-    case OPT_SERVERNAME: cfg->servername = arg; return 0;
-    case OPT_SHARD: return shard_parse(arg, &cfg->shard, err, errlen);
-    case OPT_START_AT: return shard_parse_time(arg, &cfg->start_at_ns, err, errlen);
-    case OPT_TLS_MIN:
-        if ((cfg->tls_min = tls_parse_version(arg)) < 0)
-            return snprintf(err, errlen, "--tls-min: '%s' is not 1.2 or 1.3", arg), -1;
-        return 0;
+    case OPT_POISSON: cfg->poisson = 1; return CLI_GO_ON;
     case OPT_SEED:
         if (parse_long("--seed", arg, 1, LONG_MAX, &v, err, errlen) != 0)
             return -1;
         cfg->seed = (uint64_t)v;
-        return 0;
-    default: return -1;
+        return CLI_GO_ON;
+    case OPT_WARMUP: return parse_time("--warmup", arg, 0, &cfg->warmup_us, err, errlen);
+    case OPT_STAGE: return stages_add(&cfg->stages, arg, err, errlen);
+    case OPT_ABORT_AFTER:
+        return parse_time("--abort-after", arg, 0, &cfg->abort_after_us, err, errlen);
+    case OPT_SHARD: return shard_parse(arg, &cfg->shard, err, errlen);
+    case OPT_START_AT: return shard_parse_time(arg, &cfg->start_at_ns, err, errlen);
     }
+    return NOT_MINE;
+}
+
+/* What one connection does: what it sends, what it expects, how many times, how long. */
+static int apply_exchange_option(lg_config *cfg, int key, const char *arg, char *err,
+                                 size_t errlen)
+{
+    long v;
+    switch (key) {
+    case OPT_TIMEOUT: return parse_time("--timeout", arg, 1000, &cfg->timeout_us, err, errlen);
+    case OPT_EXPECT:
+        return parse_text("--expect", arg, &cfg->expect, &cfg->expect_len, err, errlen);
+    case OPT_SEND: return parse_text("--send", arg, &cfg->send, &cfg->send_len, err, errlen);
+    case OPT_EXPECT_RE: cfg->expect_re = arg; return CLI_GO_ON;
+    case OPT_DIALOG: cfg->dialog_path = arg; return CLI_GO_ON;
+    case OPT_REQUESTS:
+        if (parse_long("--requests", arg, 0, 1000000000000L, &v, err, errlen) != 0)
+            return -1;
+        cfg->requests = v;
+        return CLI_GO_ON;
+    }
+    return NOT_MINE;
+}
+
+/* How and from where loadgen connects. */
+static int apply_transport_option(lg_config *cfg, int key, const char *arg, char *err,
+                                  size_t errlen)
+{
+    switch (key) {
+    case OPT_UDP: cfg->udp = 1; return CLI_GO_ON;
+    case OPT_UNIX: cfg->unix_path = arg; return CLI_GO_ON;
+    case OPT_SOURCE: cfg->sources = arg; return CLI_GO_ON;
+    case OPT_TLS: cfg->tls = 1; return CLI_GO_ON;
+    case OPT_TLS_CA: cfg->tls_ca = arg; return CLI_GO_ON;
+    case OPT_TLS_CERT: cfg->tls_cert = arg; return CLI_GO_ON;
+    case OPT_TLS_KEY: cfg->tls_key = arg; return CLI_GO_ON;
+    case OPT_TLS_RESUME: cfg->tls_resume = 1; return CLI_GO_ON;
+    case OPT_INSECURE: cfg->insecure = 1; return CLI_GO_ON;
+    case OPT_SERVERNAME: cfg->servername = arg; return CLI_GO_ON;
+    case OPT_TLS_MIN:
+        if ((cfg->tls_min = tls_parse_version(arg)) < 0)
+            return err_fail(err, errlen, "--tls-min: '%s' is not 1.2 or 1.3", arg);
+        return CLI_GO_ON;
+    }
+    return NOT_MINE;
+}
+
+/* What the run writes and judges, and the options that stop parsing. */
+static int apply_output_option(lg_config *cfg, int key, const char *arg, char *err,
+                               size_t errlen)
+{
+    switch (key) {
+    case 'q': cfg->quiet = 1; return CLI_GO_ON;
+    case OPT_JSON: cfg->json_path = arg; return CLI_GO_ON;
+    case OPT_CSV: cfg->csv_path = arg; return CLI_GO_ON;
+    case OPT_HGRM: cfg->hgrm_dir = arg; return CLI_GO_ON;
+    case OPT_HLOG: cfg->hlog_path = arg; return CLI_GO_ON;
+    case OPT_CSV_INTERVALS: cfg->csv_intervals_path = arg; return CLI_GO_ON;
+    case OPT_INTERVAL:
+        return parse_time("--interval", arg, 10000, &cfg->interval_us, err, errlen);
+    case OPT_FAIL_IF:
+        if (cfg->nfail_if == FAILIF_MAX)
+            return err_fail(err, errlen, "--fail-if: at most %d conditions", FAILIF_MAX);
+        return failif_parse(arg, &cfg->fail_if[cfg->nfail_if++], err, errlen);
+    case 'h': cfg->help = 1; return CLI_STOP;
+    case OPT_VERSION: cfg->version = 1; return CLI_STOP;
+    }
+    return NOT_MINE;
+}
+
+/* Applies one option (cli_apply_fn): the group it belongs to sets it. */
+static int apply_option(void *ctx, int key, const char *arg, char *err, size_t errlen)
+{
+    parse_state *ps = ctx;
+    int rc = apply_load_option(ps, key, arg, err, errlen);
+    if (rc == NOT_MINE)
+        rc = apply_exchange_option(ps->cfg, key, arg, err, errlen);
+    if (rc == NOT_MINE)
+        rc = apply_transport_option(ps->cfg, key, arg, err, errlen);
+    if (rc == NOT_MINE)
+        rc = apply_output_option(ps->cfg, key, arg, err, errlen);
+    return rc == NOT_MINE ? err_fail(err, errlen, "unexpected option") : rc;
 }
 
 /* The name of the first TLS option given without --tls, or NULL. */
@@ -586,12 +640,6 @@ static int finish_config(lg_config *cfg, int connections_given, char *err, size_
     return 0;
 }
 
-static int usage_error(char *err, size_t errlen, const char *fmt, const char *what)
-{
-    snprintf(err, errlen, fmt, what);
-    return -1;
-}
-
 int config_parse(int argc, char **argv, lg_config *cfg, char *err, size_t errlen)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -600,40 +648,30 @@ int config_parse(int argc, char **argv, lg_config *cfg, char *err, size_t errlen
     cfg->interval_us = CONFIG_DEFAULT_INTERVAL_US;
     cfg->abort_after_us = CONFIG_DEFAULT_ABORT_AFTER_US;
     cfg->shard.count = 1;
-    int connections_given = 0, opt;
-    opterr = 0;
-    optind = 0; /* glibc: 0 also forgets a previous argv's half-scanned "-abc" cluster */
-    while ((opt = getopt_long(argc, argv, ":c:t:n:d:R:qh", long_options, NULL)) != -1) {
-        if (opt == 'h' || opt == OPT_VERSION) {
-            cfg->help = opt == 'h';
-            cfg->version = opt == OPT_VERSION;
-            return 0;
-        }
-        if (opt == '?')
-            return usage_error(err, errlen, "unknown option '%s'", argv[optind - 1]);
-        if (opt == ':')
-            return usage_error(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-        if (apply_option(opt, optarg, cfg, &connections_given, err, errlen) != 0)
-            return -1;
-    }
+    parse_state ps = {.cfg = cfg};
+    int operand = cli_parse(argc, argv, options, apply_option, &ps, err, errlen);
+    if (operand == CLI_STOPPED)
+        return 0;
+    if (operand < 0)
+        return -1;
     /* --unix PATH takes the place of HOST:PORT; with neither, the server's default. */
-    int targets = cfg->unix_path || optind == argc ? 0 : 1;
-    cfg->default_target = !cfg->unix_path && optind == argc;
+    int targets = cfg->unix_path || operand == argc ? 0 : 1;
+    cfg->default_target = !cfg->unix_path && operand == argc;
     if (cfg->default_target)
         memcpy(cfg->target, CONFIG_DEFAULT_TARGET, sizeof(CONFIG_DEFAULT_TARGET));
-    if (argc - optind > targets)
-        return usage_error(err, errlen,
+    if (argc - operand > targets)
+        return err_fail(err, errlen,
                            cfg->unix_path ? "unexpected argument '%s' (--unix PATH is the target)"
                                           : "unexpected argument '%s'",
-                           argv[optind + targets]);
-    if (targets && strlen(argv[optind]) >= sizeof(cfg->target))
-        return usage_error(err, errlen, "%s", "target HOST:PORT is too long");
+                           argv[operand + targets]);
+    if (targets && strlen(argv[operand]) >= sizeof(cfg->target))
+        return err_fail(err, errlen, "%s", "target HOST:PORT is too long");
     if (targets)
-        memcpy(cfg->target, argv[optind], strlen(argv[optind]) + 1); /* fits: checked above */
+        memcpy(cfg->target, argv[operand], strlen(argv[operand]) + 1); /* fits: checked above */
     if (!cfg->unix_path &&
         target_check_syntax(cfg->target, cfg->udp ? SOCK_DGRAM : SOCK_STREAM, err, errlen) != 0)
         return -1;
-    return finish_config(cfg, connections_given, err, errlen);
+    return finish_config(cfg, ps.connections_given, err, errlen);
 }
 
 void config_free(lg_config *cfg)

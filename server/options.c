@@ -3,11 +3,11 @@
 
 #include "addr.h"
 #include "cidr.h"
+#include "cli.h"
+#include "err.h"
 #include "metrics.h"
 #include "parse.h"
-#include "udp.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,7 +131,7 @@ void server_options_usage(FILE *out, const char *program, int cores)
 }
 
 enum {
-    OPT_BACKLOG = 256,
+    OPT_BACKLOG = CLI_LONG_ONLY,
     OPT_OVERLOAD,
     OPT_BUSY,
     OPT_GREETING,
@@ -172,53 +172,53 @@ enum {
     OPT_VERSION,
 };
 
-static const struct option long_options[] = {
-    {"model", required_argument, NULL, 'm'},
-    {"host", required_argument, NULL, 'H'},
-    {"port", required_argument, NULL, 'p'},
-    {"workers", required_argument, NULL, 'w'},
-    {"queue", required_argument, NULL, 'q'},
-    {"backlog", required_argument, NULL, OPT_BACKLOG},
-    {"overload", required_argument, NULL, OPT_OVERLOAD},
-    {"busy-message", required_argument, NULL, OPT_BUSY},
-    {"greeting", required_argument, NULL, OPT_GREETING},
-    {"greeting-file", required_argument, NULL, OPT_GREETING_FILE},
-    {"io-timeout", required_argument, NULL, OPT_IO_TIMEOUT},
-    {"work-us", required_argument, NULL, OPT_WORK_US},
-    {"work-kind", required_argument, NULL, OPT_WORK_KIND},
-    {"access-log", no_argument, NULL, OPT_ACCESS_LOG},
-    {"quiet", no_argument, NULL, OPT_QUIET},
-    {"max-children", required_argument, NULL, OPT_MAX_CHILDREN},
-    {"max-threads", required_argument, NULL, OPT_MAX_THREADS},
-    {"ipv6-only", no_argument, NULL, OPT_IPV6_ONLY},
-    {"unix", required_argument, NULL, OPT_UNIX},
-    {"unix-mode", required_argument, NULL, OPT_UNIX_MODE},
-    {"udp", no_argument, NULL, OPT_UDP},
-    {"udp-max", required_argument, NULL, OPT_UDP_MAX},
-    {"udp-amplification", required_argument, NULL, OPT_UDP_AMPLIFICATION},
-    {"rate-per-ip", required_argument, NULL, OPT_RATE_PER_IP},
-    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
-    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
-    {"tls-client-ca", required_argument, NULL, OPT_TLS_CLIENT_CA},
-    {"tls-min", required_argument, NULL, OPT_TLS_MIN},
-    {"tls-no-resume", no_argument, NULL, OPT_TLS_NO_RESUME},
-    {"tls-groups", required_argument, NULL, OPT_TLS_GROUPS},
-    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
-    {"max-per-ip", required_argument, NULL, OPT_MAX_PER_IP},
-    {"allow", required_argument, NULL, OPT_ALLOW},
-    {"deny", required_argument, NULL, OPT_DENY},
-    {"user", required_argument, NULL, OPT_USER},
-    {"group", required_argument, NULL, OPT_GROUP},
-    {"access-log-format", required_argument, NULL, OPT_ACCESS_LOG_FORMAT},
-    {"access-log-file", required_argument, NULL, OPT_ACCESS_LOG_FILE},
-    {"log-file", required_argument, NULL, OPT_LOG_FILE},
-    {"upgrade-binary", required_argument, NULL, OPT_UPGRADE_BINARY},
-    {"metrics", required_argument, NULL, OPT_METRICS},
-    {"proxy-protocol", no_argument, NULL, OPT_PROXY_PROTOCOL},
-    {"proxy-from", required_argument, NULL, OPT_PROXY_FROM},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {NULL, 0, NULL, 0},
+static const cli_option options[] = {
+    {"model", 'm', 1},
+    {"host", 'H', 1},
+    {"port", 'p', 1},
+    {"workers", 'w', 1},
+    {"queue", 'q', 1},
+    {"backlog", OPT_BACKLOG, 1},
+    {"overload", OPT_OVERLOAD, 1},
+    {"busy-message", OPT_BUSY, 1},
+    {"greeting", OPT_GREETING, 1},
+    {"greeting-file", OPT_GREETING_FILE, 1},
+    {"io-timeout", OPT_IO_TIMEOUT, 1},
+    {"work-us", OPT_WORK_US, 1},
+    {"work-kind", OPT_WORK_KIND, 1},
+    {"access-log", OPT_ACCESS_LOG, 0},
+    {"quiet", OPT_QUIET, 0},
+    {"max-children", OPT_MAX_CHILDREN, 1},
+    {"max-threads", OPT_MAX_THREADS, 1},
+    {"ipv6-only", OPT_IPV6_ONLY, 0},
+    {"unix", OPT_UNIX, 1},
+    {"unix-mode", OPT_UNIX_MODE, 1},
+    {"udp", OPT_UDP, 0},
+    {"udp-max", OPT_UDP_MAX, 1},
+    {"udp-amplification", OPT_UDP_AMPLIFICATION, 1},
+    {"rate-per-ip", OPT_RATE_PER_IP, 1},
+    {"tls-cert", OPT_TLS_CERT, 1},
+    {"tls-key", OPT_TLS_KEY, 1},
+    {"tls-client-ca", OPT_TLS_CLIENT_CA, 1},
+    {"tls-min", OPT_TLS_MIN, 1},
+    {"tls-no-resume", OPT_TLS_NO_RESUME, 0},
+    {"tls-groups", OPT_TLS_GROUPS, 1},
+    {"max-conns", OPT_MAX_CONNS, 1},
+    {"max-per-ip", OPT_MAX_PER_IP, 1},
+    {"allow", OPT_ALLOW, 1},
+    {"deny", OPT_DENY, 1},
+    {"user", OPT_USER, 1},
+    {"group", OPT_GROUP, 1},
+    {"access-log-format", OPT_ACCESS_LOG_FORMAT, 1},
+    {"access-log-file", OPT_ACCESS_LOG_FILE, 1},
+    {"log-file", OPT_LOG_FILE, 1},
+    {"upgrade-binary", OPT_UPGRADE_BINARY, 1},
+    {"metrics", OPT_METRICS, 1},
+    {"proxy-protocol", OPT_PROXY_PROTOCOL, 0},
+    {"proxy-from", OPT_PROXY_FROM, 1},
+    {"help", 'h', 0},
+    {"version", OPT_VERSION, 0},
+    {NULL, 0, 0},
 };
 
 /* Appends the block text (for option) to *list of *count blocks (the arrays are the process's
@@ -288,184 +288,228 @@ static int parse_rate(const char *arg, double *per_second, char *err, size_t err
     return 0;
 }
 
-/* Applies one option to cfg; 0, 1 for --help or --version (nothing more is parsed), or -1
- * with err. */
-static int apply_option(server_options *out, int opt, const char *arg, char *err, size_t errlen)
+/* An apply_* group's answer for an option of another group. */
+#define NOT_MINE 2
+
+/* A whole number option into *out; CLI_GO_ON, or -1 with err. */
+static int int_option(const char *name, const char *arg, long min, long max, int *out, char *err,
+                      size_t errlen)
 {
-    server_config *cfg = &out->cfg;
     long n;
-    long long us;
-    switch (opt) {
+    if (parse_long(name, arg, min, max, &n, err, errlen) < 0)
+        return -1;
+    *out = (int)n;
+    return CLI_GO_ON;
+}
+
+/* An option that names one of two words: 0 for first, 1 for second, -1 with err. */
+static int choice(const char *name, const char *arg, const char *first, const char *second,
+                  char *err, size_t errlen)
+{
+    if (strcmp(arg, first) == 0)
+        return 0;
+    if (strcmp(arg, second) == 0)
+        return 1;
+    return err_fail(err, errlen, "%s: '%s' is not %s or %s", name, arg, first, second);
+}
+
+/* The model and its capacity. */
+static int apply_model_option(server_config *cfg, int key, const char *arg, char *err,
+                              size_t errlen)
+{
+    int reject;
+    switch (key) {
     case 'm':
-        if (server_find_model(arg) == NULL) {
-            snprintf(err, errlen, "--model: unknown model '%s' (see --help for the list)", arg);
-            return -1;
-        }
+        if (server_find_model(arg) == NULL)
+            return err_fail(err, errlen, "--model: unknown model '%s' (see --help for the list)", arg);
         cfg->model = arg;
-        return 0;
-    case 'H': cfg->host = arg; cfg->address_given = 1; return 0;
-    case 'p': cfg->port = arg; cfg->address_given = 1; return 0;
+        return CLI_GO_ON;
     case 'w':
-        if (parse_long("--workers", arg, 1, 100000, &n, err, errlen) < 0)
-            return -1;
-        cfg->workers = (int)n;
         cfg->options_set |= MODEL_OPT_WORKERS;
-        return 0;
+        return int_option("--workers", arg, 1, 100000, &cfg->workers, err, errlen);
     case 'q':
-        if (parse_long("--queue", arg, 1, 10000000, &n, err, errlen) < 0)
-            return -1;
-        cfg->queue_capacity = (int)n;
         cfg->options_set |= MODEL_OPT_QUEUE;
-        return 0;
-    case OPT_BACKLOG:
-        if (parse_long("--backlog", arg, 1, 1000000, &n, err, errlen) < 0)
-            return -1;
-        cfg->backlog = (int)n;
-        return 0;
+        return int_option("--queue", arg, 1, 10000000, &cfg->queue_capacity, err, errlen);
+    case OPT_BACKLOG: return int_option("--backlog", arg, 1, 1000000, &cfg->backlog, err, errlen);
     case OPT_OVERLOAD:
-        if (strcmp(arg, "block") != 0 && strcmp(arg, "reject") != 0) {
-            snprintf(err, errlen, "--overload: '%s' is not block or reject", arg);
+        if ((reject = choice("--overload", arg, "block", "reject", err, errlen)) < 0)
             return -1;
-        }
-        cfg->overload = strcmp(arg, "reject") == 0 ? OVERLOAD_REJECT : OVERLOAD_BLOCK;
+        cfg->overload = reject ? OVERLOAD_REJECT : OVERLOAD_BLOCK;
         cfg->options_set |= MODEL_OPT_OVERLOAD;
-        return 0;
+        return CLI_GO_ON;
     case OPT_MAX_CHILDREN:
-        if (parse_long("--max-children", arg, 1, 100000, &n, err, errlen) < 0)
-            return -1;
-        cfg->max_children = (int)n;
         cfg->options_set |= MODEL_OPT_MAX_CHILDREN;
-        return 0;
+        return int_option("--max-children", arg, 1, 100000, &cfg->max_children, err, errlen);
     case OPT_MAX_THREADS:
-        if (parse_long("--max-threads", arg, 1, 100000, &n, err, errlen) < 0)
-            return -1;
-        cfg->max_threads = (int)n;
         cfg->options_set |= MODEL_OPT_MAX_THREADS;
-        return 0;
-    case OPT_BUSY:
-        cfg->handler.busy_message = arg;
-        cfg->handler.busy_message_len = strlen(arg);
-        return 0;
-    case OPT_GREETING:
-        if (*arg == '\0') {
-            snprintf(err, errlen, "--greeting: the greeting cannot be empty");
-            return -1;
-        }
-        cfg->handler.greeting = arg;
-        cfg->handler.greeting_len = strlen(arg);
-        return 0;
-    case OPT_GREETING_FILE: out->greeting_file = cfg->greeting_file = arg; return 0;
-    case OPT_IO_TIMEOUT:
-        if (parse_duration_us("--io-timeout", arg, "s", &us, err, errlen) < 0)
-            return -1;
-        if (us < 1000 || us > 3600LL * 1000000) {
-            snprintf(err, errlen, "--io-timeout: %s is out of range (1ms-1h)", arg);
-            return -1;
-        }
-        cfg->handler.io_timeout_ms = (int)(us / 1000);
-        return 0;
-    case OPT_WORK_US:
-        if (parse_long("--work-us", arg, 0, 60000000, &n, err, errlen) < 0)
-            return -1;
-        cfg->handler.work_us = (unsigned)n;
-        return 0;
-    case OPT_WORK_KIND:
-        if (strcmp(arg, "sleep") != 0 && strcmp(arg, "spin") != 0) {
-            snprintf(err, errlen, "--work-kind: '%s' is not sleep or spin", arg);
-            return -1;
-        }
-        cfg->handler.work = strcmp(arg, "spin") == 0 ? WORK_SPIN : WORK_SLEEP;
-        return 0;
-    case OPT_IPV6_ONLY: cfg->ipv6_only = 1; return 0;
-    case OPT_UNIX: cfg->unix_path = arg; cfg->address_given = 1; return 0;
-    case OPT_UNIX_MODE: {
-        char *end;
-        unsigned long mode = strtoul(arg, &end, 8);
-        if (*arg == '\0' || *end != '\0' || mode > 07777) {
-            snprintf(err, errlen, "--unix-mode: '%s' is not an octal mode such as 0660", arg);
-            return -1;
-        }
-        cfg->unix_mode = (int)mode;
-        return 0;
+        return int_option("--max-threads", arg, 1, 100000, &cfg->max_threads, err, errlen);
     }
+    return NOT_MINE;
+}
+
+/* Where the server listens, and what comes in on it before the greeting. */
+static int apply_listen_option(server_config *cfg, int key, const char *arg, char *err,
+                               size_t errlen)
+{
+    char *end;
+    unsigned long mode;
+    switch (key) {
+    case 'H': cfg->host = arg; cfg->address_given = 1; return CLI_GO_ON;
+    case 'p': cfg->port = arg; cfg->address_given = 1; return CLI_GO_ON;
+    case OPT_IPV6_ONLY: cfg->ipv6_only = 1; return CLI_GO_ON;
+    case OPT_UNIX: cfg->unix_path = arg; cfg->address_given = 1; return CLI_GO_ON;
+    case OPT_UNIX_MODE:
+        mode = strtoul(arg, &end, 8);
+        if (*arg == '\0' || *end != '\0' || mode > 07777)
+            return err_fail(err, errlen, "--unix-mode: '%s' is not an octal mode such as 0660", arg);
+        cfg->unix_mode = (int)mode;
+        return CLI_GO_ON;
     case OPT_UDP:
         cfg->udp = 1;
         cfg->options_set |= MODEL_OPT_UDP;
-        return 0;
-    case OPT_UDP_MAX:
-        if (parse_long("--udp-max", arg, 0, 65535, &n, err, errlen) < 0)
-            return -1;
-        cfg->udp_max = (int)n;
-        return 0;
+        return CLI_GO_ON;
+    case OPT_UDP_MAX: return int_option("--udp-max", arg, 0, 65535, &cfg->udp_max, err, errlen);
     case OPT_UDP_AMPLIFICATION:
-        if (parse_long("--udp-amplification", arg, 0, 65535, &n, err, errlen) < 0)
-            return -1;
-        cfg->udp_amplification = (int)n;
-        return 0;
-    case OPT_RATE_PER_IP:
-        return parse_rate(arg, &cfg->access.rate_per_ip, err, errlen);
-    case OPT_TLS_CERT: cfg->tls.cert_file = arg; return 0;
-    case OPT_TLS_KEY: cfg->tls.key_file = arg; return 0;
-    case OPT_TLS_CLIENT_CA: cfg->tls.client_ca_file = arg; return 0;
-    case OPT_TLS_MIN:
-        if ((cfg->tls.min_version = tls_parse_version(arg)) < 0) {
-            snprintf(err, errlen, "--tls-min: '%s' is not 1.2 or 1.3", arg);
-            return -1;
-        }
-        return 0;
-    case OPT_TLS_NO_RESUME: cfg->tls.no_resumption = 1; return 0;
-    case OPT_TLS_GROUPS: cfg->tls.groups = arg; return 0;
-    case OPT_MAX_CONNS:
-        if (parse_long("--max-conns", arg, 1, 10000000, &n, err, errlen) < 0)
-            return -1;
-        cfg->access.max_conns = (int)n;
-        return 0;
-    case OPT_MAX_PER_IP:
-        if (parse_long("--max-per-ip", arg, 1, 10000000, &n, err, errlen) < 0)
-            return -1;
-        cfg->access.max_per_ip = (int)n;
-        return 0;
-    case OPT_USER: cfg->user = arg; return 0;
-    case OPT_GROUP: cfg->group = arg; return 0;
-    case OPT_ALLOW:
-    case OPT_DENY:
-        return add_rule(cfg, opt == OPT_ALLOW, arg, err, errlen);
-    case OPT_PROXY_PROTOCOL: cfg->handler.proxy.enabled = 1; return 0;
+        return int_option("--udp-amplification", arg, 0, 65535, &cfg->udp_amplification, err, errlen);
+    case OPT_PROXY_PROTOCOL: cfg->handler.proxy.enabled = 1; return CLI_GO_ON;
     case OPT_PROXY_FROM:
         return add_block(&cfg->handler.proxy.from, &cfg->handler.proxy.from_count, "--proxy-from",
                          arg, err, errlen);
-    case OPT_METRICS: {
-        char host[ADDR_HOSTLEN], port[ADDR_PORTLEN];
+    }
+    return NOT_MINE;
+}
+
+/* What a client is sent, and the bounds on serving it. */
+static int apply_greeting_option(server_options *out, int key, const char *arg, char *err,
+                                 size_t errlen)
+{
+    handler_config *h = &out->cfg.handler;
+    long long us;
+    int spin;
+    switch (key) {
+    case OPT_BUSY:
+        h->busy_message = arg;
+        h->busy_message_len = strlen(arg);
+        return CLI_GO_ON;
+    case OPT_GREETING:
+        if (*arg == '\0')
+            return err_fail(err, errlen, "--greeting: the greeting cannot be empty");
+        h->greeting = arg;
+        h->greeting_len = strlen(arg);
+        return CLI_GO_ON;
+    case OPT_GREETING_FILE: out->greeting_file = out->cfg.greeting_file = arg; return CLI_GO_ON;
+    case OPT_IO_TIMEOUT:
+        if (parse_duration_us("--io-timeout", arg, "s", &us, err, errlen) < 0)
+            return -1;
+        if (us < 1000 || us > 3600LL * 1000000)
+            return err_fail(err, errlen, "--io-timeout: %s is out of range (1ms-1h)", arg);
+        h->io_timeout_ms = (int)(us / 1000);
+        return CLI_GO_ON;
+    case OPT_WORK_US: {
+        int work_us;
+        if (int_option("--work-us", arg, 0, 60000000, &work_us, err, errlen) < 0)
+            return -1;
+        h->work_us = (unsigned)work_us;
+        return CLI_GO_ON;
+    }
+    case OPT_WORK_KIND:
+        if ((spin = choice("--work-kind", arg, "sleep", "spin", err, errlen)) < 0)
+            return -1;
+        h->work = spin ? WORK_SPIN : WORK_SLEEP;
+        return CLI_GO_ON;
+    }
+    return NOT_MINE;
+}
+
+/* TLS. */
+static int apply_tls_option(server_config *cfg, int key, const char *arg, char *err,
+                            size_t errlen)
+{
+    switch (key) {
+    case OPT_TLS_CERT: cfg->tls.cert_file = arg; return CLI_GO_ON;
+    case OPT_TLS_KEY: cfg->tls.key_file = arg; return CLI_GO_ON;
+    case OPT_TLS_CLIENT_CA: cfg->tls.client_ca_file = arg; return CLI_GO_ON;
+    case OPT_TLS_MIN:
+        if ((cfg->tls.min_version = tls_parse_version(arg)) < 0)
+            return err_fail(err, errlen, "--tls-min: '%s' is not 1.2 or 1.3", arg);
+        return CLI_GO_ON;
+    case OPT_TLS_NO_RESUME: cfg->tls.no_resumption = 1; return CLI_GO_ON;
+    case OPT_TLS_GROUPS: cfg->tls.groups = arg; return CLI_GO_ON;
+    }
+    return NOT_MINE;
+}
+
+/* Who may connect, how many and how often, and as whom the server runs. */
+static int apply_access_option(server_config *cfg, int key, const char *arg, char *err,
+                               size_t errlen)
+{
+    switch (key) {
+    case OPT_MAX_CONNS:
+        return int_option("--max-conns", arg, 1, 10000000, &cfg->access.max_conns, err, errlen);
+    case OPT_MAX_PER_IP:
+        return int_option("--max-per-ip", arg, 1, 10000000, &cfg->access.max_per_ip, err, errlen);
+    case OPT_RATE_PER_IP: return parse_rate(arg, &cfg->access.rate_per_ip, err, errlen);
+    case OPT_ALLOW:
+    case OPT_DENY: return add_rule(cfg, key == OPT_ALLOW, arg, err, errlen);
+    case OPT_USER: cfg->user = arg; return CLI_GO_ON;
+    case OPT_GROUP: cfg->group = arg; return CLI_GO_ON;
+    }
+    return NOT_MINE;
+}
+
+/* Logs, metrics, upgrades, and the options that stop parsing. */
+static int apply_process_option(server_options *out, int key, const char *arg, char *err,
+                                size_t errlen)
+{
+    server_config *cfg = &out->cfg;
+    char host[ADDR_HOSTLEN], port[ADDR_PORTLEN];
+    int full;
+    switch (key) {
+    case OPT_METRICS:
         if (metrics_parse_spec(arg, host, sizeof(host), port, sizeof(port), err, errlen) < 0)
             return -1;
         cfg->metrics = arg;
-        return 0;
-    }
+        return CLI_GO_ON;
     case OPT_ACCESS_LOG:
         if (!cfg->handler.access_log)
             cfg->handler.access_log = ACCESS_LOG_TUTORIAL;
-        return 0;
+        return CLI_GO_ON;
     case OPT_ACCESS_LOG_FORMAT:
-        if (strcmp(arg, "tutorial") != 0 && strcmp(arg, "full") != 0) {
-            snprintf(err, errlen, "--access-log-format: '%s' is not tutorial or full", arg);
+        if ((full = choice("--access-log-format", arg, "tutorial", "full", err, errlen)) < 0)
             return -1;
-        }
-        cfg->handler.access_log = strcmp(arg, "full") == 0 ? ACCESS_LOG_FULL : ACCESS_LOG_TUTORIAL;
-        return 0;
+        cfg->handler.access_log = full ? ACCESS_LOG_FULL : ACCESS_LOG_TUTORIAL;
+        return CLI_GO_ON;
     case OPT_ACCESS_LOG_FILE:
         out->access_log_file = arg;
         if (!cfg->handler.access_log)
             cfg->handler.access_log = ACCESS_LOG_TUTORIAL;
-        return 0;
-    case OPT_LOG_FILE: out->log_file = arg; return 0;
-    case OPT_UPGRADE_BINARY: cfg->upgrade_binary = arg; return 0;
-    case OPT_QUIET: cfg->quiet = 1; return 0;
-    case 'h': out->help = 1; return 1;
-    case OPT_VERSION: out->version = 1; return 1;
-    default:
-        snprintf(err, errlen, "unexpected option");
-        return -1;
+        return CLI_GO_ON;
+    case OPT_LOG_FILE: out->log_file = arg; return CLI_GO_ON;
+    case OPT_UPGRADE_BINARY: cfg->upgrade_binary = arg; return CLI_GO_ON;
+    case OPT_QUIET: cfg->quiet = 1; return CLI_GO_ON;
+    case 'h': out->help = 1; return CLI_STOP;
+    case OPT_VERSION: out->version = 1; return CLI_STOP;
     }
+    return NOT_MINE;
+}
+
+/* Applies one option (cli_apply_fn): the group it belongs to sets it. */
+static int apply_option(void *ctx, int key, const char *arg, char *err, size_t errlen)
+{
+    server_options *out = ctx;
+    server_config *cfg = &out->cfg;
+    int rc = apply_model_option(cfg, key, arg, err, errlen);
+    if (rc == NOT_MINE)
+        rc = apply_listen_option(cfg, key, arg, err, errlen);
+    if (rc == NOT_MINE)
+        rc = apply_greeting_option(out, key, arg, err, errlen);
+    if (rc == NOT_MINE)
+        rc = apply_tls_option(cfg, key, arg, err, errlen);
+    if (rc == NOT_MINE)
+        rc = apply_access_option(cfg, key, arg, err, errlen);
+    if (rc == NOT_MINE)
+        rc = apply_process_option(out, key, arg, err, errlen);
+    return rc == NOT_MINE ? err_fail(err, errlen, "unexpected option") : rc;
 }
 
 /* Any TLS option at all. */
@@ -558,25 +602,13 @@ int server_options_parse(int argc, char **argv, int cores, server_options *out, 
     memset(out, 0, sizeof(*out));
     set_defaults(&out->cfg, cores);
     server_config *cfg = &out->cfg;
-    opterr = 0; /* we word the message ourselves */
-    optind = 0; /* glibc: start over, so the parser can run more than once (tests, fuzzing) */
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":m:H:p:w:q:h", long_options, NULL)) != -1) {
-        if (opt == '?' || opt == ':') {
-            snprintf(err, errlen, opt == '?' ? "unknown option '%s'" : "option '%s' needs a value",
-                     argv[optind - 1]);
-            return -1;
-        }
-        int rc = apply_option(out, opt, optarg, err, errlen);
-        if (rc == 1)
-            return 0;
-        if (rc < 0)
-            return -1;
-    }
-    if (optind < argc) {
-        snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+    int operand = cli_parse(argc, argv, options, apply_option, out, err, errlen);
+    if (operand == CLI_STOPPED)
+        return 0;
+    if (operand < 0)
         return -1;
-    }
+    if (operand < argc)
+        return err_fail(err, errlen, "unexpected argument '%s'", argv[operand]);
     if (server_check_options(cfg, err, errlen) < 0 || check_combinations(cfg, err, errlen) < 0 ||
         check_tls_groups(cfg, err, errlen) < 0 || check_port(cfg, err, errlen) < 0 ||
         default_proxy_from(cfg, err, errlen) < 0)
