@@ -295,7 +295,7 @@ void write_postfix_config(const TempDir &dir, int port)
 TEST(RealServers, SmtpDialogPassesAndAPipelinedBlobShowsPostfixs554)
 {
     REQUIRE_PROGRAM("/usr/sbin/postfix");
-    TempDir dir;
+    TempDir dir("/tmp"); // Postfix's daemons run as the postfix user, who must reach its queue
     int port = free_low_port();
     write_postfix_config(dir, port);
     if (HasFatalFailure())

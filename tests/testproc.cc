@@ -313,9 +313,12 @@ bool wait_until(const std::function<bool()> &cond, int timeout_ms)
     }
 }
 
-TempDir::TempDir() : owner_(getpid())
+TempDir::TempDir() : TempDir(nullptr) {}
+
+TempDir::TempDir(const char *base) : owner_(getpid())
 {
-    const char *base = getenv("TMPDIR");
+    if (base == nullptr)
+        base = getenv("TMPDIR");
     std::string tmpl = std::string(base && *base ? base : "/tmp") + "/greeter-test-XXXXXX";
     if (mkdtemp(&tmpl[0]))
         dir_ = tmpl;

@@ -115,6 +115,9 @@ bool wait_until(const std::function<bool()> &cond, int timeout_ms = 10000);
 class TempDir {
   public:
     TempDir();
+    // Under base instead of $TMPDIR: for a directory that a daemon dropping to another user
+    // must reach, which a private $TMPDIR (mode 0700) would keep it from.
+    explicit TempDir(const char *base);
     ~TempDir();
     TempDir(const TempDir &) = delete;
     TempDir &operator=(const TempDir &) = delete;
