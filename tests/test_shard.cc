@@ -222,13 +222,17 @@ TEST(ShardOptions, RefusesAShardWithNothingToDo)
 {
     lg_config cfg;
     std::string why;
+    // config_free after each refusal too: the configuration holds what was built before it.
     EXPECT_EQ(parse({"-c", "2", "--shard", "2/3", "127.0.0.1:1"}, &cfg, &why), -1);
     EXPECT_NE(why.find("-c at least 3"), std::string::npos) << why;
+    config_free(&cfg);
     EXPECT_EQ(parse({"-c", "3", "-n", "2", "--shard", "2/3", "127.0.0.1:1"}, &cfg, &why),
               -1);
     EXPECT_NE(why.find("-n at least 3"), std::string::npos) << why;
+    config_free(&cfg);
     EXPECT_EQ(parse({"--start-at", "soon", "127.0.0.1:1"}, &cfg, &why), -1);
     EXPECT_NE(why.find("--start-at"), std::string::npos) << why;
+    config_free(&cfg);
 }
 
 } // namespace

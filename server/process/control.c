@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ struct control {
     int draining;
     int upgraded;
     upgrade pending;
+    sem_t started; /* posted once the thread runs its loop: control_start waits for it */
 };
 
 static void control_signals(sigset_t *set)
@@ -178,6 +180,7 @@ static void on_tick(control *c, uint64_t now)
 static void *control_main(void *arg)
 {
     control *c = arg;
+    sem_post(&c->started);
     for (;;) {
         struct pollfd fds[3] = {{c->stop_pipe[0], POLLIN, 0}, {c->signal_fd, POLLIN, 0},
                                 {c->draining ? -1 : shutdown_fd(), POLLIN, 0}};
@@ -240,12 +243,20 @@ control *control_start(const control_config *cfg, char *err, size_t errlen)
     }
     if (open_notifier(c, err, errlen) < 0)
         goto out_free;
+    sem_init(&c->started, 0, 0);
     int rc = shutdown_thread_create(&c->thread, NULL, control_main, c);
     if (rc != 0) {
         snprintf(err, errlen, "control thread: %s", strerror(rc));
+        sem_destroy(&c->started);
         goto out_free;
     }
     pthread_setname_np(c->thread, "control");
+    /* Until the thread runs its loop, it may be setting itself up inside the allocator; a
+     * model that forks (prefork's children, fork's) must not fork then: a sanitizer's
+     * allocator has no fork handler, and a child inherited its lock held (prefork under ASan
+     * hung on its first TLS handshake, in 1 start of 3). Once looping it waits in poll. */
+    while (sem_wait(&c->started) < 0 && errno == EINTR) {
+    }
     return c;
 out_free:
     systemd_notifier_close(&c->notifier);
@@ -273,6 +284,7 @@ int control_stop(control *c)
     close(c->signal_fd);
     close(c->stop_pipe[0]);
     close(c->stop_pipe[1]);
+    sem_destroy(&c->started);
     free(c);
     return upgraded;
 }
