@@ -386,7 +386,9 @@ net_io_result net_write_all(int fd, const void *buf, size_t len, uint64_t deadli
  * and later fill these; an older kernel returns a shorter struct, told by the length). */
 typedef struct tcp_info_ext {
     struct tcp_info base;
+    // cppcheck-suppress unusedStructMember ; the kernel's layout: the fields read come after
     uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+    // cppcheck-suppress unusedStructMember ; the kernel's layout, as above
     uint32_t segs_out, segs_in, notsent_bytes, min_rtt, data_segs_in;
 } tcp_info_ext;
 

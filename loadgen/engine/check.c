@@ -162,6 +162,8 @@ void check_describe(const check_reply *r, char *out, size_t outlen)
     if (outlen < 4)
         return (void)(outlen ? out[0] = '\0' : 0);
     size_t fitted = check_escape(r->head, len, out, outlen - 3);
-    if (cut || fitted < len)
-        strcat(out, "...");
+    if (cut || fitted < len) {
+        size_t used = strlen(out); /* at most outlen - 4: room is left for the marker */
+        snprintf(out + used, outlen - used, "...");
+    }
 }

@@ -186,7 +186,7 @@ int acceptor_try_next(acceptor *a, conn_item *out)
 
 void acceptor_retire(acceptor *a)
 {
-    struct sockaddr_storage name;
+    struct sockaddr_storage name = {0};
     socklen_t len = sizeof(name);
     a->retired = 1;
     if (a->shared_listener || a->spare_fd < 0 ||
@@ -198,7 +198,7 @@ void acceptor_retire(acceptor *a)
 
 int acceptor_handshakes_pending(acceptor *a)
 {
-    struct sockaddr_storage name;
+    struct sockaddr_storage name = {0};
     socklen_t len = sizeof(name);
     uint64_t now = clock_now_ns();
     if (a->drain_started_ns == 0)

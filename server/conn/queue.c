@@ -89,7 +89,8 @@ static void queue_unlock(conn_queue *q)
     ASSERT_HELD(q);
     unsigned due = q->signals_due, n_due = q->n_due;
     queue_waiter *waiters[QUEUE_DUE_MAX];
-    memcpy(waiters, q->due, n_due * sizeof(*waiters));
+    /* The pointers, not what they point at. */
+    memcpy(waiters, q->due, n_due * sizeof(waiters[0])); // NOLINT(bugprone-sizeof-expression)
     q->signals_due = 0;
     q->n_due = 0;
     q->held = 0;

@@ -72,13 +72,17 @@ int privdrop_apply(const char *user, const char *group, char *err, size_t errlen
 static int last_capability(void)
 {
     FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
-    int last = -1;
+    long last = -1;
     if (f) {
-        if (fscanf(f, "%d", &last) != 1)
-            last = -1;
+        char line[32], *end;
+        if (fgets(line, sizeof(line), f) != NULL) {
+            last = strtol(line, &end, 10);
+            if (end == line || (*end != '\n' && *end != '\0') || last < 0 || last > 1023)
+                last = -1;
+        }
         fclose(f);
     }
-    return last;
+    return (int)last;
 }
 
 int privdrop_seal(char *err, size_t errlen)
