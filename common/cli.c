@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 /* getopt_long's tables, built from options: the long ones and the short letters (":" first,
  * so a missing value is told from an unknown option). 0, or -1 when options is too long. */
@@ -28,6 +29,42 @@ static int getopt_tables(const cli_option *options, struct option *longs, char *
     return 0;
 }
 
+/* The words for what getopt_long refused; word is argv[optind - 1], the last word it took. A
+ * short option is named by its letter, which may sit inside a bundle such as "-qZ". */
+static void describe_refusal(const cli_option *options, int key, const char *word, char *err,
+                             size_t errlen)
+{
+    int is_long = strncmp(word, "--", 2) == 0;
+    if (key == ':') {
+        if (is_long)
+            snprintf(err, errlen, "option '%s' needs a value", word);
+        else
+            snprintf(err, errlen, "option '-%c' needs a value", optopt);
+        return;
+    }
+    size_t len = is_long ? strcspn(word + 2, "=") : 0;
+    for (const cli_option *o = options; is_long && optopt != 0 && o->name != NULL; o++)
+        if (o->key == optopt && !o->takes_value && word[2 + len] == '=' &&
+            strncmp(o->name, word + 2, len) == 0) { /* "--help=x": a value it cannot take */
+            snprintf(err, errlen, "option '--%s' takes no value", o->name);
+            return;
+        }
+    if (optopt != 0 || !is_long) {
+        snprintf(err, errlen, "unknown option '-%c'", optopt ? optopt : '?');
+        return;
+    }
+    /* An abbreviation that more than one long name begins with: list them. */
+    int n = snprintf(err, errlen, "option '%.*s' is ambiguous:", (int)len + 2, word), matches = 0;
+    for (const cli_option *o = options; o->name != NULL && n > 0 && (size_t)n < errlen; o++) {
+        if (len == 0 || strncmp(o->name, word + 2, len) != 0)
+            continue;
+        matches++;
+        n += snprintf(err + n, errlen - (size_t)n, "%s --%s", matches > 1 ? "," : "", o->name);
+    }
+    if (matches < 2)
+        snprintf(err, errlen, "unknown option '%s'", word);
+}
+
 int cli_parse(int argc, char **argv, const cli_option *options, cli_apply_fn apply, void *ctx,
               char *err, size_t errlen)
 {
@@ -42,8 +79,7 @@ int cli_parse(int argc, char **argv, const cli_option *options, cli_apply_fn app
     int key;
     while ((key = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
         if (key == '?' || key == ':') {
-            snprintf(err, errlen, key == '?' ? "unknown option '%s'" : "option '%s' needs a value",
-                     argv[optind - 1]);
+            describe_refusal(options, key, argv[optind - 1], err, errlen);
             return -1;
         }
         int rc = apply(ctx, key, optarg, err, errlen);

@@ -83,6 +83,33 @@ TEST(Cli, UnknownOptionAndMissingValueAreNamed)
     EXPECT_EQ(err, "unknown option '-x'");
 }
 
+TEST(Cli, MistakesInsideABundleOrAfterAnEqualsSignAreNamedExactly)
+{
+    Seen seen;
+    std::string err;
+    // The letter that is wrong, not the whole bundle or the word before it.
+    EXPECT_EQ(parse({"--flag", "-xq"}, &seen, &err), -1);
+    EXPECT_EQ(err, "unknown option '-x'");
+    EXPECT_EQ(parse({"-qc"}, &seen, &err), -1);
+    EXPECT_EQ(err, "option '-c' needs a value");
+    // A value for an option that takes none (abbreviated too) is not an unknown option.
+    EXPECT_EQ(parse({"--help=yes"}, &seen, &err), -1);
+    EXPECT_EQ(err, "option '--help' takes no value");
+    EXPECT_EQ(parse({"--fl=1"}, &seen, &err), -1);
+    EXPECT_EQ(err, "option '--flag' takes no value");
+    // An abbreviation of two long names says which.
+    const cli_option twins[] = {{"expect", 'e', 1}, {"expect-re", 'r', 1}, {"quiet", 'q', 0},
+                                {nullptr, 0, 0}};
+    std::vector<std::string> words = {"tool", "--exp", "x"};
+    std::vector<char *> argv;
+    for (auto &w : words)
+        argv.push_back(w.data());
+    argv.push_back(nullptr);
+    char buf[256] = "";
+    EXPECT_EQ(cli_parse(3, argv.data(), twins, record, &seen, buf, sizeof(buf)), -1);
+    EXPECT_EQ(std::string(buf), "option '--exp' is ambiguous: --expect, --expect-re");
+}
+
 TEST(Cli, ApplysRefusalAndStopComeBack)
 {
     Seen seen;

@@ -434,6 +434,27 @@ TEST(Signals, UsrOneReopensTheAccessLogInTheFullFormat)
     EXPECT_EQ(out.find("greeted 0"), std::string::npos); // access lines never go to stdout
 }
 
+TEST(AccessLog, FullFormatNamesAnUnnamedUnixClientWithADash)
+{
+    // A UNIX client that did not bind has no path: its line still has every field.
+    TempDir dir;
+    std::string log = dir.path("access.log"), sock = dir.path("g.sock");
+    TestProc server, client;
+    ASSERT_EQ(start_server(server, {"--unix", sock, "--access-log-file", log,
+                                    "--access-log-format", "full"}),
+              0)
+        << server.err();
+    EXPECT_EQ(run_client(client, {"--unix", sock}), 0) << client.err();
+    auto read = [&] {
+        std::ifstream in(log);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    EXPECT_TRUE(wait_until([&] { return !read().empty(); }));
+    stop_server(server);
+    std::regex line("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z - greeted [0-9]+us\n$");
+    EXPECT_TRUE(std::regex_match(read(), line)) << read();
+}
+
 TEST(Limits, ABacklogAboveSomaxconnIsNamedAtStart)
 {
     TestProc server;

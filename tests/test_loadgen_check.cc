@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -225,6 +227,19 @@ TEST(Dialog, StepsInOrderWithEscapesAndComments)
     EXPECT_EQ(d.repeat_from, 3);
     EXPECT_TRUE(dialog_repeatable(&d));
     dialog_free(&d);
+}
+
+TEST(Dialog, UnreadableFileIsNamedWithItsReason)
+{
+    // A directory opens for reading but every read fails: it is not an empty dialog.
+    char tmpl[] = "/tmp/lg-dialog-dir-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    lg_dialog d;
+    char err[512] = "";
+    EXPECT_EQ(dialog_load(&d, tmpl, 8, err, sizeof(err)), -1);
+    dialog_free(&d);
+    rmdir(tmpl);
+    EXPECT_EQ(std::string(err), std::string(tmpl) + ": " + strerror(EISDIR));
 }
 
 TEST(Dialog, BadLinesNameTheFileAndLine)

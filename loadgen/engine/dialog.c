@@ -151,7 +151,13 @@ int dialog_load(lg_dialog *d, const char *path, int max_expects, char *err, size
         text[strcspn(text, "\r\n")] = '\0';
         rc = parse_line(d, text, line, why, sizeof(why));
     }
+    /* fgets says NULL for an error as for the end: a directory must not pass for empty. */
+    int read_errno = rc == 0 && ferror(f) ? errno : 0;
     fclose(f);
+    if (read_errno != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(read_errno));
+        return -1;
+    }
     if (rc == 0 && d->nexpects == 0) {
         snprintf(err, errlen, "%s: no expect step (a dialog needs at least one)", path);
         return -1;

@@ -20,16 +20,25 @@ void handler_log_peer(const conn_item *conn)
     log_access_write(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
+/* conn's peer as HOST:PORT, or "-" for an unnamed UNIX socket client: accept gives those an
+ * address of the family alone (or none), which formats as nothing and would leave a log line
+ * one field short. */
+static void format_peer(const conn_item *conn, char *peer, size_t len)
+{
+    peer[0] = '\0';
+    if (conn->peer_len > 0)
+        addr_format_hostport((const struct sockaddr *)&conn->peer, conn->peer_len, peer, len);
+    if (peer[0] == '\0')
+        snprintf(peer, len, "-");
+}
+
 void handler_log_done(const handler_config *cfg, const conn_item *conn, const char *outcome)
 {
     if (cfg->access_log != ACCESS_LOG_FULL)
         return;
     char when[40], peer[ADDR_STRLEN], line[ADDR_STRLEN + 128];
     log_format_time(when, sizeof(when));
-    if (conn->peer_len > 0)
-        addr_format_hostport((const struct sockaddr *)&conn->peer, conn->peer_len, peer, sizeof(peer));
-    else
-        snprintf(peer, sizeof(peer), "-"); /* an unnamed UNIX socket client */
+    format_peer(conn, peer, sizeof(peer));
     uint64_t took_us = conn->accepted_ns ? (clock_now_ns() - conn->accepted_ns) / 1000u : 0;
     int n = snprintf(line, sizeof(line), "%s %s %s %lluus\n", when, peer, outcome,
                      (unsigned long long)took_us);
@@ -170,10 +179,8 @@ void handler_turn_away(const handler_config *cfg, const conn_item *conn, server_
 void handler_proxy_failed(const handler_config *h, const conn_item *conn, const char *why,
                           server_stats *stats)
 {
-    char peer[ADDR_STRLEN] = "-";
-    if (conn->peer_len > 0)
-        addr_format_hostport((const struct sockaddr *)&conn->peer, conn->peer_len, peer,
-                             sizeof(peer));
+    char peer[ADDR_STRLEN];
+    format_peer(conn, peer, sizeof(peer));
     log_info("connection from %s: %s: closed unanswered", peer, why);
     close(conn->fd);
     server_stats_add(&stats->failed, 1);
