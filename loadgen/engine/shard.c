@@ -149,9 +149,12 @@ static int parse_unix(const char *p, int64_t *out_ns)
 {
     int64_t secs = 0, frac;
     int digits = 0;
-    for (; *p >= '0' && *p <= '9'; p++, digits++)
+    for (; *p >= '0' && *p <= '9'; p++, digits++) {
+        if (digits == 11)
+            return -1; /* past year 5000: refused before it can overflow */
         secs = secs * 10 + (*p - '0');
-    if (digits == 0 || digits > 11 || fraction_ns(&p, &frac) != 0 || *p)
+    }
+    if (digits == 0 || fraction_ns(&p, &frac) != 0 || *p)
         return -1;
     *out_ns = secs * NS_PER_S + frac;
     return 0;
