@@ -124,6 +124,15 @@ static int zone_offset(const char **p, int64_t *offset_s)
     return 0;
 }
 
+/* secs (and frac ns) since 1970 as nanoseconds; -1 past 2262, where int64_t ns end. */
+static int seconds_to_ns(int64_t secs, int64_t frac, int64_t *out_ns)
+{
+    if (secs < 0 || secs > (INT64_MAX - NS_PER_S) / NS_PER_S)
+        return -1;
+    *out_ns = secs * NS_PER_S + frac;
+    return 0;
+}
+
 static int parse_rfc3339(const char *p, int64_t *out_ns)
 {
     int y, mo, d, h, mi, s;
@@ -141,8 +150,7 @@ static int parse_rfc3339(const char *p, int64_t *out_ns)
         mi > 59 || s > 59)
         return -1;
     int64_t secs = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + s - offset;
-    *out_ns = secs * NS_PER_S + frac;
-    return 0;
+    return seconds_to_ns(secs, frac, out_ns);
 }
 
 static int parse_unix(const char *p, int64_t *out_ns)
@@ -151,13 +159,12 @@ static int parse_unix(const char *p, int64_t *out_ns)
     int digits = 0;
     for (; *p >= '0' && *p <= '9'; p++, digits++) {
         if (digits == 11)
-            return -1; /* past year 5000: refused before it can overflow */
+            return -1; /* far past what nanoseconds since 1970 hold: refused before overflow */
         secs = secs * 10 + (*p - '0');
     }
     if (digits == 0 || fraction_ns(&p, &frac) != 0 || *p)
         return -1;
-    *out_ns = secs * NS_PER_S + frac;
-    return 0;
+    return seconds_to_ns(secs, frac, out_ns);
 }
 
 int shard_parse_time(const char *text, int64_t *out_ns, char *err, size_t errlen)
