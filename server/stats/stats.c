@@ -78,19 +78,19 @@ void server_stats_format_summary(server_stats *stats, unsigned extras, char *buf
              (unsigned long long)server_stats_get(&stats->rejected),
              (unsigned long long)server_stats_get(&stats->failed),
              (unsigned long long)server_stats_get(&stats->queue_high_water));
-    if ((extras & SUMMARY_DENIED) && n > 0 && (size_t)n < len)
-        n += snprintf(buf + n, len - (size_t)n, " denied=%llu",
-                      (unsigned long long)server_stats_get(&stats->denied));
-    if ((extras & SUMMARY_TLS) && n > 0 && (size_t)n < len)
-        n += snprintf(buf + n, len - (size_t)n, " tls_failed=%llu",
-                      (unsigned long long)server_stats_get(&stats->tls_failed));
-    if ((extras & SUMMARY_PROXY) && n > 0 && (size_t)n < len)
-        n += snprintf(buf + n, len - (size_t)n, " proxy_failed=%llu",
-                      (unsigned long long)server_stats_get(&stats->proxy_failed));
-    if ((extras & SUMMARY_RATE) && n > 0 && (size_t)n < len)
-        n += snprintf(buf + n, len - (size_t)n, " rate_limited=%llu",
-                      (unsigned long long)server_stats_get(&stats->rate_limited));
-    if ((extras & SUMMARY_UDP) && n > 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, " too_small=%llu",
-                 (unsigned long long)server_stats_get(&stats->too_small));
+    /* The counters shown only where they can be other than 0, in this order. */
+    const struct {
+        unsigned when;
+        const char *name;
+        _Atomic uint64_t *counter;
+    } extra[] = {{SUMMARY_DENIED, "denied", &stats->denied},
+                 {SUMMARY_TLS, "tls_failed", &stats->tls_failed},
+                 {SUMMARY_PROXY, "proxy_failed", &stats->proxy_failed},
+                 {SUMMARY_RATE, "rate_limited", &stats->rate_limited},
+                 {SUMMARY_UDP, "too_small", &stats->too_small}};
+    for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+        if ((extras & extra[i].when) && n > 0 && (size_t)n < len)
+            n += snprintf(buf + n, len - (size_t)n, " %s=%llu", extra[i].name,
+                          (unsigned long long)server_stats_get(extra[i].counter));
+    }
 }
