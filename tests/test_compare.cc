@@ -108,7 +108,8 @@ TEST(Compare, QuickRunWritesCsvWithEveryModelAndPlotsAndLeavesThePublishedResult
     long csv_before = file_size(root.path("results/results.csv"));
     TestProc proc;
     int code = run_command(proc,
-                           {root.path("results/compare"), "--quick", "--bin", GREETER_BINARY_DIR},
+                           {root.path("results/compare"), "--quick", "--seconds", "0.5", "--bin",
+                            GREETER_BINARY_DIR},
                            120000);
     ASSERT_EQ(code, 0) << proc.err();
     EXPECT_EQ(read_file(root.path("results/README.md")), readme_before);

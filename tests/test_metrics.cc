@@ -251,7 +251,7 @@ TEST(Metrics, CountersEqualTheSummaryAfterALoadRun)
         if (std::string(model) != "fork")
             extra.insert(extra.end(), {"-w", "4"});
         ASSERT_TRUE(start_with_metrics(server, extra, &port, &metrics_port) && port > 0) << server.err();
-        ASSERT_EQ(loadgen(lg, {"-n", "1500", "-c", "50", "-q", "--json", "-",
+        ASSERT_EQ(loadgen(lg, {"-n", "600", "-c", "50", "-q", "--json", "-",
                                "127.0.0.1:" + std::to_string(port)}),
                   0) << lg.err();
         auto got = scrape_until(metrics_port, {"greeter_connections_in_flight"}, 0);
