@@ -161,6 +161,9 @@ TEST_P(ChildProcesses, SummaryAddsUpUnderLoadWithKilledChildren)
     TestProc load;
     ASSERT_TRUE(load.start({GREETER_LOADGEN_BIN, "-n", "300", "-c", "16", "--timeout", "5s",
                             "127.0.0.1:" + std::to_string(port)}));
+    // The load first: a child killed before loadgen's first connection holds nothing (the
+    // sanitized loadgen can take that long to start), and the respawned one neither.
+    ASSERT_NE(server.wait_for_line("Got connection from", 5000), "") << server.err();
     int kills = 0;
     uint64_t end = clock_now_ns() + 10000000000ull;
     while (kills < 4 && clock_now_ns() < end) {
