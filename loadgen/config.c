@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cpus.h"
 #include "err.h"
 #include "parse.h"
 #include "target.h"
@@ -118,7 +119,7 @@ void config_print_help(FILE *out)
         "  -c, --connections N   closed loop: connections kept in flight, each replaced as soon\n"
         "                        as it ends (default 10); with -R: the cap on connections in\n"
         "                        flight (default 1000)\n"
-        "  -t, --threads N       event-loop threads (default: number of cores, at most -c)\n"
+        "  -t, --threads N       event-loop threads (default: the CPUs it may run on, at most -c)\n"
         "  -R, --rate N          open loop: N connection starts per second on a fixed timetable;\n"
         "                        latency counts from the scheduled start (default: off, closed\n"
         "                        loop)\n"
@@ -630,8 +631,8 @@ static int finish_config(lg_config *cfg, int connections_given, char *err, size_
     if (apply_shard(cfg, connections_given, err, errlen) != 0)
         return -1;
     if (cfg->threads == 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        cfg->threads = cores > 0 ? (int)(cores > 256 ? 256 : cores) : 1;
+        int cores = cpus_usable();
+        cfg->threads = cores > 256 ? 256 : cores;
     }
     if (cfg->threads > cfg->connections)
         cfg->threads = (int)cfg->connections;

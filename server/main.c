@@ -3,6 +3,7 @@
 #include "server.h"
 #include "reload.h"
 
+#include "cpus.h"
 #include "log.h"
 #include "net.h"
 #include "version.h"
@@ -36,9 +37,7 @@ static int open_log_files(const server_options *opts, char *err, size_t errlen)
 
 int main(int argc, char **argv)
 {
-    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (cores < 1)
-        cores = 1;
+    int cores = cpus_usable(); /* what the "per core" defaults count */
     log_set_program(program);
     char err[ERRLEN];
     server_options opts;

@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <dirent.h>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -218,6 +220,51 @@ TEST(Server, UnreadableGreetingFileExitsOne)
     EXPECT_EQ(run_command(p, {GREETER_SERVER_BIN, "-p", "0", "--greeting-file", "/nonexistent/g"}), 1);
     EXPECT_NE(p.err().find("--greeting-file /nonexistent/g: No such file"), std::string::npos)
         << p.err();
+}
+
+// Threads of process pid whose name (comm) is name.
+int threads_named(pid_t pid, const std::string &name)
+{
+    std::string dir = "/proc/" + std::to_string(pid) + "/task";
+    int n = 0;
+    if (DIR *d = opendir(dir.c_str())) {
+        while (struct dirent *e = readdir(d)) {
+            std::ifstream comm(dir + "/" + e->d_name + "/comm");
+            std::string line;
+            if (e->d_name[0] != '.' && std::getline(comm, line) && line == name)
+                n++;
+        }
+        closedir(d);
+    }
+    return n;
+}
+
+// The "per core" defaults count the CPUs the server may run on, not the machine's: pinned to
+// one CPU (as taskset, a cpuset or systemd's CPUAffinity= pin it), the pool starts 4 workers
+// and the event model one loop, and --help says 4.
+TEST(Server, PerCoreDefaultsCountTheCpusItMayRunOn)
+{
+    cpu_set_t saved, one;
+    ASSERT_EQ(sched_getaffinity(0, sizeof(saved), &saved), 0);
+    int cpu = 0;
+    while (!CPU_ISSET(cpu, &saved))
+        cpu++;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0); // the servers inherit it
+    TestProc pool, event, help;
+    int pool_port = start_server(pool, {"-m", "pool"});
+    int event_port = start_server(event, {"-m", "event"});
+    int help_rc = run_command(help, {GREETER_SERVER_BIN, "--help"});
+    ASSERT_EQ(sched_setaffinity(0, sizeof(saved), &saved), 0);
+    ASSERT_GT(pool_port, 0) << pool.err();
+    ASSERT_GT(event_port, 0) << event.err();
+    EXPECT_EQ(threads_named(pool.pid(), "pool-worker"), 4);
+    EXPECT_EQ(threads_named(event.pid(), "event"), 1);
+    EXPECT_EQ(help_rc, 0);
+    EXPECT_NE(help.out().find("(default 4 per core: 4)"), std::string::npos) << help.out();
+    stop_server(pool);
+    stop_server(event);
 }
 
 TEST(Server, HelpListsEveryOption)

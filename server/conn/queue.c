@@ -2,6 +2,7 @@
 #include "queue.h"
 
 #include "clock.h"
+#include "cpus.h"
 #include "pool_policy.h"
 
 #include <assert.h>
@@ -31,8 +32,7 @@ int conn_queue_init(conn_queue *q, size_t capacity, char *err, size_t errlen)
     q->consumers = 1;
     q->service_ns = POOL_WAKE_AFTER_NS; /* unknown until measured: assume slow, wake eagerly */
     q->service_cpu_ns = 1;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    q->cpus = cpus > 0 ? (unsigned)cpus : 1;
+    q->cpus = (unsigned)cpus_usable();
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->not_empty, NULL);
     /* Producers wait on not_full with a deadline (conn_queue_wait_below): monotonic time. */
