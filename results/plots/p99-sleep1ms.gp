@@ -2,39 +2,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/p99-sleep1ms.svg'
 $m0 << EOD
-10 17.903
-100 124.095
-1000 1248.255
+10 13.087
+100 119.807
+1000 1158.515
 EOD
 $m1 << EOD
-10 5.203
-100 31.151
-1000 261.247
+10 23.471
+100 200.191
+1000 1864.703
 EOD
 $m2 << EOD
-10 2.143
-100 16.767
-1000 163.583
+10 1.998
+100 16.111
+1000 145.663
 EOD
 $m3 << EOD
-10 2.687
-100 9.959
-1000 70.271
+10 2.603
+100 12.551
+1000 81.535
 EOD
 $m4 << EOD
-10 2.305
-100 21.583
-1000 155.135
+10 2.085
+100 21.295
+1000 151.807
 EOD
 $m5 << EOD
-10 2.099
-100 7.967
-1000 62.271
+10 1.974
+100 10.623
+1000 91.711
 EOD
 $m6 << EOD
-10 2.117
-100 6.231
-1000 41.023
+10 2.557
+100 7.447
+1000 49.983
 EOD
 set title 'p99 greeting latency vs concurrency, 1 ms sleep work'
 set xlabel 'concurrent connections (loadgen -c)'

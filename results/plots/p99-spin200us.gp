@@ -2,39 +2,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/p99-spin200us.svg'
 $m0 << EOD
-10 4.779
-100 25.583
-1000 254.847
+10 3.209
+100 24.575
+1000 235.519
 EOD
 $m1 << EOD
-10 9.607
-100 40.543
-1000 317.695
+10 26.063
+100 194.175
+1000 1875.967
 EOD
 $m2 << EOD
-10 6.543
-100 27.455
-1000 140.415
+10 6.711
+100 27.999
+1000 144.767
 EOD
 $m3 << EOD
-10 5.311
-100 32.047
-1000 185.343
+10 5.067
+100 29.679
+1000 188.287
 EOD
 $m4 << EOD
-10 3.469
-100 16.751
-1000 139.007
+10 3.115
+100 23.759
+1000 148.095
 EOD
 $m5 << EOD
-10 3.485
-100 20.207
-1000 136.959
+10 3.075
+100 24.031
+1000 160.127
 EOD
 $m6 << EOD
-10 4.215
-100 24.719
-1000 214.783
+10 4.027
+100 26.287
+1000 190.207
 EOD
 set title 'p99 greeting latency vs concurrency, 200 us spin work'
 set xlabel 'concurrent connections (loadgen -c)'

@@ -2,11 +2,11 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/throughput-tls.svg'
 $d << EOD
-"fork" 689.666666666667 915.333333333333
-"pool" 901.0 2022.66666666667
-"event" 942.333333333333 2362.66666666667
-"nginx (ref)" 1017.0 1973.66666666667
-"nginx-per-core (ref)" 1048.0 2225.0
+"fork" 136.0 146.666666666667
+"pool" 1236.66666666667 2915.66666666667
+"event" 1282.0 2766.33333333333
+"nginx (ref)" 1470.33333333333 3477.66666666667
+"nginx-per-core (ref)" 1297.33333333333 3185.33333333333
 EOD
 set title 'TLS greetings/s, bare greeting, -c 100: full and resumed handshakes'
 set ylabel 'greetings/s (median)'
