@@ -363,8 +363,10 @@ static std::string shared_cert_dir()
         long made = std::strtol(name.c_str() + 4, nullptr, 10);
         if (now - made > 2 * week)
             fs::remove_all(entry.path(), ec);
-        else if (made > newest_made && fs::exists(entry.path() / "ready"))
-            newest_made = made, newest = entry.path();
+        else if (made > newest_made && fs::exists(entry.path() / "ready")) {
+            newest_made = made;
+            newest = entry.path();
+        }
     }
     if (newest.empty() || now - newest_made > week) {
         fs::path dir = base / ("set-" + std::to_string(now));
