@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <dirent.h>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -225,16 +225,13 @@ TEST(Server, UnreadableGreetingFileExitsOne)
 // Threads of process pid whose name (comm) is name.
 int threads_named(pid_t pid, const std::string &name)
 {
-    std::string dir = "/proc/" + std::to_string(pid) + "/task";
     int n = 0;
-    if (DIR *d = opendir(dir.c_str())) {
-        while (struct dirent *e = readdir(d)) {
-            std::ifstream comm(dir + "/" + e->d_name + "/comm");
-            std::string line;
-            if (e->d_name[0] != '.' && std::getline(comm, line) && line == name)
-                n++;
-        }
-        closedir(d);
+    std::error_code gone; // the process may be exiting
+    for (const auto &task :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", gone)) {
+        std::string comm;
+        std::ifstream(task.path() / "comm") >> comm;
+        n += comm == name;
     }
     return n;
 }
@@ -259,6 +256,9 @@ TEST(Server, PerCoreDefaultsCountTheCpusItMayRunOn)
     ASSERT_EQ(sched_setaffinity(0, sizeof(saved), &saved), 0);
     ASSERT_GT(pool_port, 0) << pool.err();
     ASSERT_GT(event_port, 0) << event.err();
+    // The threads start after "listening on": wait for them, then count.
+    wait_until([&] { return threads_named(pool.pid(), "pool-worker") >= 4; }, 5000);
+    wait_until([&] { return threads_named(event.pid(), "event") >= 1; }, 5000);
     EXPECT_EQ(threads_named(pool.pid(), "pool-worker"), 4);
     EXPECT_EQ(threads_named(event.pid(), "event"), 1);
     EXPECT_EQ(help_rc, 0);
