@@ -11,11 +11,12 @@ GREETER_BUILD_PACKAGES="cmake make ninja-build gcc g++ pkg-config libssl-dev lib
 # systemd-socket-activate and systemd-analyze for the deploy tests; dpkg-dev: cpack -G DEB;
 # openssh-server, postfix, redis-server, memcached, openssl (s_server): loadgen's tests against
 # real servers; haproxy: the PROXY protocol and scale-out tests; strace: the system calls a
-# greeting costs; testssl.sh: what the TLS server offers).
+# greeting costs; testssl.sh: what the TLS server offers; clang and lld: tools/test compiles
+# the test programs with clang++ and links with lld, both faster than the GNU tools).
 GREETER_TEST_PACKAGES="libgtest-dev netbase python3 python3-yaml procps iproute2 valgrind
   gnuplot-nox systemd prometheus default-jre-headless libhdrhistogram-java nginx-light
   libnginx-mod-stream haproxy dpkg-dev openssh-server postfix redis-server memcached openssl
-  strace testssl.sh"
+  strace testssl.sh clang lld"
 # Fuzzing: clang; the libFuzzer runtime that matches it is added by greeter_install_fuzz.
 GREETER_FUZZ_PACKAGES="clang"
 # Static analysis.

@@ -708,7 +708,7 @@ waiting_room *waiting_room_start(const handler_config *handler, server_stats *st
     room->closing_epfd = epoll_create1(EPOLL_CLOEXEC);
     room->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &wake_tag};
-    if ((room->trimmer = mem_trimmer_create(err, errlen)) == NULL)
+    if ((room->trimmer = mem_trimmer_create(MEM_TRIM_SETTLE_NS, err, errlen)) == NULL)
         goto out_free;
     if (room->epfd < 0 || room->closing_epfd < 0 || room->wake_fd < 0 ||
         epoll_ctl(room->epfd, EPOLL_CTL_ADD, room->wake_fd, &ev) < 0) {

@@ -659,7 +659,7 @@ int model_event_run(server *srv, char *err, size_t errlen)
         return udp_serve(srv, srv->cfg->workers, err, errlen);
     int n = srv->cfg->workers;
     event_loop *loops = calloc((size_t)n, sizeof(*loops));
-    mem_trimmer *trimmer = loops ? mem_trimmer_create(err, errlen) : NULL;
+    mem_trimmer *trimmer = loops ? mem_trimmer_create(MEM_TRIM_SETTLE_NS, err, errlen) : NULL;
     if (trimmer == NULL) {
         if (loops == NULL)
             snprintf(err, errlen, "event: out of memory for %d loops", n);

@@ -81,7 +81,7 @@ static void spawn(thread_state *st, pthread_attr_t *attr, const conn_item *conn)
 int model_thread_run(server *srv, char *err, size_t errlen)
 {
     const server_config *cfg = srv->cfg;
-    thread_state st = {.srv = srv, .trimmer = mem_trimmer_create(err, errlen)};
+    thread_state st = {.srv = srv, .trimmer = mem_trimmer_create(0, err, errlen)};
     if (st.trimmer == NULL)
         return -1;
     pthread_mutex_init(&st.lock, NULL);

@@ -13,22 +13,26 @@
 #include <string.h>
 #include <time.h>
 
-/* Lock rules: asked, stopping and started are read and written with lock held; wake is
- * signalled when either of the first two is set. */
+/* Lock rules: every field but settle_ns (set once) is read and written with lock held; wake
+ * is signalled on a stop, and on an ask when the thread is idle (waiting for one). */
 struct mem_trimmer {
     pthread_mutex_t lock;
     pthread_cond_t wake; /* on CLOCK_MONOTONIC */
     pthread_t thread;
-    int started, asked, stopping;
+    int started, asked, stopping, idle;
+    uint64_t asked_ns; /* when the standing ask was made */
+    uint64_t settle_ns;
+    unsigned long trims;
 };
 
-mem_trimmer *mem_trimmer_create(char *err, size_t errlen)
+mem_trimmer *mem_trimmer_create(uint64_t settle_ns, char *err, size_t errlen)
 {
     mem_trimmer *t = calloc(1, sizeof(*t));
     if (t == NULL) {
         snprintf(err, errlen, "memory trimmer: out of memory");
         return NULL;
     }
+    t->settle_ns = settle_ns;
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -38,29 +42,46 @@ mem_trimmer *mem_trimmer_create(char *err, size_t errlen)
     return t;
 }
 
-/* Lock held: sleeps until the interval after a trim is over, or a stop. */
-static void do_rest(mem_trimmer *t)
+/* Lock held: sleeps until until_ns (CLOCK_MONOTONIC) or a signal. */
+static void wait_until(mem_trimmer *t, uint64_t until_ns)
 {
-    uint64_t until = clock_now_ns() + MEM_TRIM_INTERVAL_NS;
-    struct timespec ts = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
-    while (!t->stopping && pthread_cond_timedwait(&t->wake, &t->lock, &ts) != ETIMEDOUT)
-        ;
+    struct timespec ts = {(time_t)(until_ns / 1000000000u), (long)(until_ns % 1000000000u)};
+    pthread_cond_timedwait(&t->wake, &t->lock, &ts);
+}
+
+/* Lock held: whether the standing ask has stood for settle_ns (a stop, or the ask called off,
+ * ends the wait with 0). */
+static int do_settle(mem_trimmer *t)
+{
+    while (!t->stopping && t->asked) {
+        uint64_t due = t->asked_ns + t->settle_ns, now = clock_now_ns();
+        if (now >= due)
+            return 1;
+        wait_until(t, due);
+    }
+    return 0;
 }
 
 static void *trimmer_main(void *arg)
 {
     mem_trimmer *t = arg;
     pthread_mutex_lock(&t->lock);
-    for (;;) {
+    while (!t->stopping) {
+        t->idle = 1;
         while (!t->asked && !t->stopping)
             pthread_cond_wait(&t->wake, &t->lock);
-        if (t->stopping)
-            break;
+        t->idle = 0;
+        if (!do_settle(t))
+            continue;
         t->asked = 0;
         pthread_mutex_unlock(&t->lock);
         malloc_trim(0);
         pthread_mutex_lock(&t->lock);
-        do_rest(t);
+        t->trims++;
+        /* The interval: asks made meanwhile wait for its end. */
+        for (uint64_t until = clock_now_ns() + MEM_TRIM_INTERVAL_NS;
+             !t->stopping && clock_now_ns() < until;)
+            wait_until(t, until);
     }
     pthread_mutex_unlock(&t->lock);
     return NULL;
@@ -76,12 +97,34 @@ static void ask(mem_trimmer *t)
         t->started = 1;
     }
     t->asked = 1;
-    pthread_cond_signal(&t->wake);
+    t->asked_ns = clock_now_ns(); /* a later ask settles anew */
+    if (t->idle)
+        pthread_cond_signal(&t->wake);
     pthread_mutex_unlock(&t->lock);
     if (rc != 0) {
         log_warn("memory trimmer: start thread: %s (trimming in this one)", strerror(rc));
         malloc_trim(0);
+        pthread_mutex_lock(&t->lock);
+        t->asked = 0;
+        t->trims++;
+        pthread_mutex_unlock(&t->lock);
     }
+}
+
+/* The surge is back: what a trim would give away now is about to be taken again. */
+static void call_off(mem_trimmer *t)
+{
+    pthread_mutex_lock(&t->lock);
+    t->asked = 0; /* the thread sees it when its settling wait ends */
+    pthread_mutex_unlock(&t->lock);
+}
+
+unsigned long mem_trimmer_trims(mem_trimmer *t)
+{
+    pthread_mutex_lock(&t->lock);
+    unsigned long trims = t->trims;
+    pthread_mutex_unlock(&t->lock);
+    return trims;
 }
 
 void mem_trim_note(mem_trimmer *t, mem_surge *s, size_t live)
@@ -90,8 +133,16 @@ void mem_trim_note(mem_trimmer *t, mem_surge *s, size_t live)
         s->peak = live;
     if (s->peak >= MEM_TRIM_PEAK_MIN)
         s->on = 1;
-    if (t == NULL || !s->on || live * 4 > s->peak)
+    if (t == NULL)
         return;
+    if (s->asked_at_peak && live >= MEM_TRIM_PEAK_MIN && live * 2 >= s->asked_at_peak) {
+        s->asked_at_peak = 0;
+        if (t->settle_ns)
+            call_off(t);
+    }
+    if (!s->on || live * 4 > s->peak)
+        return;
+    s->asked_at_peak = s->peak;
     s->peak = live;
     s->on = live * 4 > MEM_TRIM_PEAK_MIN; /* a handful left: their memory is not worth more */
     ask(t);
