@@ -253,6 +253,30 @@ TEST_P(Reload, SighupSwapsTheGreetingFileAndKeepsTheOldOnABrokenOne)
     EXPECT_EQ(summary_unaccounted(out), 0) << out;
 }
 
+// Reloads in quick succession: once a client has met a reload's greeting, no later client
+// meets an earlier one. (prefork forked a round of children one by one, tens of milliseconds
+// each under load; a reload during the round left its first children serving the old
+// greeting after later ones had served the new.)
+TEST_P(Reload, OnceTheNewGreetingIsServedNoOldOneIs)
+{
+    TempDir dir;
+    std::string file = dir.path("greeting");
+    std::ofstream(file) << "g0";
+    TestProc server;
+    int port = start_server(server, {"-m", GetParam(), "--greeting-file", file});
+    ASSERT_GT(port, 0) << server.err();
+    for (int round = 1; round <= 8; round++) {
+        std::string greeting = "g" + std::to_string(round);
+        std::ofstream(file, std::ios::trunc) << greeting;
+        server.send_signal(SIGHUP);
+        ASSERT_TRUE(wait_until([&] { return fetch_greeting(port) == greeting; })) << server.err();
+        for (int i = 0; i < 10; i++)
+            ASSERT_EQ(fetch_greeting(port), greeting) << "round " << round << ", client " << i;
+    }
+    std::string out = stop_server(server);
+    EXPECT_EQ(summary_unaccounted(out), 0) << out;
+}
+
 TEST_P(Reload, SighupWithABrokenCertificateKeepsServingTheOldOne)
 {
     if (!tls_available())

@@ -47,6 +47,8 @@ static void child_main(const server *srv, server_stats *counters)
     _exit(model_iterative_run(&mine, err, sizeof(err)) == 0 ? 0 : 1);
 }
 
+static void retire_children_not_of(prefork *p, const reload_gen *current);
+
 /* Starts one child with the current generation; 0, or -1 with errno in the parent. */
 static int start_child(prefork *p)
 {
@@ -55,6 +57,12 @@ static int start_child(prefork *p)
     /* Read before the fork: a reload racing with it then only replaces a child needlessly,
      * never leaves one serving an old generation it is not known to serve. */
     const reload_gen *current = p->live ? atomic_load(&p->live->current) : NULL;
+    /* Children of an older generation are asked to stop before one of this one starts, so a
+     * client that meets the new settings meets no old ones after it: a fork takes tens of
+     * milliseconds under load, and a reload during a round of forks (at start, or replacing
+     * children) left the round's first children serving the old settings until the next
+     * turn, after the new ones had begun. */
+    retire_children_not_of(p, current);
     pid_t pid = children_fork(p->kids, 0, &slot, &counters);
     if (pid == 0)
         child_main(p->srv, counters);
@@ -81,9 +89,15 @@ static int current_children(const prefork *p)
  * arrives while an old child is between that check and its accept). */
 static void retire_old_children(prefork *p)
 {
+    if (p->live != NULL)
+        retire_children_not_of(p, atomic_load(&p->live->current));
+}
+
+/* Asks each child that does not serve current to finish its client and exit. */
+static void retire_children_not_of(prefork *p, const reload_gen *current)
+{
     if (p->live == NULL)
         return;
-    const reload_gen *current = atomic_load(&p->live->current);
     int retired = 0;
     for (int i = 0; i < p->slots; i++) {
         pid_t pid = children_pid(p->kids, i);
