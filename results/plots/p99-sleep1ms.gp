@@ -2,39 +2,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/p99-sleep1ms.svg'
 $m0 << EOD
-10 13.087
-100 119.807
-1000 1158.515
+10 14.799
+100 116.607
+1000 1145.592
 EOD
 $m1 << EOD
-10 23.471
-100 200.191
-1000 1864.703
+10 25.583
+100 170.623
+1000 1602.559
 EOD
 $m2 << EOD
-10 1.998
-100 16.111
-1000 145.663
+10 2.067
+100 15.783
+1000 147.071
 EOD
 $m3 << EOD
-10 2.603
-100 12.551
-1000 81.535
+10 2.401
+100 11.455
+1000 87.935
 EOD
 $m4 << EOD
-10 2.085
-100 21.295
-1000 151.807
+10 2.031
+100 21.279
+1000 151.295
 EOD
 $m5 << EOD
-10 1.974
-100 10.623
-1000 91.711
+10 2.177
+100 8.103
+1000 75.007
 EOD
 $m6 << EOD
-10 2.557
-100 7.447
-1000 49.983
+10 2.179
+100 6.351
+1000 52.031
 EOD
 set title 'p99 greeting latency vs concurrency, 1 ms sleep work'
 set xlabel 'concurrent connections (loadgen -c)'

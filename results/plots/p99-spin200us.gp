@@ -2,39 +2,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/p99-spin200us.svg'
 $m0 << EOD
-10 3.209
-100 24.575
-1000 235.519
+10 3.277
+100 24.255
+1000 233.983
 EOD
 $m1 << EOD
-10 26.063
-100 194.175
-1000 1875.967
+10 22.495
+100 169.599
+1000 1522.687
 EOD
 $m2 << EOD
-10 6.711
-100 27.999
-1000 144.767
+10 6.639
+100 27.775
+1000 149.375
 EOD
 $m3 << EOD
-10 5.067
-100 29.679
-1000 188.287
+10 5.011
+100 30.175
+1000 190.079
 EOD
 $m4 << EOD
-10 3.115
-100 23.759
-1000 148.095
+10 2.945
+100 24.303
+1000 147.839
 EOD
 $m5 << EOD
-10 3.075
-100 24.031
-1000 160.127
+10 2.933
+100 23.535
+1000 200.319
 EOD
 $m6 << EOD
-10 4.027
-100 26.287
-1000 190.207
+10 4.033
+100 26.591
+1000 279.807
 EOD
 set title 'p99 greeting latency vs concurrency, 200 us spin work'
 set xlabel 'concurrent connections (loadgen -c)'

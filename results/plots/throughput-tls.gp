@@ -2,11 +2,11 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/throughput-tls.svg'
 $d << EOD
-"fork" 136.0 146.666666666667
-"pool" 1236.66666666667 2915.66666666667
-"event" 1282.0 2766.33333333333
-"nginx (ref)" 1470.33333333333 3477.66666666667
-"nginx-per-core (ref)" 1297.33333333333 3185.33333333333
+"fork" 134.0 142.333333333333
+"pool" 1302.33333333333 2829.66666666667
+"event" 1280.66666666667 2955.0
+"nginx (ref)" 1398.66666666667 2779.33333333333
+"nginx-per-core (ref)" 1240.0 3049.66666666667
 EOD
 set title 'TLS greetings/s, bare greeting, -c 100: full and resumed handshakes'
 set ylabel 'greetings/s (median)'
