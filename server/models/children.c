@@ -91,7 +91,8 @@ static void die_with_parent(pid_t parent)
         _exit(1);
 }
 
-pid_t children_fork(children *ch, int held, int *slot, server_stats **counters)
+pid_t children_fork(children *ch, int held, int *slot, server_stats **counters,
+                    children_prepare_fn prepare, void *prepare_arg)
 {
     int s = free_slot(ch);
     if (s < 0) {
@@ -108,6 +109,8 @@ pid_t children_fork(children *ch, int held, int *slot, server_stats **counters)
     pthread_sigmask(SIG_BLOCK, &block, &saved);
     pid_t parent = getpid();
     reload_fork_begin(ch->live);
+    if (prepare)
+        prepare(prepare_arg, ch->live ? atomic_load(&ch->live->current) : NULL);
     pid_t pid = fork();
     if (pid == 0) {
         die_with_parent(parent);

@@ -36,9 +36,15 @@ void children_destroy(children *ch);
  * and hands to the child (fork: 1, prefork: 0). In the child: returns 0 with *counters set to
  * the slot's block, after shutdown_reset_after_fork and with SIGKILL set to come when the
  * parent dies (a parent already gone ends it at once), so no orphan serves on. In the parent:
- * the child's pid with *slot set, or -1 with errno (EAGAIN: every slot is taken).
+ * the child's pid with *slot set, or -1 with errno (EAGAIN: every slot is taken). prepare
+ * (NULL: none) runs first, see children_prepare_fn.
  */
-pid_t children_fork(children *ch, int held, int *slot, server_stats **counters);
+/* Called in the parent just before the fork, with no reload able to take effect until the
+ * fork is done, with the generation the child will serve (NULL when nothing reloads). */
+typedef void (*children_prepare_fn)(void *arg, const reload_gen *serves);
+
+pid_t children_fork(children *ch, int held, int *slot, server_stats **counters,
+                    children_prepare_fn prepare, void *prepare_arg);
 
 /* Adds what live children counted since the last fold to the server's counters, so live
  * readers see them; the last reap makes the counts exact. */

@@ -54,7 +54,7 @@ static void spawn(fork_state *st, const conn_item *conn)
 {
     int slot;
     server_stats *counters;
-    pid_t pid = children_fork(st->kids, 1, &slot, &counters);
+    pid_t pid = children_fork(st->kids, 1, &slot, &counters, NULL, NULL);
     if (pid == 0) {
         /* The child: greet and leave. _exit skips the parent's atexit work and stdio buffers. */
         close(st->srv->listen_fd);

@@ -35,6 +35,7 @@ typedef struct prefork {
     const reload_gen **gen; /* per slot: the generation its child serves (NULL without live) */
     bool *retiring;         /* per slot: its child was asked to finish and exit */
     int short_of_slots;     /* top_up found every spare slot held by retiring children */
+    const reload_gen *forking_gen; /* the generation of the child being forked */
 } prefork;
 
 /* A child's whole life: the iterative model on the shared listener, counting into its slot,
@@ -49,26 +50,30 @@ static void child_main(const server *srv, server_stats *counters)
 
 static void retire_children_not_of(prefork *p, const reload_gen *current);
 
+/* children_fork's prepare: children of another generation than the one the new child will
+ * serve are asked to stop before it starts, with no reload able to slip in between, so a
+ * client that meets the new settings meets no old ones after it. (A fork takes tens of
+ * milliseconds under load; a reload during a round of forks, at start or replacing children,
+ * left the round's first children serving the old greeting after later ones had served the
+ * new, until the parent's next turn.) */
+static void before_fork(void *arg, const reload_gen *serves)
+{
+    prefork *p = arg;
+    retire_children_not_of(p, serves);
+    p->forking_gen = serves;
+}
+
 /* Starts one child with the current generation; 0, or -1 with errno in the parent. */
 static int start_child(prefork *p)
 {
     int slot;
     server_stats *counters;
-    /* Read before the fork: a reload racing with it then only replaces a child needlessly,
-     * never leaves one serving an old generation it is not known to serve. */
-    const reload_gen *current = p->live ? atomic_load(&p->live->current) : NULL;
-    /* Children of an older generation are asked to stop before one of this one starts, so a
-     * client that meets the new settings meets no old ones after it: a fork takes tens of
-     * milliseconds under load, and a reload during a round of forks (at start, or replacing
-     * children) left the round's first children serving the old settings until the next
-     * turn, after the new ones had begun. */
-    retire_children_not_of(p, current);
-    pid_t pid = children_fork(p->kids, 0, &slot, &counters);
+    pid_t pid = children_fork(p->kids, 0, &slot, &counters, before_fork, p);
     if (pid == 0)
         child_main(p->srv, counters);
     if (pid < 0)
         return -1;
-    p->gen[slot] = current;
+    p->gen[slot] = p->forking_gen;
     p->retiring[slot] = false;
     return 0;
 }
