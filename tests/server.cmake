@@ -33,7 +33,7 @@ add_dependencies(test_robust_server greeter-server loadgen)
 # Memory after TLS floods (event, pool, thread models); not under sanitizers, whose
 # allocators keep freed memory on purpose (quarantine).
 if(NOT GREETER_SANITIZE)
-  greeter_add_test(test_robust_memory test_robust_memory.cc)
+  greeter_add_test(test_robust_memory test_robust_memory.cc HEAVY)
   add_dependencies(test_robust_memory greeter-server loadgen)
 endif()
 greeter_add_test(test_balancers test_balancers.cc)
