@@ -42,6 +42,11 @@ void server_options_usage(FILE *out, const char *program, int cores)
             "                          thread takes no more from the backlog while\n"
             "                          max(128, 4 x workers) are queued (fewer with a small\n"
             "                          -q; all it can with a --backlog below 4 x that)\n"
+            "      --always-hand-off   pool: hand every connection to a worker; by default the\n"
+            "                          accept thread greets a plain client itself while every\n"
+            "                          worker sleeps and nothing is queued (a greeting costs\n"
+            "                          less than waking a worker; TLS, --proxy-protocol,\n"
+            "                          --work-us and --access-log still go to a worker)\n"
             "      --max-children N    fork: children alive at once (default 1024)\n"
             "      --max-threads N     thread: connection threads alive at once (default 1024)\n"
             "      --backlog N         kernel listen backlog (default 4096)\n"
@@ -144,6 +149,7 @@ enum {
     OPT_QUIET,
     OPT_MAX_CHILDREN,
     OPT_MAX_THREADS,
+    OPT_ALWAYS_HAND_OFF,
     OPT_IPV6_ONLY,
     OPT_UNIX,
     OPT_UNIX_MODE,
@@ -191,6 +197,7 @@ static const cli_option options[] = {
     {"quiet", OPT_QUIET, 0},
     {"max-children", OPT_MAX_CHILDREN, 1},
     {"max-threads", OPT_MAX_THREADS, 1},
+    {"always-hand-off", OPT_ALWAYS_HAND_OFF, 0},
     {"ipv6-only", OPT_IPV6_ONLY, 0},
     {"unix", OPT_UNIX, 1},
     {"unix-mode", OPT_UNIX_MODE, 1},
@@ -344,6 +351,10 @@ static int apply_model_option(server_config *cfg, int key, const char *arg, char
     case OPT_MAX_THREADS:
         cfg->options_set |= MODEL_OPT_MAX_THREADS;
         return int_option("--max-threads", arg, 1, 100000, &cfg->max_threads, err, errlen);
+    case OPT_ALWAYS_HAND_OFF:
+        cfg->options_set |= MODEL_OPT_HAND_OFF;
+        cfg->always_hand_off = 1;
+        return CLI_GO_ON;
     }
     return NOT_MINE;
 }
@@ -527,8 +538,9 @@ static int check_combinations(const server_config *cfg, char *err, size_t errlen
         snprintf(err, errlen, "--unix-mode needs --unix PATH");
     else if (cfg->ipv6_only && cfg->unix_path)
         snprintf(err, errlen, "--ipv6-only does not apply to a UNIX socket");
-    else if (cfg->udp && (cfg->options_set & (MODEL_OPT_QUEUE | MODEL_OPT_OVERLOAD)))
-        snprintf(err, errlen, "--queue and --overload do not apply with --udp (nothing is queued)");
+    else if (cfg->udp && (cfg->options_set & (MODEL_OPT_QUEUE | MODEL_OPT_OVERLOAD | MODEL_OPT_HAND_OFF)))
+        snprintf(err, errlen, "--queue, --overload and --always-hand-off do not apply with --udp "
+                              "(nothing is queued)");
     else if (cfg->group && !cfg->user)
         snprintf(err, errlen, "--group goes with --user");
     else if (cfg->udp && (cfg->access.max_conns || cfg->access.max_per_ip))

@@ -20,7 +20,7 @@
 
 static const server_model models[] = {
     {"pool", "accept thread -> bounded queue -> worker threads (default)", model_pool_run,
-     MODEL_OPT_WORKERS | MODEL_OPT_QUEUE | MODEL_OPT_OVERLOAD | MODEL_OPT_UDP, 0},
+     MODEL_OPT_WORKERS | MODEL_OPT_QUEUE | MODEL_OPT_OVERLOAD | MODEL_OPT_UDP | MODEL_OPT_HAND_OFF, 0},
     {"fork", "a child process per connection (capped by --max-children)", model_fork_run,
      MODEL_OPT_MAX_CHILDREN | MODEL_OPT_OVERLOAD, 0},
     {"prefork", "-w processes, each accepting on the shared listener", model_prefork_run,
@@ -44,6 +44,7 @@ static const struct {
     {MODEL_OPT_MAX_CHILDREN, "--max-children"},
     {MODEL_OPT_MAX_THREADS, "--max-threads"},
     {MODEL_OPT_UDP, "--udp"},
+    {MODEL_OPT_HAND_OFF, "--always-hand-off"},
 };
 
 int server_check_options(const server_config *cfg, char *err, size_t errlen)

@@ -24,6 +24,7 @@ enum {
     MODEL_OPT_MAX_CHILDREN = 1u << 3,
     MODEL_OPT_MAX_THREADS = 1u << 4,
     MODEL_OPT_UDP = 1u << 5,
+    MODEL_OPT_HAND_OFF = 1u << 6,
 };
 
 /* Everything the command line sets; filled by main.c, read-only afterwards. */
@@ -47,6 +48,7 @@ typedef struct server_config {
     overload_policy overload;
     int max_children;     /* fork: children alive at once */
     int max_threads;      /* thread: connection threads alive at once */
+    int always_hand_off;  /* pool: every connection goes to a worker, bare greetings too */
     unsigned options_set; /* MODEL_OPT_* bits the user gave explicitly */
     int quiet;
     const char *metrics;  /* --metrics [HOST:]PORT: serve the Prometheus page there; NULL: off */

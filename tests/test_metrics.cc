@@ -274,6 +274,51 @@ TEST(Metrics, CountersEqualTheSummaryAfterALoadRun)
     }
 }
 
+// The pool's accept thread greets a plain client itself while every worker sleeps (a bare
+// greeting costs less than a wake-up): one client at a time, every connection but perhaps the
+// first (a worker may not have gone to sleep yet) is counted so. It never does with
+// --always-hand-off, nor for what may wait or costs more: TLS, --work-us, an access log.
+TEST(Metrics, PoolAcceptThreadServesBareGreetingsOnlyWhileWorkersSleep)
+{
+    struct Case {
+        std::vector<std::string> args;
+        bool served_here;
+    };
+    std::vector<Case> cases = {{{}, true},
+                               {{"--always-hand-off"}, false},
+                               {{"--work-us", "50"}, false},
+                               {{"--access-log", "--access-log-file", "/dev/null"}, false}};
+    if (tls_available())
+        cases.push_back({{"--tls-cert", test_cert("server.pem"), "--tls-key", test_cert("server.key")}, false});
+    const int clients = 21;
+    for (const auto &c : cases) {
+        std::string what = c.args.empty() ? "defaults" : c.args[0];
+        SCOPED_TRACE(what);
+        TestProc server;
+        int port, metrics_port;
+        ASSERT_TRUE(start_with_metrics(server, c.args, &port, &metrics_port) && port > 0) << server.err();
+        bool tls = what == "--tls-cert";
+        for (int i = 0; i < clients; i++) {
+            if (tls) {
+                TlsTestClient client;
+                ASSERT_TRUE(client.connect(port) && client.handshake());
+                ASSERT_EQ(client.greeting(), kGreeting);
+            } else {
+                ASSERT_EQ(fetch_greeting(port), kGreeting) << i;
+            }
+        }
+        auto got = scrape_until(metrics_port, {"greeter_connections_greeted_total"}, clients);
+        EXPECT_EQ(got["greeter_connections_greeted_total"], clients);
+        double here = got["greeter_pool_accept_thread_served_total"];
+        if (c.served_here)
+            EXPECT_GE(here, clients - 1);
+        else
+            EXPECT_EQ(here, 0);
+        std::string out = stop_server(server);
+        EXPECT_EQ(summary_field(out, "greeted"), clients) << out;
+    }
+}
+
 // The connection time ends with the server's part (greeting, close_notify and FIN sent), not
 // with the client's side of the close: a TLS client that holds its close is counted while it
 // still holds it, in the pool (whose waiting room checks closes lazily), the event and the

@@ -51,6 +51,7 @@ TEST(ServerOptions, BadOptionsNameTheProblem)
         {{"--unix-mode", "0600"}, "--unix-mode needs --unix PATH"},
         {{"--unix", "/x", "--unix-mode", "999"}, "is not an octal mode"},
         {{"--udp", "-q", "5"}, "do not apply with --udp"},
+        {{"--udp", "--always-hand-off"}, "do not apply with --udp"},
         {{"--unix", "/x", "--ipv6-only"}, "--ipv6-only does not apply to a UNIX socket"},
     };
     for (const auto &c : cases) {
@@ -65,7 +66,7 @@ TEST(ServerOptions, OptionsThatDoNotApplyToTheModelAreRefused)
         {"-m", "fork", "-q", "10"},          {"-m", "fork", "-w", "4"},
         {"-m", "iterative", "-w", "4"},      {"-m", "event", "--overload", "reject"},
         {"-m", "prefork", "--max-threads", "5"}, {"-m", "pool", "--max-children", "5"},
-        {"-m", "thread", "--queue", "5"},
+        {"-m", "thread", "--queue", "5"},      {"-m", "event", "--always-hand-off"},
     };
     for (const auto &args : refused) {
         std::string err = parse_error(args);
@@ -73,7 +74,7 @@ TEST(ServerOptions, OptionsThatDoNotApplyToTheModelAreRefused)
             << args[1] << " " << args[2] << ": " << err;
     }
     // ... while each is accepted where it applies.
-    EXPECT_EQ(parse_error({"-m", "pool", "-q", "10", "-w", "4"}), "");
+    EXPECT_EQ(parse_error({"-m", "pool", "-q", "10", "-w", "4", "--always-hand-off"}), "");
     EXPECT_EQ(parse_error({"-m", "fork", "--max-children", "5"}), "");
     EXPECT_EQ(parse_error({"-m", "thread", "--max-threads", "5"}), "");
 }

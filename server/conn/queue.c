@@ -339,3 +339,11 @@ size_t conn_queue_depth(conn_queue *q)
     queue_unlock(q);
     return count;
 }
+
+int conn_queue_all_asleep(conn_queue *q)
+{
+    queue_lock(q);
+    int asleep = q->count == 0 && q->wakeups_pending == 0 && q->idle_consumers >= q->consumers;
+    queue_unlock(q);
+    return asleep;
+}

@@ -113,6 +113,10 @@ size_t conn_queue_high_water(conn_queue *q);
 /* The items queued right now (for the metrics page: it takes the lock). */
 size_t conn_queue_depth(conn_queue *q);
 
+/* 1 when nothing is queued and every consumer sleeps with no wake-up on its way: a hand-off
+ * now would have to wake one. */
+int conn_queue_all_asleep(conn_queue *q);
+
 #ifdef __cplusplus
 }
 #endif

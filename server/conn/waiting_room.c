@@ -397,6 +397,13 @@ static int proxy_first(waiting_room *room, conn_item *item)
     return 0;
 }
 
+int waiting_room_is_instant(const waiting_room *room, const conn_item *item)
+{
+    const handler_config *h = room->h;
+    /* An access-log line is a write that may block (a pipe to a stalled reader). */
+    return !h->tls && h->work_us == 0 && h->access_log == ACCESS_LOG_OFF && !item->proxy_pending;
+}
+
 void waiting_room_serve(waiting_room *room, const conn_item *item)
 {
     server_stats_add(&room->stats->busy, 1); /* a worker busy with a connection */

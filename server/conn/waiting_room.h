@@ -40,6 +40,11 @@ waiting_room *waiting_room_start(const handler_config *handler, server_stats *st
  * Takes ownership of item->fd (and of item->resume). Never waits on the peer. */
 void waiting_room_serve(waiting_room *room, const conn_item *item);
 
+/* 1 when serving item (waiting_room_serve) takes no more than a few system calls that never
+ * wait: a plain greeting with no --work-us, no access-log line and no PROXY header to read.
+ * The pool's accept thread serves such a connection itself while every worker sleeps. */
+int waiting_room_is_instant(const waiting_room *room, const conn_item *item);
+
 /* In the accept thread, when a new connection from peer finds a cap (--max-conns,
  * --max-per-ip) reached: the caps count every descriptor held for a client, and a lingering
  * close (the greeting is out; the room waits for the client's side) is the one kind that

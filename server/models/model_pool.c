@@ -153,8 +153,30 @@ static int reclaim_place(void *arg, const struct sockaddr *peer)
     return waiting_room_reclaim(p->room, peer);
 }
 
-/* Runs in the calling thread until shutdown: every accepted connection goes to the queue, or,
- * under --overload reject with the queue full, is turned away right here. */
+/* The accept thread serves a batch itself when a hand-off would cost more than the work: every
+ * connection in it is a bare greeting (waiting_room_is_instant: a send and a close check that
+ * never wait, the room takes what would), every worker sleeps, nothing is queued, and the
+ * batch is short of full, so the backlog is drained. Waking a sleeping worker on another CPU
+ * costs more than the greeting itself (results/conn-cost-notes.md); once load keeps a worker
+ * awake, or fills a batch, every connection goes through the queue. 1 when served here. */
+static int serve_here(pool *p, const conn_item *batch, size_t n)
+{
+    if (p->srv->cfg->always_hand_off || n == BATCH_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!waiting_room_is_instant(p->room, &batch[i]))
+            return 0;
+    if (!conn_queue_all_asleep(&p->queue))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        waiting_room_serve(p->room, &batch[i]);
+    server_stats_add(&p->srv->stats->accept_served, n);
+    return 1;
+}
+
+/* Runs in the calling thread until shutdown: every accepted connection goes to the queue, is
+ * served right here (serve_here), or, under --overload reject with the queue full, is turned
+ * away right here. */
 static void accept_loop(pool *p)
 {
     const server_config *cfg = p->srv->cfg;
@@ -177,6 +199,8 @@ static void accept_loop(pool *p)
         size_t n = 1;
         while (n < BATCH_MAX && acceptor_try_next(&acc, &batch[n]))
             n++;
+        if (serve_here(p, batch, n))
+            continue;
         size_t pushed = conn_queue_push_many(&p->queue, batch, n, cfg->overload == OVERLOAD_BLOCK,
                                              &queued);
         for (size_t i = pushed; i < n; i++)

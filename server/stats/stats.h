@@ -38,6 +38,7 @@ typedef struct server_stats {
     _Atomic uint64_t rate_limited; /* over --rate-per-ip, turned away (also counted in rejected) */
     _Atomic uint64_t too_small;    /* UDP: the greeting exceeds --udp-amplification times the
                                     * datagram, left unanswered (also counted in rejected) */
+    _Atomic uint64_t accept_served; /* pool: served by the accept thread itself, no hand-off */
     /* Written where connections are served rather than where they are accepted, so on a
      * line of their own: the accept thread's increments do not bounce it. */
     _Alignas(64) _Atomic uint64_t busy; /* workers serving a connection now (a gauge) */
