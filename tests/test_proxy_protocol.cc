@@ -1,7 +1,8 @@
 // test_proxy_protocol.cc -- --proxy-protocol in every model: the client's address from the
 // PROXY header (v1, v2, LOCAL) is the one for the access log, --deny and --max-per-ip; a
 // connection without a valid header, or from outside --proxy-from, is closed unanswered and
-// counted proxy_failed; TLS after the header; the options refused where they do not apply.
+// counted proxy_failed; half a header waits for the rest without spinning (a UNIX socket too);
+// TLS after the header; the options refused where they do not apply.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -12,6 +13,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -66,6 +70,70 @@ int start_proxied(TestProc &server, const std::string &model, std::vector<std::s
 }
 
 class ProxyProtocol : public ::testing::TestWithParam<std::string> {};
+
+// utime + stime of pid and its living children (prefork's, fork's), in clock ticks.
+long long tree_cpu_ticks(pid_t pid)
+{
+    auto ticks = [](pid_t p) {
+        std::ifstream in("/proc/" + std::to_string(p) + "/stat");
+        std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        size_t end = stat.rfind(')');
+        if (end == std::string::npos)
+            return 0LL;
+        std::istringstream fields(stat.substr(end + 2));
+        std::string field;
+        long long sum = 0;
+        for (int i = 1; i <= 13 && fields >> field; i++) // state is field 1; utime 12, stime 13
+            if (i >= 12)
+                sum += atoll(field.c_str());
+        return sum;
+    };
+    long long sum = ticks(pid);
+    std::ifstream children("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+    for (pid_t child; children >> child;)
+        sum += ticks(child);
+    return sum;
+}
+
+int connect_unix(const std::string &path)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a = {};
+    a.sun_family = AF_UNIX;
+    snprintf(a.sun_path, sizeof(a.sun_path), "%s", path.c_str());
+    if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// Half a header on a UNIX socket (whose poll and epoll ignore the receive low-water mark)
+// waits for the rest without spinning: over a second of that wait the server takes a small
+// part of the second of CPU a spin would, and the rest, when it comes, is read.
+TEST_P(ProxyProtocol, HalfAHeaderOnAUnixSocketWaitsWithoutSpinning)
+{
+    TempDir dir;
+    std::string sock = dir.path("greeter.sock");
+    TestProc server;
+    start_proxied(server, GetParam(), {"--unix", sock, "--io-timeout", "10s"});
+    ASSERT_TRUE(wait_until([&] { return access(sock.c_str(), F_OK) == 0; })) << server.err();
+    int fd = connect_unix(sock);
+    ASSERT_GE(fd, 0);
+    std::string hdr = v1("192.0.2.9", 9999);
+    ASSERT_EQ(write(fd, hdr.data(), 16), 16);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // the part is read
+    long long before = tree_cpu_ticks(server.pid());
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    long long used_ms = (tree_cpu_ticks(server.pid()) - before) * 1000 / sysconf(_SC_CLK_TCK);
+    EXPECT_LT(used_ms, 300) << "ms of CPU in a second of waiting for the rest of a header";
+    ASSERT_EQ(write(fd, hdr.data() + 16, hdr.size() - 16), (ssize_t)(hdr.size() - 16));
+    EXPECT_EQ(read_to_eof(fd, 5000), kGreeting);
+    std::string out = stop_server(server);
+    EXPECT_NE(out.find("Got connection from ('192.0.2.9', 9999)"), std::string::npos) << out;
+    EXPECT_EQ(summary_field(out, "greeted"), 1) << out;
+    EXPECT_EQ(summary_field(out, "proxy_failed"), 0) << out;
+}
 
 TEST_P(ProxyProtocol, TheHeadersAddressIsTheClients)
 {

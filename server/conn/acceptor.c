@@ -145,6 +145,7 @@ accept_result acceptor_accept(acceptor *a, conn_item *out)
         out->accepted_ns = clock_now_ns();
         out->resume = NULL;
         out->proxy_pending = 0;
+        out->proxy_buf = NULL;
         server_stats_add(&a->stats->accepted, 1);
         if (a->handler->proxy.enabled)
             return proxy_accepted(a, out) ? ACCEPT_OK : ACCEPT_TRANSIENT;

@@ -22,6 +22,8 @@ typedef struct conn_item {
     /* --proxy-protocol: nonzero while the PROXY header is still to be read, so peer is the
      * balancer's and admission has not been asked yet (proxy_in.h). */
     int proxy_pending;
+    /* ... and the part of that header already taken out of the socket, or NULL (proxy_in.h). */
+    struct proxy_in_buf *proxy_buf;
 } conn_item;
 
 #ifdef __cplusplus

@@ -172,6 +172,7 @@ void handler_reject(const handler_config *cfg, int fd, server_stats *stats)
 void handler_turn_away(const handler_config *cfg, const conn_item *conn, server_stats *stats)
 {
     handler_reject(cfg, conn->fd, stats);
+    proxy_in_discard(conn); /* what it had sent of its PROXY header, if it had not all */
     if (cfg->admission && !conn->proxy_pending) /* one still without its PROXY header was never admitted */
         admission_release(cfg->admission, (const struct sockaddr *)&conn->peer);
 }
@@ -183,6 +184,7 @@ void handler_proxy_failed(const handler_config *h, const conn_item *conn, const 
     format_peer(conn, peer, sizeof(peer));
     log_info("connection from %s: %s: closed unanswered", peer, why);
     close(conn->fd);
+    proxy_in_discard(conn);
     server_stats_add(&stats->failed, 1);
     server_stats_add(&stats->proxy_failed, 1);
     server_stats_observe_duration(stats, conn->accepted_ns);

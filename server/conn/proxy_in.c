@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,25 +21,21 @@ int proxy_in_trusted(const proxy_config *cfg, const struct sockaddr *peer)
     return 0;
 }
 
-/* Part of the header is in: the bytes stay in the socket (we only peeked), so it stays
- * readable; the low-water mark makes poll and epoll wait for more than `have` instead of
- * waking at once again and again (TCP honours it; a UNIX socket's waits may spin until the
- * deadline). proxy_in_try puts it back to 1 once the header is read. */
-static proxy_in_result wait_for_more(conn_item *conn, size_t have)
-{
-    int lowat = (int)have + 1;
-    if (setsockopt(conn->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)) == 0)
-        conn->proxy_pending = PROXY_PENDING_LOWAT;
-    return PROXY_IN_AGAIN;
-}
+/* What came of a header before the rest: out of the socket, so that it is readable again only
+ * when more comes. (The receive low-water mark would say the same without a copy, but a UNIX
+ * socket's poll and epoll ignore it and would report the part already in again and again.) */
+struct proxy_in_buf {
+    size_t have;
+    unsigned char data[PROXY_IN_MAX];
+};
 
-/* Takes the n header bytes that a peek showed are in the socket. */
-static int consume(int fd, size_t n)
+/* Takes n bytes that a peek showed are in the socket, into sink (NULL: discards them). */
+static int consume(int fd, unsigned char *sink, size_t n)
 {
-    unsigned char sink[PROXY_IN_MAX];
+    unsigned char discard[PROXY_IN_MAX];
     size_t got = 0;
     while (got < n) {
-        ssize_t r = recv(fd, sink, n - got, MSG_DONTWAIT);
+        ssize_t r = recv(fd, (sink ? sink : discard) + got, n - got, MSG_DONTWAIT);
         if (r > 0)
             got += (size_t)r;
         else if (!(r < 0 && errno == EINTR))
@@ -47,40 +44,64 @@ static int consume(int fd, size_t n)
     return 0;
 }
 
+void proxy_in_discard(const conn_item *conn)
+{
+    free(conn->proxy_buf);
+}
+
+static proxy_in_result failed(conn_item *conn, const char *reason, const char **why)
+{
+    *why = reason;
+    free(conn->proxy_buf);
+    conn->proxy_buf = NULL;
+    return PROXY_IN_FAILED;
+}
+
+/* The header is not all in: takes the n bytes that came (all of them header: it is
+ * incomplete) out of the socket, after those already kept. */
+static proxy_in_result wait_for_more(conn_item *conn, size_t n, const char **why)
+{
+    if (conn->proxy_buf == NULL && (conn->proxy_buf = calloc(1, sizeof(*conn->proxy_buf))) == NULL)
+        return failed(conn, "out of memory for its PROXY header", why);
+    struct proxy_in_buf *b = conn->proxy_buf;
+    if (consume(conn->fd, b->data + b->have, n) < 0)
+        return failed(conn, "reset while reading its PROXY header", why);
+    b->have += n;
+    return PROXY_IN_AGAIN;
+}
+
 proxy_in_result proxy_in_try(conn_item *conn, const char **why)
 {
     unsigned char buf[PROXY_IN_MAX];
+    size_t have = conn->proxy_buf ? conn->proxy_buf->have : 0;
+    if (have > 0)
+        memcpy(buf, conn->proxy_buf->data, have);
     ssize_t n;
     do
-        n = recv(conn->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+        n = recv(conn->fd, buf + have, sizeof(buf) - have, MSG_PEEK | MSG_DONTWAIT);
     while (n < 0 && errno == EINTR);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return PROXY_IN_AGAIN;
-    if (n <= 0) {
-        *why = n == 0 ? "closed before a whole PROXY header" : "reset before a whole PROXY header";
-        return PROXY_IN_FAILED;
-    }
+    if (n <= 0)
+        return failed(conn, n == 0 ? "closed before a whole PROXY header"
+                                   : "reset before a whole PROXY header", why);
+    size_t total = have + (size_t)n;
     proxy_header hdr;
-    int rc = proxy_header_parse(buf, (size_t)n, &hdr);
-    if (rc == PROXY_HEADER_INCOMPLETE && (size_t)n < sizeof(buf))
-        return wait_for_more(conn, (size_t)n);
-    if (rc < 0) {
-        *why = rc == PROXY_HEADER_INVALID ? "no valid PROXY header"
-                                          : "PROXY header longer than 2048 bytes";
-        return PROXY_IN_FAILED;
-    }
-    if (consume(conn->fd, (size_t)rc) < 0) {
-        *why = "reset while reading its PROXY header";
-        return PROXY_IN_FAILED;
-    }
+    int rc = proxy_header_parse(buf, total, &hdr);
+    if (rc == PROXY_HEADER_INCOMPLETE && total < sizeof(buf))
+        return wait_for_more(conn, (size_t)n, why);
+    if (rc < 0)
+        return failed(conn, rc == PROXY_HEADER_INVALID ? "no valid PROXY header"
+                                                       : "PROXY header longer than 2048 bytes", why);
+    /* What was kept is all header (it was incomplete), so the header ends past it. */
+    if (consume(conn->fd, NULL, (size_t)rc - have) < 0)
+        return failed(conn, "reset while reading its PROXY header", why);
     if (!hdr.local) {
         memcpy(&conn->peer, &hdr.src, hdr.addr_len);
         conn->peer_len = hdr.addr_len;
     }
-    if (conn->proxy_pending == PROXY_PENDING_LOWAT) {
-        int one = 1;
-        setsockopt(conn->fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
-    }
+    free(conn->proxy_buf);
+    conn->proxy_buf = NULL;
     conn->proxy_pending = 0;
     return PROXY_IN_DONE;
 }

@@ -21,9 +21,8 @@ typedef struct proxy_config {
     size_t from_count;
 } proxy_config;
 
-/* conn_item.proxy_pending: waiting for the header, and (LOWAT) with the socket's receive
- * low-water mark raised meanwhile. */
-enum { PROXY_PENDING = 1, PROXY_PENDING_LOWAT = 2 };
+/* conn_item.proxy_pending: waiting for the header. */
+enum { PROXY_PENDING = 1 };
 
 /* Headers longer than this (v2 with many TLVs) are refused; balancers send some tens of
  * bytes (HAProxy, nginx, cloud balancers' own TLVs included). */
@@ -40,10 +39,17 @@ typedef enum {
 } proxy_in_result;
 
 /* Reads the header off conn->fd without waiting: peeks, and takes exactly the header's bytes
- * once they are all in, so what follows (a TLS ClientHello) stays for whoever serves it.
- * A header that carries addresses replaces conn->peer; a LOCAL one (a health check) or
- * UNKNOWN keeps the balancer's own. Clears conn->proxy_pending when done. */
+ * once they are all in, so what follows (a TLS ClientHello) stays for whoever serves it. A
+ * part of it that came alone is taken out of the socket into conn->proxy_buf, so that the
+ * socket is not readable again until more comes (left in, it would keep the waits for the
+ * rest waking at once until the deadline). A header that carries addresses replaces
+ * conn->peer; a LOCAL one (a health check) or UNKNOWN keeps the balancer's own. Clears
+ * conn->proxy_pending when done; frees conn->proxy_buf when done or failed. */
 proxy_in_result proxy_in_try(conn_item *conn, const char **why);
+
+/* Frees what conn had read of its header, for a connection closed before the header was
+ * whole (handler_proxy_failed and handler_turn_away call it). */
+void proxy_in_discard(const conn_item *conn);
 
 /* The blocking models: waits for the header with poll, at most timeout_ms in all (a balancer
  * sends it at once). 1 when read; 0 when it failed (why set; the caller calls

@@ -41,6 +41,7 @@ typedef struct event_conn {
     struct sockaddr_storage peer;
     socklen_t peer_len;
     int proxy_pending; /* PHASE_PROXY: conn_item's */
+    struct proxy_in_buf *proxy_buf; /* ... and its part of the header read so far */
     conn_phase phase;
     int in_epoll;
     size_t sent;
@@ -360,11 +361,12 @@ static void proxy_admit(event_loop *loop, conn_item *conn)
 static void proxy_more(event_loop *loop, event_conn *c, const char *why)
 {
     conn_item conn = {.fd = c->fd, .peer_len = c->peer_len, .accepted_ns = c->accepted_ns,
-                      .proxy_pending = c->proxy_pending};
+                      .proxy_pending = c->proxy_pending, .proxy_buf = c->proxy_buf};
     memcpy(&conn.peer, &c->peer, c->peer_len);
     proxy_in_result r = why ? PROXY_IN_FAILED : proxy_in_try(&conn, &why);
     if (r == PROXY_IN_AGAIN) {
         c->proxy_pending = conn.proxy_pending;
+        c->proxy_buf = conn.proxy_buf;
         return; /* still in epoll, its deadline standing */
     }
     /* The state goes: a connection admitted gets its own from on_accepted, like any other. */
@@ -398,6 +400,7 @@ static void proxy_start(event_loop *loop, conn_item *conn)
     memcpy(&c->peer, &conn->peer, conn->peer_len);
     c->peer_len = conn->peer_len;
     c->proxy_pending = conn->proxy_pending;
+    c->proxy_buf = conn->proxy_buf;
     c->accepted_ns = conn->accepted_ns;
     loop->live++;
     if (conn_wait(loop, c, PHASE_PROXY, EPOLLIN | EPOLLRDHUP, io_deadline(loop)) < 0)
