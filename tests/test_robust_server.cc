@@ -152,14 +152,18 @@ TEST_P(ChildProcesses, KilledChildrenAreCountedFailed)
 }
 
 // A bounded load with children killed in the middle of it: whatever they held is counted
-// failed, and the summary adds up.
+// failed, and the summary adds up. Each child holds its client for 300 ms of work, so a child
+// is killed holding one: with 10 ms, a sanitized fork child spent most of its life exiting
+// after its greeting (LeakSanitizer's exit takes 50-65 ms), and four kills could all miss.
 TEST_P(ChildProcesses, SummaryAddsUpUnderLoadWithKilledChildren)
 {
     TestProc server;
-    int port = start(server, "10000");
+    int port = start(server, "300000");
     ASSERT_GT(port, 0) << server.err();
     TestProc load;
-    ASSERT_TRUE(load.start({GREETER_LOADGEN_BIN, "-n", "300", "-c", "16", "--timeout", "5s",
+    // prefork's two workers serve two clients at a time; fork a child per client.
+    std::string count = GetParam() == "prefork" ? "24" : "100";
+    ASSERT_TRUE(load.start({GREETER_LOADGEN_BIN, "-n", count, "-c", "16", "--timeout", "5s",
                             "127.0.0.1:" + std::to_string(port)}));
     // The load first: a child killed before loadgen's first connection holds nothing (the
     // sanitized loadgen can take that long to start), and the respawned one neither.
@@ -170,7 +174,7 @@ TEST_P(ChildProcesses, SummaryAddsUpUnderLoadWithKilledChildren)
         std::vector<pid_t> kids = wait_children(server.pid(), 1, 1000);
         if (!kids.empty() && kill(kids[0], SIGKILL) == 0)
             kills++;
-        usleep(50000);
+        usleep(150000); /* a prefork worker started in place of a killed one takes a client */
     }
     EXPECT_EQ(kills, 4);
     EXPECT_EQ(load.wait_exit(30000), 0) << load.err();
