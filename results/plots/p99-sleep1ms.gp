@@ -2,39 +2,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/p99-sleep1ms.svg'
 $m0 << EOD
-10 14.799
-100 116.607
-1000 1145.592
+10 14.191
+100 124.863
+1000 1144.831
 EOD
 $m1 << EOD
-10 25.583
-100 170.623
-1000 1602.559
+10 27.167
+100 189.951
+1000 1676.287
 EOD
 $m2 << EOD
-10 2.067
-100 15.783
-1000 147.071
+10 2.057
+100 16.399
+1000 156.799
 EOD
 $m3 << EOD
-10 2.401
-100 11.455
-1000 87.935
+10 2.479
+100 12.991
+1000 115.007
 EOD
 $m4 << EOD
-10 2.031
-100 21.279
-1000 151.295
+10 2.239
+100 21.503
+1000 161.023
 EOD
 $m5 << EOD
-10 2.177
-100 8.103
-1000 75.007
+10 2.341
+100 8.343
+1000 66.495
 EOD
 $m6 << EOD
-10 2.179
-100 6.351
-1000 52.031
+10 2.445
+100 7.339
+1000 46.015
 EOD
 set title 'p99 greeting latency vs concurrency, 1 ms sleep work'
 set xlabel 'concurrent connections (loadgen -c)'

@@ -2,39 +2,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/p99-spin200us.svg'
 $m0 << EOD
-10 3.277
-100 24.255
-1000 233.983
+10 3.177
+100 25.391
+1000 227.711
 EOD
 $m1 << EOD
-10 22.495
-100 169.599
-1000 1522.687
+10 24.639
+100 175.743
+1000 1635.327
 EOD
 $m2 << EOD
-10 6.639
-100 27.775
-1000 149.375
+10 7.171
+100 27.999
+1000 143.743
 EOD
 $m3 << EOD
-10 5.011
-100 30.175
-1000 190.079
+10 5.027
+100 30.415
+1000 182.527
 EOD
 $m4 << EOD
-10 2.945
-100 24.303
-1000 147.839
+10 3.041
+100 25.455
+1000 145.151
 EOD
 $m5 << EOD
-10 2.933
-100 23.535
-1000 200.319
+10 2.995
+100 20.175
+1000 136.319
 EOD
 $m6 << EOD
-10 4.033
-100 26.591
-1000 279.807
+10 4.001
+100 25.759
+1000 163.455
 EOD
 set title 'p99 greeting latency vs concurrency, 200 us spin work'
 set xlabel 'concurrent connections (loadgen -c)'

@@ -2,11 +2,11 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/throughput-tls.svg'
 $d << EOD
-"fork" 134.0 142.333333333333
-"pool" 1302.33333333333 2829.66666666667
-"event" 1280.66666666667 2955.0
-"nginx (ref)" 1398.66666666667 2779.33333333333
-"nginx-per-core (ref)" 1240.0 3049.66666666667
+"fork" 158.333333333333 142.333333333333
+"pool" 1453.33333333333 3146.66666666667
+"event" 1451.66666666667 3191.0
+"nginx (ref)" 1573.33333333333 3653.0
+"nginx-per-core (ref)" 1403.66666666667 3621.66666666667
 EOD
 set title 'TLS greetings/s, bare greeting, -c 100: full and resumed handshakes'
 set ylabel 'greetings/s (median)'
