@@ -1,4 +1,4 @@
-// test_pool_policy.cc -- the pool's hand-off policy as pure functions: wake-ups, shares, refill marks.
+// test_pool_policy.cc -- the pool's hand-off policy as pure functions: wake-ups, shares, refill marks, the accept thread's serving budget.
 #include <gtest/gtest.h>
 
 #include "pool_policy.h"
@@ -107,6 +107,25 @@ TEST(PoolAverage, MovesAnEighthTowardEachSample)
 }
 
 // low = max(4 x batch, 2 x workers), high = 2 x low, with room for a batch left in the queue.
+// The accept thread serves for at most half of each window: allowed until half of it went to
+// serving, refused for the rest of that window, allowed again in the next.
+TEST(PoolServeHere, AtMostHalfOfEachWindow)
+{
+    pool_serve_budget b = {0, 0};
+    const uint64_t t0 = 1000000000u, w = POOL_SERVE_WINDOW_NS;
+    EXPECT_EQ(pool_may_serve_here(&b, t0), 1);
+    pool_served_here(&b, w / 2 - 1);
+    EXPECT_EQ(pool_may_serve_here(&b, t0 + w / 2), 1);
+    pool_served_here(&b, 1);
+    EXPECT_EQ(pool_may_serve_here(&b, t0 + w / 2 + 1), 0);
+    EXPECT_EQ(pool_may_serve_here(&b, t0 + w - 1), 0);
+    EXPECT_EQ(pool_may_serve_here(&b, t0 + w), 1); // a new window
+    EXPECT_EQ(b.served_ns, 0u);
+    pool_served_here(&b, w); // one long serve spends a whole window's half and more
+    EXPECT_EQ(pool_may_serve_here(&b, t0 + w + 1), 0);
+    EXPECT_EQ(pool_may_serve_here(&b, t0 + 5 * w), 1);
+}
+
 TEST(PoolRefill, MarksFromWorkersAndBatch)
 {
     pool_refill r = pool_refill_for(1024, 8, 16, 4096, 1);

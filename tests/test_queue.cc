@@ -240,6 +240,38 @@ TEST_F(QueueTest, APushWakesASleepingConsumerWhenNobodyIsAwake)
     EXPECT_EQ(got.load(), 5);
 }
 
+// The accept thread's push: with every consumer asleep and nothing queued it pushes nothing
+// and says so (the accept thread serves the item itself); with an item queued, or with the
+// consumer awake, it pushes as conn_queue_push_many does.
+TEST_F(QueueTest, PushUnlessIdleLeavesTheItemToTheCallerOnlyWhileEveryConsumerSleeps)
+{
+    conn_item it = item(7);
+    int idle = -1;
+    size_t queued = 99;
+    // The lone consumer has not come to pop yet: it counts as awake.
+    EXPECT_EQ(conn_queue_push_unless_idle(&q, &it, 1, 0, &queued, &idle), 1u);
+    EXPECT_EQ(idle, 0);
+    EXPECT_EQ(queued, 1u);
+    EXPECT_EQ(pop(&q), 7);
+
+    std::atomic<int> got{-2};
+    std::thread consumer([&] { got = pop(&q); });
+    ASSERT_TRUE(wait_for_waiters(&q, 1, 0));
+    EXPECT_EQ(conn_queue_push_unless_idle(&q, &it, 1, 0, &queued, &idle), 0u);
+    EXPECT_EQ(idle, 1);
+    EXPECT_EQ(queued, 0u);
+    std::this_thread::sleep_for(kStillBlocked);
+    EXPECT_EQ(got.load(), -2) << "nothing was pushed: the consumer still sleeps";
+    // A plain push wakes it; once an item waits, the push goes through either way.
+    ASSERT_EQ(push(&q, 8), 1u);
+    consumer.join();
+    EXPECT_EQ(got.load(), 8);
+    ASSERT_EQ(push(&q, 9), 1u);
+    EXPECT_EQ(conn_queue_push_unless_idle(&q, &it, 1, 0, &queued, &idle), 1u);
+    EXPECT_EQ(idle, 0);
+    EXPECT_EQ(queued, 2u);
+}
+
 // Many producers and consumers on the pool's own paths (batches both ways, the consumers'
 // service times feeding the wake-up policy), with `waiters` of the consumers on a waiter of
 // their own and the rest on the shared condition variable: every item comes out exactly once.

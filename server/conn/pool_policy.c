@@ -1,4 +1,4 @@
-/* pool_policy.c -- the pool's hand-off policy, stated once: when to wake a worker, how much a worker takes, when the accept thread refills the queue. */
+/* pool_policy.c -- the pool's hand-off policy, stated once: when to wake a worker, how much a worker takes, when the accept thread refills the queue or serves a connection itself. */
 #include "pool_policy.h"
 
 /* How many workers can usefully be awake at once: CPUs x (wall time / CPU time) per item. */
@@ -48,4 +48,18 @@ pool_refill pool_refill_for(size_t capacity, size_t workers, size_t batch, size_
         low = high;
     pool_refill r = {block && backlog >= 4 * high, low, high};
     return r;
+}
+
+int pool_may_serve_here(pool_serve_budget *b, uint64_t now_ns)
+{
+    if (b->window_start_ns == 0 || now_ns - b->window_start_ns >= POOL_SERVE_WINDOW_NS) {
+        b->window_start_ns = now_ns;
+        b->served_ns = 0;
+    }
+    return b->served_ns < POOL_SERVE_WINDOW_NS / 2;
+}
+
+void pool_served_here(pool_serve_budget *b, uint64_t spent_ns)
+{
+    b->served_ns += spent_ns;
 }

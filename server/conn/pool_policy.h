@@ -1,4 +1,4 @@
-/* pool_policy.h -- the pool's hand-off policy, stated once: when to wake a worker, how much a worker takes, when the accept thread refills the queue. */
+/* pool_policy.h -- the pool's hand-off policy, stated once: when to wake a worker, how much a worker takes, when the accept thread refills the queue or serves a connection itself. */
 #ifndef GREETER_POOL_POLICY_H
 #define GREETER_POOL_POLICY_H
 
@@ -69,6 +69,23 @@ size_t pool_share(size_t queued, unsigned consumers, size_t max);
 
 /* A moving average over about eight samples (of per-item service times). */
 uint64_t pool_average(uint64_t average, uint64_t sample);
+
+/* The accept thread serves a bare greeting itself while every worker sleeps (model_pool.c),
+ * but for at most half of each POOL_SERVE_WINDOW_NS: past that the load is worth a worker's
+ * wake-up, and the accept thread keeps the other half for accepting. */
+#define POOL_SERVE_WINDOW_NS 10000000u
+
+typedef struct pool_serve_budget {
+    uint64_t window_start_ns; /* the current window's start (0: none yet) */
+    uint64_t served_ns;       /* spent serving in it */
+} pool_serve_budget;
+
+/* 1 when the accept thread may serve now: less than half of the window that holds now_ns
+ * went to serving (a new window starts when the last one is over). */
+int pool_may_serve_here(pool_serve_budget *b, uint64_t now_ns);
+
+/* Adds serving that took spent_ns to the current window. */
+void pool_served_here(pool_serve_budget *b, uint64_t spent_ns);
 
 /* The accept thread's refill marks; refill 0 means accept at once (no marks). */
 typedef struct pool_refill {

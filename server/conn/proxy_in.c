@@ -29,13 +29,12 @@ struct proxy_in_buf {
     unsigned char data[PROXY_IN_MAX];
 };
 
-/* Takes n bytes that a peek showed are in the socket, into sink (NULL: discards them). */
-static int consume(int fd, unsigned char *sink, size_t n)
+/* Takes n bytes that a peek showed are in the socket, into into. */
+static int consume(int fd, unsigned char *into, size_t n)
 {
-    unsigned char discard[PROXY_IN_MAX];
     size_t got = 0;
     while (got < n) {
-        ssize_t r = recv(fd, (sink ? sink : discard) + got, n - got, MSG_DONTWAIT);
+        ssize_t r = recv(fd, into + got, n - got, MSG_DONTWAIT);
         if (r > 0)
             got += (size_t)r;
         else if (!(r < 0 && errno == EINTR))
@@ -59,7 +58,7 @@ static proxy_in_result failed(conn_item *conn, const char *reason, const char **
 
 /* The header is not all in: takes the n bytes that came (all of them header: it is
  * incomplete) out of the socket, after those already kept. */
-static proxy_in_result wait_for_more(conn_item *conn, size_t n, const char **why)
+static proxy_in_result keep_part(conn_item *conn, size_t n, const char **why)
 {
     if (conn->proxy_buf == NULL && (conn->proxy_buf = calloc(1, sizeof(*conn->proxy_buf))) == NULL)
         return failed(conn, "out of memory for its PROXY header", why);
@@ -89,12 +88,14 @@ proxy_in_result proxy_in_try(conn_item *conn, const char **why)
     proxy_header hdr;
     int rc = proxy_header_parse(buf, total, &hdr);
     if (rc == PROXY_HEADER_INCOMPLETE && total < sizeof(buf))
-        return wait_for_more(conn, (size_t)n, why);
+        return keep_part(conn, (size_t)n, why);
     if (rc < 0)
         return failed(conn, rc == PROXY_HEADER_INVALID ? "no valid PROXY header"
                                                        : "PROXY header longer than 2048 bytes", why);
     /* What was kept is all header (it was incomplete), so the header ends past it. */
-    if (consume(conn->fd, NULL, (size_t)rc - have) < 0)
+    if ((size_t)rc <= have)
+        return failed(conn, "no valid PROXY header", why);
+    if (consume(conn->fd, buf + have, (size_t)rc - have) < 0) /* the bytes peeked, again */
         return failed(conn, "reset while reading its PROXY header", why);
     if (!hdr.local) {
         memcpy(&conn->peer, &hdr.src, hdr.addr_len);

@@ -239,11 +239,20 @@ static void do_append(conn_queue *q, const conn_item *item)
     do_wake_if_needed(q, item->accepted_ns);
 }
 
-size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int wait,
-                            size_t *queued)
+/* Lock held. Nothing queued, and every consumer asleep with no wake-up on its way. */
+static int do_all_asleep(conn_queue *q)
+{
+    ASSERT_HELD(q);
+    return q->count == 0 && q->wakeups_pending == 0 && q->idle_consumers >= q->consumers;
+}
+
+static size_t push(conn_queue *q, const conn_item *items, size_t n, int wait, size_t *queued,
+                   int *idle)
 {
     size_t pushed = 0;
     queue_lock(q);
+    if (idle != NULL && (*idle = do_all_asleep(q)))
+        n = 0;
     while (pushed < n && !q->closed) {
         if (q->count == q->capacity) {
             if (!wait)
@@ -261,6 +270,18 @@ size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int
         *queued = q->count;
     queue_unlock(q);
     return pushed;
+}
+
+size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int wait,
+                            size_t *queued)
+{
+    return push(q, items, n, wait, queued, NULL);
+}
+
+size_t conn_queue_push_unless_idle(conn_queue *q, const conn_item *items, size_t n, int wait,
+                                   size_t *queued, int *idle)
+{
+    return push(q, items, n, wait, queued, idle);
 }
 
 size_t conn_queue_pop_many(conn_queue *q, conn_item *out, size_t max, unsigned consumers,
@@ -338,12 +359,4 @@ size_t conn_queue_depth(conn_queue *q)
     size_t count = q->count;
     queue_unlock(q);
     return count;
-}
-
-int conn_queue_all_asleep(conn_queue *q)
-{
-    queue_lock(q);
-    int asleep = q->count == 0 && q->wakeups_pending == 0 && q->idle_consumers >= q->consumers;
-    queue_unlock(q);
-    return asleep;
 }

@@ -80,6 +80,11 @@ void conn_queue_destroy(conn_queue *q);
  * or closed. When queued is not NULL it receives how many items the queue then held. */
 size_t conn_queue_push_many(conn_queue *q, const conn_item *items, size_t n, int wait,
                             size_t *queued);
+/* The same, unless nothing is queued and every consumer sleeps with no wake-up on its way (a
+ * push would have to wake one): then appends nothing, returns 0 and sets *idle, so that the
+ * caller may serve the items itself; else clears *idle. One lock either way. */
+size_t conn_queue_push_unless_idle(conn_queue *q, const conn_item *items, size_t n, int wait,
+                                   size_t *queued, int *idle);
 
 /*
  * Takes several items under one lock, waiting while the queue is empty and open: its fair
@@ -112,10 +117,6 @@ size_t conn_queue_high_water(conn_queue *q);
 
 /* The items queued right now (for the metrics page: it takes the lock). */
 size_t conn_queue_depth(conn_queue *q);
-
-/* 1 when nothing is queued and every consumer sleeps with no wake-up on its way: a hand-off
- * now would have to wake one. */
-int conn_queue_all_asleep(conn_queue *q);
 
 #ifdef __cplusplus
 }

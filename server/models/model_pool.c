@@ -153,25 +153,31 @@ static int reclaim_place(void *arg, const struct sockaddr *peer)
     return waiting_room_reclaim(p->room, peer);
 }
 
-/* The accept thread serves a batch itself when a hand-off would cost more than the work: every
- * connection in it is a bare greeting (waiting_room_is_instant: a send and a close check that
- * never wait, the room takes what would), every worker sleeps, nothing is queued, and the
- * batch is short of full, so the backlog is drained. Waking a sleeping worker on another CPU
- * costs more than the greeting itself (results/conn-cost-notes.md); once load keeps a worker
- * awake, or fills a batch, every connection goes through the queue. 1 when served here. */
-static int serve_here(pool *p, const conn_item *batch, size_t n)
+/* Whether the accept thread may serve this batch itself, if the queue finds every worker
+ * asleep (conn_queue_push_unless_idle): every connection in it is a bare greeting
+ * (waiting_room_is_instant: a send and a close check that never wait; the room takes what
+ * would), the batch is short of full (the backlog is drained), and serving has taken less
+ * than half of the accept thread's time lately (pool_may_serve_here). Waking a sleeping
+ * worker on another CPU costs more than the greeting itself (results/conn-cost-notes.md);
+ * under more load the batches fill or the budget runs out, a worker is woken, and while one
+ * is awake every connection goes through the queue. */
+static int may_serve_here(pool *p, pool_serve_budget *budget, const conn_item *batch, size_t n)
 {
     if (p->srv->cfg->always_hand_off || n == BATCH_MAX)
         return 0;
     for (size_t i = 0; i < n; i++)
         if (!waiting_room_is_instant(p->room, &batch[i]))
             return 0;
-    if (!conn_queue_all_asleep(&p->queue))
-        return 0;
+    return pool_may_serve_here(budget, batch[n - 1].accepted_ns);
+}
+
+/* Serves a batch in the accept thread, as a worker would. */
+static void serve_here(pool *p, pool_serve_budget *budget, const conn_item *batch, size_t n)
+{
     for (size_t i = 0; i < n; i++)
         waiting_room_serve(p->room, &batch[i]);
     server_stats_add(&p->srv->stats->accept_served, n);
-    return 1;
+    pool_served_here(budget, clock_now_ns() - batch[n - 1].accepted_ns);
 }
 
 /* Runs in the calling thread until shutdown: every accepted connection goes to the queue, is
@@ -190,6 +196,7 @@ static void accept_loop(pool *p)
     acc.on_busy = reclaim_place;
     acc.busy_arg = p;
     size_t queued = 0; /* what the queue held after our last push */
+    pool_serve_budget budget = {0, 0};
     for (;;) {
         if (ap.marks.refill && queued >= ap.marks.high)
             wait_for_refill(&ap);
@@ -199,10 +206,14 @@ static void accept_loop(pool *p)
         size_t n = 1;
         while (n < BATCH_MAX && acceptor_try_next(&acc, &batch[n]))
             n++;
-        if (serve_here(p, batch, n))
+        int block = cfg->overload == OVERLOAD_BLOCK, idle = 0;
+        size_t pushed = may_serve_here(p, &budget, batch, n)
+                            ? conn_queue_push_unless_idle(&p->queue, batch, n, block, &queued, &idle)
+                            : conn_queue_push_many(&p->queue, batch, n, block, &queued);
+        if (idle) {
+            serve_here(p, &budget, batch, n);
             continue;
-        size_t pushed = conn_queue_push_many(&p->queue, batch, n, cfg->overload == OVERLOAD_BLOCK,
-                                             &queued);
+        }
         for (size_t i = pushed; i < n; i++)
             handler_turn_away(&cfg->handler, &batch[i], p->srv->stats);
     }

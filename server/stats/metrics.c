@@ -95,8 +95,8 @@ static void counters(page *p, server_stats *s)
          "Connections and datagrams over --rate-per-ip, turned away (also counted in rejected).",
          offsetof(server_stats, rate_limited)},
         {"greeter_pool_accept_thread_served_total",
-         "Pool: connections the accept thread served itself, a bare greeting while every worker "
-         "slept and nothing was queued (the rest were handed to a worker).",
+         "Pool: connections the accept thread served itself (a bare greeting while every worker "
+         "slept and nothing was queued) instead of handing them to a worker.",
          offsetof(server_stats, accept_served)},
         {"greeter_udp_too_small_total",
          "Datagrams left unanswered: the greeting is more than --udp-amplification times their "

@@ -40,7 +40,8 @@ typedef struct server_stats {
                                     * datagram, left unanswered (also counted in rejected) */
     _Atomic uint64_t accept_served; /* pool: served by the accept thread itself, no hand-off */
     /* Written where connections are served rather than where they are accepted, so on a
-     * line of their own: the accept thread's increments do not bounce it. */
+     * line of their own: the accept thread's increments do not bounce it (it writes here only
+     * when it serves a connection itself, while every pool worker sleeps). */
     _Alignas(64) _Atomic uint64_t busy; /* workers serving a connection now (a gauge) */
     _Atomic uint64_t duration_sum_ns;   /* connection times (server_stats_observe_duration) */
     _Atomic uint64_t duration_buckets[STATS_DURATION_BUCKETS]; /* per bucket, not cumulative */
