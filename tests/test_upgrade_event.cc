@@ -204,10 +204,15 @@ TEST(UpgradeEvent, FailedUpgradesUnderTlsLoadLeaveTheOldProcessWholeAndResetNoCl
         }, 5000)) << server.err();
     }
     EXPECT_EQ(load.wait_exit(20000), 0) << load.err();
-    long greetings = -1, errors = -1;
-    EXPECT_TRUE(loadgen_counts(load.out(), &greetings, &errors)) << load.out();
+    long greetings = -1, errors = -1, unfinished = -1;
+    EXPECT_TRUE(loadgen_counts(load.out(), &greetings, &errors, &unfinished)) << load.out();
     EXPECT_EQ(errors, 0) << "loadgen saw errors: " << load.out();
-    EXPECT_EQ(summary_field(stop_server(server), "greeted"), greetings);
+    // Every greeting loadgen counted was the server's; a handshake still under way when
+    // loadgen stopped waiting (its 'unfinished': slow under the sanitizers, not an error) may
+    // have been greeted after it left (one run: 200 greeted, 176 counted).
+    long greeted = summary_field(stop_server(server), "greeted");
+    EXPECT_GE(greeted, greetings) << load.out();
+    EXPECT_LE(greeted, greetings + unfinished) << load.out();
 }
 
 // A socket passed by a service manager that runs the service as a user (systemd's
