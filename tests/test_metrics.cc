@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "loadgen_testutil.h"
@@ -275,10 +276,10 @@ TEST(Metrics, CountersEqualTheSummaryAfterALoadRun)
 }
 
 // The pool's accept thread greets a plain client itself while every worker sleeps (a bare
-// greeting costs less than a wake-up): one client at a time, most connections are counted so
-// (not all: one may come while the workers are still starting, or while the worker that served
-// the one before has not gone back to sleep, as under the sanitizers). It never does with
-// --always-hand-off, nor for what may wait or costs more: TLS, --work-us, an access log.
+// greeting costs less than a wake-up): one client at a time, each once the server is idle,
+// most connections are counted so (not all: on a loaded machine a worker may still be on its
+// way back to sleep). It never does with --always-hand-off, nor for what may wait or costs
+// more: TLS, --work-us, an access log.
 TEST(Metrics, PoolAcceptThreadServesBareGreetingsOnlyWhileWorkersSleep)
 {
     struct Case {
@@ -300,6 +301,10 @@ TEST(Metrics, PoolAcceptThreadServesBareGreetingsOnlyWhileWorkersSleep)
         ASSERT_TRUE(start_with_metrics(server, c.args, &port, &metrics_port) && port > 0) << server.err();
         bool tls = what == "--tls-cert";
         for (int i = 0; i < clients; i++) {
+            // Each client once the server is idle: no worker still busy with the last one (a
+            // worker that has not gone back to sleep yet would take this one too).
+            scrape_until(metrics_port, {"greeter_workers_busy"}, 0);
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
             if (tls) {
                 TlsTestClient client;
                 ASSERT_TRUE(client.connect(port) && client.handshake());
