@@ -2,39 +2,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/p99-sleep1ms.svg'
 $m0 << EOD
-10 14.191
-100 124.863
-1000 1144.831
+10 13.767
+100 118.847
+1000 1153.979
 EOD
 $m1 << EOD
-10 27.167
-100 189.951
-1000 1676.287
+10 32.143
+100 207.103
+1000 2095.103
 EOD
 $m2 << EOD
-10 2.057
-100 16.399
-1000 156.799
+10 2.034
+100 16.927
+1000 148.351
 EOD
 $m3 << EOD
-10 2.479
-100 12.991
-1000 115.007
+10 2.821
+100 12.647
+1000 114.431
 EOD
 $m4 << EOD
-10 2.239
-100 21.503
-1000 161.023
+10 2.133
+100 21.775
+1000 155.007
 EOD
 $m5 << EOD
-10 2.341
-100 8.343
-1000 66.495
+10 2.289
+100 9.239
+1000 84.735
 EOD
 $m6 << EOD
-10 2.445
-100 7.339
-1000 46.015
+10 2.495
+100 6.599
+1000 57.663
 EOD
 set title 'p99 greeting latency vs concurrency, 1 ms sleep work'
 set xlabel 'concurrent connections (loadgen -c)'

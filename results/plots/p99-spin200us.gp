@@ -2,39 +2,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/p99-spin200us.svg'
 $m0 << EOD
-10 3.177
-100 25.391
-1000 227.711
+10 3.787
+100 25.967
+1000 311.807
 EOD
 $m1 << EOD
-10 24.639
-100 175.743
-1000 1635.327
+10 34.847
+100 238.463
+1000 2019.327
 EOD
 $m2 << EOD
-10 7.171
-100 27.999
-1000 143.743
+10 6.411
+100 31.919
+1000 147.967
 EOD
 $m3 << EOD
-10 5.027
-100 30.415
-1000 182.527
+10 5.807
+100 32.543
+1000 192.767
 EOD
 $m4 << EOD
-10 3.041
-100 25.455
-1000 145.151
+10 3.503
+100 29.071
+1000 151.423
 EOD
 $m5 << EOD
-10 2.995
-100 20.175
-1000 136.319
+10 3.387
+100 18.975
+1000 249.727
 EOD
 $m6 << EOD
-10 4.001
-100 25.759
-1000 163.455
+10 4.379
+100 29.215
+1000 299.263
 EOD
 set title 'p99 greeting latency vs concurrency, 200 us spin work'
 set xlabel 'concurrent connections (loadgen -c)'

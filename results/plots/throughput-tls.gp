@@ -2,11 +2,11 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/throughput-tls.svg'
 $d << EOD
-"fork" 158.333333333333 142.333333333333
-"pool" 1453.33333333333 3146.66666666667
-"event" 1451.66666666667 3191.0
-"nginx (ref)" 1573.33333333333 3653.0
-"nginx-per-core (ref)" 1403.66666666667 3621.66666666667
+"fork" 98.6666666666667 109.0
+"pool" 1211.33333333333 1895.0
+"event" 1196.33333333333 2229.0
+"nginx (ref)" 1161.66666666667 2453.66666666667
+"nginx-per-core (ref)" 1193.33333333333 2422.33333333333
 EOD
 set title 'TLS greetings/s, bare greeting, -c 100: full and resumed handshakes'
 set ylabel 'greetings/s (median)'
