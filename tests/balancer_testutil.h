@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -78,14 +77,9 @@ inline bool fill_template(const std::string &rel, const std::map<std::string, st
 // Sends one command line to HAProxy's admin socket; its answer ("" on failure).
 inline std::string haproxy_command(const std::string &socket_path, const std::string &command)
 {
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un sa = {};
-    sa.sun_family = AF_UNIX;
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", socket_path.c_str());
-    if (connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) < 0) {
-        close(fd);
+    int fd = connect_unix(socket_path);
+    if (fd < 0)
         return "";
-    }
     std::string line = command + "\n";
     (void)!write(fd, line.data(), line.size());
     return read_to_eof(fd, 5000);

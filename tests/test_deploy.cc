@@ -29,15 +29,8 @@ const char *kActivate = "/usr/bin/systemd-socket-activate";
 // Reads the greeting from a UNIX stream socket; "" on failure.
 std::string fetch_unix(const std::string &path)
 {
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un a = {};
-    a.sun_family = AF_UNIX;
-    snprintf(a.sun_path, sizeof(a.sun_path), "%s", path.c_str());
-    if (connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof(a)) < 0) {
-        close(fd);
-        return "";
-    }
-    return read_to_eof(fd, 5000);
+    int fd = connect_unix(path);
+    return fd < 0 ? "" : read_to_eof(fd, 5000);
 }
 
 // Retries fetch_greeting until it answers (a launcher may still be binding) or 5 s pass.

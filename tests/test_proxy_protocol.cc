@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -93,19 +92,6 @@ long long tree_cpu_ticks(pid_t pid)
     for (pid_t child; children >> child;)
         sum += ticks(child);
     return sum;
-}
-
-int connect_unix(const std::string &path)
-{
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un a = {};
-    a.sun_family = AF_UNIX;
-    snprintf(a.sun_path, sizeof(a.sun_path), "%s", path.c_str());
-    if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof(a)) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
 }
 
 // Half a header on a UNIX socket (whose poll and epoll ignore the receive low-water mark)
@@ -342,11 +328,8 @@ TEST(ProxyProtocolInherited, TcpAndUnixSocketsFromTheLauncherReadTheHeader)
         << server.error();
     ASSERT_TRUE(wait_until([&] { return proxied_fetch(port, v1("192.0.2.44", 4444)) == kGreeting; }))
         << server.err();
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un a = {};
-    a.sun_family = AF_UNIX;
-    snprintf(a.sun_path, sizeof(a.sun_path), "%s", sock.c_str());
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof(a)), 0);
+    int fd = connect_unix(sock);
+    ASSERT_GE(fd, 0);
     std::string hdr = v2(1, "192.0.2.45", 4545);
     ASSERT_EQ(write(fd, hdr.data(), hdr.size()), static_cast<ssize_t>(hdr.size()));
     EXPECT_EQ(read_to_eof(fd, 5000), kGreeting);

@@ -138,6 +138,9 @@ std::string test_cert(const std::string &name);
 // 127.0.0.0/8 is ours), with a receive buffer of rcvbuf bytes when > 0; -1 on failure.
 int connect_tcp(int port, const char *source = nullptr, int rcvbuf = 0);
 
+// A connection to the UNIX stream socket at path; -1 on failure.
+int connect_unix(const std::string &path);
+
 // Reads fd until EOF, an error or timeout_ms, then closes it; returns what arrived.
 std::string read_to_eof(int fd, int timeout_ms = 15000);
 

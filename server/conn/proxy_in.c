@@ -48,11 +48,16 @@ void proxy_in_discard(const conn_item *conn)
     free(conn->proxy_buf);
 }
 
+static void forget_part(conn_item *conn)
+{
+    free(conn->proxy_buf);
+    conn->proxy_buf = NULL;
+}
+
 static proxy_in_result failed(conn_item *conn, const char *reason, const char **why)
 {
     *why = reason;
-    free(conn->proxy_buf);
-    conn->proxy_buf = NULL;
+    forget_part(conn);
     return PROXY_IN_FAILED;
 }
 
@@ -101,8 +106,7 @@ proxy_in_result proxy_in_try(conn_item *conn, const char **why)
         memcpy(&conn->peer, &hdr.src, hdr.addr_len);
         conn->peer_len = hdr.addr_len;
     }
-    free(conn->proxy_buf);
-    conn->proxy_buf = NULL;
+    forget_part(conn);
     conn->proxy_pending = 0;
     return PROXY_IN_DONE;
 }
