@@ -116,7 +116,14 @@ void upgrade(Instance &in)
     size_t before = successors(in.proc.err()).size();
     kill(in.current, SIGUSR2);
     ASSERT_NE(in.proc.wait_for_line("summary:", 10000), "") << in.proc.err();
-    std::vector<pid_t> pids = successors(in.proc.err());
+    // The summary comes on stdout, the successor's line on stderr: another pipe, which may be
+    // read a moment later (one sanitized run found the summary and not yet the line).
+    std::vector<pid_t> pids;
+    wait_until([&] {
+        in.proc.wait_for_line(std::string(1, '\x01'), 20); // collects stderr meanwhile
+        pids = successors(in.proc.err());
+        return pids.size() == before + 1;
+    }, 5000);
     ASSERT_EQ(pids.size(), before + 1) << in.proc.err();
     in.current = pids.back();
 }
