@@ -37,18 +37,18 @@ TEST(PoolWake, NobodyAwakeWakesOne)
     EXPECT_EQ(pool_should_wake(&v), 1);
 }
 
-// A worker that took nothing for longer than a time slice is stuck with a slow client; one
-// merely preempted (less than POOL_STALLED_AFTER_NS) is not.
-TEST(PoolWake, StalledAfterFiveMillisecondsNotBefore)
+// A worker that took nothing for several time slices is stuck; one merely preempted (less
+// than POOL_STALLED_AFTER_NS, which a busy machine's run queue reaches at 5 ms) is not.
+TEST(PoolWake, StalledAfterTwentyMillisecondsNotBefore)
 {
     pool_view v = view();
     v.asleep = 7; // one awake, as many as cheap work can use
     v.queued = 1;
-    v.since_pop_ns = POOL_STALLED_AFTER_NS / 2;
+    v.since_pop_ns = 10000000; // 10 ms: preempted behind a few other threads
     EXPECT_EQ(pool_should_wake(&v), 0);
     v.since_pop_ns = POOL_STALLED_AFTER_NS + 1;
     EXPECT_EQ(pool_should_wake(&v), 1);
-    EXPECT_EQ(POOL_STALLED_AFTER_NS, 5000000u);
+    EXPECT_EQ(POOL_STALLED_AFTER_NS, 20000000u);
 }
 
 // Cheap CPU work (a bare greeting) spreads to a second worker only on a long backlog:
@@ -75,7 +75,24 @@ TEST(PoolWake, WaitingWorkSpreadsEarly)
     EXPECT_EQ(pool_should_wake(&v), 1);
 }
 
-// CPU-heavy work (a TLS handshake): worth spreading, but no more awake than CPUs.
+// CPU-heavy work (a TLS handshake): a second worker once the first falls behind (more than
+// POOL_CPU_BACKLOG_NS queued per awake worker), not for an item or two queued behind it.
+TEST(PoolWake, CpuWorkSpreadsOnceAWorkerFallsBehind)
+{
+    pool_view v = view();
+    v.service_ns = 450000;
+    v.service_cpu_ns = 400000;
+    v.asleep = 7; // one awake
+    v.queued = 2; // 0.9 ms queued: it keeps up
+    EXPECT_EQ(pool_should_wake(&v), 0);
+    v.queued = 3; // 1.35 ms
+    EXPECT_EQ(pool_should_wake(&v), 1);
+    v.service_ns = 1800000; // the same CPU, but mostly waiting: another worker at once
+    v.queued = 1;
+    EXPECT_EQ(pool_should_wake(&v), 1);
+}
+
+// CPU-heavy work: worth spreading, but no more awake than CPUs.
 TEST(PoolWake, CpuWorkStopsAtOneWorkerPerCpu)
 {
     pool_view v = view();

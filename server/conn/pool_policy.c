@@ -19,9 +19,11 @@ int pool_should_wake(const pool_view *v)
     if (awake >= useful_awake(v))
         return 0;
     uint64_t backlog_ns = v->queued * v->service_ns / awake;
-    int worth_spreading = v->service_ns >= 4 * v->service_cpu_ns ||
-                          v->service_cpu_ns >= POOL_SPREAD_CPU_NS;
-    return backlog_ns > (worth_spreading ? POOL_WAKE_AFTER_NS : POOL_LONG_BACKLOG_NS);
+    if (v->service_ns >= 4 * v->service_cpu_ns)
+        return backlog_ns > POOL_WAKE_AFTER_NS; /* mostly waits */
+    if (v->service_cpu_ns >= POOL_SPREAD_CPU_NS)
+        return backlog_ns > POOL_CPU_BACKLOG_NS; /* computes */
+    return backlog_ns > POOL_LONG_BACKLOG_NS;
 }
 
 size_t pool_share(size_t queued, unsigned consumers, size_t max)

@@ -13,23 +13,31 @@ extern "C" {
  * Wake-ups are the expensive part of a hand-off (a futex call and a context switch on each
  * side), so the queue wakes a sleeping worker only when it helps:
  *   - nobody is awake, or the awake workers have taken nothing for POOL_STALLED_AFTER_NS
- *     (they are stuck with slow clients). That is longer than a scheduler time slice: on a
- *     busy machine a worker that is merely preempted must not look stuck, or one wake-up
- *     cascades into the whole pool running and sleeping in turn;
+ *     (they are stuck: a sudden block the service averages do not show yet). That is
+ *     several scheduler time slices: on a busy machine a worker that is merely preempted
+ *     must not look stuck. Each such wake-up adds a runnable thread, which makes the next
+ *     preemption longer: at 5 ms, TLS handshakes beside a client on the same two CPUs woke
+ *     all eight workers one by one (results/conn-cost-notes.md);
  *   - otherwise only while fewer are awake than can usefully run at once (the CPUs times the
  *     ratio of an item's wall time to its CPU time: work that mostly waits can use many
  *     workers per CPU; work that mostly computes gains nothing past one per CPU), and only
  *     when the queued items would keep the awake ones busy for long: queued x service time /
- *     awake above POOL_WAKE_AFTER_NS for work worth spreading, above POOL_LONG_BACKLOG_NS for
- *     the rest. Work is worth spreading when an item mostly waits (wall time at least 4x its
- *     CPU time, more than preemption alone explains) or costs at least POOL_SPREAD_CPU_NS of
- *     CPU. Below that, as for a bare greeting whose cost is mostly the kernel's, one worker
- *     serving items back to back beats two on two CPUs: they would pay a wake-up each, share
- *     the kernel's socket structures across CPUs, and take the CPU from the very clients
- *     that send the work.
+ *     awake above
+ *       POOL_WAKE_AFTER_NS for work that mostly waits (wall time at least 4x its CPU time,
+ *         more than preemption alone explains): another worker overlaps the waits;
+ *       POOL_CPU_BACKLOG_NS for work that computes at least POOL_SPREAD_CPU_NS per item (a
+ *         TLS handshake): a second CPU helps once one worker falls behind, not for the
+ *         item or two queued behind the one it is computing, the normal state of a worker
+ *         that keeps up. Spread over two CPUs beside other processes, each handshake cost
+ *         20-45% more CPU here, and the wake-up took a CPU from the clients;
+ *       POOL_LONG_BACKLOG_NS for the rest: as for a bare greeting whose cost is mostly the
+ *         kernel's, one worker serving items back to back beats two on two CPUs: they would
+ *         pay a wake-up each, share the kernel's socket structures across CPUs, and take the
+ *         CPU from the very clients that send the work.
  * Bare greetings then run on one busy worker that drains many items per wake-up, CPU work
- * (TLS handshakes) on one worker per CPU, and slow work (a 1 ms sleep) wakes as many as it
- * needs. Each worker takes its fair share of the queue per lock (pool_share).
+ * (TLS handshakes) on as many workers as keep up, at most one per CPU, and slow work (a 1 ms
+ * sleep) wakes as many as it needs. Each worker takes its fair share of the queue per lock
+ * (pool_share).
  *
  * The accept thread (under --overload block) refills the queue between two marks instead of
  * emptying the kernel's backlog at each wake-up: it waits for the listener only while fewer
@@ -44,9 +52,10 @@ extern "C" {
  * have its connection attempt dropped.
  */
 #define POOL_WAKE_AFTER_NS 200000u
+#define POOL_CPU_BACKLOG_NS 1000000u
 #define POOL_LONG_BACKLOG_NS 10000000u
 #define POOL_SPREAD_CPU_NS 50000u
-#define POOL_STALLED_AFTER_NS 5000000u
+#define POOL_STALLED_AFTER_NS 20000000u
 #define POOL_STALLED_AFTER_MS ((int)(POOL_STALLED_AFTER_NS / 1000000u))
 
 /* What the wake-up rule looks at: a snapshot of the queue, taken under its lock. */

@@ -105,7 +105,7 @@ size_t conn_queue_pop_many(conn_queue *q, conn_item *out, size_t max, unsigned c
 int conn_queue_wait_below(conn_queue *q, size_t mark, int timeout_ms);
 
 /* For the producer's idle moments: wakes a consumer when items wait and the awake consumers
- * have taken nothing for POOL_STALLED_AFTER_NS (they are busy with slow clients). Returns the
+ * have taken nothing for POOL_STALLED_AFTER_NS (they are stuck). Returns the
  * milliseconds after which to call again, or -1 when the queue is empty. */
 int conn_queue_nudge(conn_queue *q);
 
