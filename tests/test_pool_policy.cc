@@ -87,8 +87,23 @@ TEST(PoolWake, CpuWorkSpreadsOnceAWorkerFallsBehind)
     EXPECT_EQ(pool_should_wake(&v), 0);
     v.queued = 3; // 1.35 ms
     EXPECT_EQ(pool_should_wake(&v), 1);
-    v.service_ns = 1800000; // the same CPU, but mostly waiting: another worker at once
+    v.service_ns = 600000; // mostly waiting: 600 us queued is past POOL_WAKE_AFTER_NS
+    v.service_cpu_ns = 100000;
     v.queued = 1;
+    EXPECT_EQ(pool_should_wake(&v), 1);
+}
+
+// Work that computes, slowed by preemption to twice its CPU time, still gets one worker per
+// CPU: more would only be preempted more.
+TEST(PoolWake, PreemptedCpuWorkStillStopsAtOneWorkerPerCpu)
+{
+    pool_view v = view();
+    v.service_ns = 900000;
+    v.service_cpu_ns = 400000;
+    v.queued = 50;
+    v.asleep = 6; // two awake on two CPUs
+    EXPECT_EQ(pool_should_wake(&v), 0);
+    v.service_ns = 1600000; // 4x: now it mostly waits, and 8 workers are useful
     EXPECT_EQ(pool_should_wake(&v), 1);
 }
 

@@ -6,6 +6,8 @@
 #include <thread>
 #include <vector>
 
+#include "clock.h"
+#include "pool_policy.h"
 #include "queue.h"
 
 namespace {
@@ -343,6 +345,64 @@ TEST(QueueWaiters, TheConsumerIdleLastIsWokenFirst)
     while (taker.load() < 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     EXPECT_EQ(taker.load(), 2);
+    conn_queue_close(&q);
+    for (auto &t : consumers)
+        t.join();
+    conn_queue_destroy(&q);
+}
+
+// A batch pushed after a quiet spell wakes one sleeping consumer, not one per item: a consumer
+// just woken is not a stuck one, however long ago the last pop was.
+TEST(QueueWaiters, ABatchAfterAQuietSpellWakesOneConsumer)
+{
+    conn_queue q;
+    char err[128];
+    ASSERT_EQ(conn_queue_init(&q, 64, err, sizeof(err)), 0);
+    ASSERT_EQ(conn_queue_reserve_waiters(&q, 3, err, sizeof(err)), 0);
+    std::atomic<int> taken[3] = {{0}, {0}, {0}};
+    std::atomic<int> total{0};
+    std::atomic<bool> hold{false};
+    std::vector<std::thread> consumers;
+    for (int c = 0; c < 3; c++) {
+        consumers.emplace_back([&, c] {
+            conn_item out;
+            // Each pop reports cheap work (20 us, 18 of them CPU), which one awake consumer
+            // serves best: the backlog rule wakes nobody for a short batch.
+            while (conn_queue_pop_many(&q, &out, 1, 3, 20000, 18000) == 1) {
+                taken[c]++;
+                // Once held, an item keeps its consumer a while: another consumer woken
+                // meanwhile takes the next one, so the counts show every wake-up.
+                if (hold)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+                total++;
+            }
+        });
+    }
+    // The queue's service averages start at "slow work" and move an eighth per report.
+    for (int i = 0; i < 40; i++)
+        ASSERT_EQ(push(&q, i), 1u);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (total.load() < 40 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_EQ(total.load(), 40);
+    ASSERT_TRUE(wait_for_waiters(&q, 3, 0));
+    hold = true;
+    for (auto &t : taken)
+        t = 0;
+    // Longer than POOL_STALLED_AFTER_NS since anything was taken.
+    std::this_thread::sleep_for(std::chrono::nanoseconds(POOL_STALLED_AFTER_NS + 5000000u));
+    conn_item batch[3] = {item(1), item(2), item(3)};
+    for (auto &it : batch)
+        it.accepted_ns = clock_now_ns(); // the queue reads it as the time of the push
+    ASSERT_EQ(conn_queue_push_many(&q, batch, 3, 0, nullptr), 3u);
+    deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (total.load() < 43 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_EQ(total.load(), 43);
+    int busy = 0;
+    for (auto &t : taken)
+        busy += t.load() > 0;
+    EXPECT_EQ(busy, 1) << "items taken: " << taken[0] << ", " << taken[1] << ", " << taken[2];
     conn_queue_close(&q);
     for (auto &t : consumers)
         t.join();

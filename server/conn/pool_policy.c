@@ -1,11 +1,20 @@
 /* pool_policy.c -- the pool's hand-off policy, stated once: when to wake a worker, how much a worker takes, when the accept thread refills the queue or serves a connection itself. */
 #include "pool_policy.h"
 
-/* How many workers can usefully be awake at once: CPUs x (wall time / CPU time) per item. */
+/* Whether an item mostly waits: its wall time at least 4x its CPU time, more than
+ * preemption alone explains. */
+static int mostly_waits(const pool_view *v)
+{
+    return v->service_ns >= 4 * v->service_cpu_ns;
+}
+
+/* How many workers can usefully be awake at once: CPUs x (wall time / CPU time) per item for
+ * work that mostly waits, one per CPU for work that computes (its wall time over its CPU time
+ * is then preemption, which more workers would only make longer). */
 static unsigned useful_awake(const pool_view *v)
 {
     uint64_t per_cpu = v->service_ns / (v->service_cpu_ns ? v->service_cpu_ns : 1);
-    uint64_t useful = (uint64_t)v->cpus * (per_cpu > 0 ? per_cpu : 1);
+    uint64_t useful = (uint64_t)v->cpus * (mostly_waits(v) && per_cpu > 0 ? per_cpu : 1);
     return useful > v->consumers ? v->consumers : (unsigned)useful;
 }
 
@@ -19,8 +28,8 @@ int pool_should_wake(const pool_view *v)
     if (awake >= useful_awake(v))
         return 0;
     uint64_t backlog_ns = v->queued * v->service_ns / awake;
-    if (v->service_ns >= 4 * v->service_cpu_ns)
-        return backlog_ns > POOL_WAKE_AFTER_NS; /* mostly waits */
+    if (mostly_waits(v))
+        return backlog_ns > POOL_WAKE_AFTER_NS;
     if (v->service_cpu_ns >= POOL_SPREAD_CPU_NS)
         return backlog_ns > POOL_CPU_BACKLOG_NS; /* computes */
     return backlog_ns > POOL_LONG_BACKLOG_NS;

@@ -18,9 +18,10 @@ extern "C" {
  *     must not look stuck. Each such wake-up adds a runnable thread, which makes the next
  *     preemption longer: at 5 ms, TLS handshakes beside a client on the same two CPUs woke
  *     all eight workers one by one (results/conn-cost-notes.md);
- *   - otherwise only while fewer are awake than can usefully run at once (the CPUs times the
- *     ratio of an item's wall time to its CPU time: work that mostly waits can use many
- *     workers per CPU; work that mostly computes gains nothing past one per CPU), and only
+ *   - otherwise only while fewer are awake than can usefully run at once (for work that
+ *     mostly waits, the CPUs times the ratio of an item's wall time to its CPU time; for work
+ *     that computes, one per CPU: it gains nothing past that, and its wall time beyond its
+ *     CPU time is preemption, which more workers would lengthen), and only
  *     when the queued items would keep the awake ones busy for long: queued x service time /
  *     awake above
  *       POOL_WAKE_AFTER_NS for work that mostly waits (wall time at least 4x its CPU time,
@@ -28,8 +29,9 @@ extern "C" {
  *       POOL_CPU_BACKLOG_NS for work that computes at least POOL_SPREAD_CPU_NS per item (a
  *         TLS handshake): a second CPU helps once one worker falls behind, not for the
  *         item or two queued behind the one it is computing, the normal state of a worker
- *         that keeps up. Spread over two CPUs beside other processes, each handshake cost
- *         20-45% more CPU here, and the wake-up took a CPU from the clients;
+ *         that keeps up. Spread over two CPUs beside its client, the pool spent 1.21-1.29x
+ *         nginx's CPU per handshake here against 1.02-1.11x kept on one CPU
+ *         (results/conn-cost-notes.md), and each wake-up took a CPU from the clients;
  *       POOL_LONG_BACKLOG_NS for the rest: as for a bare greeting whose cost is mostly the
  *         kernel's, one worker serving items back to back beats two on two CPUs: they would
  *         pay a wake-up each, share the kernel's socket structures across CPUs, and take the

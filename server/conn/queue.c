@@ -176,30 +176,46 @@ static void do_wait_for_items(conn_queue *q)
     }
 }
 
+/* Lock held. How long the awake consumers have shown no sign of progress: since one last
+ * took items or was woken (a consumer woken but not yet running is not stuck; counted from
+ * the last pop alone, each item of a batch pushed after a quiet spell woke another). now_ns
+ * may be a little older than those marks (an item's accept time): no time then. */
+static uint64_t do_since_progress(const conn_queue *q, uint64_t now_ns)
+{
+    uint64_t mark = q->last_pop_ns > q->last_wake_ns ? q->last_pop_ns : q->last_wake_ns;
+    return now_ns > mark ? now_ns - mark : 0;
+}
+
+/* Lock held. When the awake consumers would count as stuck (pool_should_wake), a
+ * millisecond past it: when a producer's timed wait should end to check them. Once they
+ * count as stuck (and nobody was left to wake), a whole period later. */
+static uint64_t do_stall_check_at(const conn_queue *q, uint64_t now_ns)
+{
+    uint64_t since = do_since_progress(q, now_ns);
+    uint64_t left = since < POOL_STALLED_AFTER_NS ? POOL_STALLED_AFTER_NS - since
+                                                  : POOL_STALLED_AFTER_NS;
+    return now_ns + left + 1000000u;
+}
+
 /* Lock held. Wakes one sleeping consumer when the policy says it helps. */
 static void do_wake_if_needed(conn_queue *q, uint64_t now_ns)
 {
     ASSERT_HELD(q);
     unsigned asleep = q->idle_consumers > q->wakeups_pending
                           ? q->idle_consumers - q->wakeups_pending : 0;
-    /* now_ns may be a little older than last_pop_ns (an item's accept time): not stalled. */
     pool_view v = {q->count, q->consumers, asleep, q->service_ns, q->service_cpu_ns,
-                   now_ns > q->last_pop_ns ? now_ns - q->last_pop_ns : 0, q->cpus};
-    if (pool_should_wake(&v))
+                   do_since_progress(q, now_ns), q->cpus};
+    if (pool_should_wake(&v)) {
         do_wake_one(q);
+        if (now_ns > q->last_wake_ns)
+            q->last_wake_ns = now_ns;
+    }
 }
 
-/* CLOCK_MONOTONIC now + ms, for the timed waits on not_full. */
-static struct timespec deadline_after_ms(int ms)
+/* A CLOCK_MONOTONIC time (clock_now_ns) for the timed waits on not_full. */
+static struct timespec deadline_at(uint64_t ns)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
+    struct timespec t = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
     return t;
 }
 
@@ -257,9 +273,9 @@ static size_t push(conn_queue *q, const conn_item *items, size_t n, int wait, si
         if (q->count == q->capacity) {
             if (!wait)
                 break;
-            /* Timed, so that consumers stuck with slow clients while others sleep are
-             * noticed (as in conn_queue_wait_below) even though nothing is appended. */
-            struct timespec deadline = deadline_after_ms(POOL_STALLED_AFTER_MS);
+            /* Timed, so that stuck consumers while others sleep are noticed (as in
+             * conn_queue_wait_below) even though nothing is appended. */
+            struct timespec deadline = deadline_at(do_stall_check_at(q, clock_now_ns()));
             if (do_wait_for_room(q, q->capacity, &deadline) == ETIMEDOUT)
                 do_wake_if_needed(q, clock_now_ns());
             continue;
@@ -311,15 +327,19 @@ size_t conn_queue_pop_many(conn_queue *q, conn_item *out, size_t max, unsigned c
 
 int conn_queue_wait_below(conn_queue *q, size_t mark, int timeout_ms)
 {
-    struct timespec deadline = deadline_after_ms(timeout_ms);
+    uint64_t end_ns = clock_now_ns() + (uint64_t)timeout_ms * 1000000u;
     queue_lock(q);
     while (q->count >= mark && !q->closed) {
-        if (do_wait_for_room(q, mark, &deadline) == ETIMEDOUT)
+        uint64_t now = clock_now_ns();
+        if (now >= end_ns)
             break;
+        /* Up by the time the consumers would count as stuck, to check them. */
+        uint64_t check = do_stall_check_at(q, now);
+        struct timespec deadline = deadline_at(check < end_ns ? check : end_ns);
+        if (do_wait_for_room(q, mark, &deadline) == ETIMEDOUT)
+            do_wake_if_needed(q, clock_now_ns());
     }
     int below = q->count < mark || q->closed;
-    if (!below) /* the consumers took nothing for a while: they may be stuck */
-        do_wake_if_needed(q, clock_now_ns());
     queue_unlock(q);
     return below;
 }
@@ -327,9 +347,10 @@ int conn_queue_wait_below(conn_queue *q, size_t mark, int timeout_ms)
 int conn_queue_nudge(conn_queue *q)
 {
     queue_lock(q);
+    uint64_t now = clock_now_ns();
     if (q->count > 0)
-        do_wake_if_needed(q, clock_now_ns());
-    int again_ms = q->count > 0 ? POOL_STALLED_AFTER_MS : -1;
+        do_wake_if_needed(q, now);
+    int again_ms = q->count > 0 ? (int)((do_stall_check_at(q, now) - now) / 1000000u) : -1;
     queue_unlock(q);
     return again_ms;
 }

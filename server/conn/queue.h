@@ -49,6 +49,7 @@ typedef struct conn_queue {
     uint64_t service_ns;      /* moving average of the time one item takes a consumer */
     uint64_t service_cpu_ns;  /* ... and of the CPU time it takes */
     uint64_t last_pop_ns;     /* when a consumer last took items */
+    uint64_t last_wake_ns;    /* when a sleeping consumer was last woken */
     unsigned cpus;            /* CPUs online when the queue was made */
     unsigned waiting_producers;
     size_t wake_producers_below; /* a consumer that leaves fewer items than this signals not_full */
@@ -98,15 +99,16 @@ size_t conn_queue_pop_many(conn_queue *q, conn_item *out, size_t max, unsigned c
 
 /*
  * For a producer that need not keep the queue full: waits while `mark` or more items are
- * queued and the queue is open, at most timeout_ms. While it waits it wakes a consumer if
- * the awake ones are stuck (as conn_queue_nudge). Returns 1 when fewer than mark are queued
- * or the queue is closed, 0 when the time ran out first.
+ * queued and the queue is open, at most timeout_ms. While it waits it wakes a consumer as
+ * soon as the awake ones count as stuck (as conn_queue_nudge). Returns 1 when fewer than mark
+ * are queued or the queue is closed, 0 when the time ran out first.
  */
 int conn_queue_wait_below(conn_queue *q, size_t mark, int timeout_ms);
 
 /* For the producer's idle moments: wakes a consumer when items wait and the awake consumers
- * have taken nothing for POOL_STALLED_AFTER_NS (they are stuck). Returns the
- * milliseconds after which to call again, or -1 when the queue is empty. */
+ * are stuck (none has taken items or been woken for POOL_STALLED_AFTER_NS). Returns the
+ * milliseconds after which to call again (just past the moment they would count as stuck),
+ * or -1 when the queue is empty. */
 int conn_queue_nudge(conn_queue *q);
 
 /* No more pushes: wakes every waiter; pushers get 0 pushed, poppers drain what is left. */
