@@ -1,7 +1,7 @@
 # loadgen tests: the histogram, loadgen's modules in-process, and loadgen runs as a process.
-greeter_add_test(test_hist test_hist.cc)
-greeter_add_test(test_loadgen_units test_loadgen_units.cc LIBS loadgen_core)
-greeter_add_test(test_loadgen_check test_loadgen_check.cc LIBS loadgen_core)
+greeter_add_test(test_hist test_hist.cc UNIT)
+greeter_add_test(test_loadgen_units test_loadgen_units.cc LIBS loadgen_core UNIT)
+greeter_add_test(test_loadgen_check test_loadgen_check.cc LIBS loadgen_core UNIT)
 greeter_add_test(test_loadgen_run test_loadgen_run.cc LIBS loadgen_core)
 add_dependencies(test_loadgen_run loadgen greeter-server)
 greeter_add_test(test_loadgen_transports test_loadgen_transports.cc)

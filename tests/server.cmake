@@ -1,7 +1,7 @@
 # server tests: the queue in-process, the server as a process.
-greeter_add_test(test_queue test_queue.cc LIBS greeter_server_core)
-greeter_add_test(test_pool_policy test_pool_policy.cc LIBS greeter_server_core)
-greeter_add_test(test_mem_trim test_mem_trim.cc LIBS greeter_server_core)
+greeter_add_test(test_queue test_queue.cc LIBS greeter_server_core UNIT)
+greeter_add_test(test_pool_policy test_pool_policy.cc LIBS greeter_server_core UNIT)
+greeter_add_test(test_mem_trim test_mem_trim.cc LIBS greeter_server_core UNIT)
 greeter_add_test(test_server test_server.cc)
 greeter_add_test(test_server_options test_server_options.cc server_options_probe.c LIBS greeter_server_core)
 greeter_add_test(test_models test_models.cc)
