@@ -77,6 +77,7 @@ std::map<std::string, double> median_rates(const std::string &csv_path,
 bool server_has_tls()
 {
     TestProc proc;
+    // 0.2 s per run, the shortest compare takes: what is checked is the pipeline, not figures.
     int code = run_command(proc,
                            {GREETER_BINARY_DIR "/server/greeter-server", "--tls-cert", "x",
                             "--tls-key", "y"},
@@ -108,7 +109,7 @@ TEST(Compare, QuickRunWritesCsvWithEveryModelAndPlotsAndLeavesThePublishedResult
     long csv_before = file_size(root.path("results/results.csv"));
     TestProc proc;
     int code = run_command(proc,
-                           {root.path("results/compare"), "--quick", "--seconds", "0.5", "--bin",
+                           {root.path("results/compare"), "--quick", "--seconds", "0.2", "--bin",
                             GREETER_BINARY_DIR},
                            120000);
     ASSERT_EQ(code, 0) << proc.err();
