@@ -77,8 +77,6 @@ std::map<std::string, double> median_rates(const std::string &csv_path,
 bool server_has_tls()
 {
     TestProc proc;
-    // 0.5 s per run: at 0.2 s the fork model (a fork costs milliseconds here) greeted nobody
-    // within its window once, in a loaded run, and its row said 0 greetings/s.
     int code = run_command(proc,
                            {GREETER_BINARY_DIR "/server/greeter-server", "--tls-cert", "x",
                             "--tls-key", "y"},
@@ -109,6 +107,8 @@ TEST(Compare, QuickRunWritesCsvWithEveryModelAndPlotsAndLeavesThePublishedResult
     std::string readme_before = read_file(root.path("results/README.md"));
     long csv_before = file_size(root.path("results/results.csv"));
     TestProc proc;
+    // 0.5 s per run: at 0.2 s the fork model (a fork costs milliseconds here) greeted nobody
+    // within its window once, in a loaded run, and its row said 0 greetings/s.
     int code = run_command(proc,
                            {root.path("results/compare"), "--quick", "--seconds", "0.5", "--bin",
                             GREETER_BINARY_DIR},

@@ -2,39 +2,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/p99-sleep1ms.svg'
 $m0 << EOD
-10 13.767
-100 118.847
-1000 1153.979
+10 13.295
+100 120.319
+1000 1152.395
 EOD
 $m1 << EOD
-10 32.143
-100 207.103
-1000 2095.103
+10 29.391
+100 219.007
+1000 1730.559
 EOD
 $m2 << EOD
-10 2.034
-100 16.927
-1000 148.351
+10 2.026
+100 16.479
+1000 148.991
 EOD
 $m3 << EOD
-10 2.821
-100 12.647
-1000 114.431
+10 2.823
+100 14.983
+1000 109.887
 EOD
 $m4 << EOD
-10 2.133
-100 21.775
-1000 155.007
+10 2.335
+100 21.455
+1000 153.727
 EOD
 $m5 << EOD
-10 2.289
-100 9.239
-1000 84.735
+10 2.399
+100 9.015
+1000 76.223
 EOD
 $m6 << EOD
-10 2.495
-100 6.599
-1000 57.663
+10 2.389
+100 6.587
+1000 51.295
 EOD
 set title 'p99 greeting latency vs concurrency, 1 ms sleep work'
 set xlabel 'concurrent connections (loadgen -c)'

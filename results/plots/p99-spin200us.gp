@@ -2,39 +2,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/p99-spin200us.svg'
 $m0 << EOD
-10 3.787
-100 25.967
-1000 311.807
+10 3.293
+100 24.911
+1000 259.071
 EOD
 $m1 << EOD
-10 34.847
-100 238.463
-1000 2019.327
+10 31.567
+100 188.927
+1000 2040.831
 EOD
 $m2 << EOD
-10 6.411
-100 31.919
-1000 147.967
+10 6.835
+100 31.055
+1000 145.151
 EOD
 $m3 << EOD
-10 5.807
-100 32.543
-1000 192.767
+10 5.291
+100 32.559
+1000 196.735
 EOD
 $m4 << EOD
-10 3.503
-100 29.071
-1000 151.423
+10 3.269
+100 21.247
+1000 157.055
 EOD
 $m5 << EOD
-10 3.387
-100 18.975
-1000 249.727
+10 3.317
+100 18.383
+1000 166.911
 EOD
 $m6 << EOD
-10 4.379
-100 29.215
-1000 299.263
+10 4.123
+100 29.103
+1000 272.127
 EOD
 set title 'p99 greeting latency vs concurrency, 200 us spin work'
 set xlabel 'concurrent connections (loadgen -c)'

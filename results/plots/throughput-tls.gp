@@ -2,11 +2,11 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/throughput-tls.svg'
 $d << EOD
-"fork" 98.6666666666667 109.0
-"pool" 1211.33333333333 1895.0
-"event" 1196.33333333333 2229.0
-"nginx (ref)" 1161.66666666667 2453.66666666667
-"nginx-per-core (ref)" 1193.33333333333 2422.33333333333
+"fork" 128.666666666667 125.0
+"pool" 1277.66666666667 2752.0
+"event" 1129.0 2788.0
+"nginx (ref)" 1268.33333333333 3429.33333333333
+"nginx-per-core (ref)" 1208.0 3426.66666666667
 EOD
 set title 'TLS greetings/s, bare greeting, -c 100: full and resumed handshakes'
 set ylabel 'greetings/s (median)'
