@@ -56,8 +56,18 @@ TEST_P(Caps, MaxPerIpCountsEachAddressApart)
     ASSERT_TRUE(wait_until([&] { return accept_backlog(port) == 0; })); // first in
     int second = connect_tcp(port, "127.0.0.1");
     int other = connect_tcp(port, "127.0.0.2");
-    EXPECT_EQ(read_to_eof(second), ""); // silently closed: --busy-message ''
-    EXPECT_EQ(read_to_eof(first), kGreeting);
+    std::string got_second = read_to_eof(second), got_first = read_to_eof(first);
+    if (GetParam() == std::string("prefork")) {
+        // Two children accept from one listener and admit in their own time: the child that
+        // took the first client may be preempted between its accept and its admission while
+        // another admits the second. One of the two is turned away, either one.
+        EXPECT_TRUE((got_first == kGreeting && got_second.empty()) ||
+                    (got_first.empty() && got_second == kGreeting))
+            << "first '" << got_first << "', second '" << got_second << "'";
+    } else {
+        EXPECT_EQ(got_second, ""); // silently closed: --busy-message ''
+        EXPECT_EQ(got_first, kGreeting);
+    }
     EXPECT_EQ(read_to_eof(other), kGreeting);
     std::string out = stop_server(server);
     EXPECT_EQ(summary_field(out, "rejected"), 1) << out;
