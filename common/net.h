@@ -73,6 +73,7 @@ int net_connect(const char *host, const char *port, int socktype, int timeout_ms
 /* Non-blocking connect of one address: 0 connected, 1 in progress, -1 failed (errno set). */
 int net_connect_start(int fd, const struct sockaddr *sa, socklen_t salen);
 
+/* Sets or clears O_NONBLOCK on fd: 0, or -1 with errno. */
 int net_set_nonblocking(int fd, int on);
 
 /* Raises the soft RLIMIT_NOFILE toward wanted (capped by the hard limit); returns the new soft

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -41,6 +42,8 @@ struct tls_conn {
     SSL *ssl;
     int fd;           /* not owned */
     int failed;       /* a fatal error happened: OpenSSL forbids SSL_shutdown now */
+    int hold_sends;   /* tls_hold_sends: the records after the handshake go out with MSG_MORE */
+    int held;         /* some went out so since the last push */
     size_t discarded; /* application bytes thrown away while awaiting the peer's close_notify */
     char error[TLS_ERRLEN];
 };
@@ -81,18 +84,30 @@ static const char *openssl_reason(void)
 static BIO_METHOD *transport_method;
 static pthread_once_t transport_once = PTHREAD_ONCE_INIT;
 
+/* The BIO's data is its tls_conn, which outlives it (tls_conn_free frees the SSL first). */
 static int transport_fd(BIO *bio)
 {
-    return (int)(intptr_t)BIO_get_data(bio);
+    return ((tls_conn *)BIO_get_data(bio))->fd;
+}
+
+/* With tls_hold_sends: whether what OpenSSL writes now comes after the server's handshake
+ * flight (a session ticket, application data, alerts after the handshake). */
+static int past_server_flight(const tls_conn *conn)
+{
+    return SSL_is_init_finished(conn->ssl) || SSL_get_state(conn->ssl) == TLS_ST_SW_SESSION_TICKET;
 }
 
 static int transport_write(BIO *bio, const char *buf, int len)
 {
+    tls_conn *conn = BIO_get_data(bio);
+    int hold = conn->hold_sends && past_server_flight(conn);
     ssize_t n;
     BIO_clear_retry_flags(bio);
     do
-        n = send(transport_fd(bio), buf, (size_t)len, MSG_NOSIGNAL);
+        n = send(conn->fd, buf, (size_t)len, MSG_NOSIGNAL | (hold ? MSG_MORE : 0));
     while (n < 0 && errno == EINTR);
+    if (n > 0 && hold)
+        conn->held = 1;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         BIO_set_retry_write(bio);
     return (int)n;
@@ -141,15 +156,14 @@ static void transport_init(void)
     transport_method = method; /* kept for the life of the process */
 }
 
-/* A BIO on fd (not owned), or NULL when out of memory. */
-static BIO *transport_new(int fd)
+/* A BIO on conn's descriptor (not owned), or NULL when out of memory. */
+static BIO *transport_new(tls_conn *conn)
 {
     BIO *bio;
     pthread_once(&transport_once, transport_init);
     if (!transport_method || !(bio = BIO_new(transport_method)))
         return NULL;
-    /* The BIO's data slot carries the descriptor itself, never a pointer. */
-    BIO_set_data(bio, (void *)(intptr_t)fd); // NOLINT(performance-no-int-to-ptr): see above
+    BIO_set_data(bio, conn);
     BIO_set_init(bio, 1);
     return bio;
 }
@@ -529,7 +543,7 @@ tls_conn *tls_conn_new(tls_ctx *ctx, int fd, const char *servername, char *err, 
     }
     ERR_clear_error();
     conn->fd = fd;
-    if (!(conn->ssl = SSL_new(ctx->ssl_ctx)) || !(bio = transport_new(fd))) {
+    if (!(conn->ssl = SSL_new(ctx->ssl_ctx)) || !(bio = transport_new(conn))) {
         set_err(err, errlen, "TLS connection: %s", openssl_reason());
         goto out_free_conn;
     }
@@ -682,9 +696,25 @@ tls_io_result tls_shutdown(tls_conn *conn)
     return r == TLS_IO_CLOSED ? TLS_IO_DONE : r;
 }
 
+void tls_hold_sends(tls_conn *conn)
+{
+    conn->hold_sends = 1;
+}
+
+int tls_push(tls_conn *conn)
+{
+    static const int on = 1;
+    int held = conn->held;
+    conn->held = 0;
+    /* Setting TCP_NODELAY sends what MSG_MORE held back (tcp(7)); Nagle's delay has nothing
+     * to gain on a connection that writes one greeting. */
+    return held ? setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) : 0;
+}
+
 tls_io_result tls_await_close_notify(tls_conn *conn)
 {
     char sink[4096];
+    conn->held = 0; /* the caller's shutdown(SHUT_WR) sent it, with the FIN */
     for (;;) {
         size_t got = 0;
         tls_io_result r = tls_read(conn, sink, sizeof(sink), &got);
@@ -751,6 +781,10 @@ static int wait_ready(tls_conn *conn, tls_io_result want, uint64_t deadline_ns, 
             }
             left_ms = (deadline_ns - now + 999999) / 1000000;
             timeout_ms = left_ms > INT_MAX ? INT_MAX : (int)left_ms;
+        }
+        if (tls_push(conn) < 0) {
+            snprintf(conn->error, sizeof(conn->error), "%s: %s", step, strerror(errno));
+            return -1;
         }
         n = poll(&pfd, 1, timeout_ms);
         if (n > 0)

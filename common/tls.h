@@ -140,6 +140,22 @@ tls_io_result tls_write(tls_conn *conn, const void *buf, size_t len, size_t *wri
 tls_io_result tls_shutdown(tls_conn *conn);
 
 /*
+ * Server: the records written after the handshake flight (the session ticket, the greeting,
+ * close_notify) stay in the kernel (MSG_MORE) until the socket is shut down for writing or
+ * tls_push: they leave in one segment, with the FIN that shutdown(fd, SHUT_WR) adds, instead
+ * of a segment each, and each segment costs both sides a wake-up. Call it once, after
+ * tls_conn_new; then call tls_push before every wait on the peer (after WANT_READ or
+ * WANT_WRITE), or what was held waits with it. The blocking helpers below push before they
+ * wait. (A pause of the caller's own, --work-us between the handshake and the greeting, may
+ * keep the ticket: the FIN sends it.)
+ */
+void tls_hold_sends(tls_conn *conn);
+
+/* Sends what tls_hold_sends held back, if anything (TCP_NODELAY's push): 0, or -1 with
+ * errno. Holding goes on for later records. */
+int tls_push(tls_conn *conn);
+
+/*
  * After tls_shutdown (and, for a server, shutdown(fd, SHUT_WR) so the FIN travels with the
  * close_notify): reads until the peer answers with its own close_notify, discarding any
  * application data up to TLS_DISCARD_LIMIT bytes. DONE once there is nothing left to wait for

@@ -1,7 +1,11 @@
 // test_tls_e2e.cc -- TLS through the real server and client: greeting, close_notify, mutual
 // TLS, refused certificates, and plaintext clients on the TLS port.
 #include <gtest/gtest.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
@@ -56,6 +60,43 @@ TEST_F(TlsEndToEnd, GreetingWithCloseNotifyInEveryModel)
         std::string out = stop_server(server);
         EXPECT_EQ(summary_field(out, "greeted"), 3) << model << ": " << out;
         EXPECT_EQ(summary_field(out, "tls_failed"), 0) << out;
+    }
+}
+
+// The segments with data that reached fd so far (TCP_INFO), or -1.
+static long data_segments_in(int fd)
+{
+    struct tcp_info info = {};
+    socklen_t len = sizeof(info);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0 ||
+        len < offsetof(struct tcp_info, tcpi_data_segs_in) + sizeof(info.tcpi_data_segs_in))
+        return -1;
+    return info.tcpi_data_segs_in;
+}
+
+// The server sends two flights: its handshake flight, and after the client's Finished a
+// session ticket, the greeting, close_notify and its FIN. Each flight is one segment (not four
+// for the second: each costs both sides a wake-up), in every model.
+TEST_F(TlsEndToEnd, EachServerFlightIsOneSegment)
+{
+    for (std::string model : {"pool", "event", "fork", "prefork", "thread", "iterative"}) {
+        TestProc server;
+        int port = start(server, model);
+        ASSERT_GT(port, 0) << server.err();
+        for (int i = 0; i < 3; i++) {
+            TlsTestClient client;
+            ASSERT_TRUE(client.connect(port));
+            ASSERT_TRUE(client.handshake());
+            EXPECT_EQ(client.greeting(), kGreeting) << model;
+            struct pollfd p = {client.fd(), POLLIN, 0};
+            char byte;
+            ASSERT_EQ(poll(&p, 1, 10000), 1) << model << ": no FIN";
+            EXPECT_EQ(recv(client.fd(), &byte, 1, 0), 0) << model << ": data after close_notify";
+            EXPECT_EQ(data_segments_in(client.fd()), 2) << model << " (TCP_INFO's tcpi_data_segs_in)";
+            client.close();
+        }
+        std::string out = stop_server(server);
+        EXPECT_EQ(summary_field(out, "greeted"), 3) << model << ": " << out;
     }
 }
 

@@ -277,6 +277,10 @@ static void serve_tls(waiting_room *room, room_conn *c)
         if (r == TLS_IO_DONE)
             continue;
         if (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE) {
+            if (tls_push(c->tls) < 0) {
+                conn_failed(room, c);
+                return;
+            }
             hold(room, c, r == TLS_IO_WANT_READ ? EPOLLIN : EPOLLOUT);
             return;
         }
@@ -325,6 +329,9 @@ static void serve_new_tls(waiting_room *room, const conn_item *item)
         conn_tls_failed(room, c, err);
         return;
     }
+    /* What follows the server's flight (the ticket, the greeting, close_notify) leaves in one
+     * segment with greeted's FIN. */
+    tls_hold_sends(c->tls);
     enter_phase(room, c, ROOM_HANDSHAKE);
     serve_tls(room, c);
 }

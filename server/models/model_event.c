@@ -218,16 +218,25 @@ static void write_greeting(event_loop *loop, int fd, event_conn *c)
         close_failed(loop, fd, c);
 }
 
-/* Sends close_notify, then closes as close_greeted() does. */
+/* A TLS step wants the socket (r: WANT_READ or WANT_WRITE): sends what the step held back
+ * (tls_hold_sends), then waits in phase. */
+static void tls_wait(event_loop *loop, event_conn *c, conn_phase phase, tls_io_result r)
+{
+    if (tls_push(c->tls) < 0 ||
+        conn_wait(loop, c, phase, r == TLS_IO_WANT_READ ? EPOLLIN : EPOLLOUT,
+                  io_deadline(loop)) < 0)
+        close_failed(loop, c->fd, c);
+}
+
+/* Sends close_notify, then closes as close_greeted() does (its shutdown sends what was held
+ * back, with the FIN). */
 static void tls_close_notify(event_loop *loop, event_conn *c)
 {
     tls_io_result r = tls_shutdown(c->tls);
     if (r == TLS_IO_DONE) {
         close_greeted(loop, c->fd, c, 1); /* drain() awaits the client's close_notify */
     } else if (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE) {
-        if (conn_wait(loop, c, PHASE_CLOSING, r == TLS_IO_WANT_READ ? EPOLLIN : EPOLLOUT,
-                      io_deadline(loop)) < 0)
-            close_failed(loop, c->fd, c);
+        tls_wait(loop, c, PHASE_CLOSING, r);
     } else {
         close_failed(loop, c->fd, c);
     }
@@ -245,9 +254,7 @@ static void tls_write_greeting(event_loop *loop, event_conn *c)
         if (r == TLS_IO_DONE) {
             c->sent += written;
         } else if (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE) {
-            if (conn_wait(loop, c, PHASE_WRITING, r == TLS_IO_WANT_READ ? EPOLLIN : EPOLLOUT,
-                          io_deadline(loop)) < 0)
-                close_failed(loop, c->fd, c);
+            tls_wait(loop, c, PHASE_WRITING, r);
             return;
         } else {
             close_failed(loop, c->fd, c);
@@ -284,9 +291,7 @@ static void tls_step_handshake(event_loop *loop, event_conn *c)
     if (r == TLS_IO_DONE) {
         start_work(loop, c, clock_now_ns());
     } else if (r == TLS_IO_WANT_READ || r == TLS_IO_WANT_WRITE) {
-        if (conn_wait(loop, c, PHASE_HANDSHAKE, r == TLS_IO_WANT_READ ? EPOLLIN : EPOLLOUT,
-                      io_deadline(loop)) < 0)
-            close_failed(loop, c->fd, c);
+        tls_wait(loop, c, PHASE_HANDSHAKE, r);
     } else {
         log_info("TLS handshake failed: %s", tls_last_error(c->tls));
         server_stats_add(&loop->srv->stats->tls_failed, 1);
@@ -307,6 +312,7 @@ static void tls_accepted(event_loop *loop, event_conn *c)
         close_failed(loop, fd, c);
         return;
     }
+    tls_hold_sends(c->tls); /* the ticket, greeting and close_notify: one segment with the FIN */
     tls_step_handshake(loop, c);
 }
 
