@@ -43,7 +43,7 @@ struct tls_conn {
     int fd;           /* not owned */
     int failed;       /* a fatal error happened: OpenSSL forbids SSL_shutdown now */
     int hold_sends;   /* tls_hold_sends: the records after the handshake go out with MSG_MORE */
-    int held;         /* some went out so since the last push */
+    int held;         /* records went out with MSG_MORE since the last push */
     size_t discarded; /* application bytes thrown away while awaiting the peer's close_notify */
     char error[TLS_ERRLEN];
 };
@@ -549,7 +549,7 @@ tls_conn *tls_conn_new(tls_ctx *ctx, int fd, const char *servername, char *err, 
     }
     SSL_set_bio(conn->ssl, bio, bio); /* the SSL owns the BIO now */
     if (net_set_nonblocking(fd, 1) < 0) {
-        set_err(err, errlen, "TLS connection: fcntl: %s", strerror(errno));
+        set_err(err, errlen, "TLS connection: setting non-blocking mode: %s", strerror(errno));
         goto out_free_conn;
     }
     if (ctx->is_server) {
@@ -704,17 +704,23 @@ void tls_hold_sends(tls_conn *conn)
 int tls_push(tls_conn *conn)
 {
     static const int on = 1;
-    int held = conn->held;
+    if (!conn->held)
+        return 0;
     conn->held = 0;
     /* Setting TCP_NODELAY sends what MSG_MORE held back (tcp(7)); Nagle's delay has nothing
      * to gain on a connection that writes one greeting. */
-    return held ? setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) : 0;
+    if (setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == 0)
+        return 0;
+    if (errno != EOPNOTSUPP && errno != ENOPROTOOPT)
+        return -1;
+    conn->hold_sends = 0; /* not TCP (a UNIX socket): MSG_MORE held nothing back */
+    return 0;
 }
 
 tls_io_result tls_await_close_notify(tls_conn *conn)
 {
     char sink[4096];
-    conn->held = 0; /* the caller's shutdown(SHUT_WR) sent it, with the FIN */
+    conn->held = 0; /* the caller's shutdown(SHUT_WR) sent what was held, with the FIN */
     for (;;) {
         size_t got = 0;
         tls_io_result r = tls_read(conn, sink, sizeof(sink), &got);
@@ -783,7 +789,8 @@ static int wait_ready(tls_conn *conn, tls_io_result want, uint64_t deadline_ns, 
             timeout_ms = left_ms > INT_MAX ? INT_MAX : (int)left_ms;
         }
         if (tls_push(conn) < 0) {
-            snprintf(conn->error, sizeof(conn->error), "%s: %s", step, strerror(errno));
+            snprintf(conn->error, sizeof(conn->error), "%s: setsockopt TCP_NODELAY: %s", step,
+                     strerror(errno));
             return -1;
         }
         n = poll(&pfd, 1, timeout_ms);

@@ -135,29 +135,33 @@ tls_io_result tls_read(tls_conn *conn, void *buf, size_t len, size_t *got);
  * again with the same unwritten bytes (the buffer may move). */
 tls_io_result tls_write(tls_conn *conn, const void *buf, size_t len, size_t *written);
 
-/* Sends close_notify; DONE once it is on the wire. Does not wait for the peer's: close the
- * socket afterwards (net_close_graceful drains unread input so no reset destroys it). */
+/* Sends close_notify; DONE once it is written (after tls_hold_sends, held until the socket
+ * is shut down for writing). Does not wait for the peer's: close the socket afterwards
+ * (net_close_graceful drains unread input so no reset destroys it). */
 tls_io_result tls_shutdown(tls_conn *conn);
 
 /*
- * Server: the records written after the handshake flight (the session ticket, the greeting,
- * close_notify) stay in the kernel (MSG_MORE) until the socket is shut down for writing or
- * tls_push: they leave in one segment, with the FIN that shutdown(fd, SHUT_WR) adds, instead
- * of a segment each, and each segment costs both sides a wake-up. Call it once, after
- * tls_conn_new; then call tls_push before every wait on the peer (after WANT_READ or
- * WANT_WRITE), or what was held waits with it. The blocking helpers below push before they
- * wait. (A pause of the caller's own, --work-us between the handshake and the greeting, may
- * keep the ticket: the FIN sends it.)
+ * Server, TCP: the records written after the handshake flight (with TLS 1.3 the session
+ * ticket; the greeting; close_notify) go to the kernel with MSG_MORE, which keeps them until
+ * the socket is shut down for writing or tls_push: they leave in one segment, with the FIN
+ * that shutdown(fd, SHUT_WR) adds, instead of a segment each, and each segment costs both sides
+ * a wake-up. (The kernel lets them out by itself only when an ACK comes while nothing is in
+ * flight, or after about 200 ms: never rely on that.) Call it once, after tls_conn_new; then
+ * call tls_push before every wait on the peer (after WANT_READ or WANT_WRITE), and end with
+ * shutdown(fd, SHUT_WR) after tls_shutdown. The blocking helpers below push before they wait.
+ * A pause of the caller's own between the handshake and the greeting may keep the ticket: the
+ * FIN sends it.
  */
 void tls_hold_sends(tls_conn *conn);
 
-/* Sends what tls_hold_sends held back, if anything (TCP_NODELAY's push): 0, or -1 with
- * errno. Holding goes on for later records. */
+/* Sends what tls_hold_sends held back, if anything: sets TCP_NODELAY, which flushes, and
+ * leaves Nagle's algorithm off (later records are still held). On a socket that is not TCP
+ * (UNIX), where nothing is held, it stops holding. 0, or -1 with errno. */
 int tls_push(tls_conn *conn);
 
 /*
  * After tls_shutdown (and, for a server, shutdown(fd, SHUT_WR) so the FIN travels with the
- * close_notify): reads until the peer answers with its own close_notify, discarding any
+ * close_notify: required after tls_hold_sends, since it sends what was held): reads until the peer answers with its own close_notify, discarding any
  * application data up to TLS_DISCARD_LIMIT bytes. DONE once there is nothing left to wait for
  * (close_notify, or the peer's EOF or reset); WANT_READ: wait on the fd and call again; FAILED
  * when the peer sent too much. Closing the socket then cannot reset a close_notify in flight,

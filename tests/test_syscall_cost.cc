@@ -77,8 +77,9 @@ TEST(SyscallCost, PoolGreetingNeedsNoIoctlAndNoThreadClockPerConnection)
     EXPECT_EQ(summary_field(server.out(), "greeted"), kClients) << server.out();
     std::map<std::string, long> calls = read_counts(counts);
     EXPECT_EQ(calls["sendto"], kClients); // the count works: one greeting each
-    // The close check: one getsockopt(TCP_INFO), not FIONREAD and SIOCOUTQ.
-    EXPECT_EQ(calls["ioctl"], 0);
+    // The close check: one getsockopt(TCP_INFO), not FIONREAD and SIOCOUTQ. (The one ioctl
+    // is the listener's FIONBIO, at the start.)
+    EXPECT_LE(calls["ioctl"], 1);
     EXPECT_LE(calls["getsockopt"], kClients + 10);
     // The thread CPU clock (a system call) is sampled, not read around each batch: these
     // sequential clients make a batch each.

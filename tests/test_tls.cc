@@ -612,7 +612,7 @@ TEST_F(Tls, ConnectionSetupErrors)
     ASSERT_TRUE(client);
     char err[TLS_ERRLEN] = "";
     EXPECT_EQ(tls_conn_new(client.get(), -1, "localhost", err, sizeof(err)), nullptr);
-    EXPECT_STREQ(err, "TLS connection: fcntl: Bad file descriptor");
+    EXPECT_STREQ(err, "TLS connection: setting non-blocking mode: Bad file descriptor");
     SocketPair pair;
     EXPECT_EQ(tls_conn_new(client.get(), pair.fds[1], "", err, sizeof(err)), nullptr);
     EXPECT_STREQ(err, "--servername '': not a host name");

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,29 @@ TEST_F(TlsEndToEnd, EachServerFlightIsOneSegment)
         }
         std::string out = stop_server(server);
         EXPECT_EQ(summary_field(out, "greeted"), 3) << model << ": " << out;
+    }
+}
+
+// Over a UNIX socket nothing is held back (MSG_MORE is TCP's), and a greeting larger than the
+// socket's buffer, which makes the server wait for room, still arrives whole.
+TEST_F(TlsEndToEnd, UnixSocketGreetingLargerThanTheSocketBuffer)
+{
+    TempDir dir;
+    std::string file = dir.path("greeting"), path = dir.path("tls.sock");
+    std::string greeting(512 * 1024, 'g');
+    std::ofstream(file) << greeting;
+    for (std::string model : {"pool", "event", "thread"}) {
+        TestProc server;
+        ASSERT_EQ(start(server, model, {"--unix", path, "--greeting-file", file}), 0) << server.err();
+        TestProc c;
+        EXPECT_EQ(run_client(c, {"--tls", "-t", "10s", "--tls-ca", cert("ca.pem"), "--servername",
+                                 "localhost", "--unix", path}),
+                  0)
+            << model << ": " << c.err();
+        EXPECT_TRUE(c.out() == greeting + "\n") << model << ": got " << c.out().size() << " bytes";
+        std::string out = stop_server(server);
+        EXPECT_EQ(summary_field(out, "greeted"), 1) << model << ": " << out;
+        EXPECT_EQ(summary_field(out, "failed"), 0) << model << ": " << out;
     }
 }
 

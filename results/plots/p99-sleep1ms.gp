@@ -2,39 +2,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/p99-sleep1ms.svg'
 $m0 << EOD
-10 13.295
-100 120.319
-1000 1152.395
+10 13.879
+100 138.879
+1000 1180.368
 EOD
 $m1 << EOD
-10 29.391
-100 219.007
-1000 1730.559
+10 31.423
+100 231.935
+1000 1783.807
 EOD
 $m2 << EOD
-10 2.026
-100 16.479
-1000 148.991
+10 2.509
+100 18.399
+1000 158.847
 EOD
 $m3 << EOD
-10 2.823
-100 14.983
-1000 109.887
+10 2.797
+100 13.335
+1000 135.295
 EOD
 $m4 << EOD
-10 2.335
-100 21.455
-1000 153.727
+10 2.363
+100 21.327
+1000 156.415
 EOD
 $m5 << EOD
-10 2.399
-100 9.015
-1000 76.223
+10 2.831
+100 8.519
+1000 80.703
 EOD
 $m6 << EOD
-10 2.389
-100 6.587
-1000 51.295
+10 2.607
+100 7.299
+1000 54.207
 EOD
 set title 'p99 greeting latency vs concurrency, 1 ms sleep work'
 set xlabel 'concurrent connections (loadgen -c)'

@@ -2,39 +2,39 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/p99-spin200us.svg'
 $m0 << EOD
-10 3.293
-100 24.911
-1000 259.071
+10 3.635
+100 25.327
+1000 299.263
 EOD
 $m1 << EOD
-10 31.567
-100 188.927
-1000 2040.831
+10 28.927
+100 203.519
+1000 1865.727
 EOD
 $m2 << EOD
-10 6.835
-100 31.055
-1000 145.151
+10 6.923
+100 30.527
+1000 187.135
 EOD
 $m3 << EOD
-10 5.291
-100 32.559
-1000 196.735
+10 5.943
+100 31.615
+1000 226.559
 EOD
 $m4 << EOD
-10 3.269
-100 21.247
-1000 157.055
+10 3.991
+100 19.247
+1000 156.543
 EOD
 $m5 << EOD
-10 3.317
-100 18.383
-1000 166.911
+10 4.383
+100 18.511
+1000 159.359
 EOD
 $m6 << EOD
-10 4.123
-100 29.103
-1000 272.127
+10 4.327
+100 27.231
+1000 286.463
 EOD
 set title 'p99 greeting latency vs concurrency, 200 us spin work'
 set xlabel 'concurrent connections (loadgen -c)'

@@ -2,11 +2,11 @@
 set terminal svg size 900,560 dynamic enhanced font 'Helvetica,13' background '#ffffff'
 set output 'results/plots/throughput-tls.svg'
 $d << EOD
-"fork" 128.666666666667 125.0
-"pool" 1277.66666666667 2752.0
-"event" 1129.0 2788.0
-"nginx (ref)" 1268.33333333333 3429.33333333333
-"nginx-per-core (ref)" 1208.0 3426.66666666667
+"fork" 131.0 127.666666666667
+"pool" 1227.66666666667 2946.66666666667
+"event" 1286.66666666667 3113.33333333333
+"nginx (ref)" 1425.66666666667 2521.33333333333
+"nginx-per-core (ref)" 1252.0 3094.0
 EOD
 set title 'TLS greetings/s, bare greeting, -c 100: full and resumed handshakes'
 set ylabel 'greetings/s (median)'

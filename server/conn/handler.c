@@ -86,8 +86,8 @@ static const char *serve_tls(const handler_config *cfg, const conn_item *conn, s
 {
     char err[TLS_ERRLEN];
     tls_conn *tls = tls_conn_new(cfg->tls, conn->fd, NULL, err, sizeof(err));
-    if (tls != NULL)
-        tls_hold_sends(tls); /* the ticket, greeting and close_notify: one segment, with the FIN */
+    if (tls != NULL) /* the ticket, greeting and close_notify: one segment, with the FIN */
+        tls_hold_sends(tls);
     if (tls == NULL || tls_handshake_until(tls, deadline_after(cfg->io_timeout_ms), err, sizeof(err)) < 0) {
         handler_tls_failed(conn, err, stats);
         tls_conn_free(tls);
