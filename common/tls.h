@@ -161,8 +161,9 @@ int tls_push(tls_conn *conn);
 
 /*
  * After tls_shutdown (and, for a server, shutdown(fd, SHUT_WR) so the FIN travels with the
- * close_notify: required after tls_hold_sends, since it sends what was held): reads until the peer answers with its own close_notify, discarding any
- * application data up to TLS_DISCARD_LIMIT bytes. DONE once there is nothing left to wait for
+ * close_notify: required after tls_hold_sends, since it sends what was held): reads until the
+ * peer answers with its own close_notify, discarding any application data up to
+ * TLS_DISCARD_LIMIT bytes. DONE once there is nothing left to wait for
  * (close_notify, or the peer's EOF or reset); WANT_READ: wait on the fd and call again; FAILED
  * when the peer sent too much. Closing the socket then cannot reset a close_notify in flight,
  * and, unlike draining the socket until EOF, it does not wait for the FIN that trails it.
