@@ -183,12 +183,11 @@ static void hold(waiting_room *room, room_conn *c, uint32_t events)
     if (rc == 0) {
         c->registered_in = epfd; /* a move to closing_epfd leaves it disarmed in epfd */
         dl_insert_sorted(&room->timers, &c->timer, c->deadline_ns);
-        /* With the timer, under one lock: an evicted connection is always the room's to close. */
-        if (closing && c->holds_place && room->h->admission && !dl_listed(&c->linger))
-            dl_append(&room->lingering, &c->linger, 0);
         room->closing += closing;
-        /* the room may sleep past its deadline, or (the first closing one) past the poll */
-        nearest = room->timers.head == &c->timer || (closing && room->closing == 1);
+        /* the room may sleep past its deadline, or (the first closing one) past the poll, or
+         * past its eviction (reclaimed before it waited: close_evicted left it for now) */
+        nearest = room->timers.head == &c->timer || (closing && room->closing == 1) ||
+                  c->linger.owner == &room->evicted;
     }
     pthread_mutex_unlock(&room->lock);
     if (rc < 0) {
@@ -214,9 +213,17 @@ static void greeted(waiting_room *room, room_conn *c, int linger)
         conn_close(room, c);
         return;
     }
+    c->served = 1;
+    if (c->holds_place && room->h->admission) {
+        /* Reclaimable before the client sees its greeting end (the FIN, which also sends a
+         * TLS close_notify held back): a client that reconnects at once gets the place on
+         * demand, not a busy answer (hold would list it only after the FIN). */
+        pthread_mutex_lock(&room->lock);
+        dl_append(&room->lingering, &c->linger, 0);
+        pthread_mutex_unlock(&room->lock);
+    }
     shutdown(c->conn.fd, SHUT_WR);
     server_stats_observe_duration(room->stats, c->conn.accepted_ns); /* the server's part */
-    c->served = 1;
     enter_phase(room, c, ROOM_DRAINING);
     c->done = 0;
     hold(room, c, EPOLLIN | EPOLLRDHUP);
@@ -577,16 +584,20 @@ static void expire(waiting_room *room)
     }
 }
 
-/* Room thread, between rounds: closes the connections a new one reclaimed the place of. Each
- * waits in timers then (hold puts it on the lingering list with its timer, and a round's
- * steps are over), so it is the room's alone. */
+/* Room thread, between rounds: closes the connections a new one reclaimed the place of that
+ * wait in timers (a round's steps are over, so they are the room's alone). One that a worker
+ * has listed in greeted but not yet held stays in the list: its hold wakes the room. */
 static void close_evicted(waiting_room *room)
 {
     room_conn *c, *evicted = NULL;
     pthread_mutex_lock(&room->lock);
-    while ((c = DL_FIRST(&room->evicted, room_conn, linger)) != NULL) {
+    for (dl_node *n = room->evicted.head, *next; n != NULL; n = next) {
+        next = n->next;
+        c = DL_ENTRY(n, room_conn, linger);
+        if (!dl_listed(&c->timer))
+            continue;
         dl_remove(&c->linger);
-        room->closing -= dl_listed(&c->timer) && c->phase == ROOM_DRAINING;
+        room->closing -= c->phase == ROOM_DRAINING;
         dl_remove(&c->timer);
         c->next_expired = evicted;
         evicted = c;
