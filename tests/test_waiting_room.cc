@@ -179,6 +179,13 @@ TEST(WaitingRoom, SigtermDrainSettlesWhatWaitsInTheRoom)
     EXPECT_EQ(summary_unaccounted(tls.out()), 0) << tls.out();
 }
 
+// A TLS pool at --max-per-ip 1 (a busy client is told so); returns its port.
+int start_tls_one_per_address(TestProc &server)
+{
+    return start_server(server, {"--max-per-ip", "1", "--busy-message", "busy\n", "--tls-cert",
+                                 test_cert("server.pem"), "--tls-key", test_cert("server.key")});
+}
+
 // Under --max-per-ip 1, a TLS client whose close the room has yet to read does not hold its
 // address's place: the server's part ended with its close_notify, so the same client's next
 // connection, at once, is greeted, not turned away as busy.
@@ -187,9 +194,7 @@ TEST(WaitingRoom, ClosingTlsConnectionHoldsNoAdmissionPlace)
     if (!tls_available())
         GTEST_SKIP() << "built without OpenSSL";
     TestProc server;
-    int port = start_server(server, {"--max-per-ip", "1", "--busy-message", "busy\n",
-                                     "--tls-cert", test_cert("server.pem"), "--tls-key",
-                                     test_cert("server.key")});
+    int port = start_tls_one_per_address(server);
     ASSERT_GT(port, 0) << server.err();
     TlsTestClient first;
     ASSERT_TRUE(first.connect(port));
@@ -218,9 +223,7 @@ TEST(WaitingRoom, ClientsReconnectingAtOnceAreNeverTurnedAway)
     if (!tls_available())
         GTEST_SKIP() << "built without OpenSSL";
     TestProc server;
-    int port = start_server(server, {"--max-per-ip", "1", "--busy-message", "busy\n",
-                                     "--tls-cert", test_cert("server.pem"), "--tls-key",
-                                     test_cert("server.key")});
+    int port = start_tls_one_per_address(server);
     ASSERT_GT(port, 0) << server.err();
 #ifdef GREETER_SANITIZED
     const int kRounds = 20; // the sanitizers look at the paths; the race needs the plain build's speed
