@@ -61,16 +61,16 @@ typedef struct room_conn {
     uint64_t deadline_ns; /* of the phase: set when the phase starts, kept across its waits */
     int registered_in;    /* the room's epoll set its fd is in (disarmed between waits), or -1 */
     size_t done;          /* greeting bytes sent, or (draining) bytes discarded */
-    /* The server's part is done (greeting, close_notify and FIN sent) and the room waits for
-     * the client's side of the close: the connection was timed then, since that wait is the
-     * client's (and the room checks it lazily). */
+    /* The server's part is done (greeting and close_notify written, the FIN on its way) and
+     * the room waits for the client's side of the close: the connection was timed then, since
+     * that wait is the client's (and the room checks it lazily). */
     int served;
     /* Its admission place (--max-conns, --max-per-ip) is held until the descriptor is
      * closed, or until a new connection at a cap reclaims it (waiting_room_reclaim). Read and
-     * written under the room's lock once served. */
+     * written under the room's lock once listed in linger (before that, nobody else sees it). */
     int holds_place;
-    /* While served and holding a place: in the room's lingering list, oldest first; once
-     * reclaimed, in its evicted list until the room closes it. */
+    /* While served and holding a place: in the room's lingering list, oldest first (from
+     * greeted, before its FIN); once reclaimed, in its evicted list until the room closes it. */
     dl_node linger;
     dl_node timer;        /* in the room's timers while it waits */
     struct room_conn *next_expired;
@@ -82,8 +82,9 @@ typedef struct room_conn {
  * (wake_fd) only when that deadline is the room's nearest, or when it is the first closing
  * connection (the room then bounds its sleep by ROOM_CLOSING_POLL_MS). A connection parked
  * between the client's flights so costs no wake-up of its own: the room's thread wakes for
- * the peers' events and for deadlines. Lock rules: timers, closing and stopping are read and
- * written with lock held; everything else is the room thread's alone (after start).
+ * the peers' events and for deadlines. Lock rules: timers, closing, stopping, lingering and
+ * evicted (and a listed connection's holds_place) are read and written with lock held;
+ * everything else is the room thread's alone (after start).
  */
 struct waiting_room {
     const handler_config *h;
@@ -216,8 +217,9 @@ static void greeted(waiting_room *room, room_conn *c, int linger)
     c->served = 1;
     if (c->holds_place && room->h->admission) {
         /* Reclaimable before the client sees its greeting end (the FIN, which also sends a
-         * TLS close_notify held back): a client that reconnects at once gets the place on
-         * demand, not a busy answer (hold would list it only after the FIN). */
+         * TLS close_notify held back, unless the kernel let it out after some 200 ms): a
+         * client that reconnects at once gets the place on demand, not a busy answer (hold
+         * would list it only after the FIN). */
         pthread_mutex_lock(&room->lock);
         dl_append(&room->lingering, &c->linger, 0);
         pthread_mutex_unlock(&room->lock);
@@ -584,9 +586,10 @@ static void expire(waiting_room *room)
     }
 }
 
-/* Room thread, between rounds: closes the connections a new one reclaimed the place of that
- * wait in timers (a round's steps are over, so they are the room's alone). One that a worker
- * has listed in greeted but not yet held stays in the list: its hold wakes the room. */
+/* Room thread, between rounds: closes the evicted connections (those whose place a new one
+ * reclaimed) that wait in timers; a round's steps are over, so those are the room's alone. One
+ * that a worker listed in greeted but has not yet held stays in the list: its hold wakes the
+ * room. */
 static void close_evicted(waiting_room *room)
 {
     room_conn *c, *evicted = NULL;
